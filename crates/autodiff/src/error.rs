@@ -1,0 +1,126 @@
+//! The engine's error type.
+
+use crate::Shape;
+
+/// Everything that can go wrong while building a tape or differentiating it.
+///
+/// Messages are lowercase and name the operation that failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Two operands have shapes the operation cannot combine.
+    #[error("{op}: shape mismatch between {lhs} and {rhs}")]
+    ShapeMismatch {
+        /// The operation.
+        op: &'static str,
+        /// Shape of the left operand.
+        lhs: Shape,
+        /// Shape of the right operand.
+        rhs: Shape,
+    },
+    /// An operand has a rank or size the operation does not accept.
+    #[error("{op}: expected {expected}, got shape {shape}")]
+    InvalidShape {
+        /// The operation.
+        op: &'static str,
+        /// What the operation needs, in words.
+        expected: &'static str,
+        /// The shape it got.
+        shape: Shape,
+    },
+    /// The data given for a leaf does not have as many elements as its shape.
+    #[error("{op}: shape {shape} needs {} values, got {len}", shape.len())]
+    DataLength {
+        /// The operation (`param` or `constant`).
+        op: &'static str,
+        /// The declared shape.
+        shape: Shape,
+        /// The number of values given.
+        len: usize,
+    },
+    /// A handle that belongs to another tape was passed to this one.
+    #[error("{op}: variable belongs to another tape")]
+    ForeignVar {
+        /// The operation.
+        op: &'static str,
+    },
+    /// `backward` was started from a node that is not a single number.
+    #[error("backward: the output must hold exactly one element, got shape {shape}")]
+    NotScalar {
+        /// The shape of the node backward was started from.
+        shape: Shape,
+    },
+    /// The gradients were asked for a node that is a constant, or a node of another tape.
+    #[error("gradients: node {node} has no gradient (a constant, or a node of another tape)")]
+    NoGradient {
+        /// Index of the node on its tape.
+        node: usize,
+    },
+    /// Backward reached a custom operation whose author gave no backward rule.
+    #[error("backward: custom op `{op}` has no backward rule")]
+    MissingBackward {
+        /// The custom operation's name.
+        op: String,
+    },
+    /// A custom operation reported a failure of its own.
+    #[error("custom op `{op}`: {message}")]
+    Custom {
+        /// The custom operation's name.
+        op: String,
+        /// What the operation said.
+        message: String,
+    },
+    /// An input value was NaN or infinite where a finite number is required.
+    #[error("{op}: non-finite value {value} at element {index}")]
+    NonFinite {
+        /// The operation (`param`, `constant`, `backward`, or the op whose output overflowed).
+        op: &'static str,
+        /// Flat element index.
+        index: usize,
+        /// The offending value.
+        value: f64,
+    },
+    /// An input lies outside the operation's domain (e.g. `ln` of a non-positive number).
+    #[error("{op}: input {value} at element {index} is outside the domain ({domain})")]
+    Domain {
+        /// The operation.
+        op: &'static str,
+        /// Flat element index.
+        index: usize,
+        /// The offending input.
+        value: f64,
+        /// The domain, in words.
+        domain: &'static str,
+    },
+    /// An index (e.g. of `gather`) is out of range.
+    #[error("{op}: index {index} at row {row} is out of range for {len} columns")]
+    IndexOutOfRange {
+        /// The operation.
+        op: &'static str,
+        /// The row whose index is bad.
+        row: usize,
+        /// The bad index.
+        index: usize,
+        /// The number of valid positions.
+        len: usize,
+    },
+    /// An operation that needs at least one element or operand got none.
+    #[error("{op}: empty input")]
+    Empty {
+        /// The operation.
+        op: &'static str,
+    },
+    /// A parameter of an operation or of a policy is invalid (e.g. `clamp` with `lo > hi`).
+    #[error("{op}: invalid {what} {value}")]
+    InvalidArgument {
+        /// The operation or policy.
+        op: &'static str,
+        /// Which argument.
+        what: &'static str,
+        /// Its value.
+        value: f64,
+    },
+}
+
+/// `Result` with the engine's [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

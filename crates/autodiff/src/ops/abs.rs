@@ -1,0 +1,62 @@
+//! `abs(x) = |x|`, elementwise.
+//!
+//! ```text
+//! abs'(x) = sign(x) for x ≠ 0;  at x = 0 (and −0.0) the policy's value a ∈ [−1, 1]
+//! ```
+//! `MinNorm`, `Torch` and `Tf` use `a = 0` (PyTorch `sgn`, TensorFlow `sign`); `Jax` uses `a = 1`
+//! (its JVP selects on `x >= 0`, true for −0.0 too).
+
+use super::{build, info, Op, Sink};
+use crate::{Real, Var};
+
+impl<'t, T: Real> Var<'t, T> {
+    /// Absolute value, elementwise.
+    ///
+    /// ```text
+    /// |x|        abs'(x) = sign(x), and abs'(0) = a from the policy (0 by default)
+    /// ```
+    ///
+    /// Elements exactly at 0 (either sign) are recorded as kinks.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_vec(&[-2.0, -0.0, 3.0])?;
+    /// let g = x.abs().sum().backward()?;
+    /// assert_eq!(g.wrt(x), &[-1.0, 0.0, 1.0]);
+    /// # Ok(()) }
+    /// ```
+    pub fn abs(self) -> Var<'t, T> {
+        let (shape, needs) = info(self);
+        build(self.tape, Op::Abs(self.id), shape, needs, |p| {
+            let x = p.vals.get(self.id);
+            let at_zero = p.rules.abs_at_zero;
+            let base = p.masks.len();
+            p.masks.resize(base + x.len(), T::zero());
+            let mask = &mut p.masks[base..];
+            for (i, ((o, m), &v)) in p.out.iter_mut().zip(mask.iter_mut()).zip(x).enumerate() {
+                *o = v.abs();
+                *m = if v > T::zero() {
+                    T::one()
+                } else if v < T::zero() {
+                    -T::one()
+                } else if v == T::zero() {
+                    p.ties.push(i);
+                    at_zero
+                } else {
+                    T::zero()
+                };
+            }
+        })
+    }
+}
+
+pub(super) fn backward<T: Real>(s: &mut Sink<'_, T>, x: u32, mask: &[T], g: &[T]) {
+    if let Some(gx) = s.grad(x) {
+        for ((d, &m), &gi) in gx.iter_mut().zip(mask).zip(g) {
+            *d += m * gi;
+        }
+    }
+}

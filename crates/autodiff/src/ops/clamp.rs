@@ -1,0 +1,96 @@
+//! `clamp(x, lo, hi) = min(max(x, lo), hi)` with constant bounds, elementwise.
+//!
+//! ```text
+//! clamp'(x) = 1 if lo < x < hi;  0 if x < lo or x > hi;  at x = lo or x = hi the policy's c ∈ [0, 1]
+//! ```
+//! `MinNorm` and `Jax` use `c = 0` (the bound is a constant, so the minimum-norm element of
+//! `[0, 1]`; `lax.clamp` uses strict bounds). `Torch` and `Tf` use `c = 1` (PyTorch's
+//! `clamp_backward` and TensorFlow's `clip_by_value` gradient treat the bounds as inside).
+//! With `MinNorm`, `clamp(z, 0, ∞)` agrees with `relu(z)` at `z = 0`.
+
+use super::{build, info, Op, Sink};
+use crate::{Error, Real, Result, Var};
+
+impl<'t, T: Real> Var<'t, T> {
+    /// Clamps every element into `[lo, hi]`; `lo` may be `−∞` and `hi` may be `+∞`.
+    ///
+    /// ```text
+    /// clamp(x) = min(max(x, lo), hi)        clamp'(x) = [lo < x < hi]; at a bound: c from the policy
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if a bound is NaN or `lo > hi`.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_vec(&[-1.0, 0.0, 0.5, 2.0])?;
+    /// let y = x.try_clamp(0.0, 1.0)?;
+    /// assert_eq!(y.value(), vec![0.0, 0.0, 0.5, 1.0]);
+    /// assert_eq!(y.sum().backward()?.wrt(x), &[0.0, 0.0, 1.0, 0.0]); // at the bound 0: 0
+    /// # Ok(()) }
+    /// ```
+    pub fn try_clamp(self, lo: T, hi: T) -> Result<Var<'t, T>> {
+        for (what, v) in [("lower bound", lo), ("upper bound", hi)] {
+            if v.is_nan() {
+                return Err(Error::InvalidArgument {
+                    op: "clamp",
+                    what,
+                    value: v.to_f64_lossless(),
+                });
+            }
+        }
+        if lo > hi {
+            return Err(Error::InvalidArgument {
+                op: "clamp",
+                what: "lower bound (above the upper bound)",
+                value: lo.to_f64_lossless(),
+            });
+        }
+        let (shape, needs) = info(self);
+        Ok(build(self.tape, Op::Clamp { x: self.id, lo, hi }, shape, needs, |p| {
+            let x = p.vals.get(self.id);
+            let at_bound = p.rules.clamp_at_bound;
+            let base = p.masks.len();
+            p.masks.resize(base + x.len(), T::zero());
+            let mask = &mut p.masks[base..];
+            for (i, ((o, m), &v)) in p.out.iter_mut().zip(mask.iter_mut()).zip(x).enumerate() {
+                if v > lo && v < hi {
+                    *o = v;
+                    *m = T::one();
+                } else if v == lo || v == hi {
+                    *o = v;
+                    *m = at_bound;
+                    p.ties.push(i);
+                } else if v < lo {
+                    *o = lo;
+                    *m = T::zero();
+                } else if v > hi {
+                    *o = hi;
+                    *m = T::zero();
+                } else {
+                    *o = v; // NaN
+                    *m = T::zero();
+                }
+            }
+        }))
+    }
+
+    /// Clamps into `[lo, hi]`; see [`Var::try_clamp`].
+    ///
+    /// # Panics
+    /// If a bound is NaN or `lo > hi`.
+    pub fn clamp(self, lo: T, hi: T) -> Var<'t, T> {
+        crate::var::unwrap_op(self.try_clamp(lo, hi))
+    }
+}
+
+pub(super) fn backward<T: Real>(s: &mut Sink<'_, T>, x: u32, mask: &[T], g: &[T]) {
+    if let Some(gx) = s.grad(x) {
+        for ((d, &m), &gi) in gx.iter_mut().zip(mask).zip(g) {
+            *d += m * gi;
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! Reductions by `max`/`min`: of all elements (`reduce_max`, `reduce_min`, a scalar) or of each
+//! row of a matrix (`row_max`, `row_min`).
+//!
+//! ```text
+//! reduce_max(x) = maxᵢ xᵢ          ∂/∂xᵢ = 1 for the unique maximiser, 0 elsewhere
+//! row_max(X)ᵢ   = maxⱼ Xᵢⱼ
+//! k tied maximisers: 1/k each (every preset; weights sum to 1), or all to the first
+//! (a custom policy with TieSplit::First)
+//! ```
+//! A tie is recorded as a kink at the output element (the row).
+
+use super::{build, info, Op, Sink};
+use crate::policy::TieSplit;
+use crate::{Error, Real, Result, Shape, Var};
+
+fn reduce<'t, T: Real>(x: Var<'t, T>, is_max: bool, by_row: bool) -> Result<Var<'t, T>> {
+    let name = match (is_max, by_row) {
+        (true, false) => "reduce_max",
+        (false, false) => "reduce_min",
+        (true, true) => "row_max",
+        (false, true) => "row_min",
+    };
+    let (shape, needs) = info(x);
+    if by_row && shape.rank() != 2 {
+        return Err(Error::InvalidShape {
+            op: name,
+            expected: "a matrix",
+            shape,
+        });
+    }
+    let (rows, cols, out_shape) = if by_row {
+        (shape.rows(), shape.cols(), Shape::vector(shape.rows()))
+    } else {
+        (1, shape.len(), Shape::scalar())
+    };
+    if cols == 0 {
+        return Err(Error::Empty { op: name });
+    }
+    let op = match (is_max, by_row) {
+        (true, false) => Op::ReduceMax(x.id),
+        (false, false) => Op::ReduceMin(x.id),
+        (true, true) => Op::RowMax(x.id),
+        (false, true) => Op::RowMin(x.id),
+    };
+    Ok(build(x.tape, op, out_shape, needs, |p| {
+        let v = p.vals.get(x.id);
+        let first_only = p.rules.reduction_tie == TieSplit::First;
+        let base = p.masks.len();
+        p.masks.resize(base + v.len(), T::zero());
+        let mask = &mut p.masks[base..];
+        for i in 0..rows {
+            let row = &v[i * cols..(i + 1) * cols];
+            let mut best = row[0];
+            for &e in &row[1..] {
+                if (if is_max { e > best } else { e < best }) || e.is_nan() {
+                    best = e;
+                }
+            }
+            p.out[i] = best;
+            let tied = row.iter().filter(|&&e| e == best).count();
+            if tied > 1 {
+                p.ties.push(i);
+            }
+            let share = T::one() / T::cst(tied.max(1) as f64);
+            let m = &mut mask[i * cols..(i + 1) * cols];
+            let mut first = true;
+            for (w, &e) in m.iter_mut().zip(row) {
+                if e == best {
+                    *w = if !first_only {
+                        share
+                    } else if first {
+                        T::one()
+                    } else {
+                        T::zero()
+                    };
+                    first = false;
+                }
+            }
+        }
+    }))
+}
+
+impl<'t, T: Real> Var<'t, T> {
+    /// Largest element (a scalar).
+    ///
+    /// ```text
+    /// reduce_max(x) = maxᵢ xᵢ        ∂/∂xᵢ = 1/k for each of the k tied maximisers
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Empty`] if the value has no element.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_vec(&[3.0, 1.0, 3.0])?;
+    /// let m = x.try_reduce_max()?;
+    /// assert_eq!(m.item(), 3.0);
+    /// assert_eq!(m.backward()?.wrt(x), &[0.5, 0.0, 0.5]);
+    /// # Ok(()) }
+    /// ```
+    pub fn try_reduce_max(self) -> Result<Var<'t, T>> {
+        reduce(self, true, false)
+    }
+
+    /// Largest element; see [`Var::try_reduce_max`].
+    ///
+    /// # Panics
+    /// If the value is empty.
+    pub fn reduce_max(self) -> Var<'t, T> {
+        crate::var::unwrap_op(self.try_reduce_max())
+    }
+
+    /// Smallest element (a scalar); ties as in [`Var::try_reduce_max`].
+    ///
+    /// ```text
+    /// reduce_min(x) = minᵢ xᵢ
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Empty`] if the value has no element.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_vec(&[3.0, 1.0])?;
+    /// assert_eq!(x.try_reduce_min()?.backward()?.wrt(x), &[0.0, 1.0]);
+    /// # Ok(()) }
+    /// ```
+    pub fn try_reduce_min(self) -> Result<Var<'t, T>> {
+        reduce(self, false, false)
+    }
+
+    /// Smallest element; see [`Var::try_reduce_min`].
+    ///
+    /// # Panics
+    /// If the value is empty.
+    pub fn reduce_min(self) -> Var<'t, T> {
+        crate::var::unwrap_op(self.try_reduce_min())
+    }
+
+    /// Largest entry of each row of a matrix: `[r, c] → [r]`.
+    ///
+    /// ```text
+    /// row_max(X)ᵢ = maxⱼ Xᵢⱼ        ∂/∂Xᵢⱼ = gᵢ/k for each of the k tied maximisers of row i
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidShape`] unless the value is a matrix; [`Error::Empty`] if it has no column.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{Shape, Tape};
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let s = tape.param(&[1.0, 4.0, 2.0, 2.0], Shape::matrix(2, 2))?;
+    /// let m = s.try_row_max()?;
+    /// assert_eq!(m.value(), vec![4.0, 2.0]);
+    /// assert_eq!(m.sum().backward()?.wrt(s), &[0.0, 1.0, 0.5, 0.5]);
+    /// # Ok(()) }
+    /// ```
+    pub fn try_row_max(self) -> Result<Var<'t, T>> {
+        reduce(self, true, true)
+    }
+
+    /// Largest entry of each row; see [`Var::try_row_max`].
+    ///
+    /// # Panics
+    /// If the value is not a matrix with at least one column.
+    pub fn row_max(self) -> Var<'t, T> {
+        crate::var::unwrap_op(self.try_row_max())
+    }
+
+    /// Smallest entry of each row of a matrix; ties as in [`Var::try_row_max`].
+    ///
+    /// ```text
+    /// row_min(X)ᵢ = minⱼ Xᵢⱼ
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Var::try_row_max`].
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{Shape, Tape};
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let s = tape.param(&[1.0, 4.0], Shape::matrix(1, 2))?;
+    /// assert_eq!(s.try_row_min()?.value(), vec![1.0]);
+    /// # Ok(()) }
+    /// ```
+    pub fn try_row_min(self) -> Result<Var<'t, T>> {
+        reduce(self, false, true)
+    }
+
+    /// Smallest entry of each row; see [`Var::try_row_min`].
+    ///
+    /// # Panics
+    /// If the value is not a matrix with at least one column.
+    pub fn row_min(self) -> Var<'t, T> {
+        crate::var::unwrap_op(self.try_row_min())
+    }
+}
+
+pub(super) fn backward<T: Real>(s: &mut Sink<'_, T>, x: u32, mask: &[T], g: &[T]) {
+    if let Some(gx) = s.grad(x) {
+        let cols = gx.len() / g.len().max(1);
+        for (i, &gi) in g.iter().enumerate() {
+            if gi == T::zero() {
+                continue;
+            }
+            let row = &mut gx[i * cols..(i + 1) * cols];
+            for (d, &m) in row.iter_mut().zip(&mask[i * cols..(i + 1) * cols]) {
+                *d += gi * m;
+            }
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! Linear algebra: `dot`, `matvec`, `matmul`. Either operand may be a parameter (a constant data
+//! matrix times a parameter vector, or a parameter matrix times data).
+//!
+//! ```text
+//! dot(a, b)    = Σᵢ aᵢbᵢ               ∂/∂a = g·b,   ∂/∂b = g·a
+//! matvec(A, v) = A·v     [r,c]·[c]→[r]  ∂/∂v = Aᵀ·g,  ∂/∂A = g·vᵀ
+//! matmul(A, B) = A·B     [n,k]·[k,m]    ∂/∂A = G·Bᵀ,  ∂/∂B = Aᵀ·G
+//! ```
+//! No kinks. Rows whose upstream gradient is exactly 0 are skipped in `Aᵀ·g` (a hinge loss has
+//! many), which changes no result.
+
+use super::kernels::{axpy, dot};
+use super::{build, info, Op, Sink};
+use crate::{Error, Real, Result, Shape, Var};
+
+impl<'t, T: Real> Var<'t, T> {
+    /// Inner product of two values of equal shape (a scalar).
+    ///
+    /// ```text
+    /// dot(a, b) = Σᵢ aᵢ·bᵢ        ∂/∂a = b, ∂/∂b = a
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if the shapes differ; [`Error::ForeignVar`].
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let w = tape.param_vec(&[1.0, 2.0])?;
+    /// let x = tape.constant_vec(&[3.0, 4.0])?;
+    /// let s = w.try_dot(x)?;
+    /// assert_eq!(s.item(), 11.0);
+    /// assert_eq!(s.backward()?.wrt(w), &[3.0, 4.0]);
+    /// # Ok(()) }
+    /// ```
+    pub fn try_dot(self, b: Var<'t, T>) -> Result<Var<'t, T>> {
+        self.same_tape(b, "dot")?;
+        let ((sa, na), (sb, nb)) = (info(self), info(b));
+        if sa != sb {
+            return Err(Error::ShapeMismatch {
+                op: "dot",
+                lhs: sa,
+                rhs: sb,
+            });
+        }
+        Ok(build(self.tape, Op::Dot(self.id, b.id), Shape::scalar(), na || nb, |p| {
+            p.out[0] = dot(p.vals.get(self.id), p.vals.get(b.id));
+        }))
+    }
+
+    /// Inner product; see [`Var::try_dot`].
+    ///
+    /// # Panics
+    /// On a shape mismatch or a handle of another tape.
+    pub fn dot(self, b: Var<'t, T>) -> Var<'t, T> {
+        crate::var::unwrap_op(self.try_dot(b))
+    }
+
+    /// Matrix–vector product `A·v` of this `[r, c]` matrix and a vector of length `c`.
+    ///
+    /// ```text
+    /// (A·v)ᵢ = Σⱼ Aᵢⱼ·vⱼ        ∂/∂v = Aᵀ·g,  ∂/∂A = g·vᵀ
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidShape`] unless `self` is a matrix and `v` a vector;
+    /// [`Error::ShapeMismatch`] if `v`'s length is not the column count; [`Error::ForeignVar`].
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{Shape, Tape};
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let a = tape.constant(&[1.0, 2.0, 3.0, 4.0], Shape::matrix(2, 2))?;
+    /// let v = tape.param_vec(&[1.0, 1.0])?;
+    /// let y = a.try_matvec(v)?;
+    /// assert_eq!(y.value(), vec![3.0, 7.0]);
+    /// assert_eq!(y.sum().backward()?.wrt(v), &[4.0, 6.0]); // Aᵀ·1
+    /// # Ok(()) }
+    /// ```
+    pub fn try_matvec(self, v: Var<'t, T>) -> Result<Var<'t, T>> {
+        self.same_tape(v, "matvec")?;
+        let ((sa, na), (sv, nv)) = (info(self), info(v));
+        if sa.rank() != 2 {
+            return Err(Error::InvalidShape {
+                op: "matvec",
+                expected: "a matrix on the left",
+                shape: sa,
+            });
+        }
+        if sv.rank() != 1 {
+            return Err(Error::InvalidShape {
+                op: "matvec",
+                expected: "a vector on the right",
+                shape: sv,
+            });
+        }
+        if sv.len() != sa.cols() {
+            return Err(Error::ShapeMismatch {
+                op: "matvec",
+                lhs: sa,
+                rhs: sv,
+            });
+        }
+        let c = sa.cols();
+        Ok(build(self.tape, Op::MatVec(self.id, v.id), Shape::vector(sa.rows()), na || nv, |p| {
+            let (a, x) = (p.vals.get(self.id), p.vals.get(v.id));
+            for (i, o) in p.out.iter_mut().enumerate() {
+                *o = dot(&a[i * c..(i + 1) * c], x);
+            }
+        }))
+    }
+
+    /// Matrix–vector product; see [`Var::try_matvec`].
+    ///
+    /// # Panics
+    /// On bad shapes or a handle of another tape.
+    pub fn matvec(self, v: Var<'t, T>) -> Var<'t, T> {
+        crate::var::unwrap_op(self.try_matvec(v))
+    }
+
+    /// Matrix product `A·B` of this `[n, k]` matrix and a `[k, m]` matrix.
+    ///
+    /// ```text
+    /// (A·B)ᵢⱼ = Σₖ Aᵢₖ·Bₖⱼ        ∂/∂A = G·Bᵀ,  ∂/∂B = Aᵀ·G
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidShape`] unless both are matrices; [`Error::ShapeMismatch`] if the inner
+    /// dimensions differ; [`Error::ForeignVar`].
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{Shape, Tape};
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.constant(&[1.0, 2.0], Shape::matrix(1, 2))?;
+    /// let w = tape.param(&[1.0, 0.0, 0.0, 1.0], Shape::matrix(2, 2))?;
+    /// let s = x.try_matmul(w)?;
+    /// assert_eq!(s.value(), vec![1.0, 2.0]);
+    /// assert_eq!(s.sum().backward()?.wrt(w), &[1.0, 1.0, 2.0, 2.0]); // xᵀ·1
+    /// # Ok(()) }
+    /// ```
+    pub fn try_matmul(self, b: Var<'t, T>) -> Result<Var<'t, T>> {
+        self.same_tape(b, "matmul")?;
+        let ((sa, na), (sb, nb)) = (info(self), info(b));
+        for s in [sa, sb] {
+            if s.rank() != 2 {
+                return Err(Error::InvalidShape {
+                    op: "matmul",
+                    expected: "two matrices",
+                    shape: s,
+                });
+            }
+        }
+        if sa.cols() != sb.rows() {
+            return Err(Error::ShapeMismatch {
+                op: "matmul",
+                lhs: sa,
+                rhs: sb,
+            });
+        }
+        let (k, m) = (sa.cols(), sb.cols());
+        let shape = Shape::matrix(sa.rows(), m);
+        Ok(build(self.tape, Op::MatMul(self.id, b.id), shape, na || nb, |p| {
+            let (a, bv) = (p.vals.get(self.id), p.vals.get(b.id));
+            if m == 0 {
+                return;
+            }
+            for (i, row) in p.out.chunks_exact_mut(m).enumerate() {
+                for kk in 0..k {
+                    axpy(a[i * k + kk], &bv[kk * m..(kk + 1) * m], row);
+                }
+            }
+        }))
+    }
+
+    /// Matrix product; see [`Var::try_matmul`].
+    ///
+    /// # Panics
+    /// On bad shapes or a handle of another tape.
+    pub fn matmul(self, b: Var<'t, T>) -> Var<'t, T> {
+        crate::var::unwrap_op(self.try_matmul(b))
+    }
+}
+
+pub(super) fn dot_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, g: &[T]) {
+    let (x, y) = (s.vals.get(a), s.vals.get(b));
+    if let Some(ga) = s.grad(a) {
+        axpy(g[0], y, ga);
+    }
+    if let Some(gb) = s.grad(b) {
+        axpy(g[0], x, gb);
+    }
+}
+
+pub(super) fn matvec_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, v: u32, g: &[T]) {
+    let c = s.vals.shape(a).cols();
+    let (am, x) = (s.vals.get(a), s.vals.get(v));
+    if let Some(gv) = s.grad(v) {
+        for (i, &gi) in g.iter().enumerate() {
+            if gi != T::zero() {
+                axpy(gi, &am[i * c..(i + 1) * c], gv);
+            }
+        }
+    }
+    if let Some(ga) = s.grad(a) {
+        for (i, &gi) in g.iter().enumerate() {
+            axpy(gi, x, &mut ga[i * c..(i + 1) * c]);
+        }
+    }
+}
+
+pub(super) fn matmul_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, g: &[T]) {
+    let (sa, sb) = (s.vals.shape(a), s.vals.shape(b));
+    let (n, k, m) = (sa.rows(), sa.cols(), sb.cols());
+    let (am, bm) = (s.vals.get(a), s.vals.get(b));
+    if let Some(ga) = s.grad(a) {
+        for i in 0..n {
+            let gi = &g[i * m..(i + 1) * m];
+            for kk in 0..k {
+                ga[i * k + kk] += dot(gi, &bm[kk * m..(kk + 1) * m]);
+            }
+        }
+    }
+    if let Some(gb) = s.grad(b) {
+        for i in 0..n {
+            let gi = &g[i * m..(i + 1) * m];
+            for kk in 0..k {
+                let aik = am[i * k + kk];
+                if aik != T::zero() {
+                    axpy(aik, gi, &mut gb[kk * m..(kk + 1) * m]);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! Elementwise `max`/`min` of two values (binary) or of several (`Tape::max_n`, `Tape::min_n`).
+//!
+//! ```text
+//! max(a, b)ᵢ = aᵢ if aᵢ > bᵢ, bᵢ if aᵢ < bᵢ          ∂/∂a = [a wins], ∂/∂b = [b wins]
+//! at a tie aᵢ = bᵢ the weights (wₐ, w_b) come from the policy's tie split:
+//!   MinNorm: (½, ½) if both need gradients; 0 to the one that does if the other is a constant
+//!   Even:    (½, ½)          First: (1, 0)
+//! max_n(x¹ … xᵏ)ᵢ: the largest; k' tied inputs share the weight:
+//!   MinNorm: 1/k' each, or 0 to all if a constant is among them;  Even: 1/k' each;  First: 1 to the first
+//! ```
+//! `min` is the same with the comparisons reversed. Weights are recorded per element in the
+//! forward pass. With `MinNorm`, `max(z, 0)` and `max(0, z)` give `z` the weight 0 at `z = 0`,
+//! like `relu`.
+
+use super::arith::broadcast;
+use super::{accumulate, build, info, Bc, Op, Sink};
+use crate::policy::TieSplit;
+use crate::{Error, Operand, Real, Result, Tape, Var};
+
+/// `a` strictly beats `b`: greater for max, smaller for min.
+#[inline]
+fn beats<T: Real>(is_max: bool, a: T, b: T) -> bool {
+    if is_max {
+        a > b
+    } else {
+        a < b
+    }
+}
+
+fn binary<'t, T: Real>(a: Var<'t, T>, b: impl Operand<'t, T>, is_max: bool) -> Result<Var<'t, T>> {
+    let name = if is_max { "max" } else { "min" };
+    let b = b.to_var(a.tape, name)?;
+    let ((sa, na), (sb, nb)) = (info(a), info(b));
+    let shape = broadcast(name, sa, sb)?;
+    let op = if is_max { Op::Max(a.id, b.id) } else { Op::Min(a.id, b.id) };
+    Ok(build(a.tape, op, shape, na || nb, |p| {
+        let half = T::cst(0.5);
+        let tie_weight = match p.rules.binary_tie {
+            TieSplit::MinNorm if na && nb => half,
+            // Only `a` varies: the constant `b` takes the weight, `a` gets 0.
+            TieSplit::MinNorm if na => T::zero(),
+            // Only `b` varies (or neither): `a` takes the weight, `b` gets 0.
+            TieSplit::MinNorm => T::one(),
+            TieSplit::Even => half,
+            TieSplit::First => T::one(),
+        };
+        let n = shape.len();
+        let (x, y) = (Bc::new(p.vals.get(a.id), n), Bc::new(p.vals.get(b.id), n));
+        let base = p.masks.len();
+        p.masks.resize(base + n, T::zero());
+        let mask = &mut p.masks[base..];
+        for (i, (o, m)) in p.out.iter_mut().zip(mask.iter_mut()).enumerate() {
+            let (u, v) = (x.at(i), y.at(i));
+            if beats(is_max, u, v) {
+                *o = u;
+                *m = T::one();
+            } else if beats(is_max, v, u) {
+                *o = v;
+                *m = T::zero();
+            } else if u == v {
+                *o = u;
+                *m = tie_weight;
+                p.ties.push(i);
+            } else {
+                *o = u + v; // NaN
+                *m = T::zero();
+            }
+        }
+    }))
+}
+
+impl<'t, T: Real> Var<'t, T> {
+    /// Elementwise maximum of `self` and `b` (a [`Var`] or a number), with scalar broadcasting.
+    ///
+    /// ```text
+    /// max(a, b)ᵢ        ∂/∂a = [aᵢ > bᵢ], ∂/∂b = [bᵢ > aᵢ]; ties split by the policy
+    /// ```
+    /// Default (`MinNorm`) tie rule: ½ / ½ when both vary; when one side is a constant, the
+    /// variable gets 0. Ties are recorded as kinks.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] unless the shapes are equal or one is a scalar;
+    /// [`Error::ForeignVar`]; [`Error::NonFinite`] for a NaN or infinite number.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let a = tape.param_scalar(1.0)?;
+    /// let b = tape.param_scalar(1.0)?;
+    /// let g = a.try_max(b)?.backward()?;
+    /// assert_eq!((g.wrt(a)[0], g.wrt(b)[0]), (0.5, 0.5)); // tie, both vary: ½ / ½
+    /// let z = tape.param_scalar(0.0)?;
+    /// assert_eq!(z.try_max(0.0)?.backward()?.wrt(z)[0], 0.0); // tie with a constant: 0
+    /// # Ok(()) }
+    /// ```
+    pub fn try_max(self, b: impl Operand<'t, T>) -> Result<Var<'t, T>> {
+        binary(self, b, true)
+    }
+
+    /// Elementwise maximum; see [`Var::try_max`].
+    ///
+    /// # Panics
+    /// On a shape mismatch, a handle of another tape or a non-finite number.
+    pub fn max(self, b: impl Operand<'t, T>) -> Var<'t, T> {
+        crate::var::unwrap_op(self.try_max(b))
+    }
+
+    /// Elementwise minimum of `self` and `b`, with scalar broadcasting; ties as in
+    /// [`Var::try_max`].
+    ///
+    /// ```text
+    /// min(a, b)ᵢ        ∂/∂a = [aᵢ < bᵢ], ∂/∂b = [bᵢ < aᵢ]; ties split by the policy
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Var::try_max`].
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let a = tape.param_vec(&[1.0, 5.0])?;
+    /// let m = a.try_min(2.0)?;
+    /// assert_eq!(m.value(), vec![1.0, 2.0]);
+    /// assert_eq!(m.sum().backward()?.wrt(a), &[1.0, 0.0]);
+    /// # Ok(()) }
+    /// ```
+    pub fn try_min(self, b: impl Operand<'t, T>) -> Result<Var<'t, T>> {
+        binary(self, b, false)
+    }
+
+    /// Elementwise minimum; see [`Var::try_min`].
+    ///
+    /// # Panics
+    /// On a shape mismatch, a handle of another tape or a non-finite number.
+    pub fn min(self, b: impl Operand<'t, T>) -> Var<'t, T> {
+        crate::var::unwrap_op(self.try_min(b))
+    }
+}
+
+fn nary<'t, T: Real>(tape: &'t Tape<T>, xs: &[Var<'t, T>], is_max: bool) -> Result<Var<'t, T>> {
+    let name = if is_max { "max_n" } else { "min_n" };
+    let Some(&first) = xs.first() else {
+        return Err(Error::Empty { op: name });
+    };
+    let mut shape = first.shape();
+    let mut any_needs = false;
+    for &x in xs {
+        x.to_var(tape, name)?;
+        let (s, n) = info(x);
+        shape = broadcast(name, shape, s)?;
+        any_needs |= n;
+    }
+    let start = {
+        let mut inner = tape.borrow_mut();
+        let start = inner.links.len();
+        inner.links.extend(xs.iter().map(|x| x.id));
+        start
+    };
+    let op = if is_max {
+        Op::MaxN { start, len: xs.len() }
+    } else {
+        Op::MinN { start, len: xs.len() }
+    };
+    Ok(build(tape, op, shape, any_needs, |p| {
+        let n = shape.len();
+        let tie = p.rules.nary_tie;
+        let base = p.masks.len();
+        p.masks.resize(base + xs.len() * n, T::zero());
+        let mask = &mut p.masks[base..];
+        let vals = p.vals;
+        let input = |x: &Var<'t, T>| Bc::new(vals.get(x.id), n);
+        for i in 0..n {
+            let mut best = input(&xs[0]).at(i);
+            for x in &xs[1..] {
+                let v = input(x).at(i);
+                if beats(is_max, v, best) || v.is_nan() {
+                    best = v;
+                }
+            }
+            p.out[i] = best;
+            let mut tied = 0usize;
+            let mut constant_tied = false;
+            for x in xs {
+                if input(x).at(i) == best {
+                    tied += 1;
+                    constant_tied |= !vals.needs_grad(x.id);
+                }
+            }
+            if tied == 0 {
+                continue; // NaN: no gradient flows
+            }
+            if tied > 1 {
+                p.ties.push(i);
+            }
+            let share = match tie {
+                TieSplit::MinNorm if tied > 1 && constant_tied => T::zero(),
+                _ => T::one() / T::cst(tied as f64),
+            };
+            let mut first = true;
+            for (j, x) in xs.iter().enumerate() {
+                if input(x).at(i) == best {
+                    mask[j * n + i] = match tie {
+                        TieSplit::First if first => T::one(),
+                        TieSplit::First => T::zero(),
+                        _ => share,
+                    };
+                    first = false;
+                }
+            }
+        }
+    }))
+}
+
+impl<T: Real> Tape<T> {
+    /// Elementwise maximum of several values (equal shapes, or scalars broadcast).
+    ///
+    /// ```text
+    /// max_n(x¹ … xᵏ)ᵢ = maxⱼ xʲᵢ        ∂/∂xʲᵢ = [xʲ is the unique max]; k' tied inputs: policy
+    /// ```
+    /// Default (`MinNorm`) tie rule: `1/k'` to each of the `k'` tied inputs, or 0 to all if a
+    /// constant is among them (the minimum-norm point of the local subdifferential).
+    ///
+    /// # Errors
+    /// [`Error::Empty`] for no operand; [`Error::ShapeMismatch`]; [`Error::ForeignVar`].
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let (a, b, c) = (tape.param_scalar(2.0)?, tape.param_scalar(2.0)?, tape.param_scalar(1.0)?);
+    /// let m = tape.try_max_n(&[a, b, c])?;
+    /// let g = m.backward()?;
+    /// assert_eq!((g.wrt(a)[0], g.wrt(b)[0], g.wrt(c)[0]), (0.5, 0.5, 0.0));
+    /// # Ok(()) }
+    /// ```
+    pub fn try_max_n<'t>(&'t self, xs: &[Var<'t, T>]) -> Result<Var<'t, T>> {
+        nary(self, xs, true)
+    }
+
+    /// Elementwise maximum of several values; see [`Tape::try_max_n`].
+    ///
+    /// # Panics
+    /// If [`Tape::try_max_n`] fails.
+    pub fn max_n<'t>(&'t self, xs: &[Var<'t, T>]) -> Var<'t, T> {
+        crate::var::unwrap_op(self.try_max_n(xs))
+    }
+
+    /// Elementwise minimum of several values; ties as in [`Tape::try_max_n`].
+    ///
+    /// ```text
+    /// min_n(x¹ … xᵏ)ᵢ = minⱼ xʲᵢ
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Tape::try_max_n`].
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let (a, b) = (tape.param_scalar(2.0)?, tape.param_scalar(1.0)?);
+    /// assert_eq!(tape.try_min_n(&[a, b])?.item(), 1.0);
+    /// # Ok(()) }
+    /// ```
+    pub fn try_min_n<'t>(&'t self, xs: &[Var<'t, T>]) -> Result<Var<'t, T>> {
+        nary(self, xs, false)
+    }
+
+    /// Elementwise minimum of several values; see [`Tape::try_min_n`].
+    ///
+    /// # Panics
+    /// If [`Tape::try_min_n`] fails.
+    pub fn min_n<'t>(&'t self, xs: &[Var<'t, T>]) -> Var<'t, T> {
+        crate::var::unwrap_op(self.try_min_n(xs))
+    }
+}
+
+pub(super) fn backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, mask: &[T], g: &[T]) {
+    let n = g.len();
+    if let Some(ga) = s.grad(a) {
+        accumulate(ga, n, |i| g[i] * mask[i]);
+    }
+    if let Some(gb) = s.grad(b) {
+        accumulate(gb, n, |i| g[i] * (T::one() - mask[i]));
+    }
+}
+
+pub(super) fn nary_backward<T: Real>(s: &mut Sink<'_, T>, links: &[u32], mask: &[T], g: &[T]) {
+    let n = g.len();
+    for (j, &x) in links.iter().enumerate() {
+        if let Some(gx) = s.grad(x) {
+            let m = &mask[j * n..(j + 1) * n];
+            accumulate(gx, n, |i| g[i] * m[i]);
+        }
+    }
+}

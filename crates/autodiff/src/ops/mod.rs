@@ -1,0 +1,271 @@
+//! The primitives. `Op` is the closed set of node kinds; [`backward`] is the rule table: one arm
+//! per primitive, each delegating to the primitive's module, where its forward pass, its backward
+//! pass and its kink rule sit side by side.
+
+pub(crate) mod abs;
+pub(crate) mod affine;
+pub(crate) mod arith;
+pub(crate) mod clamp;
+pub(crate) mod extreme;
+pub(crate) mod gather;
+pub(crate) mod kernels;
+pub(crate) mod linalg;
+pub(crate) mod maxmin;
+pub(crate) mod reduce;
+pub(crate) mod relu;
+pub(crate) mod smooth;
+
+use crate::tape::{Inner, Parts, Values};
+use crate::{Real, Result, Shape, Tape, Var};
+
+/// Appends a node and lets `f` compute its value (and mask and ties); the single place where
+/// forward passes write to the tape.
+pub(crate) fn build<'t, T: Real>(
+    tape: &'t Tape<T>,
+    op: Op<T>,
+    shape: Shape,
+    needs_grad: bool,
+    f: impl FnOnce(Parts<'_, T>),
+) -> Var<'t, T> {
+    let mut inner = tape.borrow_mut();
+    let id = inner.push(op, shape, needs_grad);
+    f(inner.parts());
+    inner.finish(id);
+    tape.var(id)
+}
+
+/// Shape and gradient need of one operand.
+pub(crate) fn info<T: Real>(x: Var<'_, T>) -> (Shape, bool) {
+    let inner = x.tape.borrow();
+    let node = inner.node(x.id);
+    (node.shape, node.needs_grad())
+}
+
+/// A node kind with its operands (node ids) and constant parameters.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Op<T> {
+    /// A parameter or a constant.
+    Leaf,
+    Add(u32, u32),
+    Sub(u32, u32),
+    Mul(u32, u32),
+    Div(u32, u32),
+    /// `scale·x + shift` (only the scale matters for derivatives).
+    Affine {
+        x: u32,
+        scale: T,
+    },
+    Square(u32),
+    Sqrt(u32),
+    Exp(u32),
+    Ln(u32),
+    Sum(u32),
+    Mean(u32),
+    RowSum(u32),
+    Dot(u32, u32),
+    MatVec(u32, u32),
+    MatMul(u32, u32),
+    /// One entry per row; the column indices are `indices[start .. start + rows]`.
+    Gather {
+        x: u32,
+        start: usize,
+    },
+    Relu(u32),
+    Abs(u32),
+    Max(u32, u32),
+    Min(u32, u32),
+    Clamp {
+        x: u32,
+        lo: T,
+        hi: T,
+    },
+    /// Elementwise over `links[start .. start + len]`.
+    MaxN {
+        start: usize,
+        len: usize,
+    },
+    MinN {
+        start: usize,
+        len: usize,
+    },
+    ReduceMax(u32),
+    ReduceMin(u32),
+    RowMax(u32),
+    RowMin(u32),
+    /// A user operation `customs[op]` over `links[start .. start + len]`.
+    Custom {
+        op: usize,
+        start: usize,
+        len: usize,
+    },
+}
+
+impl<T> Op<T> {
+    /// The primitive's name, as in error messages and kink reports.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Op::Leaf => "leaf",
+            Op::Add(..) => "add",
+            Op::Sub(..) => "sub",
+            Op::Mul(..) => "mul",
+            Op::Div(..) => "div",
+            Op::Affine { .. } => "affine",
+            Op::Square(_) => "square",
+            Op::Sqrt(_) => "sqrt",
+            Op::Exp(_) => "exp",
+            Op::Ln(_) => "ln",
+            Op::Sum(_) => "sum",
+            Op::Mean(_) => "mean",
+            Op::RowSum(_) => "row_sum",
+            Op::Dot(..) => "dot",
+            Op::MatVec(..) => "matvec",
+            Op::MatMul(..) => "matmul",
+            Op::Gather { .. } => "gather",
+            Op::Relu(_) => "relu",
+            Op::Abs(_) => "abs",
+            Op::Max(..) => "max",
+            Op::Min(..) => "min",
+            Op::Clamp { .. } => "clamp",
+            Op::MaxN { .. } => "max_n",
+            Op::MinN { .. } => "min_n",
+            Op::ReduceMax(_) => "reduce_max",
+            Op::ReduceMin(_) => "reduce_min",
+            Op::RowMax(_) => "row_max",
+            Op::RowMin(_) => "row_min",
+            Op::Custom { .. } => "custom",
+        }
+    }
+}
+
+/// Where a backward rule writes: the gradients of all earlier nodes.
+pub(crate) struct Sink<'a, T> {
+    vals: Values<'a, T>,
+    lower: &'a mut [T],
+    touched: &'a mut [bool],
+}
+
+impl<'a, T: Real> Sink<'a, T> {
+    /// Read access to every node's value.
+    pub(crate) fn vals(&self) -> Values<'a, T> {
+        self.vals
+    }
+
+    /// The gradient buffer of operand `id`, if it needs one; marks it as reached.
+    #[inline]
+    pub(crate) fn grad(&mut self, id: u32) -> Option<&mut [T]> {
+        let node = &self.vals.nodes[id as usize];
+        if !node.needs_grad() {
+            return None;
+        }
+        self.touched[id as usize] = true;
+        Some(&mut self.lower[node.grad..node.grad + node.shape.len()])
+    }
+}
+
+/// The reverse pass: one loop over the tape from `root` down to the first node.
+///
+/// `data` holds every node's gradient at its `grad` offset; offsets grow with node index, so the
+/// gradients of a node's operands all lie below its own and can be borrowed beside it.
+pub(crate) fn backward<T: Real>(
+    inner: &Inner<T>,
+    root: u32,
+    data: &mut [T],
+    touched: &mut [bool],
+) -> Result<()> {
+    let vals = inner.values();
+    for i in (0..=root as usize).rev() {
+        let node = &inner.nodes[i];
+        if !touched[i] || !node.needs_grad() {
+            continue;
+        }
+        let n = node.shape.len();
+        let (lower, upper) = data.split_at_mut(node.grad);
+        let g = &upper[..n];
+        let out = vals.get(i as u32);
+        let mask = &inner.masks[node.mask..];
+        let (tl, th) = touched.split_at_mut(i);
+        let _ = th;
+        let mut sink = Sink {
+            vals,
+            lower,
+            touched: tl,
+        };
+        match node.op {
+            Op::Leaf => {}
+            Op::Add(a, b) => arith::add_backward(&mut sink, a, b, g),
+            Op::Sub(a, b) => arith::sub_backward(&mut sink, a, b, g),
+            Op::Mul(a, b) => arith::mul_backward(&mut sink, a, b, g),
+            Op::Div(a, b) => arith::div_backward(&mut sink, a, b, out, g),
+            Op::Affine { x, scale } => affine::backward(&mut sink, x, scale, g),
+            Op::Square(x) => smooth::square_backward(&mut sink, x, g),
+            Op::Sqrt(x) => smooth::sqrt_backward(&mut sink, x, out, g),
+            Op::Exp(x) => smooth::exp_backward(&mut sink, x, out, g),
+            Op::Ln(x) => smooth::ln_backward(&mut sink, x, g),
+            Op::Sum(x) => reduce::sum_backward(&mut sink, x, g),
+            Op::Mean(x) => reduce::mean_backward(&mut sink, x, g),
+            Op::RowSum(x) => reduce::row_sum_backward(&mut sink, x, g),
+            Op::Dot(a, b) => linalg::dot_backward(&mut sink, a, b, g),
+            Op::MatVec(a, v) => linalg::matvec_backward(&mut sink, a, v, g),
+            Op::MatMul(a, b) => linalg::matmul_backward(&mut sink, a, b, g),
+            Op::Gather { x, start } => gather::backward(&mut sink, x, &inner.indices[start..start + n], g),
+            Op::Relu(x) => relu::backward(&mut sink, x, mask, g),
+            Op::Abs(x) => abs::backward(&mut sink, x, mask, g),
+            Op::Max(a, b) | Op::Min(a, b) => maxmin::backward(&mut sink, a, b, mask, g),
+            Op::Clamp { x, .. } => clamp::backward(&mut sink, x, mask, g),
+            Op::MaxN { start, len } | Op::MinN { start, len } => {
+                maxmin::nary_backward(&mut sink, &inner.links[start..start + len], mask, g)
+            }
+            Op::ReduceMax(x) | Op::ReduceMin(x) | Op::RowMax(x) | Op::RowMin(x) => {
+                extreme::backward(&mut sink, x, mask, g)
+            }
+            Op::Custom { op, start, len } => crate::custom::backward(
+                &mut sink,
+                inner.customs[op].as_ref(),
+                &inner.links[start..start + len],
+                out,
+                g,
+            )?,
+        }
+    }
+    Ok(())
+}
+
+/// A value that is either a full slice or one scalar repeated (scalar broadcasting).
+#[derive(Clone, Copy)]
+pub(crate) struct Bc<'a, T> {
+    v: &'a [T],
+    step: usize,
+}
+
+impl<'a, T: Copy> Bc<'a, T> {
+    #[inline]
+    pub(crate) fn new(v: &'a [T], n: usize) -> Self {
+        debug_assert!(v.len() == n || v.len() == 1);
+        Bc {
+            v,
+            step: usize::from(v.len() != 1),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn at(&self, i: usize) -> T {
+        self.v[i * self.step]
+    }
+}
+
+/// Adds `c(i)` for every output element `i` to an operand's gradient, summing when the operand
+/// was a broadcast scalar.
+#[inline]
+pub(crate) fn accumulate<T: Real>(dst: &mut [T], n: usize, c: impl Fn(usize) -> T) {
+    if dst.len() == n {
+        for (i, d) in dst.iter_mut().enumerate() {
+            *d += c(i);
+        }
+    } else {
+        let mut s = T::zero();
+        for i in 0..n {
+            s += c(i);
+        }
+        dst[0] += s;
+    }
+}

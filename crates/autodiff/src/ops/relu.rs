@@ -1,0 +1,70 @@
+//! `relu(x) = max(x, 0)`, elementwise.
+//!
+//! ```text
+//! relu(x) = x if x > 0, else 0
+//! relu'(x) = 1 if x > 0;  0 if x < 0;  at x = 0 (and −0.0) the policy's value r ∈ [0, 1]
+//! ```
+//! Every policy preset uses `r = 0` (the minimum-norm element of `[0, 1]`, and the PyTorch, JAX and
+//! TensorFlow convention; candle uses 1, available through a custom policy).
+//! `relu` is its own primitive rather than `max(x, 0)`: a binary-max rule that splits ties
+//! ½ / ½ (JAX, PyTorch) would otherwise give ½ at 0.
+
+use super::{build, info, Op, Sink};
+use crate::{Real, Var};
+
+impl<'t, T: Real> Var<'t, T> {
+    /// Rectified linear unit, elementwise.
+    ///
+    /// ```text
+    /// relu(x) = max(x, 0)        relu'(x) = [x > 0], and relu'(0) = r from the policy (0 by default)
+    /// ```
+    ///
+    /// Elements exactly at 0 are recorded as kinks (see [`Tape::kinks`](crate::Tape::kinks)).
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_vec(&[-1.0, 0.0, 2.0])?;
+    /// let y = x.relu();
+    /// assert_eq!(y.value(), vec![0.0, 0.0, 2.0]);
+    /// assert_eq!(y.sum().backward()?.wrt(x), &[0.0, 0.0, 1.0]); // relu'(0) = 0
+    /// # Ok(()) }
+    /// ```
+    pub fn relu(self) -> Var<'t, T> {
+        let (shape, needs) = info(self);
+        build(self.tape, Op::Relu(self.id), shape, needs, |p| {
+            let x = p.vals.get(self.id);
+            let at_zero = p.rules.relu_at_zero;
+            let base = p.masks.len();
+            p.masks.resize(base + x.len(), T::zero());
+            let mask = &mut p.masks[base..];
+            for (i, ((o, m), &v)) in p.out.iter_mut().zip(mask.iter_mut()).zip(x).enumerate() {
+                if v > T::zero() {
+                    *o = v;
+                    *m = T::one();
+                } else if v < T::zero() {
+                    *o = T::zero();
+                    *m = T::zero();
+                } else if v == T::zero() {
+                    *o = T::zero();
+                    *m = at_zero;
+                    p.ties.push(i);
+                } else {
+                    // NaN propagates to the output; backward rejects a non-finite loss.
+                    *o = v;
+                    *m = T::zero();
+                }
+            }
+        })
+    }
+}
+
+pub(super) fn backward<T: Real>(s: &mut Sink<'_, T>, x: u32, mask: &[T], g: &[T]) {
+    if let Some(gx) = s.grad(x) {
+        for ((d, &m), &gi) in gx.iter_mut().zip(mask).zip(g) {
+            *d += m * gi;
+        }
+    }
+}

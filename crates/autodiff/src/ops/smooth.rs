@@ -1,0 +1,188 @@
+//! Smooth elementwise functions: `square`, `sqrt`, `exp`, `ln`.
+//!
+//! ```text
+//! square:  y = x²      y' = 2x
+//! sqrt:    y = √x      y' = 1/(2√x)   domain x ≥ 0; at x = 0 the derivative is +∞, which
+//!                                      backward reports as Error::NonFinite if it reaches a parameter
+//! exp:     y = eˣ      y' = eˣ        an input whose eˣ overflows is Error::Domain
+//! ln:      y = ln x    y' = 1/x       domain x > 0
+//! ```
+//! No kinks.
+
+use super::{build, info, Op, Sink};
+use crate::{Error, Real, Result, Var};
+
+fn check_domain<T: Real>(
+    x: Var<'_, T>,
+    op: &'static str,
+    domain: &'static str,
+    ok: impl Fn(T) -> bool,
+) -> Result<()> {
+    let inner = x.tape.borrow();
+    let v = inner.values().get(x.id);
+    match v.iter().position(|&e| !ok(e)) {
+        None => Ok(()),
+        Some(index) => Err(Error::Domain {
+            op,
+            index,
+            value: v[index].to_f64_lossless(),
+            domain,
+        }),
+    }
+}
+
+fn map<'t, T: Real>(x: Var<'t, T>, op: Op<T>, f: impl Fn(T) -> T) -> Var<'t, T> {
+    let (shape, needs) = info(x);
+    build(x.tape, op, shape, needs, |p| {
+        for (o, &v) in p.out.iter_mut().zip(p.vals.get(x.id)) {
+            *o = f(v);
+        }
+    })
+}
+
+impl<'t, T: Real> Var<'t, T> {
+    /// Elementwise square.
+    ///
+    /// ```text
+    /// y = x²        y' = 2x
+    /// ```
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_scalar(3.0)?;
+    /// assert_eq!(x.square().backward()?.wrt(x)[0], 6.0);
+    /// # Ok(()) }
+    /// ```
+    pub fn square(self) -> Var<'t, T> {
+        map(self, Op::Square(self.id), |v| v * v)
+    }
+
+    /// Elementwise square root.
+    ///
+    /// ```text
+    /// y = √x        y' = 1/(2√x)      (x ≥ 0)
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Domain`] if an element is negative.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_scalar(4.0)?;
+    /// assert_eq!(x.try_sqrt()?.backward()?.wrt(x)[0], 0.25);
+    /// assert!(tape.param_scalar(-1.0)?.try_sqrt().is_err());
+    /// # Ok(()) }
+    /// ```
+    pub fn try_sqrt(self) -> Result<Var<'t, T>> {
+        check_domain(self, "sqrt", "x ≥ 0", |v| v >= T::zero())?;
+        Ok(map(self, Op::Sqrt(self.id), |v| v.sqrt()))
+    }
+
+    /// Elementwise square root; see [`Var::try_sqrt`].
+    ///
+    /// # Panics
+    /// If an element is negative.
+    pub fn sqrt(self) -> Var<'t, T> {
+        crate::var::unwrap_op(self.try_sqrt())
+    }
+
+    /// Elementwise exponential.
+    ///
+    /// ```text
+    /// y = eˣ        y' = eˣ
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Domain`] if a result would overflow to infinity.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_scalar(0.0)?;
+    /// assert_eq!(x.try_exp()?.backward()?.wrt(x)[0], 1.0);
+    /// assert!(tape.param_scalar(1000.0)?.try_exp().is_err());
+    /// # Ok(()) }
+    /// ```
+    pub fn try_exp(self) -> Result<Var<'t, T>> {
+        // eˣ is finite for every x below 80 in both f32 and f64; only larger inputs are tried.
+        let limit = T::cst(80.0);
+        check_domain(self, "exp", "eˣ finite", |v| v < limit || v.exp().is_finite())?;
+        Ok(map(self, Op::Exp(self.id), |v| v.exp()))
+    }
+
+    /// Elementwise exponential; see [`Var::try_exp`].
+    ///
+    /// # Panics
+    /// If a result overflows.
+    pub fn exp(self) -> Var<'t, T> {
+        crate::var::unwrap_op(self.try_exp())
+    }
+
+    /// Elementwise natural logarithm.
+    ///
+    /// ```text
+    /// y = ln x        y' = 1/x      (x > 0)
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Domain`] if an element is not positive.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_scalar(2.0)?;
+    /// assert_eq!(x.try_ln()?.backward()?.wrt(x)[0], 0.5);
+    /// assert!(tape.param_scalar(0.0)?.try_ln().is_err());
+    /// # Ok(()) }
+    /// ```
+    pub fn try_ln(self) -> Result<Var<'t, T>> {
+        check_domain(self, "ln", "x > 0", |v| v > T::zero())?;
+        Ok(map(self, Op::Ln(self.id), |v| v.ln()))
+    }
+
+    /// Elementwise natural logarithm; see [`Var::try_ln`].
+    ///
+    /// # Panics
+    /// If an element is not positive.
+    pub fn ln(self) -> Var<'t, T> {
+        crate::var::unwrap_op(self.try_ln())
+    }
+}
+
+fn unary_backward<T: Real>(s: &mut Sink<'_, T>, x: u32, g: &[T], d: impl Fn(usize) -> T) {
+    if let Some(gx) = s.grad(x) {
+        for (i, (o, &gi)) in gx.iter_mut().zip(g).enumerate() {
+            *o += gi * d(i);
+        }
+    }
+}
+
+pub(super) fn square_backward<T: Real>(s: &mut Sink<'_, T>, x: u32, g: &[T]) {
+    let v = s.vals.get(x);
+    let two = T::cst(2.0);
+    unary_backward(s, x, g, |i| two * v[i]);
+}
+
+pub(super) fn sqrt_backward<T: Real>(s: &mut Sink<'_, T>, x: u32, out: &[T], g: &[T]) {
+    let half = T::cst(0.5);
+    unary_backward(s, x, g, |i| half / out[i]);
+}
+
+pub(super) fn exp_backward<T: Real>(s: &mut Sink<'_, T>, x: u32, out: &[T], g: &[T]) {
+    unary_backward(s, x, g, |i| out[i]);
+}
+
+pub(super) fn ln_backward<T: Real>(s: &mut Sink<'_, T>, x: u32, g: &[T]) {
+    let v = s.vals.get(x);
+    unary_backward(s, x, g, |i| v[i].recip());
+}

@@ -1,0 +1,76 @@
+//! The scalar types a [`Tape`](crate::Tape) can hold: `f32` and `f64`.
+
+use std::fmt::{Debug, Display};
+use std::iter::Sum;
+use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A floating-point element type of the engine, implemented for `f32` and `f64` only (sealed).
+///
+/// It is [`num_traits::Float`] plus the few conversions the engine needs.
+///
+/// # Example
+/// ```
+/// use autodiff::Real;
+/// fn half<T: Real>() -> T {
+///     T::cst(0.5)
+/// }
+/// assert_eq!(half::<f32>(), 0.5_f32);
+/// ```
+pub trait Real:
+    num_traits::Float
+    + Default
+    + Debug
+    + Display
+    + Send
+    + Sync
+    + 'static
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + DivAssign
+    + Sum
+    + sealed::Sealed
+{
+    /// The type's name, `"f32"` or `"f64"`, for reports.
+    const NAME: &'static str;
+
+    /// Converts an `f64` constant to this type (rounding to nearest for `f32`).
+    fn cst(x: f64) -> Self;
+
+    /// Widens this value to `f64` (exact for both types), for error messages and reports.
+    fn to_f64_lossless(self) -> f64;
+}
+
+impl Real for f32 {
+    const NAME: &'static str = "f32";
+
+    #[inline]
+    fn cst(x: f64) -> Self {
+        x as f32
+    }
+
+    #[inline]
+    fn to_f64_lossless(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Real for f64 {
+    const NAME: &'static str = "f64";
+
+    #[inline]
+    fn cst(x: f64) -> Self {
+        x
+    }
+
+    #[inline]
+    fn to_f64_lossless(self) -> f64 {
+        self
+    }
+}

@@ -1,0 +1,100 @@
+//! Shapes of tape values: scalars, vectors and row-major matrices.
+
+use std::fmt;
+
+/// The shape of a value on the tape: a scalar, a vector of length `n`, or an `rows × cols` matrix
+/// stored row-major.
+///
+/// Elementwise binary operations accept two equal shapes, or a scalar on either side, which is
+/// broadcast.
+///
+/// # Example
+/// ```
+/// use autodiff::Shape;
+/// let m = Shape::matrix(3, 4);
+/// assert_eq!(m.len(), 12);
+/// assert_eq!(m.rows(), 3);
+/// assert_eq!(m.to_string(), "[3, 4]");
+/// assert!(Shape::scalar().is_scalar());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Shape {
+    rows: usize,
+    cols: usize,
+    rank: u8,
+}
+
+impl Shape {
+    /// The shape of a single number (rank 0, one element).
+    pub const fn scalar() -> Self {
+        Shape {
+            rows: 1,
+            cols: 1,
+            rank: 0,
+        }
+    }
+
+    /// The shape of a vector with `n` elements (rank 1).
+    pub const fn vector(n: usize) -> Self {
+        Shape {
+            rows: n,
+            cols: 1,
+            rank: 1,
+        }
+    }
+
+    /// The shape of a `rows × cols` matrix stored row-major (rank 2).
+    pub const fn matrix(rows: usize, cols: usize) -> Self {
+        Shape {
+            rows,
+            cols,
+            rank: 2,
+        }
+    }
+
+    /// Number of dimensions: 0 (scalar), 1 (vector) or 2 (matrix).
+    pub const fn rank(&self) -> usize {
+        self.rank as usize
+    }
+
+    /// Number of elements.
+    pub const fn len(&self) -> usize {
+        self.rows * self.cols
+    }
+
+    /// Whether the shape holds no element (a vector of length 0 or a matrix with a zero side).
+    pub const fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether this is the rank-0 scalar shape.
+    pub const fn is_scalar(&self) -> bool {
+        self.rank == 0
+    }
+
+    /// Rows: the length of a vector, the row count of a matrix, 1 for a scalar.
+    pub const fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Columns of a matrix; 1 for a vector or a scalar.
+    pub const fn cols(&self) -> usize {
+        self.cols
+    }
+}
+
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.rank {
+            0 => write!(f, "[]"),
+            1 => write!(f, "[{}]", self.rows),
+            _ => write!(f, "[{}, {}]", self.rows, self.cols),
+        }
+    }
+}
+
+impl fmt::Debug for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}

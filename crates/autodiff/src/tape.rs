@@ -1,0 +1,596 @@
+//! The tape (a Wengert list): nodes in a `Vec`, values in one arena, backward as one reverse loop.
+
+use std::cell::{Ref, RefCell, RefMut};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::custom::CustomOp;
+use crate::ops::{self, Op};
+use crate::policy::Rules;
+use crate::{Error, KinkPolicy, Real, Result, Shape, Var};
+
+/// Marks a node that needs no gradient (its `grad` offset).
+pub(crate) const NO_GRAD: usize = usize::MAX;
+
+static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
+
+fn fresh_id() -> u64 {
+    NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Where a node's value lives.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Storage {
+    /// `len` elements of the value arena, from this offset.
+    Arena(usize),
+    /// An `Arc` the user handed over (zero-copy data).
+    Shared(usize),
+}
+
+/// One entry of the tape.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Node<T> {
+    pub op: Op<T>,
+    pub shape: Shape,
+    pub value: Storage,
+    /// Offset of this node's gradient in [`Gradients`], or [`NO_GRAD`].
+    pub grad: usize,
+    /// Offset of this node's kink mask (local derivative weights) in the mask arena.
+    pub mask: usize,
+    /// Range of this node's exact-tie element indices in the tie arena.
+    pub ties: (usize, usize),
+}
+
+impl<T> Node<T> {
+    pub(crate) fn needs_grad(&self) -> bool {
+        self.grad != NO_GRAD
+    }
+}
+
+/// Read access to node values during a forward or backward step.
+#[derive(Clone, Copy)]
+pub(crate) struct Values<'a, T> {
+    pub arena: &'a [T],
+    pub shared: &'a [Arc<[T]>],
+    pub nodes: &'a [Node<T>],
+}
+
+impl<'a, T> Values<'a, T> {
+    #[inline]
+    pub(crate) fn get(&self, id: u32) -> &'a [T] {
+        let node = &self.nodes[id as usize];
+        match node.value {
+            Storage::Arena(off) => &self.arena[off..off + node.shape.len()],
+            Storage::Shared(k) => &self.shared[k][..],
+        }
+    }
+
+    #[inline]
+    pub(crate) fn shape(&self, id: u32) -> Shape {
+        self.nodes[id as usize].shape
+    }
+
+    #[inline]
+    pub(crate) fn needs_grad(&self, id: u32) -> bool {
+        self.nodes[id as usize].needs_grad()
+    }
+}
+
+/// What a forward step may write: the new node's output, its mask and its tie list.
+pub(crate) struct Parts<'a, T> {
+    pub out: &'a mut [T],
+    pub vals: Values<'a, T>,
+    pub masks: &'a mut Vec<T>,
+    pub ties: &'a mut Vec<usize>,
+    pub indices: &'a mut Vec<usize>,
+    pub links: &'a [u32],
+    pub rules: &'a Rules<T>,
+}
+
+/// The tape's storage; every buffer is cleared, never freed, by [`Tape::clear`].
+pub(crate) struct Inner<T> {
+    pub id: u64,
+    pub policy: KinkPolicy,
+    pub rules: Rules<T>,
+    pub nodes: Vec<Node<T>>,
+    pub arena: Vec<T>,
+    pub shared: Vec<Arc<[T]>>,
+    pub masks: Vec<T>,
+    pub ties: Vec<usize>,
+    /// Operand lists of n-ary and custom nodes.
+    pub links: Vec<u32>,
+    /// Index lists of `gather` nodes.
+    pub indices: Vec<usize>,
+    pub customs: Vec<Arc<dyn CustomOp<T>>>,
+    pub grad_len: usize,
+}
+
+impl<T: Real> Inner<T> {
+    pub(crate) fn values(&self) -> Values<'_, T> {
+        Values {
+            arena: &self.arena,
+            shared: &self.shared,
+            nodes: &self.nodes,
+        }
+    }
+
+    pub(crate) fn node(&self, id: u32) -> &Node<T> {
+        &self.nodes[id as usize]
+    }
+
+    /// Appends a node whose value will be computed into the arena; returns its id.
+    pub(crate) fn push(&mut self, op: Op<T>, shape: Shape, needs_grad: bool) -> u32 {
+        let len = shape.len();
+        let off = self.arena.len();
+        self.arena.resize(off + len, T::zero());
+        let grad = if needs_grad {
+            let g = self.grad_len;
+            self.grad_len += len;
+            g
+        } else {
+            NO_GRAD
+        };
+        let id = self.nodes.len() as u32;
+        let ties = self.ties.len();
+        self.nodes.push(Node {
+            op,
+            shape,
+            value: Storage::Arena(off),
+            grad,
+            mask: self.masks.len(),
+            ties: (ties, ties),
+        });
+        id
+    }
+
+    /// Splits the storage so the last node's output can be written while inputs are read.
+    pub(crate) fn parts(&mut self) -> Parts<'_, T> {
+        let node = self.nodes.last().expect("parts() follows push()");
+        let off = match node.value {
+            Storage::Arena(off) => off,
+            Storage::Shared(_) => unreachable!("computed nodes live in the arena"),
+        };
+        let (arena, out) = self.arena.split_at_mut(off);
+        Parts {
+            out,
+            vals: Values {
+                arena,
+                shared: &self.shared,
+                nodes: &self.nodes,
+            },
+            masks: &mut self.masks,
+            ties: &mut self.ties,
+            indices: &mut self.indices,
+            links: &self.links,
+            rules: &self.rules,
+        }
+    }
+
+    /// Closes the last node's tie range.
+    pub(crate) fn finish(&mut self, id: u32) -> u32 {
+        let end = self.ties.len();
+        self.nodes[id as usize].ties.1 = end;
+        id
+    }
+}
+
+/// A reverse-mode autodiff tape over values of type `T` (`f32` or `f64`).
+///
+/// Operations on [`Var`] handles append nodes; [`Tape::backward`] walks the nodes once in reverse.
+/// Push order is already a topological order, so backward needs no recursion, no sorting and no
+/// hash map, and a chain of a million operations differentiates in constant stack space.
+///
+/// Values are dense and up to 2-D ([`Shape`]), so a whole data set is one node.
+/// The tape's [`KinkPolicy`] decides which subgradient kinked operations use; each kink operation
+/// records its branch (a mask) and its exact ties during the forward pass.
+///
+/// # Reuse
+/// [`Tape::clear`] empties the tape but keeps every buffer, so a training loop that clears the
+/// tape and reuses one [`Gradients`] with [`Tape::backward_into`] allocates nothing per step after
+/// the first.
+///
+/// # Example
+/// ```
+/// use approx::assert_relative_eq;
+/// use autodiff::{Shape, Tape};
+/// # fn main() -> autodiff::Result<()> {
+/// let tape = Tape::<f64>::new();
+/// let x = tape.constant(&[1.0, 2.0, 3.0, 4.0], Shape::matrix(2, 2))?;
+/// let w = tape.param_vec(&[0.5, -1.0])?;
+/// let y = tape.constant_vec(&[1.0, -1.0])?;
+/// // mean hinge loss: mean(relu(1 − y ⊙ (X·w)))
+/// let loss = (1.0 - y * x.matvec(w)).relu().mean();
+/// let grads = loss.backward()?;
+/// // margins: y·Xw = (−1.5, 2.5) → only the first example is violated:
+/// // ∂/∂w = −(1/2)·y₀·x₀ = −½·(1, 2)
+/// assert_relative_eq!(grads.wrt(w)[0], -0.5);
+/// assert_relative_eq!(grads.wrt(w)[1], -1.0);
+/// # Ok(()) }
+/// ```
+pub struct Tape<T: Real = f64> {
+    pub(crate) inner: RefCell<Inner<T>>,
+}
+
+impl<T: Real> Default for Tape<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Real> fmt::Debug for Tape<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.inner.borrow();
+        f.debug_struct("Tape")
+            .field("type", &T::NAME)
+            .field("policy", &inner.policy)
+            .field("nodes", &inner.nodes.len())
+            .field("values", &inner.arena.len())
+            .finish()
+    }
+}
+
+/// Sizes of a tape's buffers, for memory reports.
+///
+/// # Example
+/// ```
+/// use autodiff::Tape;
+/// let tape = Tape::<f64>::new();
+/// let stats = tape.stats();
+/// assert_eq!(stats.nodes, 0);
+/// assert!(stats.bytes_per_node > 0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TapeStats {
+    /// Nodes on the tape.
+    pub nodes: usize,
+    /// Elements in the value arena (shared constants are not counted).
+    pub values: usize,
+    /// Elements in the mask arena.
+    pub masks: usize,
+    /// Fixed bookkeeping bytes per node (the node record itself).
+    pub bytes_per_node: usize,
+    /// Bytes held now by nodes, values, masks and tie lists (lengths, not capacities).
+    pub bytes: usize,
+}
+
+impl<T: Real> Tape<T> {
+    /// An empty tape with the default [`KinkPolicy::MinNorm`].
+    pub fn new() -> Self {
+        Self::with_policy(KinkPolicy::MinNorm)
+    }
+
+    /// An empty tape using `policy` at every kink.
+    pub fn with_policy(policy: KinkPolicy) -> Self {
+        Tape {
+            inner: RefCell::new(Inner {
+                id: fresh_id(),
+                policy,
+                rules: policy.rules(),
+                nodes: Vec::new(),
+                arena: Vec::new(),
+                shared: Vec::new(),
+                masks: Vec::new(),
+                ties: Vec::new(),
+                links: Vec::new(),
+                indices: Vec::new(),
+                customs: Vec::new(),
+                grad_len: 0,
+            }),
+        }
+    }
+
+    /// The kink policy in force.
+    pub fn policy(&self) -> KinkPolicy {
+        self.inner.borrow().policy
+    }
+
+    /// Empties the tape and switches to `policy` (no handle can be alive: this takes `&mut self`).
+    pub fn set_policy(&mut self, policy: KinkPolicy) {
+        self.clear();
+        let inner = self.inner.get_mut();
+        inner.policy = policy;
+        inner.rules = policy.rules();
+    }
+
+    /// Removes every node but keeps the buffers' capacity, so rebuilding the same computation
+    /// allocates nothing.
+    ///
+    /// Taking `&mut self` means no [`Var`] of the old contents can outlive this call.
+    /// [`Gradients`] computed before are detected as stale by [`Gradients::try_wrt`].
+    pub fn clear(&mut self) {
+        let inner = self.inner.get_mut();
+        inner.id = fresh_id();
+        inner.nodes.clear();
+        inner.arena.clear();
+        inner.shared.clear();
+        inner.masks.clear();
+        inner.ties.clear();
+        inner.links.clear();
+        inner.indices.clear();
+        inner.customs.clear();
+        inner.grad_len = 0;
+    }
+
+    /// Number of nodes on the tape.
+    pub fn len(&self) -> usize {
+        self.inner.borrow().nodes.len()
+    }
+
+    /// Whether the tape has no node.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Buffer sizes, including the bookkeeping bytes per node.
+    pub fn stats(&self) -> TapeStats {
+        let inner = self.inner.borrow();
+        let t = std::mem::size_of::<T>();
+        let bytes_per_node = std::mem::size_of::<Node<T>>();
+        TapeStats {
+            nodes: inner.nodes.len(),
+            values: inner.arena.len(),
+            masks: inner.masks.len(),
+            bytes_per_node,
+            bytes: inner.nodes.len() * bytes_per_node
+                + (inner.arena.len() + inner.masks.len()) * t
+                + inner.ties.len() * std::mem::size_of::<usize>(),
+        }
+    }
+
+    pub(crate) fn borrow(&self) -> Ref<'_, Inner<T>> {
+        self.inner.borrow()
+    }
+
+    pub(crate) fn borrow_mut(&self) -> RefMut<'_, Inner<T>> {
+        self.inner.borrow_mut()
+    }
+
+    pub(crate) fn var(&self, id: u32) -> Var<'_, T> {
+        Var { tape: self, id }
+    }
+
+    fn leaf(&self, op: &'static str, values: &[T], shape: Shape, needs_grad: bool) -> Result<Var<'_, T>> {
+        if values.len() != shape.len() {
+            return Err(Error::DataLength {
+                op,
+                shape,
+                len: values.len(),
+            });
+        }
+        check_finite(op, values)?;
+        let mut inner = self.borrow_mut();
+        let id = inner.push(Op::Leaf, shape, needs_grad);
+        inner.parts().out.copy_from_slice(values);
+        Ok(self.var(id))
+    }
+
+    /// A parameter: a leaf whose gradient is computed.
+    ///
+    /// # Errors
+    /// [`Error::DataLength`] if `values.len() != shape.len()`;
+    /// [`Error::NonFinite`] if a value is NaN or infinite.
+    pub fn param(&self, values: &[T], shape: Shape) -> Result<Var<'_, T>> {
+        self.leaf("param", values, shape, true)
+    }
+
+    /// A parameter vector; see [`Tape::param`].
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] if a value is NaN or infinite.
+    pub fn param_vec(&self, values: &[T]) -> Result<Var<'_, T>> {
+        self.param(values, Shape::vector(values.len()))
+    }
+
+    /// A scalar parameter; see [`Tape::param`].
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] if the value is NaN or infinite.
+    pub fn param_scalar(&self, value: T) -> Result<Var<'_, T>> {
+        self.param(&[value], Shape::scalar())
+    }
+
+    /// A constant (data): a leaf that needs no gradient. Its values are copied into the tape.
+    ///
+    /// # Errors
+    /// [`Error::DataLength`] if `values.len() != shape.len()`;
+    /// [`Error::NonFinite`] if a value is NaN or infinite.
+    pub fn constant(&self, values: &[T], shape: Shape) -> Result<Var<'_, T>> {
+        self.leaf("constant", values, shape, false)
+    }
+
+    /// A constant vector; see [`Tape::constant`].
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] if a value is NaN or infinite.
+    pub fn constant_vec(&self, values: &[T]) -> Result<Var<'_, T>> {
+        self.constant(values, Shape::vector(values.len()))
+    }
+
+    /// A scalar constant; see [`Tape::constant`].
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] if the value is NaN or infinite.
+    pub fn constant_scalar(&self, value: T) -> Result<Var<'_, T>> {
+        self.constant(&[value], Shape::scalar())
+    }
+
+    /// A constant that shares `data` instead of copying it: the way to put a large data matrix on
+    /// a tape that is rebuilt every training step.
+    ///
+    /// The finiteness check is a pass over `data`; check once and reuse the `Arc`.
+    ///
+    /// # Errors
+    /// [`Error::DataLength`] if `data.len() != shape.len()`;
+    /// [`Error::NonFinite`] if a value is NaN or infinite.
+    ///
+    /// # Example
+    /// ```
+    /// use std::sync::Arc;
+    /// use autodiff::{Shape, Tape};
+    /// # fn main() -> autodiff::Result<()> {
+    /// let data: Arc<[f64]> = vec![1.0, 2.0, 3.0, 4.0].into();
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.constant_shared(Arc::clone(&data), Shape::matrix(2, 2))?;
+    /// assert_eq!(x.value(), vec![1.0, 2.0, 3.0, 4.0]);
+    /// # Ok(()) }
+    /// ```
+    pub fn constant_shared(&self, data: Arc<[T]>, shape: Shape) -> Result<Var<'_, T>> {
+        if data.len() != shape.len() {
+            return Err(Error::DataLength {
+                op: "constant",
+                shape,
+                len: data.len(),
+            });
+        }
+        check_finite("constant", &data)?;
+        let mut inner = self.borrow_mut();
+        let k = inner.shared.len();
+        inner.shared.push(data);
+        let id = inner.nodes.len() as u32;
+        let (mask, ties) = (inner.masks.len(), inner.ties.len());
+        inner.nodes.push(Node {
+            op: Op::Leaf,
+            shape,
+            value: Storage::Shared(k),
+            grad: NO_GRAD,
+            mask,
+            ties: (ties, ties),
+        });
+        Ok(self.var(id))
+    }
+
+    /// Reverse pass from the scalar node `y`: returns `∂y/∂p` for every parameter `p`.
+    ///
+    /// Can be called any number of times, from any scalar node; values are not changed.
+    ///
+    /// # Errors
+    /// [`Error::ForeignVar`] if `y` belongs to another tape; [`Error::NotScalar`] if `y` holds
+    /// more than one element; [`Error::NonFinite`] if `y` or a parameter's gradient is NaN or
+    /// infinite; [`Error::MissingBackward`] if a custom op on the path has no backward rule.
+    pub fn backward(&self, y: Var<'_, T>) -> Result<Gradients<T>> {
+        let mut grads = Gradients::new();
+        self.backward_into(y, &mut grads)?;
+        Ok(grads)
+    }
+
+    /// Like [`Tape::backward`], but reuses `grads`' buffers (no allocation once they are large
+    /// enough).
+    ///
+    /// # Errors
+    /// As [`Tape::backward`].
+    pub fn backward_into(&self, y: Var<'_, T>, grads: &mut Gradients<T>) -> Result<()> {
+        if !std::ptr::eq(y.tape, self) {
+            return Err(Error::ForeignVar { op: "backward" });
+        }
+        let inner = self.borrow();
+        let root = inner.node(y.id);
+        if root.shape.len() != 1 {
+            return Err(Error::NotScalar { shape: root.shape });
+        }
+        let value = inner.values().get(y.id)[0];
+        if !value.is_finite() {
+            return Err(Error::NonFinite {
+                op: "backward",
+                index: 0,
+                value: value.to_f64_lossless(),
+            });
+        }
+        grads.tape = inner.id;
+        grads.data.clear();
+        grads.data.resize(inner.grad_len, T::zero());
+        grads.touched.clear();
+        grads.touched.resize(inner.nodes.len(), false);
+        if !root.needs_grad() {
+            return Ok(());
+        }
+        grads.data[root.grad] = T::one();
+        grads.touched[y.id as usize] = true;
+        ops::backward(&inner, y.id, &mut grads.data, &mut grads.touched)?;
+        check_param_grads(&inner, grads)
+    }
+}
+
+fn check_finite<T: Real>(op: &'static str, values: &[T]) -> Result<()> {
+    // A single pass that the compiler can vectorise; locate the culprit only on failure.
+    if values.iter().all(|v| v.is_finite()) {
+        return Ok(());
+    }
+    let index = values.iter().position(|v| !v.is_finite()).unwrap_or(0);
+    Err(Error::NonFinite {
+        op,
+        index,
+        value: values[index].to_f64_lossless(),
+    })
+}
+
+fn check_param_grads<T: Real>(inner: &Inner<T>, grads: &Gradients<T>) -> Result<()> {
+    for node in &inner.nodes {
+        if matches!(node.op, Op::Leaf) && node.needs_grad() {
+            let g = &grads.data[node.grad..node.grad + node.shape.len()];
+            check_finite("backward", g)?;
+        }
+    }
+    Ok(())
+}
+
+/// The result of a reverse pass: one gradient buffer per node that needs a gradient.
+///
+/// Reuse one `Gradients` across training steps with [`Tape::backward_into`].
+///
+/// # Example
+/// ```
+/// use autodiff::{Gradients, Tape};
+/// # fn main() -> autodiff::Result<()> {
+/// let mut tape = Tape::<f64>::new();
+/// let mut grads = Gradients::new();
+/// for step in 0..3 {
+///     tape.clear();
+///     let w = tape.param_scalar(step as f64)?;
+///     let y = w * w; // ∂y/∂w = 2w
+///     tape.backward_into(y, &mut grads)?;
+///     assert_eq!(grads.wrt(w)[0], 2.0 * step as f64);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Gradients<T> {
+    tape: u64,
+    pub(crate) data: Vec<T>,
+    touched: Vec<bool>,
+}
+
+impl<T: Real> Gradients<T> {
+    /// Empty gradients, to be filled by [`Tape::backward_into`].
+    pub fn new() -> Self {
+        Gradients {
+            tape: 0,
+            data: Vec::new(),
+            touched: Vec::new(),
+        }
+    }
+
+    /// The gradient with respect to `x`, with `x`'s shape (row-major), or an error.
+    ///
+    /// Nodes that the output does not depend on have a zero gradient.
+    ///
+    /// # Errors
+    /// [`Error::NoGradient`] if `x` is a constant (or computed only from constants), or belongs to
+    /// another tape or to an earlier use of a cleared tape.
+    pub fn try_wrt(&self, x: Var<'_, T>) -> Result<&[T]> {
+        let inner = x.tape.borrow();
+        let node = inner.node(x.id);
+        if inner.id != self.tape || !node.needs_grad() {
+            return Err(Error::NoGradient { node: x.id as usize });
+        }
+        Ok(&self.data[node.grad..node.grad + node.shape.len()])
+    }
+
+    /// The gradient with respect to `x`; see [`Gradients::try_wrt`].
+    ///
+    /// # Panics
+    /// If [`Gradients::try_wrt`] fails: `x` is a constant or from another tape.
+    pub fn wrt(&self, x: Var<'_, T>) -> &[T] {
+        self.try_wrt(x).unwrap_or_else(|e| panic!("{e}"))
+    }
+}

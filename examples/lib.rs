@@ -1,0 +1,1 @@
+//! Runnable examples for subgrad; see the `[[example]]` entries of this package.
