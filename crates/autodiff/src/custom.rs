@@ -116,7 +116,12 @@ pub trait CustomOp<T: Real> {
     ///
     /// # Errors
     /// The default implementation returns [`Error::MissingBackward`].
-    fn backward(&self, input: usize, cx: &BackwardContext<'_, T>, grad_input: &mut [T]) -> Result<()> {
+    fn backward(
+        &self,
+        input: usize,
+        cx: &BackwardContext<'_, T>,
+        grad_input: &mut [T],
+    ) -> Result<()> {
         let _ = (input, cx, grad_input);
         Err(Error::MissingBackward {
             op: self.name().to_owned(),
@@ -133,7 +138,11 @@ impl<T: Real> Tape<T> {
     /// # Errors
     /// [`Error::ForeignVar`] if an operand belongs to another tape; whatever the op's
     /// `output_shape` or `forward` returns.
-    pub fn custom<'t>(&'t self, op: Arc<dyn CustomOp<T>>, inputs: &[Var<'t, T>]) -> Result<Var<'t, T>> {
+    pub fn custom<'t>(
+        &'t self,
+        op: Arc<dyn CustomOp<T>>,
+        inputs: &[Var<'t, T>],
+    ) -> Result<Var<'t, T>> {
         for x in inputs {
             if !std::ptr::eq(x.tape, self) {
                 return Err(Error::ForeignVar { op: "custom" });

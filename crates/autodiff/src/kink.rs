@@ -108,7 +108,11 @@ fn distances<T: Real>(inner: &Inner<T>, id: u32, out: &mut Vec<T>) {
             out.extend((0..n).map(|i| (at(u, i) - at(v, i)).abs()));
         }
         Op::Clamp { x, lo, hi } => {
-            out.extend(vals.get(x).iter().map(|&v| (v - lo).abs().min((v - hi).abs())));
+            out.extend(
+                vals.get(x)
+                    .iter()
+                    .map(|&v| (v - lo).abs().min((v - hi).abs())),
+            );
         }
         Op::MaxN { start, len } | Op::MinN { start, len } => {
             let links = &inner.links[start..start + len];

@@ -78,7 +78,12 @@ impl CustomPolicy {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if a value is outside its range or not finite.
-    pub fn new(relu_at_zero: f64, abs_at_zero: f64, tie: TieSplit, clamp_at_bound: f64) -> Result<Self> {
+    pub fn new(
+        relu_at_zero: f64,
+        abs_at_zero: f64,
+        tie: TieSplit,
+        clamp_at_bound: f64,
+    ) -> Result<Self> {
         let check = |what, value: f64, lo: f64, hi: f64| {
             if value.is_finite() && (lo..=hi).contains(&value) {
                 Ok(())
@@ -144,17 +149,52 @@ impl KinkPolicy {
 
     pub(crate) fn rules<T: Real>(&self) -> Rules<T> {
         let (relu, abs, binary, nary, reduction, clamp) = match *self {
-            KinkPolicy::MinNorm => (0.0, 0.0, TieSplit::MinNorm, TieSplit::MinNorm, TieSplit::Even, 0.0),
-            KinkPolicy::Torch => (0.0, 0.0, TieSplit::Even, TieSplit::Even, TieSplit::Even, 1.0),
-            KinkPolicy::Jax => (0.0, 1.0, TieSplit::Even, TieSplit::Even, TieSplit::Even, 0.0),
-            KinkPolicy::Tf => (0.0, 0.0, TieSplit::First, TieSplit::Even, TieSplit::Even, 1.0),
+            KinkPolicy::MinNorm => (
+                0.0,
+                0.0,
+                TieSplit::MinNorm,
+                TieSplit::MinNorm,
+                TieSplit::Even,
+                0.0,
+            ),
+            KinkPolicy::Torch => (
+                0.0,
+                0.0,
+                TieSplit::Even,
+                TieSplit::Even,
+                TieSplit::Even,
+                1.0,
+            ),
+            KinkPolicy::Jax => (
+                0.0,
+                1.0,
+                TieSplit::Even,
+                TieSplit::Even,
+                TieSplit::Even,
+                0.0,
+            ),
+            KinkPolicy::Tf => (
+                0.0,
+                0.0,
+                TieSplit::First,
+                TieSplit::Even,
+                TieSplit::Even,
+                1.0,
+            ),
             KinkPolicy::Custom(c) => {
                 let reduction = if c.tie == TieSplit::First {
                     TieSplit::First
                 } else {
                     TieSplit::Even
                 };
-                (c.relu_at_zero, c.abs_at_zero, c.tie, c.tie, reduction, c.clamp_at_bound)
+                (
+                    c.relu_at_zero,
+                    c.abs_at_zero,
+                    c.tie,
+                    c.tie,
+                    reduction,
+                    c.clamp_at_bound,
+                )
             }
         };
         Rules {

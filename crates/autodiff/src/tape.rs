@@ -350,7 +350,13 @@ impl<T: Real> Tape<T> {
         Var { tape: self, id }
     }
 
-    fn leaf(&self, op: &'static str, values: &[T], shape: Shape, needs_grad: bool) -> Result<Var<'_, T>> {
+    fn leaf(
+        &self,
+        op: &'static str,
+        values: &[T],
+        shape: Shape,
+        needs_grad: bool,
+    ) -> Result<Var<'_, T>> {
         if values.len() != shape.len() {
             return Err(Error::DataLength {
                 op,
@@ -581,7 +587,9 @@ impl<T: Real> Gradients<T> {
         let inner = x.tape.borrow();
         let node = inner.node(x.id);
         if inner.id != self.tape || !node.needs_grad() {
-            return Err(Error::NoGradient { node: x.id as usize });
+            return Err(Error::NoGradient {
+                node: x.id as usize,
+            });
         }
         Ok(&self.data[node.grad..node.grad + node.shape.len()])
     }

@@ -50,32 +50,38 @@ impl<'t, T: Real> Var<'t, T> {
             });
         }
         let (shape, needs) = info(self);
-        Ok(build(self.tape, Op::Clamp { x: self.id, lo, hi }, shape, needs, |p| {
-            let x = p.vals.get(self.id);
-            let at_bound = p.rules.clamp_at_bound;
-            let base = p.masks.len();
-            p.masks.resize(base + x.len(), T::zero());
-            let mask = &mut p.masks[base..];
-            for (i, ((o, m), &v)) in p.out.iter_mut().zip(mask.iter_mut()).zip(x).enumerate() {
-                if v > lo && v < hi {
-                    *o = v;
-                    *m = T::one();
-                } else if v == lo || v == hi {
-                    *o = v;
-                    *m = at_bound;
-                    p.ties.push(i);
-                } else if v < lo {
-                    *o = lo;
-                    *m = T::zero();
-                } else if v > hi {
-                    *o = hi;
-                    *m = T::zero();
-                } else {
-                    *o = v; // NaN
-                    *m = T::zero();
+        Ok(build(
+            self.tape,
+            Op::Clamp { x: self.id, lo, hi },
+            shape,
+            needs,
+            |p| {
+                let x = p.vals.get(self.id);
+                let at_bound = p.rules.clamp_at_bound;
+                let base = p.masks.len();
+                p.masks.resize(base + x.len(), T::zero());
+                let mask = &mut p.masks[base..];
+                for (i, ((o, m), &v)) in p.out.iter_mut().zip(mask.iter_mut()).zip(x).enumerate() {
+                    if v > lo && v < hi {
+                        *o = v;
+                        *m = T::one();
+                    } else if v == lo || v == hi {
+                        *o = v;
+                        *m = at_bound;
+                        p.ties.push(i);
+                    } else if v < lo {
+                        *o = lo;
+                        *m = T::zero();
+                    } else if v > hi {
+                        *o = hi;
+                        *m = T::zero();
+                    } else {
+                        *o = v; // NaN
+                        *m = T::zero();
+                    }
                 }
-            }
-        }))
+            },
+        ))
     }
 
     /// Clamps into `[lo, hi]`; see [`Var::try_clamp`].

@@ -58,13 +58,19 @@ impl<'t, T: Real> Var<'t, T> {
         }
         let start = self.tape.borrow().indices.len();
         let op = Op::Gather { x: self.id, start };
-        Ok(build(self.tape, op, Shape::vector(index.len()), needs, |p| {
-            p.indices.extend_from_slice(index);
-            let x = p.vals.get(self.id);
-            for (i, (o, &k)) in p.out.iter_mut().zip(index).enumerate() {
-                *o = x[i * c + k];
-            }
-        }))
+        Ok(build(
+            self.tape,
+            op,
+            Shape::vector(index.len()),
+            needs,
+            |p| {
+                p.indices.extend_from_slice(index);
+                let x = p.vals.get(self.id);
+                for (i, (o, &k)) in p.out.iter_mut().zip(index).enumerate() {
+                    *o = x[i * c + k];
+                }
+            },
+        ))
     }
 
     /// One entry per row; see [`Var::try_gather`].

@@ -45,9 +45,15 @@ impl<'t, T: Real> Var<'t, T> {
                 rhs: sb,
             });
         }
-        Ok(build(self.tape, Op::Dot(self.id, b.id), Shape::scalar(), na || nb, |p| {
-            p.out[0] = dot(p.vals.get(self.id), p.vals.get(b.id));
-        }))
+        Ok(build(
+            self.tape,
+            Op::Dot(self.id, b.id),
+            Shape::scalar(),
+            na || nb,
+            |p| {
+                p.out[0] = dot(p.vals.get(self.id), p.vals.get(b.id));
+            },
+        ))
     }
 
     /// Inner product; see [`Var::try_dot`].
@@ -105,12 +111,18 @@ impl<'t, T: Real> Var<'t, T> {
             });
         }
         let c = sa.cols();
-        Ok(build(self.tape, Op::MatVec(self.id, v.id), Shape::vector(sa.rows()), na || nv, |p| {
-            let (a, x) = (p.vals.get(self.id), p.vals.get(v.id));
-            for (i, o) in p.out.iter_mut().enumerate() {
-                *o = dot(&a[i * c..(i + 1) * c], x);
-            }
-        }))
+        Ok(build(
+            self.tape,
+            Op::MatVec(self.id, v.id),
+            Shape::vector(sa.rows()),
+            na || nv,
+            |p| {
+                let (a, x) = (p.vals.get(self.id), p.vals.get(v.id));
+                for (i, o) in p.out.iter_mut().enumerate() {
+                    *o = dot(&a[i * c..(i + 1) * c], x);
+                }
+            },
+        ))
     }
 
     /// Matrix–vector product; see [`Var::try_matvec`].
@@ -164,17 +176,23 @@ impl<'t, T: Real> Var<'t, T> {
         }
         let (k, m) = (sa.cols(), sb.cols());
         let shape = Shape::matrix(sa.rows(), m);
-        Ok(build(self.tape, Op::MatMul(self.id, b.id), shape, na || nb, |p| {
-            let (a, bv) = (p.vals.get(self.id), p.vals.get(b.id));
-            if m == 0 {
-                return;
-            }
-            for (i, row) in p.out.chunks_exact_mut(m).enumerate() {
-                for kk in 0..k {
-                    axpy(a[i * k + kk], &bv[kk * m..(kk + 1) * m], row);
+        Ok(build(
+            self.tape,
+            Op::MatMul(self.id, b.id),
+            shape,
+            na || nb,
+            |p| {
+                let (a, bv) = (p.vals.get(self.id), p.vals.get(b.id));
+                if m == 0 {
+                    return;
                 }
-            }
-        }))
+                for (i, row) in p.out.chunks_exact_mut(m).enumerate() {
+                    for kk in 0..k {
+                        axpy(a[i * k + kk], &bv[kk * m..(kk + 1) * m], row);
+                    }
+                }
+            },
+        ))
     }
 
     /// Matrix product; see [`Var::try_matmul`].

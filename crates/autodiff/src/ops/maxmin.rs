@@ -32,7 +32,11 @@ fn binary<'t, T: Real>(a: Var<'t, T>, b: impl Operand<'t, T>, is_max: bool) -> R
     let b = b.to_var(a.tape, name)?;
     let ((sa, na), (sb, nb)) = (info(a), info(b));
     let shape = broadcast(name, sa, sb)?;
-    let op = if is_max { Op::Max(a.id, b.id) } else { Op::Min(a.id, b.id) };
+    let op = if is_max {
+        Op::Max(a.id, b.id)
+    } else {
+        Op::Min(a.id, b.id)
+    };
     Ok(build(a.tape, op, shape, na || nb, |p| {
         let half = T::cst(0.5);
         let tie_weight = match p.rules.binary_tie {
@@ -161,9 +165,15 @@ fn nary<'t, T: Real>(tape: &'t Tape<T>, xs: &[Var<'t, T>], is_max: bool) -> Resu
         start
     };
     let op = if is_max {
-        Op::MaxN { start, len: xs.len() }
+        Op::MaxN {
+            start,
+            len: xs.len(),
+        }
     } else {
-        Op::MinN { start, len: xs.len() }
+        Op::MinN {
+            start,
+            len: xs.len(),
+        }
     };
     Ok(build(tape, op, shape, any_needs, |p| {
         let n = shape.len();

@@ -207,7 +207,9 @@ pub(crate) fn backward<T: Real>(
             Op::Dot(a, b) => linalg::dot_backward(&mut sink, a, b, g),
             Op::MatVec(a, v) => linalg::matvec_backward(&mut sink, a, v, g),
             Op::MatMul(a, b) => linalg::matmul_backward(&mut sink, a, b, g),
-            Op::Gather { x, start } => gather::backward(&mut sink, x, &inner.indices[start..start + n], g),
+            Op::Gather { x, start } => {
+                gather::backward(&mut sink, x, &inner.indices[start..start + n], g)
+            }
             Op::Relu(x) => relu::backward(&mut sink, x, mask, g),
             Op::Abs(x) => abs::backward(&mut sink, x, mask, g),
             Op::Max(a, b) | Op::Min(a, b) => maxmin::backward(&mut sink, a, b, mask, g),

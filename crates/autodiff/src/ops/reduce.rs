@@ -61,9 +61,15 @@ impl<'t, T: Real> Var<'t, T> {
             return Err(Error::Empty { op: "mean" });
         }
         let n = T::cst(shape.len() as f64);
-        Ok(build(self.tape, Op::Mean(self.id), Shape::scalar(), needs, |p| {
-            p.out[0] = p.vals.get(self.id).iter().copied().sum::<T>() / n;
-        }))
+        Ok(build(
+            self.tape,
+            Op::Mean(self.id),
+            Shape::scalar(),
+            needs,
+            |p| {
+                p.out[0] = p.vals.get(self.id).iter().copied().sum::<T>() / n;
+            },
+        ))
     }
 
     /// Mean of all elements; see [`Var::try_mean`].
@@ -102,12 +108,18 @@ impl<'t, T: Real> Var<'t, T> {
             });
         }
         let c = shape.cols();
-        Ok(build(self.tape, Op::RowSum(self.id), Shape::vector(shape.rows()), needs, |p| {
-            let x = p.vals.get(self.id);
-            for (i, o) in p.out.iter_mut().enumerate() {
-                *o = x[i * c..(i + 1) * c].iter().copied().sum();
-            }
-        }))
+        Ok(build(
+            self.tape,
+            Op::RowSum(self.id),
+            Shape::vector(shape.rows()),
+            needs,
+            |p| {
+                let x = p.vals.get(self.id);
+                for (i, o) in p.out.iter_mut().enumerate() {
+                    *o = x[i * c..(i + 1) * c].iter().copied().sum();
+                }
+            },
+        ))
     }
 
     /// Sum of each row; see [`Var::try_row_sum`].

@@ -114,7 +114,9 @@ impl<'t, T: Real> Var<'t, T> {
     pub fn try_exp(self) -> Result<Var<'t, T>> {
         // eˣ is finite for every x below 80 in both f32 and f64; only larger inputs are tried.
         let limit = T::cst(80.0);
-        check_domain(self, "exp", "eˣ finite", |v| v < limit || v.exp().is_finite())?;
+        check_domain(self, "exp", "eˣ finite", |v| {
+            v < limit || v.exp().is_finite()
+        })?;
         Ok(map(self, Op::Exp(self.id), |v| v.exp()))
     }
 

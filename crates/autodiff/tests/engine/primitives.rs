@@ -1,0 +1,164 @@
+//! Every primitive's gradient against central differences at random smooth points.
+//!
+//! Points within 1e-4 of a kink are skipped with `prop_assume!` (using the engine's near-tie
+//! report), so the finite differences see a smooth function.
+
+use approx::relative_eq;
+use autodiff::{Shape, Tape, Var};
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+
+type Build = dyn for<'t> Fn(&'t Tape<f64>, &[Var<'t, f64>]) -> Var<'t, f64>;
+
+/// `L = Σᵢ rᵢ·f(x)ᵢ` with fixed weights rᵢ = 1 + i/7, so every output element matters.
+fn objective(shapes: &[Shape], data: &[Vec<f64>], f: &Build) -> (f64, Vec<Vec<f64>>, bool) {
+    let tape = Tape::<f64>::new();
+    let xs: Vec<_> = shapes
+        .iter()
+        .zip(data)
+        .map(|(&s, d)| tape.param(d, s).unwrap())
+        .collect();
+    let y = f(&tape, &xs);
+    let r: Vec<f64> = (0..y.shape().len()).map(|i| 1.0 + i as f64 / 7.0).collect();
+    let r = tape.constant(&r, y.shape()).unwrap();
+    let loss = y.dot(r);
+    let near_kink = !tape.kinks_near(1e-4).is_empty();
+    let g = loss.backward().unwrap();
+    let grads = xs.iter().map(|&x| g.wrt(x).to_vec()).collect();
+    (loss.item(), grads, near_kink)
+}
+
+fn check(shapes: &[Shape], data: Vec<Vec<f64>>, f: &Build) -> Result<(), TestCaseError> {
+    let (_, grads, near_kink) = objective(shapes, &data, f);
+    prop_assume!(!near_kink);
+    let h = 1e-6;
+    for (k, g) in grads.iter().enumerate() {
+        for j in 0..g.len() {
+            let mut plus = data.clone();
+            plus[k][j] += h;
+            let mut minus = data.clone();
+            minus[k][j] -= h;
+            let numeric =
+                (objective(shapes, &plus, f).0 - objective(shapes, &minus, f).0) / (2.0 * h);
+            prop_assert!(
+                relative_eq!(g[j], numeric, epsilon = 1e-5, max_relative = 1e-5),
+                "operand {k} element {j}: autodiff {} vs central difference {numeric}",
+                g[j]
+            );
+        }
+    }
+    Ok(())
+}
+
+fn v(n: usize) -> impl Strategy<Value = Vec<f64>> {
+    prop::collection::vec(-3.0..3.0f64, n)
+}
+
+fn pos(n: usize) -> impl Strategy<Value = Vec<f64>> {
+    prop::collection::vec(0.5..3.0f64, n)
+}
+
+const V4: Shape = Shape::vector(4);
+const S: Shape = Shape::scalar();
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn add_sub_mul_match_central_differences(a in v(4), b in v(4), c in v(1)) {
+        check(&[V4, V4, S], vec![a, b, c], &|_, x| (x[0] + x[1]) * x[2] - x[0] * x[1] + x[2] - x[1])?;
+    }
+
+    #[test]
+    fn div_matches_central_differences(a in v(4), b in pos(4), c in pos(1)) {
+        check(&[V4, V4, S], vec![a, b, c], &|_, x| x[0] / x[1] + x[2] / x[0].square().affine(1.0, 1.0) + x[1] / x[2])?;
+    }
+
+    #[test]
+    fn affine_and_scalar_operators_match_central_differences(a in v(4)) {
+        check(&[V4], vec![a], &|_, x| 2.0 - 3.0 * x[0] + x[0] / 4.0 - (-x[0]) * 0.5 + x[0].scale(1.5) + 1.0)?;
+    }
+
+    #[test]
+    fn smooth_functions_match_central_differences(a in v(4), p in pos(4)) {
+        check(&[V4, V4], vec![a, p], &|_, x| x[0].square() + x[0].exp() + x[1].sqrt() + x[1].ln())?;
+    }
+
+    #[test]
+    fn sum_mean_and_row_sum_match_central_differences(a in v(6)) {
+        check(&[Shape::matrix(2, 3)], vec![a], &|_, x| x[0].row_sum() * x[0].mean() + x[0].sum())?;
+    }
+
+    #[test]
+    fn dot_matvec_and_matmul_match_central_differences(a in v(6), b in v(3), c in v(6)) {
+        check(&[Shape::matrix(2, 3), Shape::vector(3), Shape::matrix(3, 2)], vec![a, b, c], &|_, x| {
+            x[0].matvec(x[1]).sum() + x[0].matmul(x[2]).sum() * x[1].dot(x[1])
+        })?;
+    }
+
+    #[test]
+    fn gather_matches_central_differences(a in v(6), k in prop::collection::vec(0usize..3, 2)) {
+        check(&[Shape::matrix(2, 3)], vec![a], &move |_, x| x[0].gather(&k).square())?;
+    }
+
+    #[test]
+    fn relu_and_abs_match_central_differences_away_from_zero(a in v(4)) {
+        check(&[V4], vec![a], &|_, x| x[0].relu() * 3.0 + x[0].abs().square())?;
+    }
+
+    #[test]
+    fn binary_max_and_min_match_central_differences_away_from_ties(a in v(4), b in v(4), c in v(1)) {
+        check(&[V4, V4, S], vec![a, b, c], &|_, x| x[0].max(x[1]) * 2.0 + x[0].min(x[1]).square() + x[0].max(x[2]) + x[1].min(0.5))?;
+    }
+
+    #[test]
+    fn clamp_matches_central_differences_away_from_bounds(a in v(4)) {
+        check(&[V4], vec![a], &|_, x| x[0].clamp(-1.0, 1.5).square() + x[0].clamp(0.0, f64::INFINITY))?;
+    }
+
+    #[test]
+    fn nary_max_and_min_match_central_differences(a in v(4), b in v(4), c in v(4)) {
+        check(&[V4, V4, V4], vec![a, b, c], &|t, x| t.max_n(x).square() + t.min_n(x) * 3.0)?;
+    }
+
+    #[test]
+    fn reductions_match_central_differences(a in v(6)) {
+        check(&[Shape::matrix(2, 3)], vec![a], &|_, x| {
+            x[0].row_max().square() + x[0].row_min() * 2.0 + x[0].reduce_max() - x[0].reduce_min().square()
+        })?;
+    }
+}
+
+#[test]
+fn f32_gradients_agree_with_f64() {
+    fn hinge<T: autodiff::Real>(w: &[T], x: &[T], y: &[T]) -> Vec<T> {
+        let tape = Tape::<T>::new();
+        let wv = tape.param_vec(w).unwrap();
+        let xm = tape.constant(x, Shape::matrix(y.len(), w.len())).unwrap();
+        let yv = tape.constant_vec(y).unwrap();
+        let loss = (yv * xm.matvec(wv))
+            .affine(-T::one(), T::one())
+            .relu()
+            .mean()
+            + wv.square().sum();
+        loss.backward().unwrap().wrt(wv).to_vec()
+    }
+    let (w, x, y) = (
+        [0.3, -0.2],
+        [1.0, 2.0, -1.0, 0.5, 2.0, 2.0],
+        [1.0, -1.0, 1.0],
+    );
+    let g64 = hinge::<f64>(&w, &x, &y);
+    let g32 = hinge::<f32>(
+        &w.map(|v| v as f32),
+        &x.map(|v| v as f32),
+        &y.map(|v| v as f32),
+    );
+    // By hand: margins y·Xw = (−0.1, 0.4, 0.2), all violated:
+    // ∂/∂w = −(1/3)·Σ yᵢxᵢ + 2w = −(1/3)·(1+1+2, 2−0.5+2) + (0.6, −0.4)
+    let expected = [-4.0 / 3.0 + 0.6, -3.5 / 3.0 - 0.4];
+    for k in 0..2 {
+        assert!((g64[k] - expected[k]).abs() < 1e-12);
+        assert!((f64::from(g32[k]) - expected[k]).abs() < 1e-6);
+    }
+}
