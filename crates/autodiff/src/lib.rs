@@ -22,7 +22,7 @@
 //! ## Design
 //! - [`Tape`] holds nodes in a `Vec`; [`Var`] is a `Copy` handle (a tape reference and an index).
 //! - Values are up to 2-D ([`Shape`]) and live in one arena; large data can be shared without a
-//!   copy ([`Tape::constant_shared`]).
+//!   copy ([`Data`], [`Tape::data`]).
 //! - Backward is one reverse loop over the tape; gradients accumulate, so a value used twice is
 //!   right.
 //! - Kink operations record their branch per element (a mask) in the forward pass; backward only
@@ -36,6 +36,7 @@
 #![warn(missing_docs)]
 
 mod custom;
+mod data;
 mod error;
 mod kink;
 mod ops;
@@ -46,6 +47,7 @@ mod tape;
 mod var;
 
 pub use custom::{BackwardContext, CustomOp, Inputs};
+pub use data::Data;
 pub use error::{Error, Result};
 pub use kink::{KinkReport, KinkSite};
 pub use policy::{CustomPolicy, KinkPolicy, TieSplit};

@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::custom::CustomOp;
+use crate::data::check_finite;
 use crate::ops::{self, Op};
 use crate::policy::Rules;
-use crate::{Error, KinkPolicy, Real, Result, Shape, Var};
+use crate::{Data, Error, KinkPolicy, Real, Result, Shape, Var};
 
 /// Marks a node that needs no gradient (its `grad` offset).
 pub(crate) const NO_GRAD: usize = usize::MAX;
@@ -421,49 +422,33 @@ impl<T: Real> Tape<T> {
         self.constant(&[value], Shape::scalar())
     }
 
-    /// A constant that shares `data` instead of copying it: the way to put a large data matrix on
-    /// a tape that is rebuilt every training step.
-    ///
-    /// The finiteness check is a pass over `data`; check once and reuse the `Arc`.
-    ///
-    /// # Errors
-    /// [`Error::DataLength`] if `data.len() != shape.len()`;
-    /// [`Error::NonFinite`] if a value is NaN or infinite.
+    /// A constant that shares validated [`Data`] instead of copying it: no copy and no check
+    /// per call, so a tape rebuilt every training step can hold a large data matrix for free.
     ///
     /// # Example
     /// ```
-    /// use std::sync::Arc;
-    /// use autodiff::{Shape, Tape};
+    /// use autodiff::{Data, Shape, Tape};
     /// # fn main() -> autodiff::Result<()> {
-    /// let data: Arc<[f64]> = vec![1.0, 2.0, 3.0, 4.0].into();
+    /// let x = Data::new(vec![1.0, 2.0, 3.0, 4.0], Shape::matrix(2, 2))?;
     /// let tape = Tape::<f64>::new();
-    /// let x = tape.constant_shared(Arc::clone(&data), Shape::matrix(2, 2))?;
-    /// assert_eq!(x.value(), vec![1.0, 2.0, 3.0, 4.0]);
+    /// assert_eq!(tape.data(&x).value(), vec![1.0, 2.0, 3.0, 4.0]);
     /// # Ok(()) }
     /// ```
-    pub fn constant_shared(&self, data: Arc<[T]>, shape: Shape) -> Result<Var<'_, T>> {
-        if data.len() != shape.len() {
-            return Err(Error::DataLength {
-                op: "constant",
-                shape,
-                len: data.len(),
-            });
-        }
-        check_finite("constant", &data)?;
+    pub fn data(&self, data: &Data<T>) -> Var<'_, T> {
         let mut inner = self.borrow_mut();
         let k = inner.shared.len();
-        inner.shared.push(data);
+        inner.shared.push(Arc::clone(data.shared()));
         let id = inner.nodes.len() as u32;
         let (mask, ties) = (inner.masks.len(), inner.ties.len());
         inner.nodes.push(Node {
             op: Op::Leaf,
-            shape,
+            shape: data.shape(),
             value: Storage::Shared(k),
             grad: NO_GRAD,
             mask,
             ties: (ties, ties),
         });
-        Ok(self.var(id))
+        self.var(id)
     }
 
     /// Reverse pass from the scalar node `y`: returns `∂y/∂p` for every parameter `p`.
@@ -515,19 +500,6 @@ impl<T: Real> Tape<T> {
         ops::backward(&inner, y.id, &mut grads.data, &mut grads.touched)?;
         check_param_grads(&inner, grads)
     }
-}
-
-fn check_finite<T: Real>(op: &'static str, values: &[T]) -> Result<()> {
-    // A single pass that the compiler can vectorise; locate the culprit only on failure.
-    if values.iter().all(|v| v.is_finite()) {
-        return Ok(());
-    }
-    let index = values.iter().position(|v| !v.is_finite()).unwrap_or(0);
-    Err(Error::NonFinite {
-        op,
-        index,
-        value: values[index].to_f64_lossless(),
-    })
 }
 
 fn check_param_grads<T: Real>(inner: &Inner<T>, grads: &Gradients<T>) -> Result<()> {

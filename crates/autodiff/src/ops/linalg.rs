@@ -9,7 +9,7 @@
 //! No kinks. Rows whose upstream gradient is exactly 0 are skipped in `Aᵀ·g` (a hinge loss has
 //! many), which changes no result.
 
-use super::kernels::{axpy, dot};
+use super::kernels::{self, axpy, dot};
 use super::{build, info, Op, Sink};
 use crate::{Error, Real, Result, Shape, Var};
 
@@ -110,17 +110,14 @@ impl<'t, T: Real> Var<'t, T> {
                 rhs: sv,
             });
         }
-        let c = sa.cols();
+        let op = Op::MatVec(self.id, v.id);
         Ok(build(
             self.tape,
-            Op::MatVec(self.id, v.id),
+            op,
             Shape::vector(sa.rows()),
             na || nv,
             |p| {
-                let (a, x) = (p.vals.get(self.id), p.vals.get(v.id));
-                for (i, o) in p.out.iter_mut().enumerate() {
-                    *o = dot(&a[i * c..(i + 1) * c], x);
-                }
+                kernels::matvec(p.vals.get(self.id), p.vals.get(v.id), p.out);
             },
         ))
     }
@@ -218,11 +215,7 @@ pub(super) fn matvec_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, v: u32, g: &
     let c = s.vals.shape(a).cols();
     let (am, x) = (s.vals.get(a), s.vals.get(v));
     if let Some(gv) = s.grad(v) {
-        for (i, &gi) in g.iter().enumerate() {
-            if gi != T::zero() {
-                axpy(gi, &am[i * c..(i + 1) * c], gv);
-            }
-        }
+        kernels::matvec_transpose_add(am, g, gv);
     }
     if let Some(ga) = s.grad(a) {
         for (i, &gi) in g.iter().enumerate() {
