@@ -1,1 +1,3 @@
+//! Cross-crate integration tests, through the public API only (one test binary).
 
+mod hinge_policies;

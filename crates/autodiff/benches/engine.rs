@@ -66,27 +66,27 @@ fn hand<T: Real>(x: &[T], y: &[T], w: &[T], grad: &mut [T]) -> T {
         let (rr, rw) = (cr.remainder(), cw.remainder());
         for (a, b) in cr.zip(cw) {
             for k in 0..8 {
-                acc[k] = acc[k] + a[k] * b[k];
+                acc[k] += a[k] * b[k];
             }
         }
         let mut s =
             ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
         for (&a, &b) in rr.iter().zip(rw) {
-            s = s + a * b;
+            s += a * b;
         }
         let margin = yi * s;
         if margin < T::one() {
-            loss = loss + (T::one() - margin);
+            loss += T::one() - margin;
             let coef = -yi * inv_n;
             for (g, &a) in grad.iter_mut().zip(row) {
-                *g = *g + coef * a;
+                *g += coef * a;
             }
         }
     }
     let mut norm = T::zero();
     for (g, &wj) in grad.iter_mut().zip(w) {
-        *g = *g + lambda * wj;
-        norm = norm + wj * wj;
+        *g += lambda * wj;
+        norm += wj * wj;
     }
     loss * inv_n + T::cst(0.5) * lambda * norm
 }

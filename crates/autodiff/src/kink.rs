@@ -117,10 +117,10 @@ fn distances<T: Real>(inner: &Inner<T>, id: u32, out: &mut Vec<T>) {
         Op::MaxN { start, len } | Op::MinN { start, len } => {
             let links = &inner.links[start..start + len];
             let best = vals.get(id);
-            for i in 0..n {
+            for (i, &b) in best.iter().enumerate() {
                 let d = links
                     .iter()
-                    .map(|&x| (at(vals.get(x), i) - best[i]).abs())
+                    .map(|&x| (at(vals.get(x), i) - b).abs())
                     .filter(|d| *d > T::zero())
                     .fold(T::infinity(), T::min);
                 out.push(d);

@@ -15,12 +15,12 @@ pub(crate) fn dot<T: Real>(a: &[T], b: &[T]) -> T {
     let (ra, rb) = (ca.remainder(), cb.remainder());
     for (x, y) in ca.zip(cb) {
         for k in 0..LANES {
-            acc[k] = acc[k] + x[k] * y[k];
+            acc[k] += x[k] * y[k];
         }
     }
     let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
     for (&x, &y) in ra.iter().zip(rb) {
-        s = s + x * y;
+        s += x * y;
     }
     s
 }
@@ -29,7 +29,7 @@ pub(crate) fn dot<T: Real>(a: &[T], b: &[T]) -> T {
 #[inline]
 pub(crate) fn axpy<T: Real>(alpha: T, x: &[T], y: &mut [T]) {
     for (d, &v) in y.iter_mut().zip(x) {
-        *d = *d + alpha * v;
+        *d += alpha * v;
     }
 }
 
@@ -55,10 +55,10 @@ pub(crate) fn matvec<T: Real>(a: &[T], x: &[T], out: &mut [T]) {
         while j < chunks {
             let xs = [x[j], x[j + 1], x[j + 2], x[j + 3]];
             for k in 0..4 {
-                acc[0][k] = acc[0][k] + r0[j + k] * xs[k];
-                acc[1][k] = acc[1][k] + r1[j + k] * xs[k];
-                acc[2][k] = acc[2][k] + r2[j + k] * xs[k];
-                acc[3][k] = acc[3][k] + r3[j + k] * xs[k];
+                acc[0][k] += r0[j + k] * xs[k];
+                acc[1][k] += r1[j + k] * xs[k];
+                acc[2][k] += r2[j + k] * xs[k];
+                acc[3][k] += r3[j + k] * xs[k];
             }
             j += 4;
         }
@@ -66,7 +66,7 @@ pub(crate) fn matvec<T: Real>(a: &[T], x: &[T], out: &mut [T]) {
         for r in 0..4 {
             let mut s = (acc[r][0] + acc[r][2]) + (acc[r][1] + acc[r][3]);
             for jj in chunks..c {
-                s = s + rows[r][jj] * x[jj];
+                s += rows[r][jj] * x[jj];
             }
             o[r] = s;
         }
@@ -96,7 +96,7 @@ pub(crate) fn matvec_transpose_add<T: Real>(a: &[T], g: &[T], y: &mut [T]) {
             let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
             let (g0, g1, g2, g3) = (g[pending[0]], g[pending[1]], g[pending[2]], g[pending[3]]);
             for (j, d) in y.iter_mut().enumerate() {
-                *d = *d + ((g0 * r0[j] + g1 * r1[j]) + (g2 * r2[j] + g3 * r3[j]));
+                *d += (g0 * r0[j] + g1 * r1[j]) + (g2 * r2[j] + g3 * r3[j]);
             }
             count = 0;
         }

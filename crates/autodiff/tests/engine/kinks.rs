@@ -5,6 +5,9 @@
 
 use autodiff::{CustomPolicy, KinkPolicy, Shape, Tape, TieSplit, Var};
 
+/// The value of one form of `relu` applied to `z`.
+type ValueOf = fn(&Tape<f64>, Var<'_, f64>) -> Vec<f64>;
+
 const PRESETS: [KinkPolicy; 4] = [
     KinkPolicy::MinNorm,
     KinkPolicy::Torch,
@@ -163,7 +166,7 @@ fn nary_max_tie_with_a_constant_gives_variables_zero_under_min_norm() {
 
 #[test]
 fn relu_max_and_clamp_forms_agree_at_zero_under_min_norm() {
-    let forms: [fn(&Tape<f64>, Var<'_, f64>) -> Vec<f64>; 4] = [
+    let forms: [ValueOf; 4] = [
         |_, z| z.relu().value(),
         |_, z| z.max(0.0).value(),
         |t, z| t.constant_scalar(0.0).unwrap().max(z).value(),

@@ -1,5 +1,8 @@
 //! The engine's tests through its public API (one test binary).
 
+// Reference formulas index by i, j, k as the math does.
+#![allow(clippy::needless_range_loop)]
+
 mod compositions;
 mod errors;
 mod kinks;
