@@ -127,6 +127,25 @@ pub trait CustomOp<T: Real> {
             op: self.name().to_owned(),
         })
     }
+
+    /// Forward-mode rule, used only by the certified mode and directional derivatives: adds
+    /// `(∂output/∂operand input)·input_tangent` into `output_tangent` (accumulate with `+=`).
+    ///
+    /// # Errors
+    /// The default implementation returns [`Error::MissingTangent`].
+    fn tangent(
+        &self,
+        input: usize,
+        inputs: &Inputs<'_, T>,
+        input_tangent: &[T],
+        output: &[T],
+        output_tangent: &mut [T],
+    ) -> Result<()> {
+        let _ = (input, inputs, input_tangent, output, output_tangent);
+        Err(Error::MissingTangent {
+            op: self.name().to_owned(),
+        })
+    }
 }
 
 impl<T: Real> Tape<T> {
@@ -219,4 +238,17 @@ pub(crate) fn backward<T: Real>(
         }
     }
     Ok(())
+}
+
+pub(crate) fn tangent<T: Real>(
+    op: &dyn CustomOp<T>,
+    vals: Values<'_, T>,
+    links: &[u32],
+    input: usize,
+    input_tangent: &[T],
+    output: &[T],
+    output_tangent: &mut [T],
+) -> Result<()> {
+    let inputs = Inputs { vals, ids: links };
+    op.tangent(input, &inputs, input_tangent, output, output_tangent)
 }

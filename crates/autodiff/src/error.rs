@@ -62,6 +62,13 @@ pub enum Error {
         /// The custom operation's name.
         op: String,
     },
+    /// The certified mode or a directional derivative needed the forward-mode rule of a custom
+    /// operation that has none.
+    #[error("tangent: custom op `{op}` has no tangent rule")]
+    MissingTangent {
+        /// The custom operation's name.
+        op: String,
+    },
     /// A custom operation reported a failure of its own.
     #[error("custom op `{op}`: {message}")]
     Custom {

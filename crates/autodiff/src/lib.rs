@@ -35,9 +35,11 @@
 
 #![warn(missing_docs)]
 
+pub mod certify;
 mod custom;
 mod data;
 mod error;
+pub mod gradcheck;
 mod kink;
 mod ops;
 pub mod policy;
@@ -46,6 +48,7 @@ mod shape;
 mod tape;
 mod var;
 
+pub use certify::{Certified, Certify, CertifyStats};
 pub use custom::{BackwardContext, CustomOp, Inputs};
 pub use data::Data;
 pub use error::{Error, Result};

@@ -471,8 +471,14 @@ impl<T: Real> Tape<T> {
     /// # Errors
     /// As [`Tape::backward`].
     pub fn backward_into(&self, y: Var<'_, T>, grads: &mut Gradients<T>) -> Result<()> {
+        let inner = self.check_root(y, "backward")?;
+        run_backward(&inner, y.id, &inner.masks, grads)
+    }
+
+    /// Borrows the tape after checking that `y` is a finite one-element node of it.
+    pub(crate) fn check_root(&self, y: Var<'_, T>, op: &'static str) -> Result<Ref<'_, Inner<T>>> {
         if !std::ptr::eq(y.tape, self) {
-            return Err(Error::ForeignVar { op: "backward" });
+            return Err(Error::ForeignVar { op });
         }
         let inner = self.borrow();
         let root = inner.node(y.id);
@@ -482,27 +488,38 @@ impl<T: Real> Tape<T> {
         let value = inner.values().get(y.id)[0];
         if !value.is_finite() {
             return Err(Error::NonFinite {
-                op: "backward",
+                op,
                 index: 0,
                 value: value.to_f64_lossless(),
             });
         }
-        grads.tape = inner.id;
-        grads.data.clear();
-        grads.data.resize(inner.grad_len, T::zero());
-        grads.touched.clear();
-        grads.touched.resize(inner.nodes.len(), false);
-        if !root.needs_grad() {
-            return Ok(());
-        }
-        grads.data[root.grad] = T::one();
-        grads.touched[y.id as usize] = true;
-        ops::backward(&inner, y.id, &mut grads.data, &mut grads.touched)?;
-        check_param_grads(&inner, grads)
+        Ok(inner)
     }
 }
 
-fn check_param_grads<T: Real>(inner: &Inner<T>, grads: &Gradients<T>) -> Result<()> {
+/// The reverse pass from `root` with the given kink masks, into `grads`.
+pub(crate) fn run_backward<T: Real>(
+    inner: &Inner<T>,
+    root: u32,
+    masks: &[T],
+    grads: &mut Gradients<T>,
+) -> Result<()> {
+    grads.tape = inner.id;
+    grads.data.clear();
+    grads.data.resize(inner.grad_len, T::zero());
+    grads.touched.clear();
+    grads.touched.resize(inner.nodes.len(), false);
+    let node = inner.node(root);
+    if !node.needs_grad() {
+        return Ok(());
+    }
+    grads.data[node.grad] = T::one();
+    grads.touched[root as usize] = true;
+    ops::backward(inner, root, masks, &mut grads.data, &mut grads.touched)?;
+    check_param_grads(inner, grads)
+}
+
+pub(crate) fn check_param_grads<T: Real>(inner: &Inner<T>, grads: &Gradients<T>) -> Result<()> {
     for node in &inner.nodes {
         if matches!(node.op, Op::Leaf) && node.needs_grad() {
             let g = &grads.data[node.grad..node.grad + node.shape.len()];
@@ -533,9 +550,9 @@ fn check_param_grads<T: Real>(inner: &Inner<T>, grads: &Gradients<T>) -> Result<
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Gradients<T> {
-    tape: u64,
+    pub(crate) tape: u64,
     pub(crate) data: Vec<T>,
-    touched: Vec<bool>,
+    pub(crate) touched: Vec<bool>,
 }
 
 impl<T: Real> Gradients<T> {

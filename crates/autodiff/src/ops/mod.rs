@@ -164,11 +164,13 @@ impl<'a, T: Real> Sink<'a, T> {
 
 /// The reverse pass: one loop over the tape from `root` down to the first node.
 ///
+/// `masks` are the kink masks to use: the tape's own, or ones resolved by the certified mode.
 /// `data` holds every node's gradient at its `grad` offset; offsets grow with node index, so the
 /// gradients of a node's operands all lie below its own and can be borrowed beside it.
 pub(crate) fn backward<T: Real>(
     inner: &Inner<T>,
     root: u32,
+    masks: &[T],
     data: &mut [T],
     touched: &mut [bool],
 ) -> Result<()> {
@@ -182,7 +184,7 @@ pub(crate) fn backward<T: Real>(
         let (lower, upper) = data.split_at_mut(node.grad);
         let g = &upper[..n];
         let out = vals.get(i as u32);
-        let mask = &inner.masks[node.mask..];
+        let mask = &masks[node.mask..];
         let (tl, th) = touched.split_at_mut(i);
         let _ = th;
         let mut sink = Sink {
