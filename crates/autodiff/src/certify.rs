@@ -438,8 +438,7 @@ fn resolve<T: Real>(
     let rules = &inner.rules;
     let m = &mut masks[node.mask..];
     let mut count = 0;
-    for k in t0..t1 {
-        let e = inner.ties[k];
+    for (k, &e) in inner.ties.iter().enumerate().take(t1).skip(t0) {
         if settled[k] || !need[e] {
             continue;
         }

@@ -5,10 +5,10 @@ use approx::relative_eq;
 use autodiff::{Shape, Tape, Var};
 use proptest::prelude::*;
 
-const VARS: usize = 3;
+pub(crate) const VARS: usize = 3;
 
 #[derive(Debug, Clone)]
-enum E {
+pub(crate) enum E {
     X(usize),
     C(f64),
     Add(Box<E>, Box<E>),
@@ -25,7 +25,7 @@ enum E {
     Clamp(Box<E>),
 }
 
-fn expr() -> impl Strategy<Value = E> {
+pub(crate) fn expr() -> impl Strategy<Value = E> {
     let leaf = prop_oneof![(0..VARS).prop_map(E::X), (-2.0..2.0f64).prop_map(E::C)];
     leaf.prop_recursive(5, 40, 2, |inner| {
         let b = || inner.clone().prop_map(Box::new);
@@ -47,9 +47,9 @@ fn expr() -> impl Strategy<Value = E> {
 
 /// A value with its derivative along each variable.
 #[derive(Clone, Copy)]
-struct Dual {
-    v: f64,
-    d: [f64; VARS],
+pub(crate) struct Dual {
+    pub(crate) v: f64,
+    pub(crate) d: [f64; VARS],
 }
 
 impl Dual {
@@ -69,7 +69,7 @@ impl Dual {
 }
 
 /// The chain rule by hand; `kink` collects the distance to the nearest kink met.
-fn dual(e: &E, x: &[f64; VARS], kink: &mut f64) -> Dual {
+pub(crate) fn dual(e: &E, x: &[f64; VARS], kink: &mut f64) -> Dual {
     match e {
         E::X(i) => {
             let mut d = [0.0; VARS];
@@ -148,7 +148,7 @@ fn dual(e: &E, x: &[f64; VARS], kink: &mut f64) -> Dual {
     }
 }
 
-fn build<'t>(e: &E, t: &'t Tape<f64>, xs: &[Var<'t, f64>]) -> Var<'t, f64> {
+pub(crate) fn build<'t>(e: &E, t: &'t Tape<f64>, xs: &[Var<'t, f64>]) -> Var<'t, f64> {
     match e {
         E::X(i) => xs[*i],
         E::C(c) => t.constant_scalar(*c).unwrap(),

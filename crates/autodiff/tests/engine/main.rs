@@ -3,8 +3,10 @@
 // Reference formulas index by i, j, k as the math does.
 #![allow(clippy::needless_range_loop)]
 
+mod certified;
 mod compositions;
 mod errors;
+mod gradcheck;
 mod kinks;
 mod primitives;
 mod tape;
