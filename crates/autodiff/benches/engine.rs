@@ -8,7 +8,7 @@
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
-use autodiff::{Data, Gradients, Real, Shape, Tape};
+use autodiff::{Certify, Data, Gradients, Real, Shape, Tape};
 use criterion::{Criterion, Throughput};
 
 const N: usize = 10_000;
@@ -43,7 +43,8 @@ fn problem<T: Real>() -> Problem<T> {
         .collect();
     let mut margins: Vec<f64> = scores.iter().map(|s| s.abs()).collect();
     margins.sort_by(f64::total_cmp);
-    let scale = 1.0 / margins[N / 2];
+    // Just off the median, so no margin is exactly 1 (this data set has no kink).
+    let scale = 0.999_999 / margins[N / 2];
     let cast = |v: &[f64]| v.iter().map(|&e| T::cst(e)).collect::<Vec<T>>();
     Problem {
         x: Data::new(cast(&x), Shape::matrix(N, D)).unwrap(),
@@ -165,7 +166,79 @@ fn bench_chain(c: &mut Criterion) {
         })
     });
     group.finish();
-    assert_eq!(tape.len(), CHAIN + 1, "one node per op");
+    // (Empty when the group was filtered out.)
+    assert!(
+        tape.is_empty() || tape.len() == CHAIN + 1,
+        "one node per op"
+    );
+}
+
+/// Integer data where 15 % of the examples sit exactly on the margin (y·w·x = 1).
+fn tied_problem() -> Problem<f64> {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move |k: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % k) as i64
+    };
+    let w: Vec<f64> = (0..D)
+        .map(|j| if j == 0 || next(2) == 0 { 1.0 } else { -1.0 })
+        .collect();
+    let mut x = vec![0.0; N * D];
+    let mut y = vec![0.0; N];
+    for i in 0..N {
+        for j in 0..D {
+            x[i * D + j] = (next(3) - 1) as f64;
+        }
+        let rest: f64 = (1..D).map(|j| w[j] * x[i * D + j]).sum();
+        if i % 100 < 15 {
+            x[i * D] = 1.0 - rest; // w₀ = 1, so w·xᵢ = 1 exactly
+            y[i] = 1.0;
+        } else {
+            y[i] = if next(2) == 0 { 1.0 } else { -1.0 };
+        }
+    }
+    Problem {
+        x: Data::new(x, Shape::matrix(N, D)).unwrap(),
+        y: Data::vector(y).unwrap(),
+        w,
+    }
+}
+
+fn bench_certified(c: &mut Criterion) {
+    let mut grads = Gradients::new();
+    for (name, p) in [
+        ("certified_ties", tied_problem()),
+        ("certified_no_ties", problem::<f64>()),
+    ] {
+        let tape = Tape::<f64>::new();
+        let w = tape.param_vec(&p.w).unwrap();
+        let loss = engine_loss(&tape, &p, w);
+        let stats = tape
+            .backward_certified_into(loss, Certify::Random { seed: 1 }, &mut grads)
+            .unwrap();
+        println!(
+            "{name}: {} exact ties on the margin of {N} examples, {} resolved",
+            stats.ties, stats.resolved
+        );
+        let mut group = c.benchmark_group(name);
+        group.bench_function("plain", |b| {
+            b.iter(|| {
+                tape.backward_into(loss, &mut grads).unwrap();
+                black_box(grads.wrt(w)[0])
+            })
+        });
+        group.bench_function("certified", |b| {
+            b.iter(|| {
+                let s = tape
+                    .backward_certified_into(loss, Certify::Random { seed: 1 }, &mut grads)
+                    .unwrap();
+                black_box((s.ties, grads.wrt(w)[0]))
+            })
+        });
+        group.finish();
+    }
 }
 
 fn mean_ns(dir: &Path, group: &str, id: &str) -> Option<f64> {
@@ -193,6 +266,19 @@ fn report(dir: &Path) {
             t / CHAIN as f64
         );
     }
+    for (group, target) in [("certified_ties", "≤ 2"), ("certified_no_ties", "≤ 1.05")] {
+        if let (Some(cert), Some(plain)) = (
+            mean_ns(dir, group, "certified"),
+            mean_ns(dir, group, "plain"),
+        ) {
+            println!(
+                "{group}: certified backward {:.1} µs, plain backward {:.1} µs, ratio {:.3} (target {target})",
+                cert / 1e3,
+                plain / 1e3,
+                cert / plain
+            );
+        }
+    }
     let tape = Tape::<f64>::new();
     let x = tape.param_scalar(1.0).unwrap();
     let _ = x.relu();
@@ -213,6 +299,7 @@ fn main() {
     bench_hinge::<f64>(&mut c, "hinge_f64");
     bench_hinge::<f32>(&mut c, "hinge_f32");
     bench_chain(&mut c);
+    bench_certified(&mut c);
     c.final_summary();
     report(&dir);
 }

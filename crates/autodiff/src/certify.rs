@@ -158,6 +158,17 @@ fn for_each_input<T>(inner: &Inner<T>, op: &Op<T>, mut f: impl FnMut(u32)) {
     }
 }
 
+/// Buffers of the certified mode, kept by the tape between calls.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch<T> {
+    ancestor: Vec<bool>,
+    need: Vec<bool>,
+    active: Vec<bool>,
+    tan: Vec<T>,
+    masks: Vec<T>,
+    settled: Vec<bool>,
+}
+
 /// Scratch state of one certification or directional-derivative computation.
 struct Pass<'a, T: Real> {
     inner: &'a Inner<T>,
@@ -177,8 +188,28 @@ struct Pass<'a, T: Real> {
 }
 
 impl<'a, T: Real> Pass<'a, T> {
-    fn new(inner: &'a Inner<T>, root: u32) -> Self {
-        let mut ancestor = vec![false; inner.nodes.len()];
+    /// Sets up a pass in the buffers of `scratch` (reused across calls: no allocation once warm).
+    fn new(inner: &'a Inner<T>, root: u32, scratch: Scratch<T>) -> Self {
+        let Scratch {
+            mut ancestor,
+            mut need,
+            mut active,
+            mut tan,
+            mut masks,
+            mut settled,
+        } = scratch;
+        let refill = |v: &mut Vec<bool>, n: usize| {
+            v.clear();
+            v.resize(n, false);
+        };
+        refill(&mut ancestor, inner.nodes.len());
+        refill(&mut need, inner.grad_len);
+        refill(&mut active, inner.nodes.len());
+        refill(&mut settled, inner.ties.len());
+        tan.clear();
+        tan.resize(inner.grad_len, T::zero());
+        masks.clear();
+        masks.extend_from_slice(&inner.masks);
         ancestor[root as usize] = true;
         for i in (0..=root as usize).rev() {
             if ancestor[i] {
@@ -189,11 +220,23 @@ impl<'a, T: Real> Pass<'a, T> {
             inner,
             root,
             ancestor,
-            need: vec![false; inner.grad_len],
-            active: vec![false; inner.nodes.len()],
-            tan: vec![T::zero(); inner.grad_len],
-            masks: inner.masks.clone(),
-            settled: vec![false; inner.ties.len()],
+            need,
+            active,
+            tan,
+            masks,
+            settled,
+        }
+    }
+
+    /// Hands the buffers back for the next pass.
+    fn into_scratch(self) -> Scratch<T> {
+        Scratch {
+            ancestor: self.ancestor,
+            need: self.need,
+            active: self.active,
+            tan: self.tan,
+            masks: self.masks,
+            settled: self.settled,
         }
     }
 
@@ -289,6 +332,35 @@ impl<'a, T: Real> Pass<'a, T> {
             )?;
         }
         Ok(settled)
+    }
+}
+
+/// An operand's tangent or value with scalar broadcasting resolved once; a constant's tangent
+/// is 0.
+#[derive(Clone, Copy)]
+struct Acc<'a, T> {
+    s: &'a [T],
+    step: usize,
+}
+
+impl<'a, T: Real> Acc<'a, T> {
+    fn of(s: Option<&'a [T]>, n: usize) -> Self {
+        match s {
+            None => Acc { s: &[], step: 0 },
+            Some(s) => Acc {
+                s,
+                step: usize::from(s.len() == n && n != 1),
+            },
+        }
+    }
+
+    #[inline]
+    fn at(&self, e: usize) -> T {
+        if self.s.is_empty() {
+            T::zero()
+        } else {
+            self.s[e * self.step]
+        }
     }
 }
 
@@ -605,28 +677,67 @@ fn tangent<T: Real>(
     let node = &inner.nodes[i];
     let vals = tv.vals;
     let n = out.len();
-    let v = |id: u32, e: usize| {
-        let s = vals.get(id);
-        if s.len() == 1 {
-            s[0]
-        } else {
-            s[e]
-        }
-    };
     let y = vals.get(i as u32);
+    // Operand accessors resolved once (broadcast step, constant tangent 0), and only the needed
+    // elements computed: the others are never read.
+    let t = |id: u32| Acc::of(tv.tan(id), n);
+    let v = |id: u32| Acc::of(Some(vals.get(id)), n);
+    let needed = (0..n).filter(|&e| need[e]);
     match node.op {
         Op::Leaf => {}
-        Op::Add(a, b) => (0..n).for_each(|e| out[e] = tv.at(a, e) + tv.at(b, e)),
-        Op::Sub(a, b) => (0..n).for_each(|e| out[e] = tv.at(a, e) - tv.at(b, e)),
-        Op::Mul(a, b) => {
-            (0..n).for_each(|e| out[e] = tv.at(a, e) * v(b, e) + v(a, e) * tv.at(b, e))
+        Op::Add(a, b) => {
+            let (ta, tb) = (t(a), t(b));
+            needed.for_each(|e| out[e] = ta.at(e) + tb.at(e));
         }
-        Op::Div(a, b) => (0..n).for_each(|e| out[e] = (tv.at(a, e) - y[e] * tv.at(b, e)) / v(b, e)),
-        Op::Affine { x, scale } => (0..n).for_each(|e| out[e] = scale * tv.at(x, e)),
-        Op::Square(x) => (0..n).for_each(|e| out[e] = T::cst(2.0) * v(x, e) * tv.at(x, e)),
-        Op::Sqrt(x) => (0..n).for_each(|e| out[e] = T::cst(0.5) * tv.at(x, e) / y[e]),
-        Op::Exp(x) => (0..n).for_each(|e| out[e] = y[e] * tv.at(x, e)),
-        Op::Ln(x) => (0..n).for_each(|e| out[e] = tv.at(x, e) / v(x, e)),
+        Op::Sub(a, b) => {
+            let (ta, tb) = (t(a), t(b));
+            needed.for_each(|e| out[e] = ta.at(e) - tb.at(e));
+        }
+        Op::Mul(a, b) => match (tv.tan(a), tv.tan(b), vals.get(a), vals.get(b)) {
+            // Data times a variable of the same shape (e.g. y ⊙ X·w): one vectorised pass.
+            (None, Some(tb), va, _) if tb.len() == n && va.len() == n => {
+                for ((o, &x), &d) in out.iter_mut().zip(va).zip(tb) {
+                    *o = x * d;
+                }
+            }
+            (Some(ta), None, _, vb) if ta.len() == n && vb.len() == n => {
+                for ((o, &x), &d) in out.iter_mut().zip(vb).zip(ta) {
+                    *o = x * d;
+                }
+            }
+            _ => {
+                let (ta, tb, va, vb) = (t(a), t(b), v(a), v(b));
+                needed.for_each(|e| out[e] = ta.at(e) * vb.at(e) + va.at(e) * tb.at(e));
+            }
+        },
+        Op::Div(a, b) => {
+            let (ta, tb, vb) = (t(a), t(b), v(b));
+            needed.for_each(|e| out[e] = (ta.at(e) - y[e] * tb.at(e)) / vb.at(e));
+        }
+        Op::Affine { x, scale } => match tv.tan(x) {
+            Some(tx) => {
+                for (o, &d) in out.iter_mut().zip(tx) {
+                    *o = scale * d;
+                }
+            }
+            None => out.fill(T::zero()),
+        },
+        Op::Square(x) => {
+            let (tx, vx) = (t(x), v(x));
+            needed.for_each(|e| out[e] = T::cst(2.0) * vx.at(e) * tx.at(e));
+        }
+        Op::Sqrt(x) => {
+            let tx = t(x);
+            needed.for_each(|e| out[e] = T::cst(0.5) * tx.at(e) / y[e]);
+        }
+        Op::Exp(x) => {
+            let tx = t(x);
+            needed.for_each(|e| out[e] = y[e] * tx.at(e));
+        }
+        Op::Ln(x) => {
+            let (tx, vx) = (t(x), v(x));
+            needed.for_each(|e| out[e] = tx.at(e) / vx.at(e));
+        }
         Op::Sum(x) | Op::Mean(x) => {
             let s: T = tv.tan(x).map_or(T::zero(), |t| t.iter().copied().sum());
             let len = vals.shape(x).len();
@@ -657,18 +768,28 @@ fn tangent<T: Real>(
             let c = vals.shape(a).cols();
             let (am, xv) = (vals.get(a), vals.get(x));
             let (ta, tx) = (tv.tan(a), tv.tan(x));
-            for (e, o) in out.iter_mut().enumerate() {
+            // Runs of consecutive needed rows go through the blocked kernel.
+            let mut e = 0;
+            while e < n {
                 if !need[e] {
+                    e += 1;
                     continue;
                 }
-                let mut s = T::zero();
-                if let Some(tx) = tx {
-                    s += kernels::dot(&am[e * c..(e + 1) * c], tx);
+                let start = e;
+                while e < n && need[e] {
+                    e += 1;
+                }
+                let rows = &mut out[start..e];
+                match tx {
+                    Some(tx) => kernels::matvec(&am[start * c..e * c], tx, rows),
+                    None => rows.fill(T::zero()),
                 }
                 if let Some(ta) = ta {
-                    s += kernels::dot(&ta[e * c..(e + 1) * c], xv);
+                    for (r, o) in rows.iter_mut().enumerate() {
+                        let row = start + r;
+                        *o += kernels::dot(&ta[row * c..(row + 1) * c], xv);
+                    }
                 }
-                *o = s;
             }
         }
         Op::MatMul(a, b) => {
@@ -700,11 +821,17 @@ fn tangent<T: Real>(
                     .map_or(T::zero(), |t| t[e * c + inner.indices[start + e]]);
             }
         }
-        Op::Relu(x) | Op::Abs(x) | Op::Clamp { x, .. } => {
-            (0..n).for_each(|e| out[e] = mask[e] * tv.at(x, e))
-        }
+        Op::Relu(x) | Op::Abs(x) | Op::Clamp { x, .. } => match tv.tan(x) {
+            Some(tx) => {
+                for ((o, &m), &d) in out.iter_mut().zip(mask).zip(tx) {
+                    *o = m * d;
+                }
+            }
+            None => out.fill(T::zero()),
+        },
         Op::Max(a, b) | Op::Min(a, b) => {
-            (0..n).for_each(|e| out[e] = mask[e] * tv.at(a, e) + (T::one() - mask[e]) * tv.at(b, e))
+            let (ta, tb) = (t(a), t(b));
+            needed.for_each(|e| out[e] = mask[e] * ta.at(e) + (T::one() - mask[e]) * tb.at(e));
         }
         Op::MaxN { start, len } | Op::MinN { start, len } => {
             let links = &inner.links[start..start + len];
@@ -789,7 +916,11 @@ impl<T: Real> Tape<T> {
             run_backward(&inner, y.id, &inner.masks, grads)?;
             return Ok(CertifyStats::default());
         }
-        let mut pass = Pass::new(&inner, y.id);
+        let mut pass = Pass::new(
+            &inner,
+            y.id,
+            std::mem::take(&mut *self.scratch.borrow_mut()),
+        );
         let ties: usize = pass
             .tied_nodes()
             .map(|i| inner.nodes[i].ties.1 - inner.nodes[i].ties.0)
@@ -834,8 +965,9 @@ impl<T: Real> Tape<T> {
                 }
             }
         }
-        run_backward(&inner, y.id, &pass.masks, grads)?;
-        Ok(stats)
+        let result = run_backward(&inner, y.id, &pass.masks, grads);
+        *self.scratch.borrow_mut() = pass.into_scratch();
+        result.map(|()| stats)
     }
 
     /// The one-sided directional derivative `f'(x; d) = lim_{t↓0} (f(x + t·d) − f(x))/t` of the
@@ -892,11 +1024,17 @@ impl<T: Real> Tape<T> {
         if !inner.node(y.id).needs_grad() {
             return Ok(T::zero());
         }
-        let mut pass = Pass::new(&inner, y.id);
+        let mut pass = Pass::new(
+            &inner,
+            y.id,
+            std::mem::take(&mut *self.scratch.borrow_mut()),
+        );
         pass.mark_needs(true);
         pass.set_direction(|i, e| dir[i].map_or(T::zero(), |d| d[e]));
-        pass.tangent_pass()?;
-        Ok(pass.tan[inner.node(y.id).grad])
+        let result = pass.tangent_pass();
+        let value = pass.tan[inner.node(y.id).grad];
+        *self.scratch.borrow_mut() = pass.into_scratch();
+        result.map(|_| value)
     }
 
     /// The exact subdifferential of `t ↦ f(x + t·d)` at `t = 0`, as the interval

@@ -211,6 +211,8 @@ impl<T: Real> Inner<T> {
 /// ```
 pub struct Tape<T: Real = f64> {
     pub(crate) inner: RefCell<Inner<T>>,
+    /// Buffers of the certified mode, reused between calls.
+    pub(crate) scratch: RefCell<crate::certify::Scratch<T>>,
 }
 
 impl<T: Real> Default for Tape<T> {
@@ -278,6 +280,7 @@ impl<T: Real> Tape<T> {
                 customs: Vec::new(),
                 grad_len: 0,
             }),
+            scratch: RefCell::new(crate::certify::Scratch::default()),
         }
     }
 
