@@ -6,7 +6,7 @@
 //!
 //! Run: `cargo run --release -p subgrad-examples --example hinge_at_kink`
 
-use autodiff::{CustomPolicy, Data, KinkPolicy, Shape, Tape, TieSplit};
+use autodiff::{Certify, CustomPolicy, Data, KinkPolicy, Shape, Tape, TieSplit};
 
 fn main() -> autodiff::Result<()> {
     // The seed's points and labels.
@@ -114,5 +114,25 @@ fn main() -> autodiff::Result<()> {
         };
         println!("  {name:<8} gives {}", f.backward()?.wrt(v)[0]);
     }
+    let tape = Tape::<f64>::new();
+    let v = tape.param_scalar(0.0)?;
+    let f = v.relu() - (-v).relu();
+    let certified = tape.backward_certified(f, Certify::Random { seed: 0 })?;
+    println!(
+        "  certified gives {} ({} ties resolved by a random direction: a Clarke subgradient)",
+        certified.wrt(v)[0],
+        certified.stats.resolved
+    );
+
+    // The hinge at the margin, certified: each example on the margin is resolved to the side
+    // the direction q moves it to, so the result is the gradient of a piece next to w.
+    let tape = Tape::<f64>::new();
+    let w = tape.param_vec(&w0)?;
+    let loss = (1.0 - tape.data(&y) * tape.data(&x).matvec(w)).relu().mean();
+    let certified = tape.backward_certified(loss, Certify::Random { seed: 0 })?;
+    println!(
+        "\ncertified hinge gradient at w = {w0:?}: {:?} (one of the closed form's corners)",
+        certified.wrt(w)
+    );
     Ok(())
 }
