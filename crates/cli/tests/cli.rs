@@ -1,0 +1,198 @@
+//! The `subgrad` binary end to end: every command, `--json` parsed and checked, bad input gives
+//! a clear message and a non-zero exit, never a panic.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn subgrad() -> Command {
+    Command::cargo_bin("subgrad").unwrap()
+}
+
+fn json(args: &[&str]) -> Value {
+    let out = subgrad().args(args).arg("--json").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn fails_with(args: &[&str], message_part: &str) {
+    let out = subgrad().args(args).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(message_part), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+}
+
+#[test]
+fn grad_json_has_the_documented_fields() {
+    let v = json(&["grad", "relu(x) - relu(-x)", "--at", "x=0"]);
+    assert_eq!(v["value"], 0.0);
+    assert_eq!(v["gradient"]["x"], 0.0); // MinNorm: relu'(0) = 0 twice
+    assert_eq!(v["policy"], "min-norm");
+    assert_eq!(v["certified"], false);
+    assert_eq!(v["kinks"].as_array().unwrap().len(), 2);
+    assert_eq!(v["kinks"][1]["expr"], "relu(-x)");
+    assert_eq!(v["one_sided"]["x"], serde_json::json!([1.0, 1.0])); // f = x
+}
+
+#[test]
+fn grad_certified_returns_the_true_derivative_of_a_cancellation() {
+    let v = json(&[
+        "grad",
+        "relu(x) - relu(-x)",
+        "--at",
+        "x=0",
+        "--certified",
+        "--seed",
+        "3",
+    ]);
+    assert_eq!(v["gradient"]["x"], 1.0);
+    assert_eq!(v["certified"], true);
+    assert_eq!(v["seed"], 3);
+}
+
+#[test]
+fn grad_policies_differ_at_a_tie() {
+    // max(a, b) at a tie: ½/½ for MinNorm, Torch and JAX; all to the first argument in TF.
+    for (policy, ga, gb) in [
+        ("min-norm", 0.5, 0.5),
+        ("torch", 0.5, 0.5),
+        ("jax", 0.5, 0.5),
+        ("tf", 1.0, 0.0),
+    ] {
+        let v = json(&[
+            "grad",
+            "max(a, b)",
+            "--at",
+            "a=1",
+            "--at",
+            "b=1",
+            "--policy",
+            policy,
+        ]);
+        assert_eq!(
+            (v["gradient"]["a"].as_f64(), v["gradient"]["b"].as_f64()),
+            (Some(ga), Some(gb)),
+            "{policy}"
+        );
+    }
+    // abs'(0): JAX 1, the others 0.
+    assert_eq!(
+        json(&["grad", "abs(x)", "--at", "x=0", "--policy", "jax"])["gradient"]["x"],
+        1.0
+    );
+    assert_eq!(
+        json(&["grad", "abs(x)", "--at", "x=0", "--policy", "torch"])["gradient"]["x"],
+        0.0
+    );
+}
+
+#[test]
+fn grad_hinge_at_the_margin_reports_the_kink_and_its_one_sided_slopes() {
+    // max(0, 1 − y·w·x) with y·w·x = 1: ∂/∂w ∈ [−y·x, 0] = [−2, 0].
+    let v = json(&[
+        "grad",
+        "max(0, 1 - y*w*x)",
+        "--at",
+        "y=1",
+        "--at",
+        "w=0.5",
+        "--at",
+        "x=2",
+    ]);
+    assert_eq!(v["value"], 0.0);
+    assert_eq!(v["gradient"]["w"], 0.0);
+    assert_eq!(v["one_sided"]["w"], serde_json::json!([-2.0, 0.0]));
+    assert_eq!(v["kinks"][0]["op"], "max");
+    let keys: Vec<&String> = v["gradient"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["y", "w", "x"]); // order of appearance
+}
+
+#[test]
+fn grad_nary_max_is_a_reduction_over_its_arguments() {
+    let v = json(&[
+        "grad",
+        "max(a, b, c)",
+        "--at",
+        "a=2",
+        "--at",
+        "b=2",
+        "--at",
+        "c=1",
+    ]);
+    assert_eq!(v["value"], 2.0);
+    assert_eq!(
+        v["gradient"],
+        serde_json::json!({"a": 0.5, "b": 0.5, "c": 0.0})
+    );
+}
+
+#[test]
+fn grad_report_explains_a_wrong_per_op_gradient() {
+    let out = subgrad()
+        .args(["grad", "relu(x) - relu(-x)", "--at", "x=0"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("does NOT contain"), "{text}");
+    assert!(text.contains("--certified"), "{text}");
+}
+
+#[test]
+fn grad_writes_a_plot() {
+    let dir = std::env::temp_dir().join(format!("subgrad-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("hinge.svg");
+    subgrad()
+        .args(["grad", "max(0, 1 - w)", "--at", "w=1", "--plot"])
+        .arg(&path)
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(&path).unwrap();
+    assert!(svg.starts_with("<svg"));
+    assert!(svg.contains("returned gradient"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn grad_bad_input_is_a_clear_error() {
+    fails_with(
+        &["grad", "relu(x", "--at", "x=1"],
+        "column 7: expected `,` or `)`",
+    );
+    fails_with(&["grad", "foo(x)", "--at", "x=1"], "unknown function `foo`");
+    fails_with(&["grad", "x + y", "--at", "x=1"], "no value for `y`");
+    fails_with(&["grad", "ln(x)", "--at", "x=-1"], "ln");
+    fails_with(&["grad", "x", "--at", "x"], "not NAME=VALUE");
+    fails_with(&["grad", "x", "--at", "x=abc"], "not a number");
+    fails_with(
+        &["grad", "x", "--at", "x=1", "--policy", "pytorch"],
+        "invalid value 'pytorch'",
+    );
+    fails_with(
+        &[
+            "grad",
+            "x",
+            "--at",
+            "x=1",
+            "--plot",
+            "/tmp/x.svg",
+            "--along",
+            "q",
+        ],
+        "cannot plot along `q`",
+    );
+    fails_with(&["frobnicate"], "unrecognized subcommand");
+}
+
+#[test]
+fn every_command_has_help() {
+    for cmd in [vec!["--help"], vec!["grad", "--help"]] {
+        let out = subgrad().args(&cmd).output().unwrap();
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"));
+    }
+}
