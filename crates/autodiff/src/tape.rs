@@ -108,6 +108,7 @@ pub(crate) struct Inner<T> {
 }
 
 impl<T: Real> Inner<T> {
+    #[inline]
     pub(crate) fn values(&self) -> Values<'_, T> {
         Values {
             arena: &self.arena,
@@ -116,11 +117,13 @@ impl<T: Real> Inner<T> {
         }
     }
 
+    #[inline]
     pub(crate) fn node(&self, id: u32) -> &Node<T> {
         &self.nodes[id as usize]
     }
 
     /// Appends a node whose value will be computed into the arena; returns its id.
+    #[inline]
     pub(crate) fn push(&mut self, op: Op<T>, shape: Shape, needs_grad: bool) -> u32 {
         let len = shape.len();
         let off = self.arena.len();
@@ -146,6 +149,7 @@ impl<T: Real> Inner<T> {
     }
 
     /// Splits the storage so the last node's output can be written while inputs are read.
+    #[inline]
     pub(crate) fn parts(&mut self) -> Parts<'_, T> {
         let node = self.nodes.last().expect("parts() follows push()");
         let off = match node.value {
@@ -169,6 +173,7 @@ impl<T: Real> Inner<T> {
     }
 
     /// Closes the last node's tie range.
+    #[inline]
     pub(crate) fn finish(&mut self, id: u32) -> u32 {
         let end = self.ties.len();
         self.nodes[id as usize].ties.1 = end;
@@ -259,11 +264,26 @@ pub struct TapeStats {
 
 impl<T: Real> Tape<T> {
     /// An empty tape with the default [`KinkPolicy::MinNorm`].
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{KinkPolicy, Tape};
+    /// let tape = Tape::<f32>::new();
+    /// assert_eq!(tape.policy(), KinkPolicy::MinNorm);
+    /// assert!(tape.is_empty());
+    /// ```
     pub fn new() -> Self {
         Self::with_policy(KinkPolicy::MinNorm)
     }
 
     /// An empty tape using `policy` at every kink.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{KinkPolicy, Tape};
+    /// let tape = Tape::<f64>::with_policy(KinkPolicy::Torch);
+    /// assert_eq!(tape.policy().name(), "torch");
+    /// ```
     pub fn with_policy(policy: KinkPolicy) -> Self {
         Tape {
             inner: RefCell::new(Inner {
@@ -285,11 +305,25 @@ impl<T: Real> Tape<T> {
     }
 
     /// The kink policy in force.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{KinkPolicy, Tape};
+    /// assert_eq!(Tape::<f64>::with_policy(KinkPolicy::Tf).policy(), KinkPolicy::Tf);
+    /// ```
     pub fn policy(&self) -> KinkPolicy {
         self.inner.borrow().policy
     }
 
     /// Empties the tape and switches to `policy` (no handle can be alive: this takes `&mut self`).
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{KinkPolicy, Tape};
+    /// let mut tape = Tape::<f64>::new();
+    /// tape.set_policy(KinkPolicy::Jax);
+    /// assert_eq!(tape.policy(), KinkPolicy::Jax);
+    /// ```
     pub fn set_policy(&mut self, policy: KinkPolicy) {
         self.clear();
         let inner = self.inner.get_mut();
@@ -302,6 +336,17 @@ impl<T: Real> Tape<T> {
     ///
     /// Taking `&mut self` means no [`Var`] of the old contents can outlive this call.
     /// [`Gradients`] computed before are detected as stale by [`Gradients::try_wrt`].
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let mut tape = Tape::<f64>::new();
+    /// tape.param_scalar(1.0)?;
+    /// tape.clear();
+    /// assert!(tape.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn clear(&mut self) {
         let inner = self.inner.get_mut();
         inner.id = fresh_id();
@@ -317,11 +362,27 @@ impl<T: Real> Tape<T> {
     }
 
     /// Number of nodes on the tape.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_scalar(1.0)?;
+    /// let _y = x.relu();
+    /// assert_eq!(tape.len(), 2);
+    /// # Ok(()) }
+    /// ```
     pub fn len(&self) -> usize {
         self.inner.borrow().nodes.len()
     }
 
     /// Whether the tape has no node.
+    ///
+    /// # Example
+    /// ```
+    /// assert!(autodiff::Tape::<f64>::new().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -342,14 +403,17 @@ impl<T: Real> Tape<T> {
         }
     }
 
+    #[inline]
     pub(crate) fn borrow(&self) -> Ref<'_, Inner<T>> {
         self.inner.borrow()
     }
 
+    #[inline]
     pub(crate) fn borrow_mut(&self) -> RefMut<'_, Inner<T>> {
         self.inner.borrow_mut()
     }
 
+    #[inline]
     pub(crate) fn var(&self, id: u32) -> Var<'_, T> {
         Var { tape: self, id }
     }
@@ -380,6 +444,17 @@ impl<T: Real> Tape<T> {
     /// # Errors
     /// [`Error::DataLength`] if `values.len() != shape.len()`;
     /// [`Error::NonFinite`] if a value is NaN or infinite.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{Shape, Tape};
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let w = tape.param(&[1.0, 2.0, 3.0, 4.0], Shape::matrix(2, 2))?;
+    /// assert!(w.requires_grad());
+    /// assert!(tape.param(&[1.0], Shape::vector(2)).is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn param(&self, values: &[T], shape: Shape) -> Result<Var<'_, T>> {
         self.leaf("param", values, shape, true)
     }
@@ -388,6 +463,15 @@ impl<T: Real> Tape<T> {
     ///
     /// # Errors
     /// [`Error::NonFinite`] if a value is NaN or infinite.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{Shape, Tape};
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// assert_eq!(tape.param_vec(&[1.0, 2.0])?.shape(), Shape::vector(2));
+    /// # Ok(()) }
+    /// ```
     pub fn param_vec(&self, values: &[T]) -> Result<Var<'_, T>> {
         self.param(values, Shape::vector(values.len()))
     }
@@ -396,6 +480,16 @@ impl<T: Real> Tape<T> {
     ///
     /// # Errors
     /// [`Error::NonFinite`] if the value is NaN or infinite.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// assert_eq!(tape.param_scalar(2.5)?.item(), 2.5);
+    /// assert!(tape.param_scalar(f64::NAN).is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn param_scalar(&self, value: T) -> Result<Var<'_, T>> {
         self.param(&[value], Shape::scalar())
     }
@@ -405,6 +499,16 @@ impl<T: Real> Tape<T> {
     /// # Errors
     /// [`Error::DataLength`] if `values.len() != shape.len()`;
     /// [`Error::NonFinite`] if a value is NaN or infinite.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{Shape, Tape};
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.constant(&[1.0, 2.0], Shape::matrix(1, 2))?;
+    /// assert!(!x.requires_grad());
+    /// # Ok(()) }
+    /// ```
     pub fn constant(&self, values: &[T], shape: Shape) -> Result<Var<'_, T>> {
         self.leaf("constant", values, shape, false)
     }
@@ -413,6 +517,15 @@ impl<T: Real> Tape<T> {
     ///
     /// # Errors
     /// [`Error::NonFinite`] if a value is NaN or infinite.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// assert_eq!(tape.constant_vec(&[1.0, 2.0])?.value(), vec![1.0, 2.0]);
+    /// # Ok(()) }
+    /// ```
     pub fn constant_vec(&self, values: &[T]) -> Result<Var<'_, T>> {
         self.constant(values, Shape::vector(values.len()))
     }
@@ -421,6 +534,17 @@ impl<T: Real> Tape<T> {
     ///
     /// # Errors
     /// [`Error::NonFinite`] if the value is NaN or infinite.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_scalar(3.0)?;
+    /// let c = tape.constant_scalar(2.0)?;
+    /// assert_eq!((x * c).backward()?.wrt(x)[0], 2.0);
+    /// # Ok(()) }
+    /// ```
     pub fn constant_scalar(&self, value: T) -> Result<Var<'_, T>> {
         self.constant(&[value], Shape::scalar())
     }
@@ -462,6 +586,18 @@ impl<T: Real> Tape<T> {
     /// [`Error::ForeignVar`] if `y` belongs to another tape; [`Error::NotScalar`] if `y` holds
     /// more than one element; [`Error::NonFinite`] if `y` or a parameter's gradient is NaN or
     /// infinite; [`Error::MissingBackward`] if a custom op on the path has no backward rule.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_vec(&[1.0, -2.0])?;
+    /// let y = x.square().sum(); // ∂y/∂x = 2x
+    /// assert_eq!(tape.backward(y)?.wrt(x), &[2.0, -4.0]);
+    /// assert!(tape.backward(x).is_err()); // not a scalar
+    /// # Ok(()) }
+    /// ```
     pub fn backward(&self, y: Var<'_, T>) -> Result<Gradients<T>> {
         let mut grads = Gradients::new();
         self.backward_into(y, &mut grads)?;
@@ -473,6 +609,18 @@ impl<T: Real> Tape<T> {
     ///
     /// # Errors
     /// As [`Tape::backward`].
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{Gradients, Tape};
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_scalar(2.0)?;
+    /// let mut grads = Gradients::new();
+    /// tape.backward_into(x.square(), &mut grads)?;
+    /// assert_eq!(grads.wrt(x)[0], 4.0);
+    /// # Ok(()) }
+    /// ```
     pub fn backward_into(&self, y: Var<'_, T>, grads: &mut Gradients<T>) -> Result<()> {
         let inner = self.check_root(y, "backward")?;
         run_backward(&inner, y.id, &inner.masks, grads)
@@ -560,6 +708,12 @@ pub struct Gradients<T> {
 
 impl<T: Real> Gradients<T> {
     /// Empty gradients, to be filled by [`Tape::backward_into`].
+    ///
+    /// # Example
+    /// ```
+    /// let g = autodiff::Gradients::<f64>::new();
+    /// let _ = g;
+    /// ```
     pub fn new() -> Self {
         Gradients {
             tape: 0,
@@ -575,6 +729,19 @@ impl<T: Real> Gradients<T> {
     /// # Errors
     /// [`Error::NoGradient`] if `x` is a constant (or computed only from constants), or belongs to
     /// another tape or to an earlier use of a cleared tape.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_scalar(2.0)?;
+    /// let c = tape.constant_scalar(1.0)?;
+    /// let g = (x * c).backward()?;
+    /// assert_eq!(g.try_wrt(x)?, &[1.0]);
+    /// assert!(g.try_wrt(c).is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn try_wrt(&self, x: Var<'_, T>) -> Result<&[T]> {
         let inner = x.tape.borrow();
         let node = inner.node(x.id);
@@ -590,6 +757,16 @@ impl<T: Real> Gradients<T> {
     ///
     /// # Panics
     /// If [`Gradients::try_wrt`] fails: `x` is a constant or from another tape.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_scalar(2.0)?;
+    /// assert_eq!((x * 3.0).backward()?.wrt(x), &[3.0]);
+    /// # Ok(()) }
+    /// ```
     pub fn wrt(&self, x: Var<'_, T>) -> &[T] {
         self.try_wrt(x).unwrap_or_else(|e| panic!("{e}"))
     }

@@ -75,26 +75,79 @@ impl<T: Real> fmt::Debug for Var<'_, T> {
 
 impl<'t, T: Real> Var<'t, T> {
     /// The tape this handle belongs to.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_scalar(1.0)?;
+    /// assert!(std::ptr::eq(x.tape(), &tape));
+    /// # Ok(()) }
+    /// ```
     pub fn tape(self) -> &'t Tape<T> {
         self.tape
     }
 
     /// The node's identity on its tape.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_scalar(1.0)?;
+    /// let y = x.relu();
+    /// assert_eq!(tape.kinks_near(2.0).sites()[0].node, y.id());
+    /// # Ok(()) }
+    /// ```
     pub fn id(self) -> NodeId {
         NodeId(self.id)
     }
 
     /// The node's shape.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{Shape, Tape};
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_vec(&[1.0, 2.0])?;
+    /// assert_eq!(x.sum().shape(), Shape::scalar());
+    /// # Ok(()) }
+    /// ```
     pub fn shape(self) -> Shape {
         self.tape.borrow().node(self.id).shape
     }
 
     /// Whether a gradient flows to this node (it depends on a parameter).
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let c = tape.constant_scalar(1.0)?;
+    /// let x = tape.param_scalar(1.0)?;
+    /// assert!(!(c * 2.0).requires_grad());
+    /// assert!((c * x).requires_grad());
+    /// # Ok(()) }
+    /// ```
     pub fn requires_grad(self) -> bool {
         self.tape.borrow().node(self.id).needs_grad()
     }
 
     /// A copy of the node's value, row-major.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_vec(&[-1.0, 2.0])?;
+    /// assert_eq!(x.relu().value(), vec![0.0, 2.0]);
+    /// # Ok(()) }
+    /// ```
     pub fn value(self) -> Vec<T> {
         self.tape.borrow().values().get(self.id).to_vec()
     }
@@ -103,6 +156,17 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Errors
     /// [`Error::NotScalar`] if the node holds more or fewer than one element.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_vec(&[1.0, 2.0])?;
+    /// assert_eq!(x.sum().try_item()?, 3.0);
+    /// assert!(x.try_item().is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn try_item(self) -> Result<T> {
         let inner = self.tape.borrow();
         let v = inner.values().get(self.id);
@@ -119,6 +183,15 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Panics
     /// If the node does not hold exactly one element (see [`Var::try_item`]).
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// assert_eq!(tape.param_scalar(4.0)?.sqrt().item(), 2.0);
+    /// # Ok(()) }
+    /// ```
     pub fn item(self) -> T {
         self.try_item().unwrap_or_else(|e| panic!("{e}"))
     }
@@ -127,6 +200,16 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Errors
     /// As [`Tape::backward`].
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_scalar(3.0)?;
+    /// assert_eq!(x.square().backward()?.wrt(x)[0], 6.0);
+    /// # Ok(()) }
+    /// ```
     pub fn backward(self) -> Result<Gradients<T>> {
         self.tape.backward(self)
     }

@@ -20,6 +20,7 @@ use crate::{Real, Result, Shape, Tape, Var};
 
 /// Appends a node and lets `f` compute its value (and mask and ties); the single place where
 /// forward passes write to the tape.
+#[inline]
 pub(crate) fn build<'t, T: Real>(
     tape: &'t Tape<T>,
     op: Op<T>,
@@ -35,6 +36,7 @@ pub(crate) fn build<'t, T: Real>(
 }
 
 /// Shape and gradient need of one operand.
+#[inline]
 pub(crate) fn info<T: Real>(x: Var<'_, T>) -> (Shape, bool) {
     let inner = x.tape.borrow();
     let node = inner.node(x.id);
