@@ -62,13 +62,19 @@ fn main() -> autodiff::Result<()> {
         "{:<10} {:<28} {:<28}",
         "policy", "relu(1 − y·Xw) form", "max(0, 1 − y·Xw) form"
     );
-    for policy in [
+    let policies = [
         KinkPolicy::MinNorm,
         KinkPolicy::Torch,
         KinkPolicy::Jax,
         KinkPolicy::Tf,
         candle_like,
-    ] {
+    ];
+    // The custom policy here reproduces candle's relu'(0) = 1.
+    let name = |p: KinkPolicy| match p {
+        KinkPolicy::Custom(_) => "candle",
+        other => other.name(),
+    };
+    for policy in policies {
         let tape = Tape::<f64>::with_policy(policy);
         let w = tape.param_vec(&w0)?;
         let z = 1.0 - tape.data(&y) * tape.data(&x).matvec(w);
@@ -76,11 +82,7 @@ fn main() -> autodiff::Result<()> {
         let max_form = tape.constant_scalar(0.0)?.max(z).mean();
         let g_relu = relu_form.backward()?.wrt(w).to_vec();
         let g_max = max_form.backward()?.wrt(w).to_vec();
-        let name = if matches!(policy, KinkPolicy::Custom(_)) {
-            "candle"
-        } else {
-            policy.name()
-        };
+        let name = name(policy);
         println!(
             "{name:<10} {:<28} {:<28}",
             format!("{g_relu:?}"),
@@ -97,21 +99,11 @@ fn main() -> autodiff::Result<()> {
     println!(
         "\nrelu(x) − relu(−x) is x, so its derivative at 0 is 1. Per-op rules cannot see that:"
     );
-    for policy in [
-        KinkPolicy::MinNorm,
-        KinkPolicy::Torch,
-        KinkPolicy::Jax,
-        KinkPolicy::Tf,
-        candle_like,
-    ] {
+    for policy in policies {
         let tape = Tape::<f64>::with_policy(policy);
         let v = tape.param_scalar(0.0)?;
         let f = v.relu() - (-v).relu();
-        let name = if matches!(policy, KinkPolicy::Custom(_)) {
-            "candle"
-        } else {
-            policy.name()
-        };
+        let name = name(policy);
         println!("  {name:<8} gives {}", f.backward()?.wrt(v)[0]);
     }
     let tape = Tape::<f64>::new();
@@ -128,7 +120,9 @@ fn main() -> autodiff::Result<()> {
     // the direction q moves it to, so the result is the gradient of a piece next to w.
     let tape = Tape::<f64>::new();
     let w = tape.param_vec(&w0)?;
-    let loss = (1.0 - tape.data(&y) * tape.data(&x).matvec(w)).relu().mean();
+    let loss = (1.0 - tape.data(&y) * tape.data(&x).matvec(w))
+        .relu()
+        .mean();
     let certified = tape.backward_certified(loss, Certify::Random { seed: 0 })?;
     println!(
         "\ncertified hinge gradient at w = {w0:?}: {:?} (one of the closed form's corners)",
