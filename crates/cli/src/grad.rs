@@ -283,17 +283,7 @@ pub fn plot(
         .label("f")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLUE));
     let y0 = out.value;
-    // The line through (x0, y0) with this slope, clipped to the plotted box (plotters does not
-    // clip line segments).
-    let line = |slope: f64| {
-        let (mut a, mut b) = (-1.5_f64, 1.5_f64);
-        if slope != 0.0 {
-            let (t1, t2) = ((ylo - y0) / slope, (yhi - y0) / slope);
-            a = a.max(t1.min(t2));
-            b = b.min(t1.max(t2));
-        }
-        vec![(x0 + a, y0 + a * slope), (x0 + b, y0 + b * slope)]
-    };
+    let line = |slope: f64| crate::plots::clip_line(x0, y0, slope, x0 - 1.5, x0 + 1.5, ylo, yhi);
     for (slope, label) in [(lo, "left slope −f'(x; −e)"), (hi, "right slope f'(x; e)")] {
         chart
             .draw_series(LineSeries::new(

@@ -1,7 +1,9 @@
 //! `subgrad`: differentiate an expression at a kink and see what happened.
 
+mod demo;
 mod expr;
 mod grad;
+mod plots;
 
 use std::process::ExitCode;
 
@@ -73,6 +75,26 @@ impl From<PolicyArg> for KinkPolicy {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The showcase: train a linear SVM on the seed's five points with the classic subgradient
+    /// method, print the loss and the kinks hit per step, compare autodiff with the closed form,
+    /// show every policy at the exact optimum, and write SVG plots.
+    Demo {
+        /// Iterations of the subgradient method.
+        #[arg(long, default_value_t = 5000)]
+        iterations: usize,
+        /// Step size η (the k-th step has length η/k).
+        #[arg(long, default_value_t = 4.0)]
+        step: f64,
+        /// Print every this many iterations.
+        #[arg(long, default_value_t = 500)]
+        every: usize,
+        /// Folder for the plots.
+        #[arg(long, default_value = "subgrad-demo")]
+        out: std::path::PathBuf,
+        /// Print one JSON object instead of the report.
+        #[arg(long)]
+        json: bool,
+    },
     /// Differentiate an expression at a point: value, gradient, kinks hit, one-sided derivatives.
     ///
     /// Grammar: numbers, variables, + - * /, unary minus, parentheses, relu(e), abs(e), exp(e),
@@ -108,6 +130,20 @@ enum Command {
 
 fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
+        Command::Demo {
+            iterations,
+            step,
+            every,
+            out,
+            json,
+        } => {
+            let result = demo::run(iterations.max(1), step, every.max(1), &out)?;
+            if json {
+                println!("{}", serde_json::to_string(&result)?);
+            } else {
+                print!("{}", demo::render(&result));
+            }
+        }
         Command::Grad {
             expression,
             at,

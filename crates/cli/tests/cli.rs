@@ -190,9 +190,82 @@ fn grad_bad_input_is_a_clear_error() {
 
 #[test]
 fn every_command_has_help() {
-    for cmd in [vec!["--help"], vec!["grad", "--help"]] {
+    for cmd in [
+        vec!["--help"],
+        vec!["grad", "--help"],
+        vec!["demo", "--help"],
+    ] {
         let out = subgrad().args(&cmd).output().unwrap();
         assert!(out.status.success());
         assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"));
     }
+}
+
+#[test]
+fn demo_trains_towards_the_hand_derived_optimum_and_writes_three_plots() {
+    let dir = std::env::temp_dir().join(format!("subgrad-demo-test-{}", std::process::id()));
+    let v = json(&[
+        "demo",
+        "--iterations",
+        "3000",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    // The optimum by hand: w = (−2, 2), b = −1, f = ½‖w‖² = 4; the method converges like 1/√k.
+    assert_eq!(v["optimum"], 4.0);
+    let f = v["objective"].as_f64().unwrap();
+    assert!((4.0..4.1).contains(&f), "{f}");
+    let avg: Vec<f64> = v["averaged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert!(
+        (avg[0] + 2.0).abs() < 0.1 && (avg[1] - 2.0).abs() < 0.1 && (avg[2] + 1.0).abs() < 0.1,
+        "{avg:?}"
+    );
+    // Autodiff equals the closed form at every step.
+    assert!(v["max_closed_form_gap"].as_f64().unwrap() < 1e-12);
+    // At the optimum, x₀, x₁, x₄ are exactly on the margin; MinNorm drops their terms: ∂f = (w, 0).
+    assert_eq!(v["optimum_on_margin"], serde_json::json!([0, 1, 4]));
+    assert_eq!(
+        v["at_optimum"][0],
+        serde_json::json!(["min-norm", [-2.0, 2.0, 0.0]])
+    );
+    let plots = v["plots"].as_array().unwrap();
+    assert_eq!(plots.len(), 3);
+    for p in plots {
+        let svg = std::fs::read_to_string(p.as_str().unwrap()).unwrap();
+        assert!(svg.starts_with("<svg"));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn demo_certified_gradient_at_the_optimum_is_in_the_subdifferential() {
+    let dir = std::env::temp_dir().join(format!("subgrad-demo-cert-{}", std::process::id()));
+    let v = json(&["demo", "--iterations", "10", "--out", dir.to_str().unwrap()]);
+    // ∂f(w*, b*) = {(w* − C·Σ tᵢ yᵢ xᵢ, −C·Σ tᵢ yᵢ) : t ∈ [0, 1]³} over x₀ = (0, 1), x₁ = (1, 2)
+    // (y = +1) and x₄ = (1, 1) (y = −1). Solve for t from the certified result and check the box.
+    let cert = v["at_optimum"][4].clone();
+    assert_eq!(cert[0], "certified");
+    let g: Vec<f64> = cert[1]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    let c = 10.0;
+    // g₀ = −2 − C·(t₁ − t₄), g₁ = 2 − C·(t₀ + 2t₁ − t₄), g_b = −C·(t₀ + t₁ − t₄)
+    let a = (-2.0 - g[0]) / c; // t₁ − t₄
+    let bb = (2.0 - g[1]) / c; // t₀ + 2t₁ − t₄
+    let cc = -g[2] / c; // t₀ + t₁ − t₄
+    let t1 = bb - cc;
+    let t4 = t1 - a;
+    let t0 = cc - t1 + t4;
+    for t in [t0, t1, t4] {
+        assert!((-1e-12..=1.0 + 1e-12).contains(&t), "t = {t0}, {t1}, {t4}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
