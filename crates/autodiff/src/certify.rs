@@ -135,6 +135,7 @@ fn for_each_input<T>(inner: &Inner<T>, op: &Op<T>, mut f: impl FnMut(u32)) {
             f(b);
         }
         Op::Affine { x, .. }
+        | Op::Reshape(x)
         | Op::Square(x)
         | Op::Sqrt(x)
         | Op::Exp(x)
@@ -423,6 +424,7 @@ fn propagate_need<T: Real>(inner: &Inner<T>, op: &Op<T>, out: &[bool], lower: &m
             elementwise(b, lower);
         }
         Op::Affine { x, .. }
+        | Op::Reshape(x)
         | Op::Square(x)
         | Op::Sqrt(x)
         | Op::Exp(x)
@@ -720,6 +722,10 @@ fn tangent<T: Real>(
                     *o = scale * d;
                 }
             }
+            None => out.fill(T::zero()),
+        },
+        Op::Reshape(x) => match tv.tan(x) {
+            Some(tx) => out.copy_from_slice(tx),
             None => out.fill(T::zero()),
         },
         Op::Square(x) => {

@@ -13,6 +13,7 @@ pub(crate) mod linalg;
 pub(crate) mod maxmin;
 pub(crate) mod reduce;
 pub(crate) mod relu;
+pub(crate) mod reshape;
 pub(crate) mod smooth;
 
 use crate::tape::{Inner, Parts, Values};
@@ -57,6 +58,7 @@ pub(crate) enum Op<T> {
         x: u32,
         scale: T,
     },
+    Reshape(u32),
     Square(u32),
     Sqrt(u32),
     Exp(u32),
@@ -112,6 +114,7 @@ impl<T> Op<T> {
             Op::Mul(..) => "mul",
             Op::Div(..) => "div",
             Op::Affine { .. } => "affine",
+            Op::Reshape(_) => "reshape",
             Op::Square(_) => "square",
             Op::Sqrt(_) => "sqrt",
             Op::Exp(_) => "exp",
@@ -201,6 +204,7 @@ pub(crate) fn backward<T: Real>(
             Op::Mul(a, b) => arith::mul_backward(&mut sink, a, b, g),
             Op::Div(a, b) => arith::div_backward(&mut sink, a, b, out, g),
             Op::Affine { x, scale } => affine::backward(&mut sink, x, scale, g),
+            Op::Reshape(x) => reshape::backward(&mut sink, x, g),
             Op::Square(x) => smooth::square_backward(&mut sink, x, g),
             Op::Sqrt(x) => smooth::sqrt_backward(&mut sink, x, out, g),
             Op::Exp(x) => smooth::exp_backward(&mut sink, x, out, g),

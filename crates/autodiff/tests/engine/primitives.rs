@@ -97,6 +97,15 @@ proptest! {
     }
 
     #[test]
+    fn reshape_matches_central_differences(a in v(6), b in v(2)) {
+        check(&[Shape::matrix(2, 3), Shape::vector(2)], vec![a, b], &|t, x| {
+            let ones = t.constant(&[1.0; 3], Shape::matrix(1, 3)).unwrap();
+            // Broadcast b across the columns, then mix with the matrix.
+            x[0].reshape(Shape::vector(6)).square() + (x[1].reshape(Shape::matrix(2, 1)).matmul(ones) * x[0]).reshape(Shape::vector(6))
+        })?;
+    }
+
+    #[test]
     fn gather_matches_central_differences(a in v(6), k in prop::collection::vec(0usize..3, 2)) {
         check(&[Shape::matrix(2, 3)], vec![a], &move |_, x| x[0].gather(&k).square())?;
     }
