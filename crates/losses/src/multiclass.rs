@@ -1,0 +1,298 @@
+//! Multiclass margin losses of a score matrix `S` (`n × K`, row-major) with class labels.
+//!
+//! ```text
+//! Weston–Watkins (CS231n)   Lᵢ = c·Σ_{j≠yᵢ} h(s_ij − s_iyᵢ + Δ)
+//! Crammer–Singer            Lᵢ = h(max_r (s_ir + Δ_r) − s_iyᵢ),   Δ_r = 1 − [r = yᵢ]
+//!                              = h(max(0, 1 + max_{r≠yᵢ} s_ir − s_iyᵢ))
+//! h(t) = max(0, t) (hinge) or max(0, t)² (squared);  c = 1, or 1/K as PyTorch's multi_margin_loss
+//! ```
+//! Gradients, as a matrix `G = ∂L/∂S` (for a linear model `S = X·W`, `∂L/∂W = Xᵀ·G`):
+//! ```text
+//! WW:  for j ≠ yᵢ with tᵢⱼ = s_ij − s_iyᵢ + Δ:   G_ij += c·h'(tᵢⱼ),  G_iyᵢ −= c·h'(tᵢⱼ)
+//!      h'(t) = [t > 0] (hinge: at t = 0 the kink, 0 chosen, relu'(0) = 0) or 2·max(0, t)
+//! CS:  T = the k classes attaining max_r (s_ir + Δ_r):  Gᵢ = h'(Lᵢ)·(Σ_{r∈T} e_r / k − e_yᵢ)
+//!      the subgradient splits evenly across tied classes (the row_max rule); at the kink the
+//!      true class is among the tied (weight 1/k on it), h' = 1 (hinge) or 2·(value) (squared)
+//! ```
+
+use autodiff::{Shape, Var};
+
+use crate::error::{check_classes, check_finite, check_len, Error, Result};
+
+/// Which multiclass loss.
+///
+/// # Example
+/// ```
+/// use losses::MulticlassLoss;
+/// // CS231n's example: scores (cat, car, frog) = (3.2, 5.1, −1.7) for a cat: 2.9.
+/// let (losses, _) = MulticlassLoss::weston_watkins().per_example(&[3.2, 5.1, -1.7], 3, &[0])?;
+/// assert!((losses[0] - 2.9).abs() < 1e-12);
+/// # Ok::<(), losses::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MulticlassLoss {
+    /// Weston–Watkins: a hinge per wrong class.
+    WestonWatkins {
+        /// The margin Δ.
+        delta: f64,
+        /// Square each hinge.
+        squared: bool,
+        /// Divide by the number of classes `K` (PyTorch's `multi_margin_loss`).
+        scale_by_classes: bool,
+    },
+    /// Crammer–Singer: one hinge against the best wrong class.
+    CrammerSinger {
+        /// Square the hinge (the L2 form).
+        squared: bool,
+    },
+}
+
+impl MulticlassLoss {
+    /// Weston–Watkins with Δ = 1, unsquared, unscaled (the CS231n form).
+    pub fn weston_watkins() -> Self {
+        MulticlassLoss::WestonWatkins {
+            delta: 1.0,
+            squared: false,
+            scale_by_classes: false,
+        }
+    }
+
+    /// Crammer–Singer, unsquared.
+    pub fn crammer_singer() -> Self {
+        MulticlassLoss::CrammerSinger { squared: false }
+    }
+
+    fn validate(&self, scores: &[f64], k: usize, labels: &[usize]) -> Result<usize> {
+        if let MulticlassLoss::WestonWatkins { delta, .. } = *self {
+            if !delta.is_finite() {
+                return Err(Error::InvalidParameter {
+                    name: "delta",
+                    value: delta,
+                    range: "finite",
+                });
+            }
+        }
+        if k == 0 {
+            return Err(Error::Empty {
+                what: "the class list",
+            });
+        }
+        let n = labels.len();
+        check_len("scores (n·K)", n * k, scores.len())?;
+        check_classes(labels, k)?;
+        check_finite("scores", scores)?;
+        Ok(n)
+    }
+
+    /// Per-example losses `Lᵢ` and the gradient `G = ∂(Σ Lᵢ)/∂S`, closed form.
+    ///
+    /// # Errors
+    /// [`Error::ClassOutOfRange`], [`Error::LengthMismatch`], [`Error::NonFinite`],
+    /// [`Error::InvalidParameter`], [`Error::Empty`] (no class).
+    pub fn per_example(
+        &self,
+        scores: &[f64],
+        k: usize,
+        labels: &[usize],
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
+        let n = self.validate(scores, k, labels)?;
+        let mut losses = vec![0.0; n];
+        let mut g = vec![0.0; n * k];
+        for (i, &y) in labels.iter().enumerate() {
+            let s = &scores[i * k..(i + 1) * k];
+            let gi = &mut g[i * k..(i + 1) * k];
+            match *self {
+                MulticlassLoss::WestonWatkins {
+                    delta,
+                    squared,
+                    scale_by_classes,
+                } => {
+                    let c = if scale_by_classes {
+                        1.0 / k as f64
+                    } else {
+                        1.0
+                    };
+                    for j in (0..k).filter(|&j| j != y) {
+                        let t = s[j] - s[y] + delta;
+                        let (value, slope) = if squared {
+                            (t.max(0.0).powi(2), 2.0 * t.max(0.0))
+                        } else {
+                            (t.max(0.0), if t > 0.0 { 1.0 } else { 0.0 })
+                        };
+                        losses[i] += c * value;
+                        gi[j] += c * slope;
+                        gi[y] -= c * slope;
+                    }
+                }
+                MulticlassLoss::CrammerSinger { squared } => {
+                    let shifted = |r: usize| s[r] + if r == y { 0.0 } else { 1.0 };
+                    let best = (0..k).map(shifted).fold(f64::NEG_INFINITY, f64::max);
+                    let tied: Vec<usize> = (0..k).filter(|&r| shifted(r) == best).collect();
+                    let l = best - s[y];
+                    let (value, slope) = if squared { (l * l, 2.0 * l) } else { (l, 1.0) };
+                    losses[i] = value;
+                    if slope != 0.0 {
+                        let share = slope / tied.len() as f64;
+                        for &r in &tied {
+                            gi[r] += share;
+                        }
+                        gi[y] -= slope;
+                    }
+                }
+            }
+        }
+        Ok((losses, g))
+    }
+
+    /// `Σᵢ Lᵢ` and `G`, closed form.
+    ///
+    /// # Errors
+    /// As [`MulticlassLoss::per_example`].
+    pub fn value_grad(
+        &self,
+        scores: &[f64],
+        k: usize,
+        labels: &[usize],
+    ) -> Result<(f64, Vec<f64>)> {
+        let (l, g) = self.per_example(scores, k, labels)?;
+        Ok((l.iter().sum(), g))
+    }
+
+    /// The linear model `S = X·W` (`X` is `n × d`, `W` is `d × K`, row-major): `Σ Lᵢ` and
+    /// `∂/∂W = Xᵀ·G`, closed form.
+    ///
+    /// # Errors
+    /// As [`MulticlassLoss::per_example`], and length mismatches of `x` and `w`.
+    ///
+    /// # Example
+    /// ```
+    /// use losses::MulticlassLoss;
+    /// # fn main() -> losses::Result<()> {
+    /// // One example x = (1), K = 2, W = (0, 0): scores (0, 0), label 0: WW loss max(0, 0 − 0 + 1) = 1,
+    /// // G = (−1, 1), ∂/∂W = xᵀ·G = (−1, 1).
+    /// let (l, dw) = MulticlassLoss::weston_watkins().linear_value_grad(&[1.0], 1, &[0], &[0.0, 0.0], 2)?;
+    /// assert_eq!((l, dw), (1.0, vec![-1.0, 1.0]));
+    /// # Ok(()) }
+    /// ```
+    pub fn linear_value_grad(
+        &self,
+        x: &[f64],
+        d: usize,
+        labels: &[usize],
+        w: &[f64],
+        k: usize,
+    ) -> Result<(f64, Vec<f64>)> {
+        let n = labels.len();
+        check_len("x (n·d)", n * d, x.len())?;
+        check_len("w (d·K)", d * k, w.len())?;
+        check_finite("x", x)?;
+        check_finite("w", w)?;
+        let mut scores = vec![0.0; n * k];
+        for i in 0..n {
+            for (j, &xij) in x[i * d..(i + 1) * d].iter().enumerate() {
+                if xij != 0.0 {
+                    for (s, &wv) in scores[i * k..(i + 1) * k]
+                        .iter_mut()
+                        .zip(&w[j * k..(j + 1) * k])
+                    {
+                        *s += xij * wv;
+                    }
+                }
+            }
+        }
+        let (l, g) = self.value_grad(&scores, k, labels)?;
+        let mut dw = vec![0.0; d * k];
+        for i in 0..n {
+            let gi = &g[i * k..(i + 1) * k];
+            if gi.iter().all(|&v| v == 0.0) {
+                continue;
+            }
+            for (j, &xij) in x[i * d..(i + 1) * d].iter().enumerate() {
+                for (o, &gv) in dw[j * k..(j + 1) * k].iter_mut().zip(gi) {
+                    *o += xij * gv;
+                }
+            }
+        }
+        Ok((l, dw))
+    }
+
+    /// The primitive form on a tape: `Σᵢ Lᵢ` of the `[n, K]` score node `scores`.
+    ///
+    /// ```text
+    /// WW:  c·Σ h(S − (gather(S, y) broadcast over columns) + Δ·(1 − onehot) − B·onehot)
+    ///      (B > 0 large enough that the true-class entries are strictly negative: no fake kink)
+    /// CS:  Σ h(row_max(S + Δ·(1 − onehot)) − gather(S, y))
+    /// ```
+    ///
+    /// # Errors
+    /// Label errors as [`MulticlassLoss::per_example`]; engine errors on shapes.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{Shape, Tape};
+    /// use losses::MulticlassLoss;
+    /// # fn main() -> losses::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let s = tape.param(&[3.2, 5.1, -1.7], Shape::matrix(1, 3))?;
+    /// let l = MulticlassLoss::weston_watkins().on_tape(s, &[0])?;
+    /// assert!((l.item() - 2.9).abs() < 1e-12);
+    /// assert_eq!(l.backward()?.wrt(s), &[-1.0, 1.0, 0.0]);
+    /// # Ok(()) }
+    /// ```
+    pub fn on_tape<'t>(&self, scores: Var<'t, f64>, labels: &[usize]) -> Result<Var<'t, f64>> {
+        let shape = scores.shape();
+        let (n, k) = (shape.rows(), shape.cols());
+        if shape.rank() != 2 {
+            return Err(autodiff::Error::InvalidShape {
+                op: "multiclass loss",
+                expected: "an [n, K] score matrix",
+                shape,
+            }
+            .into());
+        }
+        check_len("labels", n, labels.len())?;
+        check_classes(labels, k)?;
+        let tape = scores.tape();
+        let true_score = scores.try_gather(labels)?;
+        Ok(match *self {
+            MulticlassLoss::WestonWatkins {
+                delta,
+                squared,
+                scale_by_classes,
+            } => {
+                let big = 1.0
+                    + 2.0 * scores.value().iter().fold(0.0_f64, |m, v| m.max(v.abs()))
+                    + delta.abs();
+                let shift: Vec<f64> = (0..n * k)
+                    .map(|q| if q % k == labels[q / k] { -big } else { delta })
+                    .collect();
+                let ones = tape.constant(&vec![1.0; k], Shape::matrix(1, k))?;
+                let broadcast = true_score
+                    .try_reshape(Shape::matrix(n, 1))?
+                    .try_matmul(ones)?;
+                let t = (scores.try_sub(broadcast)? + tape.constant(&shift, shape)?).relu();
+                let t = if squared { t.square() } else { t };
+                let c = if scale_by_classes {
+                    1.0 / k as f64
+                } else {
+                    1.0
+                };
+                t.sum() * c
+            }
+            MulticlassLoss::CrammerSinger { squared } => {
+                let delta: Vec<f64> = (0..n * k)
+                    .map(|q| if q % k == labels[q / k] { 0.0 } else { 1.0 })
+                    .collect();
+                let best = scores
+                    .try_add(tape.constant(&delta, shape)?)?
+                    .try_row_max()?;
+                let l = best.try_sub(true_score)?;
+                if squared {
+                    l.square().sum()
+                } else {
+                    l.sum()
+                }
+            }
+        })
+    }
+}
