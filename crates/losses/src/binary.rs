@@ -422,24 +422,6 @@ pub fn linear_on_tape<'t>(
     Ok(loss.on_tape(z)?.sum())
 }
 
-/// Builds the data of a linear model on `tape` and returns `(loss, w, b)`.
-fn linear_tape<'t>(
-    tape: &'t Tape<f64>,
-    loss: MarginLoss,
-    x: &[f64],
-    d: usize,
-    y: &[f64],
-    w: &[f64],
-    bias: Option<f64>,
-) -> Result<(Var<'t, f64>, Var<'t, f64>, Option<Var<'t, f64>>)> {
-    let n = check_linear(x, d, y, w)?;
-    let xv = tape.constant(x, Shape::matrix(n, d))?;
-    let yv = tape.constant_vec(y)?;
-    let wv = tape.param_vec(w)?;
-    let bv = bias.map(|b| tape.param_scalar(b)).transpose()?;
-    Ok((linear_on_tape(loss, xv, yv, wv, bv)?, wv, bv))
-}
-
 /// The primitive form's value and gradient, computed by the engine (default policy): the
 /// counterpart of [`linear_value_grad`], for comparisons.
 ///
@@ -464,8 +446,13 @@ pub fn linear_autodiff(
     w: &[f64],
     bias: Option<f64>,
 ) -> Result<LinearGrad> {
+    let n = check_linear(x, d, y, w)?;
     let tape = Tape::<f64>::new();
-    let (l, wv, bv) = linear_tape(&tape, loss, x, d, y, w, bias)?;
+    let xv = tape.constant(x, Shape::matrix(n, d))?;
+    let yv = tape.constant_vec(y)?;
+    let wv = tape.param_vec(w)?;
+    let bv = bias.map(|b| tape.param_scalar(b)).transpose()?;
+    let l = linear_on_tape(loss, xv, yv, wv, bv)?;
     let g = l.backward()?;
     Ok(LinearGrad {
         value: l.item(),
