@@ -1,3 +1,4 @@
 //! Cross-crate integration tests, through the public API only (one test binary).
 
 mod hinge_policies;
+mod losses;
