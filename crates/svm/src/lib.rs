@@ -1,0 +1,17 @@
+//! # svm — data and linear-SVM solvers for subgrad's showcase
+//!
+//! [`data`]: LIBSVM and CSV readers with errors naming file, line and column; the embedded data
+//! sets; standardisation; seeded splits and folds. [`solvers`]: dual coordinate descent and
+//! Newton's method (with optimality certificates) to reach the exact optimum, and the first-order
+//! methods (subgradient, Pegasos, Nesterov) driven by the engine's or the closed-form gradients.
+//! [`model`]: training with one-vs-rest for several classes, prediction, cross-validation and
+//! JSON models.
+
+#![warn(missing_docs)]
+
+pub mod data;
+mod error;
+pub mod model;
+pub mod solvers;
+
+pub use error::{Error, Result};

@@ -1,0 +1,325 @@
+//! Training (binary, or one-vs-rest for more classes), prediction, cross-validation, JSON models.
+
+use std::time::Instant;
+
+use losses::MarginLoss;
+use serde::{Deserialize, Serialize};
+
+use crate::data::{kfold, Dataset, Standardizer};
+use crate::error::{Error, Result};
+use crate::solvers::{
+    dual_cd, nesterov, newton, pegasos, subgradient, Certificate, GradientSource, Problem, Solution,
+};
+
+/// Which solver [`train`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SolverKind {
+    /// The exact solver with a certificate: dual coordinate descent for the hinge, Newton for
+    /// the squared hinge, Nesterov for the other smooth losses.
+    Exact,
+    /// The classic subgradient method with iterate averaging.
+    Subgradient,
+    /// Pegasos SGD (hinge only).
+    Pegasos,
+    /// Nesterov's accelerated gradient with Armijo backtracking (smooth losses).
+    Nesterov,
+}
+
+/// Training options.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainOptions {
+    /// The loss.
+    pub loss: MarginLoss,
+    /// liblinear's `C` (`½‖w‖² + C·Σ loss`).
+    pub c: f64,
+    /// liblinear's `-B b`: append a constant feature `b` (regularised), or none.
+    pub bias: Option<f64>,
+    /// Standardise features (fitted on the training data).
+    pub standardize: bool,
+    /// The solver.
+    pub solver: SolverKind,
+    /// Tolerance of the exact solvers (relative duality gap or gradient norm).
+    pub tol: f64,
+    /// Iterations (epochs) at most.
+    pub max_iter: usize,
+    /// Seed of the stochastic parts.
+    pub seed: u64,
+    /// Gradients of the first-order solvers.
+    pub gradient: GradientSource,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            loss: MarginLoss::hinge(),
+            c: 1.0,
+            bias: None,
+            standardize: false,
+            solver: SolverKind::Exact,
+            tol: 1e-9,
+            max_iter: 1_000_000,
+            seed: 0,
+            gradient: GradientSource::Engine,
+        }
+    }
+}
+
+/// A trained linear model (one weight vector for two classes, one per class for more).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    /// The loss's name.
+    pub loss: String,
+    /// The penalty `C`.
+    pub c: f64,
+    /// The bias feature's value, if any.
+    pub bias: Option<f64>,
+    /// The standardisation fitted on the training data, if any.
+    pub standardizer: Option<Standardizer>,
+    /// The class labels, sorted.
+    pub classes: Vec<f64>,
+    /// Weights: one vector (binary: positive class `classes[1]`) or one per class (one-vs-rest).
+    pub weights: Vec<Vec<f64>>,
+    /// Number of input features (before the bias).
+    pub features: usize,
+}
+
+/// What [`train`] reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainReport {
+    /// The objective reached (summed over classes for one-vs-rest).
+    pub objective: f64,
+    /// Training accuracy.
+    pub train_accuracy: f64,
+    /// Iterations (summed over classes).
+    pub iterations: usize,
+    /// Whether every sub-problem converged.
+    pub converged: bool,
+    /// The worst certificate value over the sub-problems (duality gap or gradient norm), if any.
+    pub certificate: Option<f64>,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// The objective per iteration of the first sub-problem.
+    pub history: Vec<f64>,
+    /// The model.
+    pub model: Model,
+}
+
+fn solve(p: Problem<'_>, o: &TrainOptions) -> Result<Solution> {
+    match (o.solver, o.loss) {
+        (SolverKind::Exact, MarginLoss::Hinge { margin }) if margin == 1.0 => {
+            dual_cd(p, o.loss, o.tol, o.max_iter, o.seed)
+        }
+        (SolverKind::Exact, MarginLoss::SquaredHinge { margin }) if margin == 1.0 => {
+            newton(p, o.tol, o.max_iter.min(10_000))
+        }
+        (SolverKind::Exact, MarginLoss::Hinge { .. }) | (SolverKind::Subgradient, _) => {
+            subgradient(p, o.loss, 1.0, o.max_iter.min(100_000), o.gradient)
+        }
+        (SolverKind::Exact, _) | (SolverKind::Nesterov, _) => {
+            nesterov(p, o.loss, o.tol, o.max_iter.min(100_000), o.gradient)
+        }
+        (SolverKind::Pegasos, _) => pegasos(p, o.max_iter.min(10_000_000), o.seed),
+    }
+}
+
+fn prepare(data: &Dataset, standardizer: Option<&Standardizer>, bias: Option<f64>) -> Dataset {
+    let data = match standardizer {
+        Some(s) => s.transform(data),
+        None => data.clone(),
+    };
+    match bias {
+        Some(b) => data.with_bias(b),
+        None => data,
+    }
+}
+
+/// Trains a linear model: binary for two classes (the larger label is +1), one-vs-rest for more.
+///
+/// # Errors
+/// [`Error::Empty`], [`Error::Labels`] (a single class), [`Error::InvalidParameter`], and the
+/// solvers' errors.
+///
+/// # Example
+/// ```
+/// use svm::model::{train, TrainOptions};
+/// let data = svm::data::builtin("seed")?;
+/// let report = train(&data, &TrainOptions { c: 10.0, bias: Some(1.0), ..TrainOptions::default() })?;
+/// assert_eq!(report.train_accuracy, 1.0);
+/// assert!(report.converged);
+/// # Ok::<(), svm::Error>(())
+/// ```
+pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
+    if data.n() == 0 {
+        return Err(Error::Empty);
+    }
+    let start = Instant::now();
+    let classes = data.classes();
+    if classes.len() < 2 {
+        return Err(Error::Labels("training needs at least two classes".into()));
+    }
+    let standardizer = o.standardize.then(|| Standardizer::fit(data));
+    let prepared = prepare(data, standardizer.as_ref(), o.bias);
+    let targets: Vec<Vec<f64>> = if classes.len() == 2 {
+        vec![prepared.one_vs_rest(classes[1])]
+    } else {
+        classes.iter().map(|&c| prepared.one_vs_rest(c)).collect()
+    };
+    let mut weights = Vec::new();
+    let (mut objective, mut iterations, mut converged) = (0.0, 0, true);
+    let mut certificate: Option<f64> = None;
+    let mut history = Vec::new();
+    for y in &targets {
+        let p = Problem {
+            x: &prepared.x,
+            d: prepared.d,
+            y,
+            c: o.c,
+        };
+        let s = solve(p, o)?;
+        objective += s.objective;
+        iterations += s.iterations;
+        converged &= s.converged;
+        let cert = match s.certificate {
+            Certificate::DualityGap(v) | Certificate::GradientNorm(v) => Some(v),
+            Certificate::None => None,
+        };
+        certificate = match (certificate, cert) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        if history.is_empty() {
+            history = s.history;
+        }
+        weights.push(s.w);
+    }
+    let model = Model {
+        loss: o.loss.name().to_string(),
+        c: o.c,
+        bias: o.bias,
+        standardizer,
+        classes,
+        weights,
+        features: data.d,
+    };
+    let train_accuracy = model.accuracy(data)?;
+    Ok(TrainReport {
+        objective,
+        train_accuracy,
+        iterations,
+        converged,
+        certificate,
+        seconds: start.elapsed().as_secs_f64(),
+        history,
+        model,
+    })
+}
+
+impl Model {
+    /// Predicted labels.
+    ///
+    /// # Errors
+    /// [`Error::Dimension`] if `data` has more features than the model.
+    pub fn predict(&self, data: &Dataset) -> Result<Vec<f64>> {
+        if data.d > self.features {
+            return Err(Error::Dimension {
+                what: "features",
+                expected: self.features,
+                got: data.d,
+            });
+        }
+        // Pad to the model's width (a file may omit trailing all-zero features).
+        let mut padded = Dataset {
+            x: Vec::with_capacity(data.n() * self.features),
+            d: self.features,
+            labels: data.labels.clone(),
+        };
+        for i in 0..data.n() {
+            padded.x.extend_from_slice(data.row(i));
+            padded
+                .x
+                .extend(std::iter::repeat_n(0.0, self.features - data.d));
+        }
+        let prepared = prepare(&padded, self.standardizer.as_ref(), self.bias);
+        let score = |w: &[f64], i: usize| {
+            prepared
+                .row(i)
+                .iter()
+                .zip(w)
+                .map(|(a, b)| a * b)
+                .sum::<f64>()
+        };
+        Ok((0..prepared.n())
+            .map(|i| {
+                if self.weights.len() == 1 {
+                    if score(&self.weights[0], i) >= 0.0 {
+                        self.classes[1]
+                    } else {
+                        self.classes[0]
+                    }
+                } else {
+                    let best = (0..self.weights.len())
+                        .max_by(|&a, &b| {
+                            score(&self.weights[a], i).total_cmp(&score(&self.weights[b], i))
+                        })
+                        .unwrap_or(0);
+                    self.classes[best]
+                }
+            })
+            .collect())
+    }
+
+    /// The fraction of rows predicted right.
+    ///
+    /// # Errors
+    /// As [`Model::predict`].
+    pub fn accuracy(&self, data: &Dataset) -> Result<f64> {
+        let p = self.predict(data)?;
+        let right = p.iter().zip(&data.labels).filter(|(a, b)| a == b).count();
+        Ok(right as f64 / data.n().max(1) as f64)
+    }
+
+    /// The model as JSON.
+    ///
+    /// # Errors
+    /// Never in practice (all fields serialise).
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self).map_err(|e| Error::Labels(e.to_string()))
+    }
+
+    /// A model from JSON.
+    ///
+    /// # Errors
+    /// [`Error::Parse`] if the text is not a model.
+    pub fn from_json(text: &str, source: &str) -> Result<Model> {
+        serde_json::from_str(text).map_err(|e| Error::Parse {
+            source_name: source.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// k-fold cross-validation over a grid of `C`: the mean validation accuracy per `C`.
+///
+/// # Errors
+/// As [`train`].
+pub fn cross_validate(
+    data: &Dataset,
+    o: &TrainOptions,
+    k: usize,
+    grid: &[f64],
+    seed: u64,
+) -> Result<Vec<(f64, f64)>> {
+    let folds = kfold(data.n(), k, seed);
+    grid.iter()
+        .map(|&c| {
+            let mut total = 0.0;
+            for (train_idx, val_idx) in &folds {
+                let report = train(&data.subset(train_idx), &TrainOptions { c, ..*o })?;
+                total += report.model.accuracy(&data.subset(val_idx))?;
+            }
+            Ok((c, total / folds.len() as f64))
+        })
+        .collect()
+}
