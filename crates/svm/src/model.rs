@@ -106,10 +106,10 @@ pub struct TrainReport {
 
 fn solve(p: Problem<'_>, o: &TrainOptions) -> Result<Solution> {
     match (o.solver, o.loss) {
-        (SolverKind::Exact, MarginLoss::Hinge { margin }) if margin == 1.0 => {
+        (SolverKind::Exact, MarginLoss::Hinge { margin: 1.0 }) => {
             dual_cd(p, o.loss, o.tol, o.max_iter, o.seed)
         }
-        (SolverKind::Exact, MarginLoss::SquaredHinge { margin }) if margin == 1.0 => {
+        (SolverKind::Exact, MarginLoss::SquaredHinge { margin: 1.0 }) => {
             newton(p, o.tol, o.max_iter.min(10_000))
         }
         (SolverKind::Exact, MarginLoss::Hinge { .. }) | (SolverKind::Subgradient, _) => {

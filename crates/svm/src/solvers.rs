@@ -198,8 +198,8 @@ pub fn dual_cd(
 ) -> Result<Solution> {
     problem.check()?;
     let (upper, diag) = match loss {
-        MarginLoss::Hinge { margin } if margin == 1.0 => (problem.c, 0.0),
-        MarginLoss::SquaredHinge { margin } if margin == 1.0 => (f64::INFINITY, 0.5 / problem.c),
+        MarginLoss::Hinge { margin: 1.0 } => (problem.c, 0.0),
+        MarginLoss::SquaredHinge { margin: 1.0 } => (f64::INFINITY, 0.5 / problem.c),
         _ => {
             return Err(Error::InvalidParameter {
                 name: "loss (dual coordinate descent needs the hinge or squared hinge)",
