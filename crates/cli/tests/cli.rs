@@ -269,3 +269,141 @@ fn demo_certified_gradient_at_the_optimum_is_in_the_subdifferential() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn train_breast_cancer_reaches_the_reference_optimum_and_predict_reuses_the_model() {
+    let dir = std::env::temp_dir().join(format!("subgrad-train-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("model.json");
+    let v = json(&[
+        "train",
+        "builtin:breast_cancer",
+        "--loss",
+        "squared-hinge",
+        "-C",
+        "1",
+        "--standardize",
+        "--model",
+        model.to_str().unwrap(),
+    ]);
+    // Reference optimum from the data README (interior-point QP to ~1e-10): 31.5850877546.
+    let f = v["objective"].as_f64().unwrap();
+    assert!(((f - 31.5850877546) / 31.5850877546).abs() < 1e-6, "{f}");
+    assert_eq!(v["converged"], true);
+    assert!(v["certificate"].as_f64().unwrap() < 1e-6);
+    assert!(v["train_accuracy"].as_f64().unwrap() > 0.95);
+    for key in ["iterations", "seconds"] {
+        assert!(v[key].is_number(), "{key}");
+    }
+    let p = json(&["predict", model.to_str().unwrap(), "builtin:breast_cancer"]);
+    assert_eq!(p["accuracy"], v["train_accuracy"]);
+    assert_eq!(p["predictions"].as_array().unwrap().len(), 569);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn train_lambda_form_converts_to_c() {
+    // λ = 1/(2nC): on the 5 seed points, λ = 0.1 is C = 1.
+    let a = json(&[
+        "train",
+        "builtin:seed",
+        "--loss",
+        "squared-hinge",
+        "--lambda",
+        "0.1",
+    ]);
+    let b = json(&[
+        "train",
+        "builtin:seed",
+        "--loss",
+        "squared-hinge",
+        "-C",
+        "1",
+    ]);
+    assert_eq!(a["C"], 1.0);
+    assert!((a["objective"].as_f64().unwrap() - b["objective"].as_f64().unwrap()).abs() < 1e-12);
+}
+
+#[test]
+fn train_reads_libsvm_and_csv_files() {
+    let dir = std::env::temp_dir().join(format!("subgrad-files-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let libsvm = dir.join("d.libsvm");
+    std::fs::write(&libsvm, "+1 1:2 2:1\n-1 1:-1 2:-2\n+1 1:1.5\n-1 2:-1\n").unwrap();
+    let csv = dir.join("d.csv");
+    std::fs::write(&csv, "x1,x2,y\n2,1,1\n-1,-2,-1\n1.5,0,1\n0,-1,-1\n").unwrap();
+    let a = json(&["train", libsvm.to_str().unwrap(), "--loss", "squared-hinge"]);
+    let b = json(&["train", csv.to_str().unwrap(), "--loss", "squared-hinge"]);
+    assert_eq!(a["train_accuracy"], 1.0);
+    assert_eq!(a["objective"], b["objective"]); // the same data in two formats
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn malformed_files_name_the_line_and_column() {
+    let dir = std::env::temp_dir().join(format!("subgrad-bad-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.libsvm");
+    std::fs::write(&bad, "+1 1:2\n-1 1:x\n").unwrap();
+    fails_with(
+        &["train", bad.to_str().unwrap()],
+        "bad.libsvm:2:6: `x` is not a number",
+    );
+    std::fs::write(&bad, "+1 2:1 1:2\n").unwrap();
+    fails_with(&["train", bad.to_str().unwrap()], "indices must increase");
+    let ragged = dir.join("r.csv");
+    std::fs::write(&ragged, "1,2,1\n3,-1\n").unwrap();
+    fails_with(&["train", ragged.to_str().unwrap()], "r.csv:2");
+    fails_with(
+        &["train", dir.join("missing.libsvm").to_str().unwrap()],
+        "cannot read",
+    );
+    fails_with(
+        &["train", "builtin:nope"],
+        "unknown built-in data set `nope`",
+    );
+    fails_with(
+        &["train", "builtin:seed", "--loss", "quadratic"],
+        "unknown loss `quadratic`",
+    );
+    fails_with(&["train", "builtin:seed", "-C", "-1"], "C = -1");
+    fails_with(
+        &["predict", bad.to_str().unwrap(), "builtin:seed"],
+        "bad.libsvm",
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn cv_scores_a_log2_grid() {
+    let v = json(&[
+        "cv",
+        "builtin:iris",
+        "--lo",
+        "-1",
+        "--hi",
+        "1",
+        "--folds",
+        "3",
+        "--standardize",
+    ]);
+    let grid = v["grid"].as_array().unwrap();
+    assert_eq!(grid.len(), 3);
+    assert_eq!(grid[0][0], 0.5);
+    assert!(v["best_accuracy"].as_f64().unwrap() > 0.7);
+}
+
+#[test]
+fn check_table_has_every_loss_at_random_and_kink_points_and_all_pass() {
+    let out = subgrad().args(["check", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.len(), 16);
+    assert!(rows
+        .iter()
+        .all(|r| r["gradcheck"] == true && r["max_difference"].as_f64().unwrap() < 1e-12));
+    assert!(rows
+        .iter()
+        .filter(|r| r["point"] == "kink")
+        .any(|r| r["kinks"].as_u64().unwrap() > 0));
+}

@@ -1,0 +1,352 @@
+//! `subgrad train`, `predict`, `cv` and `check`.
+
+use std::path::{Path, PathBuf};
+
+use losses::{linear_autodiff, linear_value_grad, MarginLoss, MulticlassLoss};
+use serde::Serialize;
+use svm::data::{builtin, read_file, Dataset};
+use svm::model::{cross_validate, train, Model, SolverKind, TrainOptions, TrainReport};
+use svm::solvers::GradientSource;
+
+use crate::CliError;
+
+/// Loads `builtin:NAME` or a file.
+pub fn load(spec: &str) -> Result<Dataset, CliError> {
+    Ok(match spec.strip_prefix("builtin:") {
+        Some(name) => builtin(name)?,
+        None => read_file(Path::new(spec))?,
+    })
+}
+
+/// Parses a loss name.
+pub fn parse_loss(s: &str) -> Result<MarginLoss, String> {
+    Ok(match s {
+        "hinge" => MarginLoss::hinge(),
+        "squared-hinge" => MarginLoss::squared_hinge(),
+        "smooth-hinge" | "smooth-gaussian" => MarginLoss::SmoothGaussian { sigma: 0.5 },
+        "smooth-sqrt" => MarginLoss::SmoothSqrt { sigma: 0.5 },
+        "huberized" => MarginLoss::Huberized { gamma: 0.5 },
+        "modified-huber" => MarginLoss::ModifiedHuber,
+        other => {
+            return Err(format!(
+                "unknown loss `{other}` (hinge, squared-hinge, smooth-hinge, smooth-sqrt, huberized, modified-huber)"
+            ))
+        }
+    })
+}
+
+/// Parses a solver name.
+pub fn parse_solver(s: &str) -> Result<SolverKind, String> {
+    Ok(match s {
+        "exact" => SolverKind::Exact,
+        "subgradient" => SolverKind::Subgradient,
+        "pegasos" => SolverKind::Pegasos,
+        "nesterov" => SolverKind::Nesterov,
+        other => {
+            return Err(format!(
+                "unknown solver `{other}` (exact, subgradient, pegasos, nesterov)"
+            ))
+        }
+    })
+}
+
+/// `train`'s JSON output.
+#[derive(Debug, Serialize)]
+pub struct TrainOutput {
+    /// The objective reached (summed over classes for one-vs-rest).
+    pub objective: f64,
+    /// Training accuracy.
+    pub train_accuracy: f64,
+    /// Iterations.
+    pub iterations: usize,
+    /// Whether the solver met its tolerance.
+    pub converged: bool,
+    /// Duality gap or gradient norm, if the solver has one.
+    pub certificate: Option<f64>,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// The loss.
+    pub loss: String,
+    /// The penalty C used.
+    #[serde(rename = "C")]
+    pub c: f64,
+    /// The classes.
+    pub classes: Vec<f64>,
+    /// Where the model was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<PathBuf>,
+}
+
+/// Runs `train`.
+pub fn run_train(
+    data: &Dataset,
+    options: &TrainOptions,
+    show_progress: bool,
+) -> Result<TrainReport, CliError> {
+    let bar = indicatif::ProgressBar::new_spinner();
+    if show_progress {
+        bar.set_message(format!("training on {} × {} …", data.n(), data.d));
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let report = train(data, options);
+    bar.finish_and_clear();
+    Ok(report?)
+}
+
+/// The report as JSON fields.
+pub fn output(report: &TrainReport, model: Option<PathBuf>) -> TrainOutput {
+    TrainOutput {
+        objective: report.objective,
+        train_accuracy: report.train_accuracy,
+        iterations: report.iterations,
+        converged: report.converged,
+        certificate: report.certificate,
+        seconds: report.seconds,
+        loss: report.model.loss.clone(),
+        c: report.model.c,
+        classes: report.model.classes.clone(),
+        model,
+    }
+}
+
+/// The human-readable report.
+pub fn render(out: &TrainOutput) -> String {
+    let mut s = format!(
+        "loss {} with C = {}, classes {:?}\nobjective ½‖w‖² + C·Σ loss{} = {:.10}\n",
+        out.loss,
+        out.c,
+        out.classes,
+        if out.classes.len() > 2 {
+            " (summed over one-vs-rest)"
+        } else {
+            ""
+        },
+        out.objective
+    );
+    s += &format!(
+        "train accuracy {:.4}, {} iterations, {}, certificate {}, {:.3} s\n",
+        out.train_accuracy,
+        out.iterations,
+        if out.converged {
+            "converged"
+        } else {
+            "not converged"
+        },
+        out.certificate
+            .map_or("none".to_string(), |c| format!("{c:.3e}")),
+        out.seconds
+    );
+    if let Some(p) = &out.model {
+        s += &format!("model written to {}\n", p.display());
+    }
+    s
+}
+
+/// Writes the model as JSON.
+pub fn save(model: &Model, path: &Path) -> Result<(), CliError> {
+    std::fs::write(path, model.to_json()?)?;
+    Ok(())
+}
+
+/// Reads a model.
+pub fn load_model(path: &Path) -> Result<Model, CliError> {
+    let text = std::fs::read_to_string(path)?;
+    Ok(Model::from_json(&text, &path.display().to_string())?)
+}
+
+/// `cv`'s result.
+#[derive(Debug, Serialize)]
+pub struct CvOutput {
+    /// `(C, mean validation accuracy)` over the grid.
+    pub grid: Vec<(f64, f64)>,
+    /// The best `C`.
+    pub best_c: f64,
+    /// Its accuracy.
+    pub best_accuracy: f64,
+}
+
+/// Runs k-fold cross-validation over `C = 2^lo … 2^hi`.
+pub fn run_cv(
+    data: &Dataset,
+    options: &TrainOptions,
+    folds: usize,
+    lo: i32,
+    hi: i32,
+    seed: u64,
+) -> Result<CvOutput, CliError> {
+    let grid: Vec<f64> = (lo..=hi).map(|e| 2f64.powi(e)).collect();
+    let scores = cross_validate(data, options, folds, &grid, seed)?;
+    let (best_c, best_accuracy) =
+        scores
+            .iter()
+            .copied()
+            .fold((f64::NAN, f64::NEG_INFINITY), |best, s| {
+                if s.1 > best.1 {
+                    s
+                } else {
+                    best
+                }
+            });
+    Ok(CvOutput {
+        grid: scores,
+        best_c,
+        best_accuracy,
+    })
+}
+
+/// One row of `check`.
+#[derive(Debug, Serialize)]
+pub struct CheckRow {
+    /// The loss.
+    pub loss: String,
+    /// `random` or `kink`.
+    pub point: String,
+    /// Largest |autodiff − closed form| over the gradient.
+    pub max_difference: f64,
+    /// The kink-aware gradient checker's verdict on the engine gradient.
+    pub gradcheck: bool,
+    /// Exact ties hit.
+    pub kinks: usize,
+}
+
+/// `check`: every loss's autodiff gradient against its closed form, at a random point and at an
+/// integer point with margins exactly on the kink, plus the kink-aware gradient checker.
+pub fn run_check() -> Result<Vec<CheckRow>, CliError> {
+    use autodiff::gradcheck::{gradcheck, GradCheck};
+    let mut rows = Vec::new();
+    // Random point (no ties) and an integer point: w = (1, 0), margins y·w·x = 1, 1, 2, 0.
+    let points: [(&str, Vec<f64>, Vec<f64>, Vec<f64>); 2] = [
+        (
+            "random",
+            vec![0.31, -1.2, 0.77, 0.05, -0.4, 1.9, 1.1, 0.6],
+            vec![1.0, -1.0, 1.0, -1.0],
+            vec![0.37, -0.52],
+        ),
+        (
+            "kink",
+            vec![1.0, 0.0, -1.0, 3.0, 2.0, 1.0, 0.0, 1.0],
+            vec![1.0, -1.0, 1.0, 1.0],
+            vec![1.0, 0.0],
+        ),
+    ];
+    let all = [
+        MarginLoss::hinge(),
+        MarginLoss::squared_hinge(),
+        MarginLoss::SmoothGaussian { sigma: 0.5 },
+        MarginLoss::SmoothSqrt { sigma: 0.5 },
+        MarginLoss::Huberized { gamma: 1.0 },
+        MarginLoss::ModifiedHuber,
+    ];
+    for loss in all {
+        for (point, x, y, w) in &points {
+            let engine = linear_autodiff(loss, x, 2, y, w, None)?;
+            let closed = linear_value_grad(loss, x, 2, y, w, None)?;
+            let diff = engine
+                .w
+                .iter()
+                .zip(&closed.w)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
+            let report = gradcheck(
+                |t, wv| {
+                    let xv = t.constant(x, autodiff::Shape::matrix(4, 2))?;
+                    let yv = t.constant_vec(y)?;
+                    let z = yv.try_mul(xv.try_matvec(wv)?)?;
+                    let l = loss.on_tape(z).map_err(|e| match e {
+                        losses::Error::Engine(e) => e,
+                        other => autodiff::Error::Custom {
+                            op: "loss".into(),
+                            message: other.to_string(),
+                        },
+                    })?;
+                    Ok(l.sum())
+                },
+                w,
+                &GradCheck::default(),
+            )?;
+            rows.push(CheckRow {
+                loss: loss.name().to_string(),
+                point: point.to_string(),
+                max_difference: diff,
+                gradcheck: report.passed,
+                kinks: report.kinks.exact_count(),
+            });
+        }
+    }
+    // Multiclass on scores with a tie (s₁ − s₀ + 1 = 0 for example 0) and a random point.
+    for (name, loss) in [
+        ("weston-watkins", MulticlassLoss::weston_watkins()),
+        ("crammer-singer", MulticlassLoss::crammer_singer()),
+    ] {
+        for (point, s) in [
+            ("random", vec![0.3, 1.7, -0.2, 0.9, 0.1, 0.4]),
+            ("kink", vec![1.0, 0.0, -1.0, 0.0, 2.0, 2.0]),
+        ] {
+            let labels = [0usize, 1];
+            let (_, closed) = loss.value_grad(&s, 3, &labels)?;
+            let tape = autodiff::Tape::<f64>::new();
+            let sv = tape.param(&s, autodiff::Shape::matrix(2, 3))?;
+            let l = loss.on_tape(sv, &labels)?;
+            let g = l.backward()?;
+            let diff = g
+                .wrt(sv)
+                .iter()
+                .zip(&closed)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
+            let report = gradcheck(
+                |t, v| {
+                    let m = v.try_reshape(autodiff::Shape::matrix(2, 3))?;
+                    let _ = t;
+                    loss.on_tape(m, &labels)
+                        .map_err(|e| autodiff::Error::Custom {
+                            op: "loss".into(),
+                            message: e.to_string(),
+                        })
+                },
+                &s,
+                &GradCheck::default(),
+            )?;
+            rows.push(CheckRow {
+                loss: name.to_string(),
+                point: point.to_string(),
+                max_difference: diff,
+                gradcheck: report.passed,
+                kinks: report.kinks.exact_count(),
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// The check table.
+pub fn render_check(rows: &[CheckRow]) -> String {
+    let mut s = format!(
+        "{:<16} {:<7} {:>16} {:>6} {:>10}\n",
+        "loss", "point", "|autodiff − cf|", "kinks", "gradcheck"
+    );
+    for r in rows {
+        s += &format!(
+            "{:<16} {:<7} {:>16.2e} {:>6} {:>10}\n",
+            r.loss,
+            r.point,
+            r.max_difference,
+            r.kinks,
+            if r.gradcheck { "pass" } else { "FAIL" }
+        );
+    }
+    s
+}
+
+/// Parses a gradient source name.
+pub fn parse_gradient(s: &str) -> Result<GradientSource, String> {
+    match s {
+        "engine" => Ok(GradientSource::Engine),
+        "closed-form" => Ok(GradientSource::ClosedForm),
+        other => Err(format!(
+            "unknown gradient source `{other}` (engine, closed-form)"
+        )),
+    }
+}
