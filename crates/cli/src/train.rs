@@ -196,6 +196,9 @@ pub fn run_cv(
     })
 }
 
+/// A check point: its kind, `x` (4 × 2), `y` and `w`.
+type CheckPoint = (&'static str, Vec<f64>, Vec<f64>, Vec<f64>);
+
 /// One row of `check`.
 #[derive(Debug, Serialize)]
 pub struct CheckRow {
@@ -217,7 +220,7 @@ pub fn run_check() -> Result<Vec<CheckRow>, CliError> {
     use autodiff::gradcheck::{gradcheck, GradCheck};
     let mut rows = Vec::new();
     // Random point (no ties) and an integer point: w = (1, 0), margins y·w·x = 1, 1, 2, 0.
-    let points: [(&str, Vec<f64>, Vec<f64>, Vec<f64>); 2] = [
+    let points: [CheckPoint; 2] = [
         (
             "random",
             vec![0.31, -1.2, 0.77, 0.05, -0.4, 1.9, 1.1, 0.6],
