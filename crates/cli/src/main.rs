@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use autodiff::KinkPolicy;
 use clap::{Parser, Subcommand, ValueEnum};
 use losses::MarginLoss;
-use svm::model::{SolverKind, TrainOptions};
+use svm::model::{Multiclass, SolverKind, TrainOptions};
 use svm::solvers::GradientSource;
 
 /// Errors of the command-line tool.
@@ -161,8 +161,8 @@ enum Command {
         /// The λ-form's λ (mean loss + λ‖w‖²), converted to C = 1/(2nλ).
         #[arg(long)]
         lambda: Option<f64>,
-        /// Multiclass strategy (one-vs-rest).
-        #[arg(long, default_value = "ovr", value_parser = ["ovr"])]
+        /// Multiclass strategy: ovr (one-vs-rest) or crammer-singer.
+        #[arg(long, default_value = "ovr", value_parser = ["ovr", "crammer-singer"])]
         multiclass: String,
         /// Standardise the features (mean 0, population std 1).
         #[arg(long)]
@@ -295,7 +295,7 @@ fn run_data(command: Command) -> Result<(), CliError> {
             loss,
             c,
             lambda,
-            multiclass: _,
+            multiclass,
             standardize,
             bias,
             solver,
@@ -311,6 +311,11 @@ fn run_data(command: Command) -> Result<(), CliError> {
                 None => c,
             };
             let options = TrainOptions {
+                multiclass: if multiclass == "crammer-singer" {
+                    Multiclass::CrammerSinger
+                } else {
+                    Multiclass::OneVsRest
+                },
                 loss,
                 c,
                 bias,

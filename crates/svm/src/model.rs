@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use losses::MarginLoss;
+use losses::{MarginLoss, MulticlassLoss};
 use serde::{Deserialize, Serialize};
 
 use crate::data::{kfold, Dataset, Standardizer};
@@ -25,9 +25,22 @@ pub enum SolverKind {
     Nesterov,
 }
 
+/// How more than two classes are handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Multiclass {
+    /// One binary problem per class (objectives summed).
+    OneVsRest,
+    /// One joint Crammer–Singer problem `½‖W‖² + C·Σᵢ max(0, 1 + max_{r≠yᵢ} wᵣ·xᵢ − w_yᵢ·xᵢ)`
+    /// (squared when the loss is the squared hinge), solved by the subgradient method (hinge) or
+    /// gradient descent with Armijo backtracking (squared), on the losses crate's gradients.
+    CrammerSinger,
+}
+
 /// Training options.
 #[derive(Debug, Clone, Copy)]
 pub struct TrainOptions {
+    /// Multiclass strategy.
+    pub multiclass: Multiclass,
     /// The loss.
     pub loss: MarginLoss,
     /// liblinear's `C` (`½‖w‖² + C·Σ loss`).
@@ -51,6 +64,7 @@ pub struct TrainOptions {
 impl Default for TrainOptions {
     fn default() -> Self {
         TrainOptions {
+            multiclass: Multiclass::OneVsRest,
             loss: MarginLoss::hinge(),
             c: 1.0,
             bias: None,
@@ -159,6 +173,32 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
     }
     let standardizer = o.standardize.then(|| Standardizer::fit(data));
     let prepared = prepare(data, standardizer.as_ref(), o.bias);
+    if o.multiclass == Multiclass::CrammerSinger && classes.len() > 2 {
+        let s = crammer_singer(&prepared, &classes, o)?;
+        let model = Model {
+            loss: format!("crammer-singer-{}", o.loss.name()),
+            c: o.c,
+            bias: o.bias,
+            standardizer,
+            classes,
+            weights: s.w.chunks(prepared.d).map(<[f64]>::to_vec).collect(),
+            features: data.d,
+        };
+        let train_accuracy = model.accuracy(data)?;
+        return Ok(TrainReport {
+            objective: s.objective,
+            train_accuracy,
+            iterations: s.iterations,
+            converged: s.converged,
+            certificate: match s.certificate {
+                Certificate::GradientNorm(v) | Certificate::DualityGap(v) => Some(v),
+                Certificate::None => None,
+            },
+            seconds: start.elapsed().as_secs_f64(),
+            history: s.history,
+            model,
+        });
+    }
     let targets: Vec<Vec<f64>> = if classes.len() == 2 {
         vec![prepared.one_vs_rest(classes[1])]
     } else {
@@ -211,6 +251,105 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
         seconds: start.elapsed().as_secs_f64(),
         history,
         model,
+    })
+}
+
+/// The Crammer–Singer objective `½‖W‖² + C·Σ Lᵢ` and its gradient; `w` holds the K class
+/// vectors one after the other (`K × d`).
+fn cs_objective(
+    data: &Dataset,
+    labels: &[usize],
+    k: usize,
+    c: f64,
+    loss: MulticlassLoss,
+    w: &[f64],
+) -> Result<(f64, Vec<f64>)> {
+    let d = data.d;
+    // W as d × K (row-major) for the losses crate.
+    let mut wdk = vec![0.0; d * k];
+    for r in 0..k {
+        for j in 0..d {
+            wdk[j * k + r] = w[r * d + j];
+        }
+    }
+    let (l, g) = loss.linear_value_grad(&data.x, d, labels, &wdk, k)?;
+    let mut grad = w.to_vec();
+    for r in 0..k {
+        for j in 0..d {
+            grad[r * d + j] += c * g[j * k + r];
+        }
+    }
+    Ok((0.5 * w.iter().map(|v| v * v).sum::<f64>() + c * l, grad))
+}
+
+fn crammer_singer(data: &Dataset, classes: &[f64], o: &TrainOptions) -> Result<Solution> {
+    let k = classes.len();
+    let labels: Vec<usize> = data
+        .labels
+        .iter()
+        .map(|l| classes.iter().position(|c| c == l).unwrap_or(0))
+        .collect();
+    let squared = matches!(o.loss, MarginLoss::SquaredHinge { .. });
+    let loss = MulticlassLoss::CrammerSinger { squared };
+    let f = |w: &[f64]| cs_objective(data, &labels, k, o.c, loss, w);
+    let mut w = vec![0.0; k * data.d];
+    let iterations = o.max_iter.min(5_000);
+    let mut history = Vec::with_capacity(iterations);
+    let (mut fw, mut g) = f(&w)?;
+    let mut best = (fw, w.clone());
+    if squared {
+        // Gradient descent with Armijo backtracking (the squared loss is smooth).
+        let mut step = 1.0;
+        for _ in 0..iterations {
+            let g2: f64 = g.iter().map(|v| v * v).sum();
+            if g2.sqrt() <= o.tol {
+                break;
+            }
+            loop {
+                let trial: Vec<f64> = w.iter().zip(&g).map(|(a, b)| a - step * b).collect();
+                let (ft, gt) = f(&trial)?;
+                if ft <= fw - 1e-4 * step * g2 || step < 1e-16 {
+                    w = trial;
+                    fw = ft;
+                    g = gt;
+                    break;
+                }
+                step *= 0.5;
+            }
+            step *= 2.0;
+            history.push(fw);
+        }
+        best = (fw, w);
+    } else {
+        // The subgradient method: steps η/√k along −g/‖g‖, keeping the best iterate.
+        for it in 1..=iterations {
+            let norm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+            if norm == 0.0 {
+                break;
+            }
+            let eta = 1.0 / (it as f64).sqrt();
+            for (wj, gj) in w.iter_mut().zip(&g) {
+                *wj -= eta * gj / norm;
+            }
+            (fw, g) = f(&w)?;
+            if fw < best.0 {
+                best = (fw, w.clone());
+            }
+            history.push(best.0);
+        }
+    }
+    let gnorm = f(&best.1)?.1.iter().map(|v| v * v).sum::<f64>().sqrt();
+    Ok(Solution {
+        objective: best.0,
+        iterations: history.len(),
+        converged: squared && gnorm <= o.tol,
+        certificate: if squared {
+            Certificate::GradientNorm(gnorm)
+        } else {
+            Certificate::None
+        },
+        history,
+        w: best.1,
     })
 }
 

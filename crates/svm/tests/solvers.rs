@@ -1,0 +1,187 @@
+//! The first-order solvers, Crammer–Singer, and the data layer.
+
+use losses::MarginLoss;
+use svm::data::{
+    builtin, kfold, read_csv, read_libsvm, train_test_split, LabelColumn, Standardizer,
+};
+use svm::model::{train, Multiclass, TrainOptions};
+use svm::solvers::{nesterov, newton, pegasos, subgradient, GradientSource, Problem};
+
+fn breast_cancer() -> (Vec<f64>, usize, Vec<f64>) {
+    let d = builtin("breast_cancer").unwrap();
+    let s = Standardizer::fit(&d).transform(&d);
+    (s.x, s.d, s.labels)
+}
+
+#[test]
+fn nesterov_reaches_the_newton_optimum_of_the_squared_hinge() {
+    let (x, d, y) = breast_cancer();
+    let p = Problem {
+        x: &x,
+        d,
+        y: &y,
+        c: 0.1,
+    };
+    let exact = newton(p, 1e-12, 100).unwrap();
+    let acc = nesterov(
+        p,
+        MarginLoss::squared_hinge(),
+        1e-6,
+        20_000,
+        GradientSource::ClosedForm,
+    )
+    .unwrap();
+    let rel = (acc.objective - exact.objective) / exact.objective;
+    assert!(
+        (0.0..1e-6).contains(&rel),
+        "{} vs {}",
+        acc.objective,
+        exact.objective
+    );
+}
+
+#[test]
+fn engine_and_closed_form_gradients_drive_the_same_iterates() {
+    let (x, d, y) = breast_cancer();
+    let p = Problem {
+        x: &x,
+        d,
+        y: &y,
+        c: 1.0,
+    };
+    let a = subgradient(p, MarginLoss::hinge(), 1.0, 300, GradientSource::Engine).unwrap();
+    let b = subgradient(p, MarginLoss::hinge(), 1.0, 300, GradientSource::ClosedForm).unwrap();
+    assert!(
+        (a.objective - b.objective).abs() < 1e-9 * b.objective,
+        "{} vs {}",
+        a.objective,
+        b.objective
+    );
+    for (u, v) in a.w.iter().zip(&b.w) {
+        assert!((u - v).abs() < 1e-9);
+    }
+}
+
+#[test]
+fn subgradient_and_pegasos_approach_the_hinge_optimum() {
+    // Reference optimum at C = 1: 26.5370382065 (data README).
+    let (x, d, y) = breast_cancer();
+    let p = Problem {
+        x: &x,
+        d,
+        y: &y,
+        c: 1.0,
+    };
+    let sg = subgradient(
+        p,
+        MarginLoss::hinge(),
+        1.0,
+        3000,
+        GradientSource::ClosedForm,
+    )
+    .unwrap();
+    let pg = pegasos(p, 200_000, 3).unwrap();
+    for (name, f) in [("subgradient", sg.objective), ("pegasos", pg.objective)] {
+        assert!(
+            f >= 26.5370382065 - 1e-6 && f < 26.5370382065 * 1.10,
+            "{name}: {f}"
+        );
+    }
+    // The subgradient method's averaged iterate does not get worse over the last half.
+    assert!(sg.history[2999] <= sg.history[1500] + 1e-9);
+}
+
+#[test]
+fn crammer_singer_decreases_its_objective_and_classifies_iris() {
+    let iris = builtin("iris").unwrap();
+    for loss in [MarginLoss::hinge(), MarginLoss::squared_hinge()] {
+        let r = train(
+            &iris,
+            &TrainOptions {
+                multiclass: Multiclass::CrammerSinger,
+                loss,
+                c: 1.0,
+                standardize: true,
+                bias: Some(1.0),
+                max_iter: 2000,
+                ..TrainOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(r.model.weights.len(), 3);
+        // At W = 0 every example costs 1 (hinge) or 1 (squared): C·n = 150.
+        assert!(
+            r.objective < 0.5 * 150.0,
+            "{}: {}",
+            loss.name(),
+            r.objective
+        );
+        assert!(r.history.last() <= r.history.first());
+        assert!(
+            r.train_accuracy > 0.9,
+            "{}: {}",
+            loss.name(),
+            r.train_accuracy
+        );
+    }
+}
+
+#[test]
+fn readers_agree_on_the_same_data_and_standardize_to_mean_0_std_1() {
+    let a = read_libsvm("1 1:2 3:-1\n-1 2:4\n", "a").unwrap();
+    let b = read_csv(
+        "f1,f2,f3,label\n2,0,-1,1\n0,4,0,-1\n",
+        "b",
+        &LabelColumn::Name("label".into()),
+    )
+    .unwrap();
+    assert_eq!(a, b);
+    let bc = builtin("breast_cancer").unwrap();
+    let s = Standardizer::fit(&bc).transform(&bc);
+    for j in 0..s.d {
+        let col: Vec<f64> = (0..s.n()).map(|i| s.row(i)[j]).collect();
+        let mean = col.iter().sum::<f64>() / col.len() as f64;
+        let var = col.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / col.len() as f64;
+        assert!(
+            mean.abs() < 1e-12 && (var - 1.0).abs() < 1e-12,
+            "feature {j}"
+        );
+    }
+    assert_eq!((bc.n(), bc.d), (569, 30));
+    assert_eq!(builtin("digits").unwrap().n(), 1797);
+}
+
+#[test]
+fn splits_and_folds_are_seeded_partitions() {
+    let (tr, te) = train_test_split(100, 0.25, 9);
+    let mut all: Vec<usize> = tr.iter().chain(&te).copied().collect();
+    all.sort_unstable();
+    assert_eq!(all, (0..100).collect::<Vec<_>>());
+    assert_eq!(te.len(), 25);
+    assert_ne!(train_test_split(100, 0.25, 10).1, te);
+    for (train, val) in kfold(10, 4, 2) {
+        assert_eq!(train.len() + val.len(), 10);
+        assert!(val.iter().all(|v| !train.contains(v)));
+    }
+}
+
+#[test]
+fn malformed_input_is_a_typed_error_naming_the_place() {
+    for (text, msg) in [
+        ("1 1:2\nabc 1:1\n", "t:2:1: `abc` is not a number"),
+        ("1 1:2 1:3\n", "t:1:7: feature index 1 after 1"),
+        ("1 1:nan\n", "not finite"),
+        ("1:2\n", "missing label"),
+        ("1 a:2\n", "not a feature index"),
+        ("", "empty"),
+    ] {
+        let err = read_libsvm(text, "t").unwrap_err().to_string();
+        assert!(err.contains(msg), "{text:?}: {err}");
+    }
+    assert!(read_csv("1,2\n1\n", "c", &LabelColumn::Last)
+        .unwrap_err()
+        .to_string()
+        .contains("c:2"));
+    assert!(read_csv("a,b\n1,2\n", "c", &LabelColumn::Name("y".into())).is_err());
+    assert!(builtin("nope").is_err());
+}
