@@ -9,10 +9,9 @@
 use std::f64::consts::{FRAC_1_SQRT_2, PI};
 use std::sync::Arc;
 
-use autodiff::{BackwardContext, CustomOp, Inputs, Real, Shape, Tape, Var};
+use autodiff::{BackwardContext, CustomOp, Inputs, Shape, Tape, Var};
 
 use crate::error::{check_binary_labels, check_finite, check_len, Error, Result};
-use crate::zonotope::Zonotope;
 
 /// A loss of the margin `z = y·s`.
 ///
@@ -28,11 +27,9 @@ use crate::zonotope::Zonotope;
 ///                                                       ℓ'(z) = −2·max(0, 1 − z), −4
 /// ```
 /// Only the hinge has a kink (at `z = m`): its subdifferential there is `[−1, 0]`, and the
-/// closed form returns 0, which is `relu'(0) = 0` in its primitive form `relu(m − z)` under the
-/// engine's default `MinNorm` policy.
-/// The others are continuously differentiable, so their gradient is unique everywhere (ψ_G and
-/// ψ_M are smooth; Φ, φ are the standard normal CDF and density, Luo, Qiao & Zhang,
-/// arXiv 2103.00233), even where their primitive forms pass through a `relu` kink.
+/// closed form returns 0, which is `relu'(0) = 0` in its primitive form `relu(m − z)`.
+/// The others are continuously differentiable (ψ_G and ψ_M are smooth; Φ, φ are the standard
+/// normal CDF and density, Luo, Qiao & Zhang, arXiv 2103.00233).
 ///
 /// # Example
 /// ```
@@ -98,50 +95,40 @@ pub fn normal_pdf(v: f64) -> f64 {
 /// Φ as an engine primitive (a custom op whose backward and tangent rules are φ).
 struct NormalCdf;
 
-/// Φ and φ evaluated in f64 (erfc-based, accurate in both tails) and rounded to `T`.
-fn cdf_t<T: Real>(v: T) -> T {
-    T::cst(normal_cdf(v.to_f64_lossless()))
-}
-
-fn pdf_t<T: Real>(v: T) -> T {
-    T::cst(normal_pdf(v.to_f64_lossless()))
-}
-
-impl<T: Real> CustomOp<T> for NormalCdf {
+impl CustomOp<f64> for NormalCdf {
     fn name(&self) -> &str {
         "normal_cdf"
     }
-    fn output_shape(&self, inputs: &Inputs<'_, T>) -> autodiff::Result<Shape> {
+    fn output_shape(&self, inputs: &Inputs<'_, f64>) -> autodiff::Result<Shape> {
         Ok(inputs.shape(0))
     }
-    fn forward(&self, inputs: &Inputs<'_, T>, out: &mut [T]) -> autodiff::Result<()> {
+    fn forward(&self, inputs: &Inputs<'_, f64>, out: &mut [f64]) -> autodiff::Result<()> {
         for (o, &v) in out.iter_mut().zip(inputs.value(0)) {
-            *o = cdf_t(v);
+            *o = normal_cdf(v);
         }
         Ok(())
     }
     fn backward(
         &self,
         _: usize,
-        cx: &BackwardContext<'_, T>,
-        grad: &mut [T],
+        cx: &BackwardContext<'_, f64>,
+        grad: &mut [f64],
     ) -> autodiff::Result<()> {
-        // Φ' = φ: Φ is smooth, so there is no kink rule.
         for ((d, &v), &g) in grad.iter_mut().zip(cx.inputs.value(0)).zip(cx.grad_output) {
-            *d += g * pdf_t(v);
+            *d += g * normal_pdf(v);
         }
         Ok(())
     }
     fn tangent(
         &self,
         _: usize,
-        inputs: &Inputs<'_, T>,
-        t: &[T],
-        _: &[T],
-        out: &mut [T],
+        inputs: &Inputs<'_, f64>,
+        t: &[f64],
+        _: &[f64],
+        out: &mut [f64],
     ) -> autodiff::Result<()> {
         for ((o, &v), &tv) in out.iter_mut().zip(inputs.value(0)).zip(t) {
-            *o += tv * pdf_t(v);
+            *o += tv * normal_pdf(v);
         }
         Ok(())
     }
@@ -263,18 +250,6 @@ impl MarginLoss {
 
     /// The subdifferential `[lo, hi]` of `ℓ` at `z`: a single point except at the hinge's kink,
     /// where it is `[−1, 0]`.
-    ///
-    /// ```text
-    /// Hinge{m}:  ∂ℓ(z) = {−1} (z < m),  [−1, 0] (z = m),  {0} (z > m)
-    /// others:    ∂ℓ(z) = {ℓ'(z)}
-    /// ```
-    ///
-    /// # Example
-    /// ```
-    /// use losses::MarginLoss;
-    /// assert_eq!(MarginLoss::hinge().subdifferential(1.0), (-1.0, 0.0));
-    /// assert_eq!(MarginLoss::squared_hinge().subdifferential(0.0), (-2.0, -2.0));
-    /// ```
     pub fn subdifferential(&self, z: f64) -> (f64, f64) {
         match *self {
             MarginLoss::Hinge { margin } if z == margin => (-1.0, 0.0),
@@ -283,21 +258,6 @@ impl MarginLoss {
                 (d, d)
             }
         }
-    }
-
-    /// Whether `g` lies in [`MarginLoss::subdifferential`] at `z`, up to `tol`
-    /// (`lo − tol ≤ g ≤ hi + tol`).
-    ///
-    /// # Example
-    /// ```
-    /// use losses::MarginLoss;
-    /// let hinge = MarginLoss::hinge();
-    /// assert!(hinge.in_subdifferential(1.0, -0.3, 0.0)); // at the kink: any of [−1, 0]
-    /// assert!(!hinge.in_subdifferential(0.5, -0.3, 1e-12)); // violated: only −1
-    /// ```
-    pub fn in_subdifferential(&self, z: f64, g: f64, tol: f64) -> bool {
-        let (lo, hi) = self.subdifferential(z);
-        lo - tol <= g && g <= hi + tol
     }
 
     /// Builds `ℓ(z)` elementwise on `z`'s tape from primitives:
@@ -326,40 +286,28 @@ impl MarginLoss {
     /// assert_eq!(l.sum().backward()?.wrt(z), &[-1.0, 0.0, 0.0]); // at the kink z = 1: 0
     /// # Ok(()) }
     /// ```
-    pub fn on_tape<'t, T: Real>(&self, z: Var<'t, T>) -> Result<Var<'t, T>> {
+    pub fn on_tape<'t>(&self, z: Var<'t, f64>) -> Result<Var<'t, f64>> {
         self.validate()?;
-        let c = T::cst;
         let tape = z.tape();
-        // `a − z` as one affine node: −1·z + a.
-        let minus = |a: f64| z.affine(c(-1.0), c(a));
         Ok(match *self {
-            MarginLoss::Hinge { margin } => minus(margin).relu(),
-            MarginLoss::SquaredHinge { margin } => minus(margin).relu().square(),
+            MarginLoss::Hinge { margin } => (margin - z).relu(),
+            MarginLoss::SquaredHinge { margin } => (margin - z).relu().square(),
             MarginLoss::SmoothGaussian { sigma } => {
-                let u = minus(1.0);
-                let v = u.scale(c(1.0 / sigma));
+                let u = 1.0 - z;
+                let v = u * (1.0 / sigma);
                 let cdf = tape.custom(Arc::new(NormalCdf), &[v])?;
-                let pdf = v
-                    .square()
-                    .scale(c(-0.5))
-                    .try_exp()?
-                    .scale(c(sigma / (2.0 * PI).sqrt()));
-                cdf.try_mul(u)?.try_add(pdf)?
+                let pdf = (v.square() * -0.5).try_exp()? * (1.0 / (2.0 * PI).sqrt());
+                cdf * u + pdf * sigma
             }
             MarginLoss::SmoothSqrt { sigma } => {
-                let u = minus(1.0);
-                let root = (u.square() + c(sigma * sigma)).try_sqrt()?;
-                u.try_add(root)?.scale(c(0.5))
+                let u = 1.0 - z;
+                (u + (u.square() + sigma * sigma).try_sqrt()?) * 0.5
             }
             MarginLoss::Huberized { gamma } => {
-                let u = minus(1.0).relu();
-                let over = (u - c(gamma)).relu().square();
-                u.square().try_sub(over)?.scale(c(1.0 / (2.0 * gamma)))
+                let u = (1.0 - z).relu();
+                (u.square() - (u - gamma).relu().square()) * (1.0 / (2.0 * gamma))
             }
-            MarginLoss::ModifiedHuber => minus(1.0)
-                .relu()
-                .square()
-                .try_sub(minus(-1.0).relu().square())?,
+            MarginLoss::ModifiedHuber => (1.0 - z).relu().square() - (-1.0 - z).relu().square(),
         })
     }
 }
@@ -398,15 +346,9 @@ fn check_linear(x: &[f64], d: usize, y: &[f64], w: &[f64]) -> Result<usize> {
     Ok(n)
 }
 
-/// The closed form for a linear model: `Σᵢ ℓ(zᵢ)`, `zᵢ = yᵢ·(w·xᵢ + b)`, and its gradient.
-///
-/// ```text
-/// ∂/∂w = Σᵢ ℓ'(zᵢ)·yᵢ·xᵢ        ∂/∂b = Σᵢ ℓ'(zᵢ)·yᵢ
-/// hinge:  ℓ'(zᵢ)·yᵢ·xᵢ = −yᵢ·xᵢ while zᵢ < m,  0 when zᵢ > m,  and 0 at zᵢ = m (the kink)
-/// ```
-/// At the kink the example's full subdifferential is `{−t·yᵢ·xᵢ : t ∈ [0, 1]}`; 0 is chosen, as
-/// the engine's default `MinNorm` policy (`relu'(0) = 0`) gives on [`linear_on_tape`]
-/// ([`linear_subdifferential`] returns the whole set).
+/// The closed form for a linear model: `Σᵢ ℓ(zᵢ)`, `zᵢ = yᵢ·(w·xᵢ + b)`, and its gradient
+/// `Σᵢ ℓ'(zᵢ)·yᵢ·xᵢ` (with `ℓ'` of [`MarginLoss::derivative`]: the hinge's gradient is `−y·x`
+/// while `y·w·x < m` and 0 from `y·w·x = m` on).
 ///
 /// `x` is row-major `n × d`; labels are ±1.
 ///
@@ -434,7 +376,6 @@ pub fn linear_value_grad(
 ) -> Result<LinearGrad> {
     loss.validate()?;
     check_linear(x, d, y, w)?;
-    check_finite("b", bias.as_slice())?;
     let mut gw = vec![0.0; d];
     let mut gb = 0.0;
     let mut value = 0.0;
@@ -463,15 +404,8 @@ pub fn linear_value_grad(
 /// `x` is an `[n, d]` matrix, `y` a vector of ±1 (usually [`autodiff::Data`] constants), `w` a
 /// vector of length `d`, `b` an optional scalar.
 ///
-/// ```text
-/// s = X·w (+ b),   z = y ⊙ s,   L = sum(ℓ(z))     (ℓ from MarginLoss::on_tape)
-/// ```
-/// Kink: the hinge's `relu(m − z)` hits `relu'(0) = 0` (default policy) for examples exactly on
-/// the margin, which is the closed form's choice in [`linear_value_grad`].
-///
 /// # Errors
-/// [`Error::InvalidLabel`] if `y` holds a value other than ±1; engine errors on bad shapes
-/// (wrapped in [`Error::Engine`]); [`Error::InvalidParameter`].
+/// Engine errors on bad shapes; [`Error::InvalidParameter`].
 ///
 /// # Example
 /// ```
@@ -486,14 +420,13 @@ pub fn linear_value_grad(
 /// assert_eq!(loss.backward()?.wrt(w), &[-1.0, -2.0]);
 /// # Ok(()) }
 /// ```
-pub fn linear_on_tape<'t, T: Real>(
+pub fn linear_on_tape<'t>(
     loss: MarginLoss,
-    x: Var<'t, T>,
-    y: Var<'t, T>,
-    w: Var<'t, T>,
-    b: Option<Var<'t, T>>,
-) -> Result<Var<'t, T>> {
-    check_binary_labels(&y.value())?;
+    x: Var<'t, f64>,
+    y: Var<'t, f64>,
+    w: Var<'t, f64>,
+    b: Option<Var<'t, f64>>,
+) -> Result<Var<'t, f64>> {
     let mut s = x.try_matvec(w)?;
     if let Some(b) = b {
         s = s.try_add(b)?;

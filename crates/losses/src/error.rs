@@ -83,13 +83,12 @@ pub(crate) fn check_len(what: &'static str, expected: usize, got: usize) -> Resu
     }
 }
 
-pub(crate) fn check_binary_labels<T: autodiff::Real>(y: &[T]) -> Result<()> {
-    let (one, minus_one) = (T::one(), -T::one());
-    match y.iter().position(|&v| v != one && v != minus_one) {
+pub(crate) fn check_binary_labels(y: &[f64]) -> Result<()> {
+    match y.iter().position(|&v| v != 1.0 && v != -1.0) {
         None => Ok(()),
         Some(index) => Err(Error::InvalidLabel {
             index,
-            value: y[index].to_f64_lossless(),
+            value: y[index],
         }),
     }
 }
