@@ -23,7 +23,9 @@ fn svm_objective_at_the_margin_plain_certified_and_checked() {
     let w = tape.param_vec(&W).unwrap();
     let hinge = linear_on_tape(MarginLoss::hinge(), tape.data(&x), tape.data(&y), w, None).unwrap();
     let f = objective.on_tape(hinge, w, 4).unwrap();
-    let (value, closed) = objective.value_grad(MarginLoss::hinge(), &X, 2, &Y, &W).unwrap();
+    let (value, closed) = objective
+        .value_grad(MarginLoss::hinge(), &X, 2, &Y, &W)
+        .unwrap();
     // ½‖w‖² + C·(0 + 0 + 0 + 1) = 0.5 + 2; ∂ = w − C·y₃·x₃ = (1, 0) − 2·(0, 1) = (1, −2).
     assert_eq!(value, 2.5);
     assert_eq!(closed, vec![1.0, -2.0]);
@@ -34,7 +36,11 @@ fn svm_objective_at_the_margin_plain_certified_and_checked() {
     // ∂f = closed − C·(t₀·y₀·x₀ + t₁·y₁·x₁), t ∈ [0, 1]²: with y₀x₀ = (1, 0), y₁x₁ = (1, −3),
     // g = (1 − 2t₀ − 2t₁, −2 + 6t₁).
     for seed in 0..10 {
-        let g = tape.backward_certified(f, Certify::Random { seed }).unwrap().wrt(w).to_vec();
+        let g = tape
+            .backward_certified(f, Certify::Random { seed })
+            .unwrap()
+            .wrt(w)
+            .to_vec();
         let t1 = (g[1] + 2.0) / 6.0;
         let t0 = (1.0 - g[0] - 2.0 * t1) / 2.0;
         for t in [t0, t1] {
