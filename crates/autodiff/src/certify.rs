@@ -207,8 +207,12 @@ impl<'a, T: Real> Pass<'a, T> {
         refill(&mut need, inner.grad_len);
         refill(&mut active, inner.nodes.len());
         refill(&mut settled, inner.ties.len());
-        tan.clear();
-        tan.resize(inner.grad_len, T::zero());
+        // Tangents are written before they are read at every needed element, so a buffer of the
+        // right length is reused without zeroing (stale entries sit only where nothing reads).
+        if tan.len() != inner.grad_len {
+            tan.clear();
+            tan.resize(inner.grad_len, T::zero());
+        }
         masks.clear();
         masks.extend_from_slice(&inner.masks);
         ancestor[root as usize] = true;
