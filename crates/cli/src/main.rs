@@ -10,7 +10,6 @@ use std::process::ExitCode;
 
 use autodiff::KinkPolicy;
 use clap::{Parser, Subcommand, ValueEnum};
-use losses::MarginLoss;
 use svm::model::{Multiclass, SolverKind, TrainOptions};
 use svm::solvers::GradientSource;
 
@@ -147,9 +146,10 @@ enum Command {
     Train {
         /// FILE (LIBSVM, or .csv with the label last) or builtin:NAME (seed, breast_cancer, digits, iris).
         data: String,
-        /// hinge, squared-hinge, smooth-hinge, smooth-sqrt, huberized or modified-huber.
-        #[arg(long, default_value = "hinge", value_parser = train::parse_loss)]
-        loss: MarginLoss,
+        /// hinge, squared-hinge, smooth-hinge, smooth-sqrt, huberized, modified-huber, or
+        /// all-pairs (the AUC surrogate, two classes).
+        #[arg(long, default_value = "hinge", value_parser = train::parse_loss_choice)]
+        loss: train::LossChoice,
         /// liblinear's C.
         #[arg(
             short = 'C',
@@ -200,9 +200,9 @@ enum Command {
     Cv {
         /// FILE or builtin:NAME.
         data: String,
-        /// The loss.
-        #[arg(long, default_value = "squared-hinge", value_parser = train::parse_loss)]
-        loss: MarginLoss,
+        /// The loss (all-pairs: scored by AUC instead of accuracy).
+        #[arg(long, default_value = "squared-hinge", value_parser = train::parse_loss_choice)]
+        loss: train::LossChoice,
         /// Number of folds.
         #[arg(long, default_value_t = 5)]
         folds: usize,
@@ -316,7 +316,6 @@ fn run_data(command: Command) -> Result<(), CliError> {
                 } else {
                     Multiclass::OneVsRest
                 },
-                loss,
                 c,
                 bias,
                 standardize,
@@ -325,6 +324,7 @@ fn run_data(command: Command) -> Result<(), CliError> {
                 gradient,
                 ..TrainOptions::default()
             };
+            let options = train::with_loss(options, loss);
             let report = train::run_train(&data, &options, !json)?;
             if let Some(path) = &model {
                 train::save(&report.model, path)?;
@@ -367,22 +367,24 @@ fn run_data(command: Command) -> Result<(), CliError> {
                 return Err(CliError::Usage("need --lo ≤ --hi and --folds ≥ 2".into()));
             }
             let data = train::load(&data)?;
-            let options = TrainOptions {
+            let options = train::with_loss(
+                TrainOptions {
+                    standardize,
+                    tol: 1e-6,
+                    ..TrainOptions::default()
+                },
                 loss,
-                standardize,
-                tol: 1e-6,
-                ..TrainOptions::default()
-            };
+            );
             let out = train::run_cv(&data, &options, folds, lo, hi, seed)?;
             if json {
                 println!("{}", serde_json::to_string(&out)?);
             } else {
                 for (c, a) in &out.grid {
-                    println!("C = {c:<10} accuracy {a:.4}");
+                    println!("C = {c:<10} {} {a:.4}", out.score);
                 }
                 println!(
-                    "best C = {} (accuracy {:.4})",
-                    out.best_c, out.best_accuracy
+                    "best C = {} ({} {:.4})",
+                    out.best_c, out.score, out.best_accuracy
                 );
             }
         }

@@ -18,7 +18,36 @@ pub fn load(spec: &str) -> Result<Dataset, CliError> {
     })
 }
 
-/// Parses a loss name.
+/// A loss `train` and `cv` accept: a margin loss, or the all-pairs ranking loss.
+#[derive(Debug, Clone, Copy)]
+pub enum LossChoice {
+    /// A margin loss of `y·w·x`.
+    Margin(MarginLoss),
+    /// The all-pairs squared hinge with margin 1 (AUC surrogate).
+    AllPairs,
+}
+
+/// Parses a loss name, including `all-pairs`.
+pub fn parse_loss_choice(s: &str) -> Result<LossChoice, String> {
+    if s == "all-pairs" {
+        Ok(LossChoice::AllPairs)
+    } else {
+        parse_loss(s).map(LossChoice::Margin)
+    }
+}
+
+/// Applies a loss choice to training options.
+pub fn with_loss(options: TrainOptions, loss: LossChoice) -> TrainOptions {
+    match loss {
+        LossChoice::Margin(loss) => TrainOptions { loss, ..options },
+        LossChoice::AllPairs => TrainOptions {
+            all_pairs: Some(1.0),
+            ..options
+        },
+    }
+}
+
+/// Parses a margin-loss name.
 pub fn parse_loss(s: &str) -> Result<MarginLoss, String> {
     Ok(match s {
         "hinge" => MarginLoss::hinge(),
@@ -29,7 +58,7 @@ pub fn parse_loss(s: &str) -> Result<MarginLoss, String> {
         "modified-huber" => MarginLoss::ModifiedHuber,
         other => {
             return Err(format!(
-                "unknown loss `{other}` (hinge, squared-hinge, smooth-hinge, smooth-sqrt, huberized, modified-huber)"
+                "unknown loss `{other}` (hinge, squared-hinge, smooth-hinge, smooth-sqrt, huberized, modified-huber, all-pairs)"
             ))
         }
     })
@@ -72,6 +101,9 @@ pub struct TrainOutput {
     pub c: f64,
     /// The classes.
     pub classes: Vec<f64>,
+    /// Training AUC (two classes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub train_auc: Option<f64>,
     /// Where the model was written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<PathBuf>,
@@ -107,6 +139,7 @@ pub fn output(report: &TrainReport, model: Option<PathBuf>) -> TrainOutput {
         loss: report.model.loss.clone(),
         c: report.model.c,
         classes: report.model.classes.clone(),
+        train_auc: report.train_auc,
         model,
     }
 }
@@ -138,6 +171,9 @@ pub fn render(out: &TrainOutput) -> String {
             .map_or("none".to_string(), |c| format!("{c:.3e}")),
         out.seconds
     );
+    if let Some(a) = out.train_auc {
+        s += &format!("train AUC {a:.4}\n");
+    }
     if let Some(p) = &out.model {
         s += &format!("model written to {}\n", p.display());
     }
@@ -159,7 +195,9 @@ pub fn load_model(path: &Path) -> Result<Model, CliError> {
 /// `cv`'s result.
 #[derive(Debug, Serialize)]
 pub struct CvOutput {
-    /// `(C, mean validation accuracy)` over the grid.
+    /// `accuracy`, or `auc` for the all-pairs loss.
+    pub score: &'static str,
+    /// `(C, mean validation score)` over the grid.
     pub grid: Vec<(f64, f64)>,
     /// The best `C`.
     pub best_c: f64,
@@ -190,6 +228,11 @@ pub fn run_cv(
                 }
             });
     Ok(CvOutput {
+        score: if options.all_pairs.is_some() {
+            "auc"
+        } else {
+            "accuracy"
+        },
         grid: scores,
         best_c,
         best_accuracy,

@@ -407,3 +407,34 @@ fn check_table_has_every_loss_at_random_and_kink_points_and_all_pass() {
         .filter(|r| r["point"] == "kink")
         .any(|r| r["kinks"].as_u64().unwrap() > 0));
 }
+
+#[test]
+fn all_pairs_loss_trains_a_ranker_and_cv_scores_it_by_auc() {
+    let v = json(&[
+        "train",
+        "builtin:breast_cancer",
+        "--loss",
+        "all-pairs",
+        "--standardize",
+        "-C",
+        "10",
+    ]);
+    assert_eq!(v["loss"], "all-pairs");
+    assert_eq!(v["converged"], true);
+    assert!(v["train_auc"].as_f64().unwrap() > 0.98);
+    let cv = json(&[
+        "cv",
+        "builtin:breast_cancer",
+        "--loss",
+        "all-pairs",
+        "--standardize",
+        "--lo",
+        "0",
+        "--hi",
+        "1",
+        "--folds",
+        "3",
+    ]);
+    assert_eq!(cv["score"], "auc");
+    assert!(cv["best_accuracy"].as_f64().unwrap() > 0.95);
+}

@@ -185,3 +185,12 @@ fn malformed_input_is_a_typed_error_naming_the_place() {
     assert!(read_csv("a,b\n1,2\n", "c", &LabelColumn::Name("y".into())).is_err());
     assert!(builtin("nope").is_err());
 }
+
+#[test]
+fn auc_counts_ordered_pairs_with_ties_as_half() {
+    use svm::model::auc;
+    // Positives 0.9, 0.5; negatives 0.1, 0.5: pairs (0.9>0.1, 0.9>0.5, 0.5>0.1, 0.5=0.5 → ½) → 3.5/4.
+    assert_eq!(auc(&[0.9, 0.1, 0.5, 0.5], &[1.0, -1.0, 1.0, -1.0]), 0.875);
+    assert_eq!(auc(&[1.0, 2.0], &[-1.0, 1.0]), 1.0);
+    assert_eq!(auc(&[1.0, 2.0], &[1.0, -1.0]), 0.0);
+}
