@@ -5,6 +5,7 @@
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use autodiff::{Data, Gradients, Shape, Tape};
 use criterion::Criterion;
@@ -58,7 +59,35 @@ fn problem() -> Problem {
     }
 }
 
-fn bench_binary(c: &mut Criterion, p: &Problem) {
+/// Median times of `a` and `b` and the median of the per-round ratios a/b, timed alternately
+/// (a, b, a, b, …) so that load from other processes on a shared machine hits both alike.
+fn paired_ratio<A, B>(
+    a: &mut impl FnMut() -> A,
+    b: &mut impl FnMut() -> B,
+    rounds: usize,
+) -> [f64; 3] {
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (mut ta, mut tb, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let start = Instant::now();
+        black_box(a());
+        let da = start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        black_box(b());
+        let db = start.elapsed().as_secs_f64();
+        ta.push(da);
+        tb.push(db);
+        ratio.push(da / db);
+    }
+    [median(ta), median(tb), median(ratio)]
+}
+
+type Paired = Vec<(&'static str, [f64; 3])>;
+
+fn bench_binary(c: &mut Criterion, p: &Problem, paired: &mut Paired) {
     let xd = Data::new(p.x.clone(), Shape::matrix(N, D)).unwrap();
     let yd = Data::vector(p.y.clone()).unwrap();
     let mut tape = Tape::<f64>::new();
@@ -71,28 +100,27 @@ fn bench_binary(c: &mut Criterion, p: &Problem) {
         MarginLoss::Huberized { gamma: 0.5 },
         MarginLoss::ModifiedHuber,
     ] {
+        let mut autodiff = || {
+            tape.clear();
+            let w = tape.param_vec(&p.w).unwrap();
+            let l = linear_on_tape(loss, tape.data(&xd), tape.data(&yd), w, None).unwrap();
+            tape.backward_into(l, &mut grads).unwrap();
+            black_box((l.item(), grads.wrt(w)[0]))
+        };
+        let mut closed = || {
+            let g = linear_value_grad(loss, &p.x, D, &p.y, black_box(&p.w), None).unwrap();
+            black_box((g.value, g.w[0]))
+        };
         let mut group = c.benchmark_group(format!("loss_{}", loss.name()));
         group.sample_size(20);
-        group.bench_function("autodiff", |b| {
-            b.iter(|| {
-                tape.clear();
-                let w = tape.param_vec(&p.w).unwrap();
-                let l = linear_on_tape(loss, tape.data(&xd), tape.data(&yd), w, None).unwrap();
-                tape.backward_into(l, &mut grads).unwrap();
-                black_box((l.item(), grads.wrt(w)[0]))
-            })
-        });
-        group.bench_function("closed", |b| {
-            b.iter(|| {
-                let g = linear_value_grad(loss, &p.x, D, &p.y, black_box(&p.w), None).unwrap();
-                black_box((g.value, g.w[0]))
-            })
-        });
+        group.bench_function("autodiff", |b| b.iter(&mut autodiff));
+        group.bench_function("closed", |b| b.iter(&mut closed));
         group.finish();
+        paired.push((loss.name(), paired_ratio(&mut autodiff, &mut closed, 41)));
     }
 }
 
-fn bench_multiclass(c: &mut Criterion, p: &Problem) {
+fn bench_multiclass(c: &mut Criterion, p: &Problem, paired: &mut Paired) {
     let xd = Data::new(p.x.clone(), Shape::matrix(N, D)).unwrap();
     let mut tape = Tape::<f64>::new();
     let mut grads = Gradients::new();
@@ -100,26 +128,25 @@ fn bench_multiclass(c: &mut Criterion, p: &Problem) {
         ("weston-watkins", MulticlassLoss::weston_watkins()),
         ("crammer-singer", MulticlassLoss::crammer_singer()),
     ] {
+        let mut autodiff = || {
+            tape.clear();
+            let w = tape.param(&p.wk, Shape::matrix(D, K)).unwrap();
+            let l = loss.on_tape(tape.data(&xd).matmul(w), &p.labels).unwrap();
+            tape.backward_into(l, &mut grads).unwrap();
+            black_box((l.item(), grads.wrt(w)[0]))
+        };
+        let mut closed = || {
+            let (l, g) = loss
+                .linear_value_grad(&p.x, D, &p.labels, black_box(&p.wk), K)
+                .unwrap();
+            black_box((l, g[0]))
+        };
         let mut group = c.benchmark_group(format!("loss_{name}"));
         group.sample_size(20);
-        group.bench_function("autodiff", |b| {
-            b.iter(|| {
-                tape.clear();
-                let w = tape.param(&p.wk, Shape::matrix(D, K)).unwrap();
-                let l = loss.on_tape(tape.data(&xd).matmul(w), &p.labels).unwrap();
-                tape.backward_into(l, &mut grads).unwrap();
-                black_box((l.item(), grads.wrt(w)[0]))
-            })
-        });
-        group.bench_function("closed", |b| {
-            b.iter(|| {
-                let (l, g) = loss
-                    .linear_value_grad(&p.x, D, &p.labels, black_box(&p.wk), K)
-                    .unwrap();
-                black_box((l, g[0]))
-            })
-        });
+        group.bench_function("autodiff", |b| b.iter(&mut autodiff));
+        group.bench_function("closed", |b| b.iter(&mut closed));
         group.finish();
+        paired.push((name, paired_ratio(&mut autodiff, &mut closed, 21)));
     }
 }
 
@@ -154,10 +181,11 @@ fn mean_ns(dir: &Path, group: &str, id: &str) -> Option<f64> {
     let text = std::fs::read_to_string(dir.join(group).join(id).join("new").join("estimates.json"))
         .ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json["mean"]["point_estimate"].as_f64()
+    // The median: robust to bursts of load from other processes on a shared machine.
+    json["median"]["point_estimate"].as_f64()
 }
 
-fn report(dir: &Path) {
+fn report(dir: &Path, paired: &Paired) {
     println!("\n== losses: autodiff / closed form, n = {N}, d = {D} (K = {K}), target ≤ 1.5 ==");
     for name in [
         "hinge",
@@ -182,6 +210,14 @@ fn report(dir: &Path) {
             );
         }
     }
+    println!("== the same, timed in alternation (median of per-round ratios; robust to load) ==");
+    for (name, [a, c, r]) in paired {
+        println!(
+            "{name:<16} autodiff {:>8.1} µs  closed {:>8.1} µs  ratio {r:.3}",
+            a * 1e6,
+            c * 1e6
+        );
+    }
     println!("== all-pairs squared hinge, loss + gradient ==");
     for id in [
         "fast_n1000000",
@@ -202,9 +238,10 @@ fn main() {
         .output_directory(&dir)
         .configure_from_args();
     let p = problem();
-    bench_binary(&mut c, &p);
-    bench_multiclass(&mut c, &p);
+    let mut paired = Paired::new();
+    bench_binary(&mut c, &p, &mut paired);
+    bench_multiclass(&mut c, &p, &mut paired);
     bench_all_pairs(&mut c);
     c.final_summary();
-    report(&dir);
+    report(&dir, &paired);
 }

@@ -13,7 +13,7 @@
 //! counts, values and squares gives each example's sums by one binary search.
 //! [`all_pairs_on_tape`] is the naive O(n₊·n₋) form from primitives, used to check it.
 
-use autodiff::{Shape, Tape, Var};
+use autodiff::{Real, Shape, Tape, Var};
 
 use crate::error::{check_binary_labels, check_finite, check_len, Error, Result};
 
@@ -115,21 +115,22 @@ pub fn all_pairs_value_grad(pred: &[f64], y: &[f64], margin: f64) -> Result<(f64
 /// assert_eq!(l.item(), 0.25);
 /// # Ok(()) }
 /// ```
-pub fn all_pairs_on_tape<'t>(
-    pos: Var<'t, f64>,
-    neg: Var<'t, f64>,
+pub fn all_pairs_on_tape<'t, T: Real>(
+    pos: Var<'t, T>,
+    neg: Var<'t, T>,
     margin: f64,
-) -> Result<Var<'t, f64>> {
-    let tape: &Tape<f64> = pos.tape();
+) -> Result<Var<'t, T>> {
+    let tape: &Tape<T> = pos.tape();
     let (np, nn) = (pos.shape().len(), neg.shape().len());
-    let ones_row = tape.constant(&vec![1.0; nn], Shape::matrix(1, nn))?;
-    let ones_col = tape.constant(&vec![1.0; np], Shape::matrix(np, 1))?;
+    let one = T::cst(1.0);
+    let ones_row = tape.constant(&vec![one; nn], Shape::matrix(1, nn))?;
+    let ones_col = tape.constant(&vec![one; np], Shape::matrix(np, 1))?;
     let pj = pos
         .try_reshape(Shape::matrix(np, 1))?
         .try_matmul(ones_row)?; // ŷⱼ in every column
     let nk = ones_col.try_matmul(neg.try_reshape(Shape::matrix(1, nn))?)?; // ŷₖ in every row
-    let d = (nk.try_sub(pj)? + margin).relu().square();
-    Ok(d.sum() * (1.0 / (np as f64 * nn as f64)))
+    let d = (nk.try_sub(pj)? + T::cst(margin)).relu().square();
+    Ok(d.sum().scale(T::cst(1.0 / (np as f64 * nn as f64))))
 }
 
 /// The naive form's value and gradient with respect to all predictions, by the engine.

@@ -9,9 +9,10 @@
 use std::f64::consts::{FRAC_1_SQRT_2, PI};
 use std::sync::Arc;
 
-use autodiff::{BackwardContext, CustomOp, Inputs, Shape, Tape, Var};
+use autodiff::{BackwardContext, CustomOp, Inputs, Real, Shape, Tape, Var};
 
 use crate::error::{check_binary_labels, check_finite, check_len, Error, Result};
+use crate::zonotope::Zonotope;
 
 /// A loss of the margin `z = y·s`.
 ///
@@ -27,9 +28,11 @@ use crate::error::{check_binary_labels, check_finite, check_len, Error, Result};
 ///                                                       ℓ'(z) = −2·max(0, 1 − z), −4
 /// ```
 /// Only the hinge has a kink (at `z = m`): its subdifferential there is `[−1, 0]`, and the
-/// closed form returns 0, which is `relu'(0) = 0` in its primitive form `relu(m − z)`.
-/// The others are continuously differentiable (ψ_G and ψ_M are smooth; Φ, φ are the standard
-/// normal CDF and density, Luo, Qiao & Zhang, arXiv 2103.00233).
+/// closed form returns 0, which is `relu'(0) = 0` in its primitive form `relu(m − z)` under the
+/// engine's default `MinNorm` policy.
+/// The others are continuously differentiable, so their gradient is unique everywhere (ψ_G and
+/// ψ_M are smooth; Φ, φ are the standard normal CDF and density, Luo, Qiao & Zhang,
+/// arXiv 2103.00233), even where their primitive forms pass through a `relu` kink.
 ///
 /// # Example
 /// ```
@@ -95,40 +98,50 @@ pub fn normal_pdf(v: f64) -> f64 {
 /// Φ as an engine primitive (a custom op whose backward and tangent rules are φ).
 struct NormalCdf;
 
-impl CustomOp<f64> for NormalCdf {
+/// Φ and φ evaluated in f64 (erfc-based, accurate in both tails) and rounded to `T`.
+fn cdf_t<T: Real>(v: T) -> T {
+    T::cst(normal_cdf(v.to_f64_lossless()))
+}
+
+fn pdf_t<T: Real>(v: T) -> T {
+    T::cst(normal_pdf(v.to_f64_lossless()))
+}
+
+impl<T: Real> CustomOp<T> for NormalCdf {
     fn name(&self) -> &str {
         "normal_cdf"
     }
-    fn output_shape(&self, inputs: &Inputs<'_, f64>) -> autodiff::Result<Shape> {
+    fn output_shape(&self, inputs: &Inputs<'_, T>) -> autodiff::Result<Shape> {
         Ok(inputs.shape(0))
     }
-    fn forward(&self, inputs: &Inputs<'_, f64>, out: &mut [f64]) -> autodiff::Result<()> {
+    fn forward(&self, inputs: &Inputs<'_, T>, out: &mut [T]) -> autodiff::Result<()> {
         for (o, &v) in out.iter_mut().zip(inputs.value(0)) {
-            *o = normal_cdf(v);
+            *o = cdf_t(v);
         }
         Ok(())
     }
     fn backward(
         &self,
         _: usize,
-        cx: &BackwardContext<'_, f64>,
-        grad: &mut [f64],
+        cx: &BackwardContext<'_, T>,
+        grad: &mut [T],
     ) -> autodiff::Result<()> {
+        // Φ' = φ: Φ is smooth, so there is no kink rule.
         for ((d, &v), &g) in grad.iter_mut().zip(cx.inputs.value(0)).zip(cx.grad_output) {
-            *d += g * normal_pdf(v);
+            *d += g * pdf_t(v);
         }
         Ok(())
     }
     fn tangent(
         &self,
         _: usize,
-        inputs: &Inputs<'_, f64>,
-        t: &[f64],
-        _: &[f64],
-        out: &mut [f64],
+        inputs: &Inputs<'_, T>,
+        t: &[T],
+        _: &[T],
+        out: &mut [T],
     ) -> autodiff::Result<()> {
         for ((o, &v), &tv) in out.iter_mut().zip(inputs.value(0)).zip(t) {
-            *o += tv * normal_pdf(v);
+            *o += tv * pdf_t(v);
         }
         Ok(())
     }
@@ -248,8 +261,33 @@ impl MarginLoss {
         }
     }
 
+    /// `(ℓ(z), ℓ'(z))`, sharing the work (Φ is evaluated once for ψ_G).
+    fn value_and_derivative(&self, z: f64) -> (f64, f64) {
+        match *self {
+            MarginLoss::SmoothGaussian { sigma } => {
+                let u = 1.0 - z;
+                let v = u / sigma;
+                let cdf = normal_cdf(v);
+                (cdf * u + sigma * normal_pdf(v), -cdf)
+            }
+            _ => (self.value(z), self.derivative(z)),
+        }
+    }
+
     /// The subdifferential `[lo, hi]` of `ℓ` at `z`: a single point except at the hinge's kink,
     /// where it is `[−1, 0]`.
+    ///
+    /// ```text
+    /// Hinge{m}:  ∂ℓ(z) = {−1} (z < m),  [−1, 0] (z = m),  {0} (z > m)
+    /// others:    ∂ℓ(z) = {ℓ'(z)}
+    /// ```
+    ///
+    /// # Example
+    /// ```
+    /// use losses::MarginLoss;
+    /// assert_eq!(MarginLoss::hinge().subdifferential(1.0), (-1.0, 0.0));
+    /// assert_eq!(MarginLoss::squared_hinge().subdifferential(0.0), (-2.0, -2.0));
+    /// ```
     pub fn subdifferential(&self, z: f64) -> (f64, f64) {
         match *self {
             MarginLoss::Hinge { margin } if z == margin => (-1.0, 0.0),
@@ -258,6 +296,21 @@ impl MarginLoss {
                 (d, d)
             }
         }
+    }
+
+    /// Whether `g` lies in [`MarginLoss::subdifferential`] at `z`, up to `tol`
+    /// (`lo − tol ≤ g ≤ hi + tol`).
+    ///
+    /// # Example
+    /// ```
+    /// use losses::MarginLoss;
+    /// let hinge = MarginLoss::hinge();
+    /// assert!(hinge.in_subdifferential(1.0, -0.3, 0.0)); // at the kink: any of [−1, 0]
+    /// assert!(!hinge.in_subdifferential(0.5, -0.3, 1e-12)); // violated: only −1
+    /// ```
+    pub fn in_subdifferential(&self, z: f64, g: f64, tol: f64) -> bool {
+        let (lo, hi) = self.subdifferential(z);
+        lo - tol <= g && g <= hi + tol
     }
 
     /// Builds `ℓ(z)` elementwise on `z`'s tape from primitives:
@@ -286,28 +339,40 @@ impl MarginLoss {
     /// assert_eq!(l.sum().backward()?.wrt(z), &[-1.0, 0.0, 0.0]); // at the kink z = 1: 0
     /// # Ok(()) }
     /// ```
-    pub fn on_tape<'t>(&self, z: Var<'t, f64>) -> Result<Var<'t, f64>> {
+    pub fn on_tape<'t, T: Real>(&self, z: Var<'t, T>) -> Result<Var<'t, T>> {
         self.validate()?;
+        let c = T::cst;
         let tape = z.tape();
+        // `a − z` as one affine node: −1·z + a.
+        let minus = |a: f64| z.affine(c(-1.0), c(a));
         Ok(match *self {
-            MarginLoss::Hinge { margin } => (margin - z).relu(),
-            MarginLoss::SquaredHinge { margin } => (margin - z).relu().square(),
+            MarginLoss::Hinge { margin } => minus(margin).relu(),
+            MarginLoss::SquaredHinge { margin } => minus(margin).relu().square(),
             MarginLoss::SmoothGaussian { sigma } => {
-                let u = 1.0 - z;
-                let v = u * (1.0 / sigma);
+                let u = minus(1.0);
+                let v = u.scale(c(1.0 / sigma));
                 let cdf = tape.custom(Arc::new(NormalCdf), &[v])?;
-                let pdf = (v.square() * -0.5).try_exp()? * (1.0 / (2.0 * PI).sqrt());
-                cdf * u + pdf * sigma
+                let pdf = v
+                    .square()
+                    .scale(c(-0.5))
+                    .try_exp()?
+                    .scale(c(sigma / (2.0 * PI).sqrt()));
+                cdf.try_mul(u)?.try_add(pdf)?
             }
             MarginLoss::SmoothSqrt { sigma } => {
-                let u = 1.0 - z;
-                (u + (u.square() + sigma * sigma).try_sqrt()?) * 0.5
+                let u = minus(1.0);
+                let root = (u.square() + c(sigma * sigma)).try_sqrt()?;
+                u.try_add(root)?.scale(c(0.5))
             }
             MarginLoss::Huberized { gamma } => {
-                let u = (1.0 - z).relu();
-                (u.square() - (u - gamma).relu().square()) * (1.0 / (2.0 * gamma))
+                let u = minus(1.0).relu();
+                let over = (u - c(gamma)).relu().square();
+                u.square().try_sub(over)?.scale(c(1.0 / (2.0 * gamma)))
             }
-            MarginLoss::ModifiedHuber => (1.0 - z).relu().square() - (-1.0 - z).relu().square(),
+            MarginLoss::ModifiedHuber => minus(1.0)
+                .relu()
+                .square()
+                .try_sub(minus(-1.0).relu().square())?,
         })
     }
 }
@@ -346,9 +411,15 @@ fn check_linear(x: &[f64], d: usize, y: &[f64], w: &[f64]) -> Result<usize> {
     Ok(n)
 }
 
-/// The closed form for a linear model: `Σᵢ ℓ(zᵢ)`, `zᵢ = yᵢ·(w·xᵢ + b)`, and its gradient
-/// `Σᵢ ℓ'(zᵢ)·yᵢ·xᵢ` (with `ℓ'` of [`MarginLoss::derivative`]: the hinge's gradient is `−y·x`
-/// while `y·w·x < m` and 0 from `y·w·x = m` on).
+/// The closed form for a linear model: `Σᵢ ℓ(zᵢ)`, `zᵢ = yᵢ·(w·xᵢ + b)`, and its gradient.
+///
+/// ```text
+/// ∂/∂w = Σᵢ ℓ'(zᵢ)·yᵢ·xᵢ        ∂/∂b = Σᵢ ℓ'(zᵢ)·yᵢ
+/// hinge:  ℓ'(zᵢ)·yᵢ·xᵢ = −yᵢ·xᵢ while zᵢ < m,  0 when zᵢ > m,  and 0 at zᵢ = m (the kink)
+/// ```
+/// At the kink the example's full subdifferential is `{−t·yᵢ·xᵢ : t ∈ [0, 1]}`; 0 is chosen, as
+/// the engine's default `MinNorm` policy (`relu'(0) = 0`) gives on [`linear_on_tape`]
+/// ([`linear_subdifferential`] returns the whole set).
 ///
 /// `x` is row-major `n × d`; labels are ±1.
 ///
@@ -376,20 +447,38 @@ pub fn linear_value_grad(
 ) -> Result<LinearGrad> {
     loss.validate()?;
     check_linear(x, d, y, w)?;
-    let mut gw = vec![0.0; d];
-    let mut gb = 0.0;
-    let mut value = 0.0;
+    check_finite("b", bias.as_slice())?;
     let b = bias.unwrap_or(0.0);
+    let mut value = 0.0;
+    // Pass 1: each example's coefficient ℓ'(zᵢ)·yᵢ.
+    let mut coef = Vec::with_capacity(y.len());
     for (row, &yi) in x.chunks_exact(d.max(1)).zip(y) {
-        let s = dot(row, w) + b;
-        let z = yi * s;
-        value += loss.value(z);
-        let coef = loss.derivative(z) * yi;
-        if coef != 0.0 {
-            for (g, &a) in gw.iter_mut().zip(row) {
-                *g += coef * a;
+        let (l, slope) = loss.value_and_derivative(yi * (dot(row, w) + b));
+        value += l;
+        coef.push(slope * yi);
+    }
+    let gb: f64 = coef.iter().sum();
+    // Pass 2: ∂/∂w = Xᵀ·coef, four rows per sweep over ∂/∂w (so it is loaded and stored once
+    // per four rows, and the inner loop vectorises over j).
+    let mut gw = vec![0.0; d];
+    if d > 0 {
+        let mut blocks = x.chunks_exact(4 * d);
+        let mut coefs = coef.chunks_exact(4);
+        for (block, c) in (&mut blocks).zip(&mut coefs) {
+            if c.iter().all(|&v| v == 0.0) {
+                continue;
             }
-            gb += coef;
+            let (r0, rest) = block.split_at(d);
+            let (r1, rest) = rest.split_at(d);
+            let (r2, r3) = rest.split_at(d);
+            for j in 0..d {
+                gw[j] += (c[0] * r0[j] + c[1] * r1[j]) + (c[2] * r2[j] + c[3] * r3[j]);
+            }
+        }
+        for (row, &c) in blocks.remainder().chunks_exact(d).zip(coefs.remainder()) {
+            for (g, &a) in gw.iter_mut().zip(row) {
+                *g += c * a;
+            }
         }
     }
     Ok(LinearGrad {
@@ -404,8 +493,15 @@ pub fn linear_value_grad(
 /// `x` is an `[n, d]` matrix, `y` a vector of ±1 (usually [`autodiff::Data`] constants), `w` a
 /// vector of length `d`, `b` an optional scalar.
 ///
+/// ```text
+/// s = X·w (+ b),   z = y ⊙ s,   L = sum(ℓ(z))     (ℓ from MarginLoss::on_tape)
+/// ```
+/// Kink: the hinge's `relu(m − z)` hits `relu'(0) = 0` (default policy) for examples exactly on
+/// the margin, which is the closed form's choice in [`linear_value_grad`].
+///
 /// # Errors
-/// Engine errors on bad shapes; [`Error::InvalidParameter`].
+/// [`Error::InvalidLabel`] if `y` holds a value other than ±1; engine errors on bad shapes
+/// (wrapped in [`Error::Engine`]); [`Error::InvalidParameter`].
 ///
 /// # Example
 /// ```
@@ -420,13 +516,14 @@ pub fn linear_value_grad(
 /// assert_eq!(loss.backward()?.wrt(w), &[-1.0, -2.0]);
 /// # Ok(()) }
 /// ```
-pub fn linear_on_tape<'t>(
+pub fn linear_on_tape<'t, T: Real>(
     loss: MarginLoss,
-    x: Var<'t, f64>,
-    y: Var<'t, f64>,
-    w: Var<'t, f64>,
-    b: Option<Var<'t, f64>>,
-) -> Result<Var<'t, f64>> {
+    x: Var<'t, T>,
+    y: Var<'t, T>,
+    w: Var<'t, T>,
+    b: Option<Var<'t, T>>,
+) -> Result<Var<'t, T>> {
+    check_binary_labels(&y.value())?;
     let mut s = x.try_matvec(w)?;
     if let Some(b) = b {
         s = s.try_add(b)?;
@@ -472,4 +569,55 @@ pub fn linear_autodiff(
         w: g.wrt(wv).to_vec(),
         b: bv.map(|b| g.wrt(b)[0]),
     })
+}
+
+/// The closed form's whole subdifferential for a linear model, as a [`Zonotope`] over the
+/// gradient `(∂/∂w, ∂/∂b)` (the bias coordinate last, if `bias` is given).
+///
+/// ```text
+/// ∂L(w, b) = { Σᵢ ξᵢ·yᵢ·(xᵢ, 1) : ξᵢ ∈ ∂ℓ(zᵢ) }
+///          = c + { Σ_{i : zᵢ = m} tᵢ·(−yᵢ·(xᵢ, 1)) : tᵢ ∈ [0, 1] }   (hinge)
+/// ```
+/// `c` is [`linear_value_grad`]'s gradient (0 chosen at each kink).
+/// Only the hinge has generators; every other margin loss is C¹, so its set is one point.
+///
+/// # Errors
+/// As [`linear_value_grad`].
+///
+/// # Example
+/// ```
+/// use losses::{linear_subdifferential, MarginLoss};
+/// # fn main() -> losses::Result<()> {
+/// // x = (1, 2), y = +1, w = (1, 0): y·w·x = 1, exactly on the margin.
+/// let sub = linear_subdifferential(MarginLoss::hinge(), &[1.0, 2.0], 2, &[1.0], &[1.0, 0.0], None)?;
+/// assert_eq!(sub.center, vec![0.0, 0.0]); // the kink choice, relu'(0) = 0
+/// assert_eq!(sub.generators, vec![vec![-1.0, -2.0]]); // −y·x
+/// assert!(sub.contains(&[-0.5, -1.0], 1e-12));
+/// # Ok(()) }
+/// ```
+pub fn linear_subdifferential(
+    loss: MarginLoss,
+    x: &[f64],
+    d: usize,
+    y: &[f64],
+    w: &[f64],
+    bias: Option<f64>,
+) -> Result<Zonotope> {
+    let grad = linear_value_grad(loss, x, d, y, w, bias)?;
+    let mut center = grad.w;
+    center.extend(grad.b);
+    let mut generators = Vec::new();
+    if let MarginLoss::Hinge { margin } = loss {
+        let b = bias.unwrap_or(0.0);
+        for (row, &yi) in x.chunks_exact(d.max(1)).zip(y) {
+            if yi * (dot(row, w) + b) == margin {
+                let mut g: Vec<f64> = row.iter().map(|&a| -yi * a).collect();
+                if bias.is_some() {
+                    g.push(-yi);
+                }
+                generators.push(g);
+            }
+        }
+    }
+    Ok(Zonotope { center, generators })
 }

@@ -83,12 +83,13 @@ pub(crate) fn check_len(what: &'static str, expected: usize, got: usize) -> Resu
     }
 }
 
-pub(crate) fn check_binary_labels(y: &[f64]) -> Result<()> {
-    match y.iter().position(|&v| v != 1.0 && v != -1.0) {
+pub(crate) fn check_binary_labels<T: autodiff::Real>(y: &[T]) -> Result<()> {
+    let (one, minus_one) = (T::cst(1.0), T::cst(-1.0));
+    match y.iter().position(|&v| v != one && v != minus_one) {
         None => Ok(()),
         Some(index) => Err(Error::InvalidLabel {
             index,
-            value: y[index],
+            value: y[index].to_f64_lossless(),
         }),
     }
 }

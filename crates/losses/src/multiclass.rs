@@ -15,7 +15,7 @@
 //!      true class is among the tied (weight 1/k on it), h' = 1 (hinge) or 2·(value) (squared)
 //! ```
 
-use autodiff::{Shape, Var};
+use autodiff::{Real, Shape, Var};
 
 use crate::error::{check_classes, check_finite, check_len, Error, Result};
 
@@ -127,13 +127,14 @@ impl MulticlassLoss {
                 MulticlassLoss::CrammerSinger { squared } => {
                     let shifted = |r: usize| s[r] + if r == y { 0.0 } else { 1.0 };
                     let best = (0..k).map(shifted).fold(f64::NEG_INFINITY, f64::max);
-                    let tied: Vec<usize> = (0..k).filter(|&r| shifted(r) == best).collect();
+                    let tied = (0..k).filter(|&r| shifted(r) == best).count();
                     let l = best - s[y];
                     let (value, slope) = if squared { (l * l, 2.0 * l) } else { (l, 1.0) };
                     losses[i] = value;
                     if slope != 0.0 {
-                        let share = slope / tied.len() as f64;
-                        for &r in &tied {
+                        // row_max's rule: 1/k to each of the k tied maxima.
+                        let share = slope / tied as f64;
+                        for r in (0..k).filter(|&r| shifted(r) == best) {
                             gi[r] += share;
                         }
                         gi[y] -= slope;
@@ -156,6 +157,102 @@ impl MulticlassLoss {
     ) -> Result<(f64, Vec<f64>)> {
         let (l, g) = self.per_example(scores, k, labels)?;
         Ok((l.iter().sum(), g))
+    }
+
+    /// Whether `g` (an `n × K` matrix, like `G = ∂L/∂S`) lies in the closed form's
+    /// subdifferential of `Σᵢ Lᵢ` at `scores`, up to `tol` per entry.
+    ///
+    /// ```text
+    /// WW:  row i = c·Σ_{j≠yᵢ} ξᵢⱼ·(e_j − e_yᵢ),  ξᵢⱼ ∈ ∂h(tᵢⱼ)
+    ///      ∂h(t) = {0} (t < 0), [0, 1] (t = 0), {1} (t > 0) for the hinge; {2·max(0, t)} squared
+    /// CS:  row i = h'(Lᵢ)·(Σ_{r∈T} λ_r·e_r − e_yᵢ),  λ ≥ 0, Σ λ_r = 1,  T = the tied maxima
+    ///      h' = 1 (hinge) or 2·Lᵢ (squared, so {0} when Lᵢ = 0)
+    /// ```
+    /// The rows are independent, so membership is checked row by row, exactly (no search).
+    ///
+    /// # Errors
+    /// As [`MulticlassLoss::per_example`], and [`Error::LengthMismatch`] if `g` is not `n × K`.
+    ///
+    /// # Example
+    /// ```
+    /// use losses::MulticlassLoss;
+    /// # fn main() -> losses::Result<()> {
+    /// // Scores (1, 0, 0), label 0: Crammer–Singer has s + Δ = (1, 1, 1), three tied maxima.
+    /// let cs = MulticlassLoss::crammer_singer();
+    /// let third = 1.0 / 3.0;
+    /// assert!(cs.in_subdifferential(&[1.0, 0.0, 0.0], 3, &[0], &[third - 1.0, third, third], 1e-12)?);
+    /// assert!(cs.in_subdifferential(&[1.0, 0.0, 0.0], 3, &[0], &[-1.0, 1.0, 0.0], 1e-12)?);
+    /// assert!(!cs.in_subdifferential(&[1.0, 0.0, 0.0], 3, &[0], &[-1.0, 0.5, 0.0], 1e-12)?);
+    /// # Ok(()) }
+    /// ```
+    pub fn in_subdifferential(
+        &self,
+        scores: &[f64],
+        k: usize,
+        labels: &[usize],
+        g: &[f64],
+        tol: f64,
+    ) -> Result<bool> {
+        let n = self.validate(scores, k, labels)?;
+        check_len("g (n·K)", n * k, g.len())?;
+        let near = |a: f64, b: f64| (a - b).abs() <= tol;
+        for (i, &y) in labels.iter().enumerate() {
+            let s = &scores[i * k..(i + 1) * k];
+            let gi = &g[i * k..(i + 1) * k];
+            let ok = match *self {
+                MulticlassLoss::WestonWatkins {
+                    delta,
+                    squared,
+                    scale_by_classes,
+                } => {
+                    let c = if scale_by_classes {
+                        1.0 / k as f64
+                    } else {
+                        1.0
+                    };
+                    let others_ok = (0..k).filter(|&j| j != y).all(|j| {
+                        let t = s[j] - s[y] + delta;
+                        let xi = gi[j] / c;
+                        if squared {
+                            near(gi[j], c * 2.0 * t.max(0.0))
+                        } else if t > 0.0 {
+                            near(gi[j], c)
+                        } else if t < 0.0 {
+                            near(gi[j], 0.0)
+                        } else {
+                            (-tol..=1.0 + tol).contains(&xi)
+                        }
+                    });
+                    let rest: f64 = (0..k).filter(|&j| j != y).map(|j| gi[j]).sum();
+                    others_ok && near(gi[y], -rest)
+                }
+                MulticlassLoss::CrammerSinger { squared } => {
+                    let shifted = |r: usize| s[r] + if r == y { 0.0 } else { 1.0 };
+                    let best = (0..k).map(shifted).fold(f64::NEG_INFINITY, f64::max);
+                    let l = best - s[y];
+                    let slope = if squared { 2.0 * l } else { 1.0 };
+                    if slope == 0.0 {
+                        gi.iter().all(|&v| near(v, 0.0))
+                    } else {
+                        // λ_r = g_r/slope + [r = y] must be a distribution on the tied set.
+                        let lambda = |r: usize| gi[r] / slope + if r == y { 1.0 } else { 0.0 };
+                        let support_ok = (0..k).all(|r| {
+                            if shifted(r) == best {
+                                lambda(r) >= -tol
+                            } else {
+                                near(gi[r], if r == y { -slope } else { 0.0 })
+                            }
+                        });
+                        let total: f64 = (0..k).map(lambda).sum();
+                        support_ok && (total - 1.0).abs() <= tol
+                    }
+                }
+            };
+            if !ok {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// The linear model `S = X·W` (`X` is `n × d`, `W` is `d × K`, row-major): `Σ Lᵢ` and
@@ -219,10 +316,16 @@ impl MulticlassLoss {
     /// The primitive form on a tape: `Σᵢ Lᵢ` of the `[n, K]` score node `scores`.
     ///
     /// ```text
-    /// WW:  c·Σ h(S − (gather(S, y) broadcast over columns) + Δ·(1 − onehot) − B·onehot)
-    ///      (B > 0 large enough that the true-class entries are strictly negative: no fake kink)
-    /// CS:  Σ h(row_max(S + Δ·(1 − onehot)) − gather(S, y))
+    /// WW:  c·Σ h(S − (gather(S, y) broadcast over columns) + Δ·(1 − onehot) − onehot)
+    ///      (the broadcast is reshape([n,1]) · ones[1,K]; the true-class entries are
+    ///       s_y − s_y − 1 = −1 exactly, so relu is strictly off there: no spurious kink)
+    /// CS:  Σ h(row_max(S + Δ·(1 − onehot)) − gather(S, y)),   Δ = 1
+    ///      (the max includes the true class with Δ_y = 0, so the value is ≥ 0 and the outer
+    ///       max(0, ·) is already there)
     /// ```
+    /// Kinks under the default `MinNorm` policy, which the closed forms reproduce exactly:
+    /// WW at `tᵢⱼ = 0` takes `relu'(0) = 0`; CS at `k` tied maxima takes `1/k` per tied class
+    /// (`row_max`'s rule), including the true class when the margin is exactly met.
     ///
     /// # Errors
     /// Label errors as [`MulticlassLoss::per_example`]; engine errors on shapes.
@@ -239,7 +342,7 @@ impl MulticlassLoss {
     /// assert_eq!(l.backward()?.wrt(s), &[-1.0, 1.0, 0.0]);
     /// # Ok(()) }
     /// ```
-    pub fn on_tape<'t>(&self, scores: Var<'t, f64>, labels: &[usize]) -> Result<Var<'t, f64>> {
+    pub fn on_tape<'t, T: Real>(&self, scores: Var<'t, T>, labels: &[usize]) -> Result<Var<'t, T>> {
         let shape = scores.shape();
         let (n, k) = (shape.rows(), shape.cols());
         if shape.rank() != 2 {
@@ -252,6 +355,7 @@ impl MulticlassLoss {
         }
         check_len("labels", n, labels.len())?;
         check_classes(labels, k)?;
+        let c = T::cst;
         let tape = scores.tape();
         let true_score = scores.try_gather(labels)?;
         Ok(match *self {
@@ -260,28 +364,35 @@ impl MulticlassLoss {
                 squared,
                 scale_by_classes,
             } => {
-                let big = 1.0
-                    + 2.0 * scores.value().iter().fold(0.0_f64, |m, v| m.max(v.abs()))
-                    + delta.abs();
-                let shift: Vec<f64> = (0..n * k)
-                    .map(|q| if q % k == labels[q / k] { -big } else { delta })
+                if !delta.is_finite() {
+                    return Err(Error::InvalidParameter {
+                        name: "delta",
+                        value: delta,
+                        range: "finite",
+                    });
+                }
+                let shift: Vec<T> = (0..n * k)
+                    .map(|q| c(if q % k == labels[q / k] { -1.0 } else { delta }))
                     .collect();
-                let ones = tape.constant(&vec![1.0; k], Shape::matrix(1, k))?;
+                let ones = tape.constant(&vec![c(1.0); k], Shape::matrix(1, k))?;
                 let broadcast = true_score
                     .try_reshape(Shape::matrix(n, 1))?
                     .try_matmul(ones)?;
-                let t = (scores.try_sub(broadcast)? + tape.constant(&shift, shape)?).relu();
+                let t = scores
+                    .try_sub(broadcast)?
+                    .try_add(tape.constant(&shift, shape)?)?
+                    .relu();
                 let t = if squared { t.square() } else { t };
-                let c = if scale_by_classes {
+                let scale = if scale_by_classes {
                     1.0 / k as f64
                 } else {
                     1.0
                 };
-                t.sum() * c
+                t.sum().scale(c(scale))
             }
             MulticlassLoss::CrammerSinger { squared } => {
-                let delta: Vec<f64> = (0..n * k)
-                    .map(|q| if q % k == labels[q / k] { 0.0 } else { 1.0 })
+                let delta: Vec<T> = (0..n * k)
+                    .map(|q| c(if q % k == labels[q / k] { 0.0 } else { 1.0 }))
                     .collect();
                 let best = scores
                     .try_add(tape.constant(&delta, shape)?)?

@@ -8,12 +8,16 @@
 //! The two have the same minimiser when λ = 1/(2nC):  (1/n)·Σ ℓ + λ‖w‖² = (1/(nC))·(C·Σ ℓ + ½‖w‖²).
 //! ```
 
-use autodiff::Var;
+use autodiff::{Real, Var};
 
 use crate::binary::{linear_value_grad, LinearGrad, MarginLoss};
 use crate::error::{Error, Result};
 
-/// `½‖w‖²` and its gradient `w`.
+/// `½‖w‖²` and its gradient `w` (smooth: no kink).
+///
+/// ```text
+/// ½‖w‖² = ½·Σⱼ wⱼ²      ∇ = w
+/// ```
 ///
 /// # Example
 /// ```
@@ -24,6 +28,10 @@ pub fn l2(w: &[f64]) -> (f64, Vec<f64>) {
 }
 
 /// `‖w‖₁` and its subgradient `sign(w)`, 0 at `wⱼ = 0` (the minimum-norm choice, as `abs'(0) = 0`).
+///
+/// ```text
+/// ‖w‖₁ = Σⱼ |wⱼ|      ∂/∂wⱼ = sign(wⱼ);  at wⱼ = 0 the subdifferential is [−1, 1], 0 is chosen
+/// ```
 ///
 /// # Example
 /// ```
@@ -58,11 +66,15 @@ pub fn l1(w: &[f64]) -> (f64, Vec<f64>) {
 /// assert_eq!(r.backward()?.wrt(w), &[3.0, 4.0]);
 /// # Ok(()) }
 /// ```
-pub fn l2_on_tape(w: Var<'_, f64>) -> Var<'_, f64> {
-    w.square().sum() * 0.5
+pub fn l2_on_tape<T: Real>(w: Var<'_, T>) -> Var<'_, T> {
+    w.square().sum().scale(T::cst(0.5))
 }
 
 /// `‖w‖₁` from primitives (`abs`, kinked at 0).
+///
+/// ```text
+/// sum(abs(w)),   abs'(0) = 0 under the default MinNorm policy (as l1 chooses)
+/// ```
 ///
 /// # Example
 /// ```
@@ -73,8 +85,33 @@ pub fn l2_on_tape(w: Var<'_, f64>) -> Var<'_, f64> {
 /// assert_eq!(losses::l1_on_tape(w).backward()?.wrt(w), &[-1.0, 0.0]);
 /// # Ok(()) }
 /// ```
-pub fn l1_on_tape(w: Var<'_, f64>) -> Var<'_, f64> {
+pub fn l1_on_tape<T: Real>(w: Var<'_, T>) -> Var<'_, T> {
     w.abs().sum()
+}
+
+/// Whether `g` lies in the subdifferential of `‖w‖₁` at `w`, up to `tol` per entry.
+///
+/// ```text
+/// ∂‖w‖₁ = { g : gⱼ = sign(wⱼ) if wⱼ ≠ 0,  gⱼ ∈ [−1, 1] if wⱼ = 0 }
+/// ```
+///
+/// # Panics
+/// If `g` and `w` differ in length.
+///
+/// # Example
+/// ```
+/// assert!(losses::l1_in_subdifferential(&[0.0, -2.0], &[0.25, -1.0], 0.0));
+/// assert!(!losses::l1_in_subdifferential(&[0.0, -2.0], &[0.25, 1.0], 0.0));
+/// ```
+pub fn l1_in_subdifferential(w: &[f64], g: &[f64], tol: f64) -> bool {
+    assert_eq!(w.len(), g.len(), "w and g lengths differ");
+    w.iter().zip(g).all(|(&wj, &gj)| {
+        if wj == 0.0 {
+            gj.abs() <= 1.0 + tol
+        } else {
+            (gj - wj.signum()).abs() <= tol
+        }
+    })
 }
 
 /// The objective convention.
@@ -185,18 +222,18 @@ impl Objective {
     /// assert_eq!(f.item(), 1.0 + 0.5);
     /// # Ok(()) }
     /// ```
-    pub fn on_tape<'t>(
+    pub fn on_tape<'t, T: Real>(
         &self,
-        loss_sum: Var<'t, f64>,
-        w: Var<'t, f64>,
+        loss_sum: Var<'t, T>,
+        w: Var<'t, T>,
         n: usize,
-    ) -> Result<Var<'t, f64>> {
+    ) -> Result<Var<'t, T>> {
         self.validate()?;
         Ok(match *self {
-            Objective::Liblinear { c } => l2_on_tape(w) + loss_sum * c,
-            Objective::Lambda { lambda } => {
-                loss_sum * (1.0 / n.max(1) as f64) + w.square().sum() * lambda
-            }
+            Objective::Liblinear { c } => l2_on_tape(w).try_add(loss_sum.scale(T::cst(c)))?,
+            Objective::Lambda { lambda } => loss_sum
+                .scale(T::cst(1.0 / n.max(1) as f64))
+                .try_add(w.square().sum().scale(T::cst(lambda)))?,
         })
     }
 }

@@ -2,7 +2,7 @@
 //! differences and known values.
 
 use approx::relative_eq;
-use losses::{linear_autodiff, linear_value_grad, normal_pdf, MarginLoss};
+use losses::{linear_autodiff, linear_value_grad, normal_cdf, normal_pdf, MarginLoss};
 use proptest::prelude::*;
 
 pub fn any_loss() -> impl Strategy<Value = MarginLoss> {
@@ -101,4 +101,58 @@ fn hinge_linear_gradient_is_minus_y_x_while_violated_and_zero_beyond() {
     .unwrap();
     assert_eq!(g.w, vec![2.0, 0.0]);
     assert_eq!(g.value, 2.0);
+}
+
+#[test]
+fn normal_cdf_is_accurate_in_both_tails() {
+    // Φ(−5) = 2.866515718791939e-7, Φ(−10) = 7.619853024160527e-24 (tabulated values);
+    // 1 − Φ(v) = Φ(−v) by symmetry.
+    for (v, want) in [
+        (-5.0, 2.866_515_718_791_939e-7),
+        (-10.0, 7.619_853_024_160_527e-24),
+    ] {
+        let got = normal_cdf(v);
+        assert!(
+            relative_eq!(got, want, max_relative = 1e-12),
+            "Φ({v}) = {got}"
+        );
+        assert!(relative_eq!(1.0 - normal_cdf(-v), want, epsilon = 1e-16));
+    }
+    assert_eq!(normal_cdf(40.0), 1.0);
+    assert_eq!(normal_cdf(-40.0), 0.0);
+}
+
+#[test]
+fn smooth_gaussian_tends_to_the_hinge_far_from_the_margin() {
+    // ψ_G(z; σ) = Φ(v)(1 − z) + σ·φ(v): for v = (1 − z)/σ ≫ 0 it is 1 − z, for v ≪ 0 it is 0.
+    let psi = MarginLoss::SmoothGaussian { sigma: 0.1 };
+    assert!(relative_eq!(psi.value(-2.0), 3.0, max_relative = 1e-15));
+    assert!(psi.value(4.0).abs() < 1e-150);
+    assert!(relative_eq!(
+        psi.derivative(-2.0),
+        -1.0,
+        max_relative = 1e-15
+    ));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn margin_losses_on_an_f32_tape_match_the_f64_closed_form(loss in any_loss(), z in prop::collection::vec(-3.0..3.0f32, 1..6)) {
+        if let MarginLoss::Hinge { margin } = loss {
+            // f32 rounding of m − z must not cross the kink.
+            prop_assume!(z.iter().all(|&v| (f64::from(v) - margin).abs() > 1e-3));
+        }
+        let tape = autodiff::Tape::<f32>::new();
+        let zv = tape.param_vec(&z).unwrap();
+        let l = loss.on_tape(zv).unwrap().sum();
+        let g = l.backward().unwrap();
+        let want: f64 = z.iter().map(|&v| loss.value(f64::from(v))).sum();
+        prop_assert!(relative_eq!(f64::from(l.item()), want, epsilon = 1e-4, max_relative = 1e-4));
+        for (i, &v) in z.iter().enumerate() {
+            prop_assert!(relative_eq!(f64::from(g.wrt(zv)[i]), loss.derivative(f64::from(v)), epsilon = 1e-4, max_relative = 1e-4),
+                "{} at {v}", loss.name());
+        }
+    }
 }

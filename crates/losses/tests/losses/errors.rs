@@ -131,3 +131,86 @@ fn all_pairs_needs_both_classes() {
         }
     );
 }
+
+#[test]
+fn tape_forms_reject_bad_labels_and_lengths() {
+    let tape = Tape::<f64>::new();
+    let x = tape.constant(&[1.0, 2.0], Shape::matrix(2, 1)).unwrap();
+    let w = tape.param_vec(&[1.0]).unwrap();
+    let bad = tape.constant_vec(&[1.0, 0.5]).unwrap();
+    assert_eq!(
+        losses::linear_on_tape(MarginLoss::hinge(), x, bad, w, None).unwrap_err(),
+        Error::InvalidLabel {
+            index: 1,
+            value: 0.5
+        }
+    );
+    let short = tape.constant_vec(&[1.0]).unwrap();
+    assert!(matches!(
+        losses::linear_on_tape(MarginLoss::hinge(), x, short, w, None),
+        Err(Error::Engine(_))
+    ));
+    let s = tape
+        .param(&[1.0, 2.0, 3.0, 4.0], Shape::matrix(2, 2))
+        .unwrap();
+    assert_eq!(
+        MulticlassLoss::weston_watkins()
+            .on_tape(s, &[0])
+            .unwrap_err(),
+        Error::LengthMismatch {
+            what: "labels",
+            expected: 2,
+            got: 1
+        }
+    );
+    assert!(matches!(
+        MulticlassLoss::weston_watkins().on_tape(tape.param_vec(&[1.0]).unwrap(), &[0]),
+        Err(Error::Engine(_))
+    ));
+}
+
+#[test]
+fn membership_checks_reject_bad_input() {
+    assert_eq!(
+        MulticlassLoss::crammer_singer()
+            .in_subdifferential(&[1.0, 2.0], 2, &[0], &[0.0], 0.0)
+            .unwrap_err(),
+        Error::LengthMismatch {
+            what: "g (n·K)",
+            expected: 2,
+            got: 1
+        }
+    );
+    assert_eq!(
+        losses::linear_subdifferential(MarginLoss::hinge(), &[1.0], 1, &[-2.0], &[1.0], None)
+            .unwrap_err(),
+        Error::InvalidLabel {
+            index: 0,
+            value: -2.0
+        }
+    );
+    assert_eq!(
+        linear_value_grad(
+            MarginLoss::hinge(),
+            &[1.0],
+            1,
+            &[1.0],
+            &[1.0],
+            Some(f64::NAN)
+        )
+        .unwrap_err(),
+        Error::NonFinite {
+            what: "b",
+            index: 0
+        }
+    );
+    assert!(matches!(
+        MulticlassLoss::WestonWatkins {
+            delta: f64::NAN,
+            squared: false,
+            scale_by_classes: false
+        }
+        .value_grad(&[1.0, 2.0], 2, &[0]),
+        Err(Error::InvalidParameter { name: "delta", .. })
+    ));
+}

@@ -1,11 +1,17 @@
-//! Exactly at the kink: integer data makes margins exactly m. The engine's default policy must
-//! equal the closed form's documented kink value, and every certified result must lie in the
-//! closed form's subdifferential (here checked against its vertices: the certified gradient is
-//! the gradient of one piece, so it is a vertex).
+//! Exactly at the kink: integer data makes margins exactly m (and multiclass scores exactly
+//! tied). Each test checks that the engine's default policy equals the closed form's documented
+//! kink value bit for bit, and that the default and the certified results lie in the closed
+//! form's subdifferential (the per-loss membership helpers: `linear_subdifferential(..)
+//! .contains`, `MulticlassLoss::in_subdifferential`, `l1_in_subdifferential`).
 
 use autodiff::{Certify, Shape, Tape};
-use losses::{l1_on_tape, linear_on_tape, linear_value_grad, MarginLoss, MulticlassLoss};
+use losses::{
+    l1, l1_in_subdifferential, l1_on_tape, linear_on_tape, linear_subdifferential,
+    linear_value_grad, MarginLoss, MulticlassLoss, Zonotope,
+};
 use proptest::prelude::*;
+
+const TOL: f64 = 1e-9;
 
 fn ints(n: usize, lo: i32, hi: i32) -> impl Strategy<Value = Vec<f64>> {
     prop::collection::vec((lo..=hi).prop_map(f64::from), n)
@@ -15,186 +21,331 @@ fn signs(n: usize) -> impl Strategy<Value = Vec<f64>> {
     prop::collection::vec(prop::bool::ANY.prop_map(|b| if b { 1.0 } else { -1.0 }), n)
 }
 
-/// (n, d, x, y, w) with integer x and w: integer margins, often exactly 1.
-fn integer_problem() -> impl Strategy<Value = (usize, usize, Vec<f64>, Vec<f64>, Vec<f64>)> {
+/// A linear problem with integer x, w and bias: every margin y·(w·x + b) is an integer, and
+/// often exactly 1.
+#[derive(Debug, Clone)]
+struct IntProblem {
+    d: usize,
+    x: Vec<f64>,
+    y: Vec<f64>,
+    w: Vec<f64>,
+    b: Option<f64>,
+}
+
+fn integer_problem() -> impl Strategy<Value = IntProblem> {
     (2usize..9, 1usize..4).prop_flat_map(|(n, d)| {
         (
-            Just(n),
-            Just(d),
             ints(n * d, -2, 2),
             signs(n),
             ints(d, -1, 1),
+            prop::option::of((-1i32..=1).prop_map(f64::from)),
         )
+            .prop_map(move |(x, y, w, b)| IntProblem { d, x, y, w, b })
     })
 }
 
-fn margins(x: &[f64], d: usize, y: &[f64], w: &[f64]) -> Vec<f64> {
-    y.iter()
-        .enumerate()
-        .map(|(i, yi)| yi * (0..d).map(|j| x[i * d + j] * w[j]).sum::<f64>())
-        .collect()
-}
+impl IntProblem {
+    fn margins(&self) -> Vec<f64> {
+        let b = self.b.unwrap_or(0.0);
+        let d = self.d;
+        let dot = |i: usize| (0..d).map(|j| self.x[i * d + j] * self.w[j]).sum::<f64>();
+        (0..self.y.len())
+            .map(|i| self.y[i] * (dot(i) + b))
+            .collect()
+    }
 
-/// Engine gradient (default policy, or certified with `seed`) of Σ ℓ(y·Xw).
-fn engine_grad(
-    loss: MarginLoss,
-    x: &[f64],
-    d: usize,
-    y: &[f64],
-    w: &[f64],
-    seed: Option<u64>,
-) -> Vec<f64> {
-    let tape = Tape::<f64>::new();
-    let xv = tape.constant(x, Shape::matrix(y.len(), d)).unwrap();
-    let yv = tape.constant_vec(y).unwrap();
-    let wv = tape.param_vec(w).unwrap();
-    let l = linear_on_tape(loss, xv, yv, wv, None).unwrap();
-    match seed {
-        None => l.backward().unwrap().wrt(wv).to_vec(),
-        Some(seed) => tape
+    /// The engine's gradient (w, then b) of Σ ℓ(y·(Xw + b)): default policy, then certified
+    /// with a random direction, then certified lexicographically.
+    fn engine_grads(&self, loss: MarginLoss, seed: u64) -> [Vec<f64>; 3] {
+        let tape = Tape::<f64>::new();
+        let n = self.y.len();
+        let xv = tape.constant(&self.x, Shape::matrix(n, self.d)).unwrap();
+        let yv = tape.constant_vec(&self.y).unwrap();
+        let wv = tape.param_vec(&self.w).unwrap();
+        let bv = self.b.map(|b| tape.param_scalar(b).unwrap());
+        let l = linear_on_tape(loss, xv, yv, wv, bv).unwrap();
+        let flat = |of: &dyn Fn(autodiff::Var<'_, f64>) -> Vec<f64>| {
+            let mut g = of(wv);
+            if let Some(b) = bv {
+                g.extend(of(b));
+            }
+            g
+        };
+        let plain = l.backward().unwrap();
+        let random = tape
             .backward_certified(l, Certify::Random { seed })
-            .unwrap()
-            .wrt(wv)
-            .to_vec(),
+            .unwrap();
+        let lexicographic = tape.backward_certified(l, Certify::Lexicographic).unwrap();
+        [
+            flat(&|v| plain.wrt(v).to_vec()),
+            flat(&|v| random.wrt(v).to_vec()),
+            flat(&|v| lexicographic.wrt(v).to_vec()),
+        ]
+    }
+
+    fn closed(&self, loss: MarginLoss) -> Vec<f64> {
+        let g = linear_value_grad(loss, &self.x, self.d, &self.y, &self.w, self.b).unwrap();
+        let mut flat = g.w;
+        flat.extend(g.b);
+        flat
+    }
+
+    fn subdifferential(&self, loss: MarginLoss) -> Zonotope {
+        linear_subdifferential(loss, &self.x, self.d, &self.y, &self.w, self.b).unwrap()
     }
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, max_global_rejects: 100_000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 96, max_global_rejects: 100_000, ..ProptestConfig::default() })]
 
     #[test]
-    fn hinge_at_exact_margins_default_policy_equals_closed_form_and_certified_is_a_vertex(
-        (n, d, x, y, w) in integer_problem(),
+    fn hinge_at_exact_margins_default_policy_equals_closed_form_and_every_mode_lies_in_subdifferential(
+        p in integer_problem(),
         seed in 0u64..1000,
     ) {
-        let m = margins(&x, d, &y, &w);
-        let tied: Vec<usize> = (0..n).filter(|&i| m[i] == 1.0).collect();
-        prop_assume!(!tied.is_empty());
-        let closed = linear_value_grad(MarginLoss::hinge(), &x, d, &y, &w, None).unwrap();
-        // Default policy: relu'(0) = 0, the closed form's documented kink value — exactly.
-        prop_assert_eq!(engine_grad(MarginLoss::hinge(), &x, d, &y, &w, None), closed.w.clone());
-        // ∂ = closed − Σ_{i tied} tᵢ·yᵢ·xᵢ, tᵢ ∈ [0, 1]; a certified result is one vertex.
-        let cert = engine_grad(MarginLoss::hinge(), &x, d, &y, &w, Some(seed));
-        let vertex = (0u32..(1 << tied.len())).any(|mask| {
-            (0..d).all(|j| {
-                let v = closed.w[j] - tied.iter().enumerate()
-                    .filter(|(b, _)| mask & (1 << b) != 0)
-                    .map(|(_, &i)| y[i] * x[i * d + j])
-                    .sum::<f64>();
-                (v - cert[j]).abs() < 1e-9
-            })
-        });
-        prop_assert!(vertex, "certified {:?} is not a vertex of the subdifferential (closed {:?}, tied {:?})", cert, closed.w, tied);
+        prop_assume!(p.margins().contains(&1.0));
+        let loss = MarginLoss::hinge();
+        let closed = p.closed(loss);
+        let sub = p.subdifferential(loss);
+        prop_assert!(!sub.generators.is_empty());
+        let [plain, random, lexicographic] = p.engine_grads(loss, seed);
+        // Default policy: relu'(0) = 0 on the margin, the closed form's documented kink value.
+        prop_assert_eq!(&plain, &closed);
+        for (mode, g) in [("default", &plain), ("certified random", &random), ("certified lexicographic", &lexicographic)] {
+            prop_assert!(sub.contains(g, TOL), "{mode} {g:?} outside {sub:?}");
+        }
     }
 
     #[test]
-    fn smooth_losses_at_primitive_kinks_have_one_gradient_under_every_mode(
-        (_n, d, x, y, w) in integer_problem(),
+    fn c1_losses_at_their_primitive_kinks_have_one_gradient_under_every_mode(
+        p in integer_problem(),
         seed in 0u64..1000,
         which in 0usize..3,
     ) {
         // Their primitive forms hit relu kinks at integer margins (1 for all, 0 = 1 − γ with
-        // γ = 1, −1 for modified Huber), but the losses are C¹: the gradient is unique.
+        // γ = 1, −1 for modified Huber), but the losses are C¹: the subdifferential is one point.
         let loss = [MarginLoss::squared_hinge(), MarginLoss::Huberized { gamma: 1.0 }, MarginLoss::ModifiedHuber][which];
-        let closed = linear_value_grad(loss, &x, d, &y, &w, None).unwrap();
-        let plain = engine_grad(loss, &x, d, &y, &w, None);
-        let cert = engine_grad(loss, &x, d, &y, &w, Some(seed));
-        for j in 0..d {
-            prop_assert!((plain[j] - closed.w[j]).abs() < 1e-12 && (cert[j] - closed.w[j]).abs() < 1e-12,
-                "{}: closed {:?}, plain {:?}, certified {:?}", loss.name(), closed.w, plain, cert);
+        let closed = p.closed(loss);
+        let sub = p.subdifferential(loss);
+        prop_assert!(sub.generators.is_empty());
+        for g in p.engine_grads(loss, seed) {
+            prop_assert!(sub.contains(&g, 1e-12), "{}: closed {:?}, engine {:?}", loss.name(), closed, g);
         }
     }
 
     #[test]
-    fn weston_watkins_ties_default_equals_closed_form_and_certified_is_a_vertex(
+    fn weston_watkins_ties_default_policy_equals_closed_form_and_every_mode_lies_in_subdifferential(
         (n, k) in (1usize..4, 2usize..4),
         s in ints(12, -1, 1),
         labels in prop::collection::vec(0usize..4, 4),
         seed in 0u64..1000,
+        (squared, scale_by_classes) in (any::<bool>(), any::<bool>()),
     ) {
         let s = &s[..n * k];
         let labels: Vec<usize> = labels[..n].iter().map(|c| c % k).collect();
-        let loss = MulticlassLoss::weston_watkins();
+        let loss = MulticlassLoss::WestonWatkins { delta: 1.0, squared, scale_by_classes };
         let (_, closed) = loss.value_grad(s, k, &labels).unwrap();
         let tape = Tape::<f64>::new();
         let sv = tape.param(s, Shape::matrix(n, k)).unwrap();
         let l = loss.on_tape(sv, &labels).unwrap();
-        prop_assert_eq!(l.backward().unwrap().wrt(sv).to_vec(), closed.clone());
-        // Tied pairs (i, j ≠ yᵢ) with s_ij − s_iy + 1 = 0 may carry t ∈ [0, 1]: +t at j, −t at yᵢ.
-        let tied: Vec<(usize, usize)> = (0..n)
-            .flat_map(|i| (0..k).map(move |j| (i, j)))
-            .filter(|&(i, j)| j != labels[i] && s[i * k + j] - s[i * k + labels[i]] + 1.0 == 0.0)
-            .collect();
-        let cert = tape.backward_certified(l, Certify::Random { seed }).unwrap().wrt(sv).to_vec();
-        let vertex = (0u32..(1 << tied.len())).any(|mask| {
-            let mut g = closed.clone();
-            for (b, &(i, j)) in tied.iter().enumerate() {
-                if mask & (1 << b) != 0 {
-                    g[i * k + j] += 1.0;
-                    g[i * k + labels[i]] -= 1.0;
-                }
-            }
-            g.iter().zip(&cert).all(|(a, c)| (a - c).abs() < 1e-12)
-        });
-        prop_assert!(vertex, "certified {:?}, closed {:?}, tied {:?}", cert, closed, tied);
+        let plain = l.backward().unwrap().wrt(sv).to_vec();
+        prop_assert_eq!(&plain, &closed);
+        let random = tape.backward_certified(l, Certify::Random { seed }).unwrap().wrt(sv).to_vec();
+        for g in [&plain, &random] {
+            prop_assert!(loss.in_subdifferential(s, k, &labels, g, TOL).unwrap(), "{loss:?}: {g:?} at {s:?}");
+        }
     }
 
     #[test]
-    fn crammer_singer_ties_split_evenly_and_certified_picks_one_tied_class(
+    fn crammer_singer_ties_split_evenly_by_default_and_every_mode_lies_in_subdifferential(
         (n, k) in (1usize..4, 2usize..5),
         s in ints(16, -1, 1),
         labels in prop::collection::vec(0usize..5, 4),
         seed in 0u64..1000,
+        squared in any::<bool>(),
     ) {
         let s = &s[..n * k];
         let labels: Vec<usize> = labels[..n].iter().map(|c| c % k).collect();
-        let loss = MulticlassLoss::crammer_singer();
+        let loss = MulticlassLoss::CrammerSinger { squared };
         let (_, closed) = loss.value_grad(s, k, &labels).unwrap();
         let tape = Tape::<f64>::new();
         let sv = tape.param(s, Shape::matrix(n, k)).unwrap();
         let l = loss.on_tape(sv, &labels).unwrap();
-        prop_assert_eq!(l.backward().unwrap().wrt(sv).to_vec(), closed.clone());
-        let cert = tape.backward_certified(l, Certify::Random { seed }).unwrap().wrt(sv).to_vec();
-        for i in 0..n {
-            let y = labels[i];
-            let shifted = |r: usize| s[i * k + r] + if r == y { 0.0 } else { 1.0 };
-            let best = (0..k).map(shifted).fold(f64::NEG_INFINITY, f64::max);
-            // One tied class r gets the whole weight: row = e_r − e_y (0 when r = y).
-            let ok = (0..k).filter(|&r| shifted(r) == best).any(|r| {
-                (0..k).all(|c| {
-                    let want = f64::from(u8::from(c == r)) - f64::from(u8::from(c == y));
-                    (cert[i * k + c] - want).abs() < 1e-12
-                })
-            });
-            prop_assert!(ok, "row {i}: certified {:?}", &cert[i * k..(i + 1) * k]);
+        let plain = l.backward().unwrap().wrt(sv).to_vec();
+        prop_assert_eq!(&plain, &closed);
+        let random = tape.backward_certified(l, Certify::Random { seed }).unwrap().wrt(sv).to_vec();
+        for g in [&plain, &random] {
+            prop_assert!(loss.in_subdifferential(s, k, &labels, g, TOL).unwrap(), "{loss:?}: {g:?} at {s:?}");
+        }
+    }
+
+    #[test]
+    fn l1_at_zero_weights_default_policy_is_zero_and_every_mode_lies_in_subdifferential(
+        w in ints(6, -1, 1),
+        seed in 0u64..1000,
+    ) {
+        let tape = Tape::<f64>::new();
+        let wv = tape.param_vec(&w).unwrap();
+        let r = l1_on_tape(wv);
+        let plain = r.backward().unwrap().wrt(wv).to_vec();
+        prop_assert_eq!(&plain, &l1(&w).1);
+        let random = tape.backward_certified(r, Certify::Random { seed }).unwrap().wrt(wv).to_vec();
+        for g in [&plain, &random] {
+            prop_assert!(l1_in_subdifferential(&w, g, TOL), "{g:?} at {w:?}");
         }
     }
 }
 
-#[test]
-fn crammer_singer_at_a_three_way_tie_splits_in_thirds() {
-    // Scores (1, 0, 0), label 0: s + Δ = (1, 1, 1), a three-way tie at the kink.
-    // G = (1/3)(e₀ + e₁ + e₂) − e₀ = (−2/3, 1/3, 1/3).
-    let (l, g) = MulticlassLoss::crammer_singer()
-        .value_grad(&[1.0, 0.0, 0.0], 3, &[0])
-        .unwrap();
-    assert_eq!(l, 0.0);
-    let third = 1.0 / 3.0;
-    assert_eq!(g, vec![third - 1.0, third, third]);
+/// The engine's derivative of `ℓ(z)` at the scalar `z` (default policy).
+fn engine_derivative(loss: MarginLoss, z: f64) -> f64 {
+    let tape = Tape::<f64>::new();
+    let zv = tape.param_scalar(z).unwrap();
+    loss.on_tape(zv).unwrap().backward().unwrap().wrt(zv)[0]
+}
+
+/// Pinned: the closed form's `ℓ'(z)` and the engine's both equal `expected`, exactly.
+fn check(loss: MarginLoss, z: f64, expected: f64) {
+    assert_eq!(loss.derivative(z), expected, "closed form, {loss:?} at {z}");
+    assert_eq!(
+        engine_derivative(loss, z),
+        expected,
+        "engine, {loss:?} at {z}"
+    );
+    assert!(loss.in_subdifferential(z, expected, 0.0));
 }
 
 #[test]
-fn l1_at_zero_is_zero_by_default_and_a_sign_when_certified() {
+fn hinge_derivative_at_the_margin_is_zero() {
+    check(MarginLoss::hinge(), 1.0, 0.0); // relu'(0) = 0; ∂ = [−1, 0]
+}
+
+#[test]
+fn hinge_derivative_at_a_margin_of_two_is_zero() {
+    check(MarginLoss::Hinge { margin: 2.0 }, 2.0, 0.0);
+}
+
+#[test]
+fn hinge_derivative_inside_the_margin_is_minus_one() {
+    check(MarginLoss::hinge(), 0.0, -1.0);
+}
+
+#[test]
+fn squared_hinge_derivative_at_the_margin_is_zero() {
+    check(MarginLoss::squared_hinge(), 1.0, 0.0); // −2·max(0, 1 − 1)
+}
+
+#[test]
+fn huberized_derivative_at_the_junction_is_minus_one() {
+    check(MarginLoss::Huberized { gamma: 1.0 }, 0.0, -1.0); // −u/γ at u = γ = 1
+}
+
+#[test]
+fn huberized_derivative_at_the_margin_is_zero() {
+    check(MarginLoss::Huberized { gamma: 0.5 }, 1.0, 0.0);
+}
+
+#[test]
+fn modified_huber_derivative_at_minus_one_is_minus_four() {
+    check(MarginLoss::ModifiedHuber, -1.0, -4.0); // −2·(1 − (−1)) = −4 from both sides
+}
+
+#[test]
+fn smooth_hinges_derivative_at_the_margin_is_minus_one_half() {
+    // ψ_G'(1) = −Φ(0) = −½; ψ_M'(1) = −(1 + 0/σ)/2 = −½.
+    check(MarginLoss::SmoothGaussian { sigma: 0.5 }, 1.0, -0.5);
+    check(MarginLoss::SmoothSqrt { sigma: 0.5 }, 1.0, -0.5);
+}
+
+#[test]
+fn hinge_subdifferential_on_the_margin_is_minus_t_y_x() {
+    // x₀ = (1, 2), y₀ = −1, w = (−1, 0): y·w·x = 1, on the margin; x₁ = (0, 1), y₁ = +1:
+    // margin 0, violated, contributes −y₁·x₁ = (0, −1).
+    let sub = linear_subdifferential(
+        MarginLoss::hinge(),
+        &[1.0, 2.0, 0.0, 1.0],
+        2,
+        &[-1.0, 1.0],
+        &[-1.0, 0.0],
+        None,
+    )
+    .unwrap();
+    assert_eq!(sub.center, vec![0.0, -1.0]);
+    assert_eq!(sub.generators, vec![vec![1.0, 2.0]]); // −y₀·x₀
+
+    // The segment (0, −1) + t·(1, 2), t ∈ [0, 1].
+    assert!(sub.contains(&[0.5, 0.0], 1e-12));
+    assert!(sub.contains(&[1.0, 1.0], 1e-12));
+    assert!(!sub.contains(&[1.5, 2.0], 1e-6)); // t = 1.5
+    assert!(!sub.contains(&[0.5, -0.5], 1e-6)); // off the line
+}
+
+#[test]
+fn zonotope_membership_accepts_the_hexagon_and_rejects_points_outside() {
+    // (0, 0) + t₁·e₁ + t₂·e₂ + t₃·(½, ½): the unit square swept along the diagonal, a hexagon.
+    let z = Zonotope {
+        center: vec![0.0, 0.0],
+        generators: vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![0.5, 0.5]],
+    };
+    assert!(z.contains(&[1.5, 1.5], 1e-9)); // the far corner (1, 1) + (½, ½)
+    assert!(z.contains(&[0.6, 1.4], 1e-9)); // t = (0.2, 1, 0.8)
+    assert!(!z.contains(&[0.2, 1.4], 1e-6)); // needs t₃ ≥ 0.8, then t₁ = 0.2 − t₃/2 < 0
+    assert!(!z.contains(&[1.6, 1.5], 1e-6));
+    assert!(!z.contains(&[-0.1, 0.0], 1e-6));
+}
+
+#[test]
+fn crammer_singer_at_a_three_way_tie_splits_in_thirds() {
+    // Scores (1, 0, 0), label 0: s + Δ = (1, 1, 1), a three-way tie exactly at the kink.
+    // G = (1/3)(e₀ + e₁ + e₂) − e₀ = (−2/3, 1/3, 1/3), the row_max rule (1/k each).
+    let loss = MulticlassLoss::crammer_singer();
+    let (l, g) = loss.value_grad(&[1.0, 0.0, 0.0], 3, &[0]).unwrap();
+    assert_eq!(l, 0.0);
+    let third = 1.0 / 3.0;
+    assert_eq!(g, vec![third - 1.0, third, third]);
     let tape = Tape::<f64>::new();
-    let w = tape.param_vec(&[0.0, 2.0, 0.0]).unwrap();
-    let r = l1_on_tape(w);
-    assert_eq!(r.backward().unwrap().wrt(w), &[0.0, 1.0, 0.0]);
-    let c = tape
-        .backward_certified(r, Certify::Random { seed: 5 })
-        .unwrap();
-    let g = c.wrt(w);
-    assert!(
-        g[0].abs() == 1.0 && g[2].abs() == 1.0 && g[1] == 1.0,
-        "{g:?}"
+    let s = tape.param(&[1.0, 0.0, 0.0], Shape::matrix(1, 3)).unwrap();
+    let engine = loss.on_tape(s, &[0]).unwrap().backward().unwrap();
+    assert_eq!(engine.wrt(s), &g[..]);
+    // e₁ − e₀ (class 1 takes it all) is in ∂ too; e₁ − ½e₀ is not (weights sum to ½).
+    assert!(loss
+        .in_subdifferential(&[1.0, 0.0, 0.0], 3, &[0], &[-1.0, 1.0, 0.0], 0.0)
+        .unwrap());
+    assert!(!loss
+        .in_subdifferential(&[1.0, 0.0, 0.0], 3, &[0], &[-0.5, 1.0, 0.0], 1e-9)
+        .unwrap());
+}
+
+#[test]
+fn weston_watkins_at_a_tie_takes_zero_and_its_subdifferential_is_an_interval() {
+    // Scores (1, 0), label 0: t = 0 − 1 + 1 = 0, the kink; relu'(0) = 0 gives G = (0, 0).
+    let loss = MulticlassLoss::weston_watkins();
+    let (l, g) = loss.value_grad(&[1.0, 0.0], 2, &[0]).unwrap();
+    assert_eq!((l, g.clone()), (0.0, vec![0.0, 0.0]));
+    let tape = Tape::<f64>::new();
+    let s = tape.param(&[1.0, 0.0], Shape::matrix(1, 2)).unwrap();
+    assert_eq!(
+        loss.on_tape(s, &[0]).unwrap().backward().unwrap().wrt(s),
+        &g[..]
     );
+    // ∂ = {ξ·(e₁ − e₀) : ξ ∈ [0, 1]}.
+    let inside = |g: &[f64]| {
+        loss.in_subdifferential(&[1.0, 0.0], 2, &[0], g, 1e-12)
+            .unwrap()
+    };
+    assert!(inside(&[-0.3, 0.3]));
+    assert!(inside(&[-1.0, 1.0]));
+    assert!(!inside(&[0.3, -0.3])); // ξ = −0.3
+    assert!(!inside(&[-0.3, 0.4])); // not of the form ξ·(e₁ − e₀)
+}
+
+#[test]
+fn l1_at_zero_is_zero_by_default() {
+    let tape = Tape::<f64>::new();
+    let w = tape.param_vec(&[0.0, 2.0, 0.0, -3.0]).unwrap();
+    // ∂|w|/∂w = sign(w), 0 chosen at w = 0 (abs'(0) = 0).
+    assert_eq!(
+        l1_on_tape(w).backward().unwrap().wrt(w),
+        &[0.0, 1.0, 0.0, -1.0]
+    );
+    assert!(!l1_in_subdifferential(&[0.0], &[1.5], 1e-12));
 }

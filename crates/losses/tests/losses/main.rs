@@ -8,3 +8,4 @@ mod binary;
 mod errors;
 mod kinks;
 mod multiclass;
+mod regularize;
