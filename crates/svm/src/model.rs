@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::data::{kfold, Dataset, Standardizer};
 use crate::error::{Error, Result};
 use crate::solvers::{
-    dual_cd, nesterov, newton, pegasos, subgradient, Certificate, GradientSource, Problem, Solution,
+    dual_cd, nesterov, newton_with, pegasos_with, subgradient, Certificate, GradientSource,
+    Problem, Solution,
 };
 
 /// Which solver [`train`] uses.
@@ -132,7 +133,7 @@ fn solve(p: Problem<'_>, o: &TrainOptions) -> Result<Solution> {
             dual_cd(p, o.loss, o.tol, o.max_iter, o.seed)
         }
         (SolverKind::Exact, MarginLoss::SquaredHinge { margin: 1.0 }) => {
-            newton(p, o.tol, o.max_iter.min(10_000))
+            newton_with(p, o.tol, o.max_iter.min(10_000), o.gradient)
         }
         (SolverKind::Exact, MarginLoss::Hinge { .. }) | (SolverKind::Subgradient, _) => {
             subgradient(p, o.loss, 1.0, o.max_iter.min(100_000), o.gradient)
@@ -140,7 +141,7 @@ fn solve(p: Problem<'_>, o: &TrainOptions) -> Result<Solution> {
         (SolverKind::Exact, _) | (SolverKind::Nesterov, _) => {
             nesterov(p, o.loss, o.tol, o.max_iter.min(100_000), o.gradient)
         }
-        (SolverKind::Pegasos, _) => pegasos(p, o.max_iter.min(10_000_000), o.seed),
+        (SolverKind::Pegasos, _) => pegasos_with(p, o.max_iter.min(10_000_000), o.seed, o.gradient),
     }
 }
 

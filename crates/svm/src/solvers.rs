@@ -9,8 +9,9 @@
 //! | [`pegasos`] (SGD, λ-form) | hinge | none |
 //! | [`nesterov`] (accelerated gradient, Armijo backtracking) | smooth: squared hinge, ψ_G, ψ_M, … | `‖∇f(w)‖` |
 //!
-//! The first-order solvers take their gradients from the engine or from the closed forms
-//! ([`GradientSource`]), so the two can be compared.
+//! Every solver but dual coordinate descent (which works on the dual) can take its gradients
+//! from the engine or from the closed forms ([`GradientSource`]: `subgradient`, `nesterov`,
+//! `newton_with`, `pegasos_with`), so the two can be compared; `train --gradient` selects it.
 
 use autodiff::{Data, Shape, Tape};
 use losses::{linear_on_tape, MarginLoss, Objective};
@@ -326,11 +327,26 @@ fn cholesky_solve(a: &mut [f64], b: &[f64], d: usize) -> Option<Vec<f64>> {
 /// # Ok::<(), svm::Error>(())
 /// ```
 pub fn newton(problem: Problem<'_>, tol: f64, max_iter: usize) -> Result<Solution> {
+    newton_with(problem, tol, max_iter, GradientSource::ClosedForm)
+}
+
+/// [`newton`] with the objective and gradient from the engine or the closed form (the
+/// generalised Hessian is always formed from the data).
+///
+/// # Errors
+/// As [`newton`].
+pub fn newton_with(
+    problem: Problem<'_>,
+    tol: f64,
+    max_iter: usize,
+    source: GradientSource,
+) -> Result<Solution> {
     problem.check()?;
     let loss = MarginLoss::squared_hinge();
+    let mut oracle = Oracle::new(problem, loss, source)?;
     let (n, d, c) = (problem.n(), problem.d, problem.c);
     let mut w = vec![0.0; d];
-    let (mut f, mut g) = problem.objective(loss, &w)?;
+    let (mut f, mut g) = oracle.eval(&w)?;
     let g0 = g.iter().map(|v| v * v).sum::<f64>().sqrt().max(1.0);
     let mut history = vec![f];
     for it in 1..=max_iter {
@@ -371,7 +387,7 @@ pub fn newton(problem: Problem<'_>, tol: f64, max_iter: usize) -> Result<Solutio
         let mut t = 1.0;
         loop {
             let trial: Vec<f64> = w.iter().zip(&p).map(|(a, b)| a + t * b).collect();
-            let (ft, gt) = problem.objective(loss, &trial)?;
+            let (ft, gt) = oracle.eval(&trial)?;
             if ft <= f + 1e-4 * t * slope || t < 1e-12 {
                 w = trial;
                 f = ft;
@@ -452,8 +468,24 @@ pub fn subgradient(
 /// # Errors
 /// Input errors.
 pub fn pegasos(problem: Problem<'_>, iterations: usize, seed: u64) -> Result<Solution> {
+    pegasos_with(problem, iterations, seed, GradientSource::ClosedForm)
+}
+
+/// [`pegasos`] with each step's subgradient of `(λ/2)‖w‖² + max(0, 1 − yᵢ·w·xᵢ)` from the engine
+/// (a one-example tape, reused) or from the closed form `λw − [yᵢ·w·xᵢ < 1]·yᵢ·xᵢ`.
+///
+/// # Errors
+/// As [`pegasos`].
+pub fn pegasos_with(
+    problem: Problem<'_>,
+    iterations: usize,
+    seed: u64,
+    source: GradientSource,
+) -> Result<Solution> {
     problem.check()?;
     let (n, d) = (problem.n(), problem.d);
+    let mut tape = Tape::<f64>::new();
+    let mut grads = autodiff::Gradients::new();
     let lambda = 1.0 / (n as f64 * problem.c);
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let mut w = vec![0.0; d];
@@ -465,12 +497,27 @@ pub fn pegasos(problem: Problem<'_>, iterations: usize, seed: u64) -> Result<Sol
         let xi = problem.row(i);
         let z = problem.y[i] * xi.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>();
         let eta = 1.0 / (lambda * k as f64);
-        for wj in w.iter_mut() {
-            *wj *= 1.0 - eta * lambda;
-        }
-        if z < 1.0 {
-            for (wj, xj) in w.iter_mut().zip(xi) {
-                *wj += eta * problem.y[i] * xj;
+        match source {
+            GradientSource::ClosedForm => {
+                for wj in w.iter_mut() {
+                    *wj *= 1.0 - eta * lambda;
+                }
+                if z < 1.0 {
+                    for (wj, xj) in w.iter_mut().zip(xi) {
+                        *wj += eta * problem.y[i] * xj;
+                    }
+                }
+            }
+            GradientSource::Engine => {
+                tape.clear();
+                let wv = tape.param_vec(&w)?;
+                let xv = tape.constant_vec(xi)?;
+                let margin = wv.try_dot(xv)? * problem.y[i];
+                let f = (1.0 - margin).relu() + wv.square().sum() * (0.5 * lambda);
+                tape.backward_into(f, &mut grads)?;
+                for (wj, gj) in w.iter_mut().zip(grads.wrt(wv)) {
+                    *wj -= eta * gj;
+                }
             }
         }
         for (a, wj) in avg.iter_mut().zip(&w) {

@@ -63,6 +63,32 @@ fn engine_and_closed_form_gradients_drive_the_same_iterates() {
 }
 
 #[test]
+fn newton_and_pegasos_give_the_same_result_on_engine_and_closed_form_gradients() {
+    use svm::solvers::{newton_with, pegasos_with};
+    let (x, d, y) = breast_cancer();
+    let p = Problem {
+        x: &x,
+        d,
+        y: &y,
+        c: 1.0,
+    };
+    let a = newton_with(p, 1e-10, 100, GradientSource::Engine).unwrap();
+    let b = newton_with(p, 1e-10, 100, GradientSource::ClosedForm).unwrap();
+    assert!(a.converged && b.converged);
+    assert!(
+        ((a.objective - 31.5850877546) / 31.5850877546).abs() < 1e-6,
+        "{}",
+        a.objective
+    );
+    assert!((a.objective - b.objective).abs() < 1e-9);
+    let a = pegasos_with(p, 2000, 5, GradientSource::Engine).unwrap();
+    let b = pegasos_with(p, 2000, 5, GradientSource::ClosedForm).unwrap();
+    for (u, v) in a.w.iter().zip(&b.w) {
+        assert!((u - v).abs() < 1e-9 * (1.0 + v.abs()), "{u} vs {v}");
+    }
+}
+
+#[test]
 fn subgradient_and_pegasos_approach_the_hinge_optimum() {
     // Reference optimum at C = 1: 26.5370382065 (data README).
     let (x, d, y) = breast_cancer();
