@@ -500,11 +500,9 @@ fn crammer_singer(data: &Dataset, classes: &[f64], o: &TrainOptions) -> Result<S
 }
 
 impl Model {
-    /// Predicted labels.
-    ///
-    /// # Errors
-    /// [`Error::Dimension`] if `data` has more features than the model.
-    pub fn predict(&self, data: &Dataset) -> Result<Vec<f64>> {
+    /// `data` as the model sees it: padded to the model's width (a file may omit trailing
+    /// all-zero features), standardised and with the bias feature, as in training.
+    fn prepared(&self, data: &Dataset) -> Result<Dataset> {
         if data.d > self.features {
             return Err(Error::Dimension {
                 what: "features",
@@ -512,7 +510,6 @@ impl Model {
                 got: data.d,
             });
         }
-        // Pad to the model's width (a file may omit trailing all-zero features).
         let mut padded = Dataset {
             x: Vec::with_capacity(data.n() * self.features),
             d: self.features,
@@ -524,28 +521,37 @@ impl Model {
                 .x
                 .extend(std::iter::repeat_n(0.0, self.features - data.d));
         }
-        let prepared = prepare(&padded, self.standardizer.as_ref(), self.bias);
-        let score = |w: &[f64], i: usize| {
-            prepared
-                .row(i)
-                .iter()
-                .zip(w)
-                .map(|(a, b)| a * b)
-                .sum::<f64>()
-        };
+        Ok(prepare(&padded, self.standardizer.as_ref(), self.bias))
+    }
+
+    /// The score `w·x` of every row under every weight vector: `scores[i][class]`.
+    fn all_scores(&self, data: &Dataset) -> Result<Vec<Vec<f64>>> {
+        let prepared = self.prepared(data)?;
         Ok((0..prepared.n())
             .map(|i| {
-                if self.weights.len() == 1 {
-                    if score(&self.weights[0], i) >= 0.0 {
-                        self.classes[1]
-                    } else {
-                        self.classes[0]
-                    }
+                self.weights
+                    .iter()
+                    .map(|w| prepared.row(i).iter().zip(w).map(|(a, b)| a * b).sum())
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// Predicted labels: the sign of the score for one weight vector, the best-scoring class
+    /// for several.
+    ///
+    /// # Errors
+    /// [`Error::Dimension`] if `data` has more features than the model.
+    pub fn predict(&self, data: &Dataset) -> Result<Vec<f64>> {
+        Ok(self
+            .all_scores(data)?
+            .iter()
+            .map(|s| {
+                if s.len() == 1 {
+                    self.classes[usize::from(s[0] >= 0.0)]
                 } else {
-                    let best = (0..self.weights.len())
-                        .max_by(|&a, &b| {
-                            score(&self.weights[a], i).total_cmp(&score(&self.weights[b], i))
-                        })
+                    let best = (0..s.len())
+                        .max_by(|&a, &b| s[a].total_cmp(&s[b]))
                         .unwrap_or(0);
                     self.classes[best]
                 }
@@ -559,35 +565,7 @@ impl Model {
     /// # Errors
     /// As [`Model::predict`].
     pub fn scores(&self, data: &Dataset) -> Result<Vec<f64>> {
-        if data.d > self.features {
-            return Err(Error::Dimension {
-                what: "features",
-                expected: self.features,
-                got: data.d,
-            });
-        }
-        let mut padded = Dataset {
-            x: Vec::with_capacity(data.n() * self.features),
-            d: self.features,
-            labels: data.labels.clone(),
-        };
-        for i in 0..data.n() {
-            padded.x.extend_from_slice(data.row(i));
-            padded
-                .x
-                .extend(std::iter::repeat_n(0.0, self.features - data.d));
-        }
-        let prepared = prepare(&padded, self.standardizer.as_ref(), self.bias);
-        Ok((0..prepared.n())
-            .map(|i| {
-                prepared
-                    .row(i)
-                    .iter()
-                    .zip(&self.weights[0])
-                    .map(|(a, b)| a * b)
-                    .sum()
-            })
-            .collect())
+        Ok(self.all_scores(data)?.iter().map(|s| s[0]).collect())
     }
 
     /// The fraction of rows predicted right.
