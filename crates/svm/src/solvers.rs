@@ -552,35 +552,28 @@ pub fn nesterov(
     source: GradientSource,
 ) -> Result<Solution> {
     let mut oracle = Oracle::new(problem, loss, source)?;
-    let d = problem.d;
-    let mut w = vec![0.0; d];
+    let norm = |g: &[f64]| g.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let mut w = vec![0.0; problem.d];
     let mut v = w.clone();
-    let (mut f, g) = oracle.eval(&w)?;
-    let g0 = g.iter().map(|x| x * x).sum::<f64>().sqrt().max(1.0);
-    let mut step = 1.0;
-    let mut theta = 1.0_f64;
+    let (mut f, mut gw) = oracle.eval(&w)?;
+    let g0 = norm(&gw).max(1.0);
+    let (mut step, mut theta) = (1.0, 1.0_f64);
     let mut history = vec![f];
-    let mut gnorm = f64::INFINITY;
     for _ in 0..max_iter {
-        let (fv, gv) = oracle.eval(&v)?;
-        gnorm = gv.iter().map(|x| x * x).sum::<f64>().sqrt();
-        if oracle.eval(&w)?.1.iter().map(|x| x * x).sum::<f64>().sqrt() <= tol * g0 {
+        if norm(&gw) <= tol * g0 {
             break;
         }
-        // Backtracking: find a step with f(v − s·g) ≤ f(v) − (s/2)‖g‖².
-        let mut next;
-        loop {
-            next = v
-                .iter()
-                .zip(&gv)
-                .map(|(a, b)| a - step * b)
-                .collect::<Vec<f64>>();
-            let fn_ = oracle.eval(&next)?.0;
-            if fn_ <= fv - 0.5 * step * gnorm * gnorm || step < 1e-16 {
-                break;
+        // A gradient step from the extrapolated point v, with backtracking until
+        // f(v − s·g) ≤ f(v) − (s/2)‖g‖².
+        let (fv, gv) = oracle.eval(&v)?;
+        let gv2 = norm(&gv).powi(2);
+        let next = loop {
+            let trial: Vec<f64> = v.iter().zip(&gv).map(|(a, b)| a - step * b).collect();
+            if oracle.eval(&trial)?.0 <= fv - 0.5 * step * gv2 || step < 1e-16 {
+                break trial;
             }
             step *= 0.5;
-        }
+        };
         let theta_next = (1.0 + (1.0 + 4.0 * theta * theta).sqrt()) / 2.0;
         let momentum = (theta - 1.0) / theta_next;
         v = next
@@ -591,18 +584,17 @@ pub fn nesterov(
         w = next;
         theta = theta_next;
         step *= 1.5;
-        let fw = oracle.eval(&w)?.0;
-        // Restart the momentum when the objective goes up (keeps the method monotone-ish).
+        let (fw, g) = oracle.eval(&w)?;
+        // Restart the momentum when the objective goes up.
         if fw > f {
             v = w.clone();
             theta = 1.0;
         }
         f = fw;
+        gw = g;
         history.push(f);
     }
-    let gw = oracle.eval(&w)?.1;
-    let gn = gw.iter().map(|x| x * x).sum::<f64>().sqrt();
-    let _ = gnorm;
+    let gn = norm(&gw);
     Ok(Solution {
         w,
         objective: f,
