@@ -190,12 +190,11 @@ pub(crate) fn backward<T: Real>(
         let g = &upper[..n];
         let out = vals.get(i as u32);
         let mask = &masks[node.mask..];
-        let (tl, th) = touched.split_at_mut(i);
-        let _ = th;
+        // Operands come before the node, so only the flags below `i` can change.
         let mut sink = Sink {
             vals,
             lower,
-            touched: tl,
+            touched: &mut touched[..i],
         };
         match node.op {
             Op::Leaf => {}
