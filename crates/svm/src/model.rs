@@ -375,18 +375,7 @@ fn all_pairs_descent(
             converged = true;
             break;
         }
-        loop {
-            let trial: Vec<f64> = w.iter().zip(&g).map(|(a, b)| a - step * b).collect();
-            let (ft, gt) = f(&trial)?;
-            if ft <= fw - 1e-4 * step * g2 || step < 1e-16 {
-                w = trial;
-                fw = ft;
-                g = gt;
-                break;
-            }
-            step *= 0.5;
-        }
-        step *= 2.0;
+        (w, fw, g) = armijo_step(&w, fw, &g, &mut step, &f)?;
         history.push(fw);
     }
     let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
@@ -398,6 +387,28 @@ fn all_pairs_descent(
         certificate: Certificate::GradientNorm(gnorm),
         history,
     })
+}
+
+/// One gradient step with Armijo backtracking from `w` (objective `fw`, gradient `g`): halves
+/// `step` until `f(w − step·g) ≤ fw − 10⁻⁴·step·‖g‖²`, then doubles it for the next call.
+/// Returns the new point with its objective and gradient.
+fn armijo_step(
+    w: &[f64],
+    fw: f64,
+    g: &[f64],
+    step: &mut f64,
+    f: &impl Fn(&[f64]) -> Result<(f64, Vec<f64>)>,
+) -> Result<(Vec<f64>, f64, Vec<f64>)> {
+    let g2: f64 = g.iter().map(|v| v * v).sum();
+    loop {
+        let trial: Vec<f64> = w.iter().zip(g).map(|(a, b)| a - *step * b).collect();
+        let (ft, gt) = f(&trial)?;
+        if ft <= fw - 1e-4 * *step * g2 || *step < 1e-16 {
+            *step *= 2.0;
+            return Ok((trial, ft, gt));
+        }
+        *step *= 0.5;
+    }
 }
 
 /// The Crammer–Singer objective `½‖W‖² + C·Σ Lᵢ` and its gradient; `w` holds the K class
@@ -451,18 +462,7 @@ fn crammer_singer(data: &Dataset, classes: &[f64], o: &TrainOptions) -> Result<S
             if g2.sqrt() <= o.tol {
                 break;
             }
-            loop {
-                let trial: Vec<f64> = w.iter().zip(&g).map(|(a, b)| a - step * b).collect();
-                let (ft, gt) = f(&trial)?;
-                if ft <= fw - 1e-4 * step * g2 || step < 1e-16 {
-                    w = trial;
-                    fw = ft;
-                    g = gt;
-                    break;
-                }
-                step *= 0.5;
-            }
-            step *= 2.0;
+            (w, fw, g) = armijo_step(&w, fw, &g, &mut step, &f)?;
             history.push(fw);
         }
         best = (fw, w);
