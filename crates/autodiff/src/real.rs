@@ -4,10 +4,17 @@ use std::fmt::{Debug, Display};
 use std::iter::Sum;
 use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
+pub(crate) mod sealed {
+    /// Keeps [`Real`](super::Real) closed to `f32` and `f64`, and carries the explicitly
+    /// vectorised inner loops of `ops::kernels`, implemented there for each type.
+    pub trait Sealed: Sized {
+        /// `Σᵢ aᵢ·bᵢ` over the common length.
+        fn simd_dot(a: &[Self], b: &[Self]) -> Self;
+        /// `out[i] = A[i]·x` for the rows of the row-major `A`.
+        fn simd_matvec(a: &[Self], x: &[Self], out: &mut [Self]);
+        /// `y += g₀·r₀ + g₁·r₁ + g₂·r₂ + g₃·r₃`, each row as long as `y`.
+        fn simd_add_rows4(g: [Self; 4], rows: [&[Self]; 4], y: &mut [Self]);
+    }
 }
 
 /// A floating-point element type of the engine, implemented for `f32` and `f64` only (sealed).

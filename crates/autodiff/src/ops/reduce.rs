@@ -7,7 +7,7 @@
 //! ```
 //! No kinks.
 
-use super::{build, info, Op, Sink};
+use super::{build, info, kernels, Op, Sink};
 use crate::{Error, Real, Result, Shape, Var};
 
 impl<'t, T: Real> Var<'t, T> {
@@ -31,7 +31,7 @@ impl<'t, T: Real> Var<'t, T> {
     pub fn sum(self) -> Var<'t, T> {
         let (_, needs) = info(self);
         build(self.tape, Op::Sum(self.id), Shape::scalar(), needs, |p| {
-            p.out[0] = p.vals.get(self.id).iter().copied().sum();
+            p.out[0] = kernels::sum(p.vals.get(self.id));
         })
     }
 
@@ -67,7 +67,7 @@ impl<'t, T: Real> Var<'t, T> {
             Shape::scalar(),
             needs,
             |p| {
-                p.out[0] = p.vals.get(self.id).iter().copied().sum::<T>() / n;
+                p.out[0] = kernels::sum(p.vals.get(self.id)) / n;
             },
         ))
     }
@@ -116,7 +116,7 @@ impl<'t, T: Real> Var<'t, T> {
             |p| {
                 let x = p.vals.get(self.id);
                 for (i, o) in p.out.iter_mut().enumerate() {
-                    *o = x[i * c..(i + 1) * c].iter().copied().sum();
+                    *o = kernels::sum(&x[i * c..(i + 1) * c]);
                 }
             },
         ))

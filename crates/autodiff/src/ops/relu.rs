@@ -40,18 +40,24 @@ impl<'t, T: Real> Var<'t, T> {
             let base = p.masks.len();
             p.masks.resize(base + x.len(), T::zero());
             let mask = &mut p.masks[base..];
+            // Branch-free pass for the common case (the sign of a hinge margin is a coin toss
+            // for the branch predictor); the rare zeros and NaNs redo it element by element.
+            let mut special = false;
+            for ((o, m), &v) in p.out.iter_mut().zip(mask.iter_mut()).zip(x) {
+                let pos = v > T::zero();
+                *o = if pos { v } else { T::zero() };
+                *m = if pos { T::one() } else { T::zero() };
+                special |= !(pos || v < T::zero());
+            }
+            if !special {
+                return;
+            }
             for (i, ((o, m), &v)) in p.out.iter_mut().zip(mask.iter_mut()).zip(x).enumerate() {
-                if v > T::zero() {
-                    *o = v;
-                    *m = T::one();
-                } else if v < T::zero() {
-                    *o = T::zero();
-                    *m = T::zero();
-                } else if v == T::zero() {
+                if v == T::zero() {
                     *o = T::zero();
                     *m = at_zero;
                     p.ties.push(i);
-                } else {
+                } else if v.is_nan() {
                     // NaN propagates to the output; backward rejects a non-finite loss.
                     *o = v;
                     *m = T::zero();
