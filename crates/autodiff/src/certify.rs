@@ -778,27 +778,14 @@ fn tangent<T: Real>(
             let c = vals.shape(a).cols();
             let (am, xv) = (vals.get(a), vals.get(x));
             let (ta, tx) = (tv.tan(a), tv.tan(x));
-            // Runs of consecutive needed rows go through the blocked kernel.
-            let mut e = 0;
-            while e < n {
-                if !need[e] {
-                    e += 1;
-                    continue;
-                }
-                let start = e;
-                while e < n && need[e] {
-                    e += 1;
-                }
-                let rows = &mut out[start..e];
-                match tx {
-                    Some(tx) => kernels::matvec(&am[start * c..e * c], tx, rows),
-                    None => rows.fill(T::zero()),
-                }
-                if let Some(ta) = ta {
-                    for (r, o) in rows.iter_mut().enumerate() {
-                        let row = start + r;
-                        *o += kernels::dot(&ta[row * c..(row + 1) * c], xv);
-                    }
+            // The needed rows, four at a time through the blocked kernel.
+            match tx {
+                Some(tx) => kernels::matvec_rows(am, tx, need, out),
+                None => out.fill(T::zero()),
+            }
+            if let Some(ta) = ta {
+                for (row, o) in out.iter_mut().enumerate().filter(|&(e, _)| need[e]) {
+                    *o += kernels::dot(&ta[row * c..(row + 1) * c], xv);
                 }
             }
         }

@@ -10,8 +10,8 @@ pub(crate) mod sealed {
     pub trait Sealed: Sized {
         /// `Σᵢ aᵢ·bᵢ` over the common length.
         fn simd_dot(a: &[Self], b: &[Self]) -> Self;
-        /// `out[i] = A[i]·x` for the rows of the row-major `A`.
-        fn simd_matvec(a: &[Self], x: &[Self], out: &mut [Self]);
+        /// `[r₀·x, r₁·x, r₂·x, r₃·x]`, each row as long as `x`.
+        fn simd_dot4(rows: [&[Self]; 4], x: &[Self]) -> [Self; 4];
         /// `y += g₀·r₀ + g₁·r₁ + g₂·r₂ + g₃·r₃`, each row as long as `y`.
         fn simd_add_rows4(g: [Self; 4], rows: [&[Self]; 4], y: &mut [Self]);
     }

@@ -42,9 +42,52 @@ pub(crate) fn sum<T: Real>(x: &[T]) -> T {
 }
 
 /// `out[i] = A[i]·x` for the rows of the row-major `A` (`out.len()` rows of `x.len()` columns).
+///
+/// Four rows at a time share each load of `x`.
 #[inline]
 pub(crate) fn matvec<T: Real>(a: &[T], x: &[T], out: &mut [T]) {
-    T::simd_matvec(a, x, out);
+    let c = x.len();
+    if c == 0 {
+        out.fill(T::zero());
+        return;
+    }
+    for (block, o) in a.chunks_exact(4 * c).zip(out.chunks_exact_mut(4)) {
+        let (r0, rest) = block.split_at(c);
+        let (r1, rest) = rest.split_at(c);
+        let (r2, r3) = rest.split_at(c);
+        o.copy_from_slice(&T::simd_dot4([r0, r1, r2, r3], x));
+    }
+    let done = out.len() / 4 * 4;
+    for (o, row) in out[done..].iter_mut().zip(a[done * c..].chunks_exact(c)) {
+        *o = dot(row, x);
+    }
+}
+
+/// `out[i] = A[i]·x` for the rows `i` with `need[i]`; the other entries of `out` are left as
+/// they are. The needed rows are gathered without branches and computed four at a time.
+#[inline]
+pub(crate) fn matvec_rows<T: Real>(a: &[T], x: &[T], need: &[bool], out: &mut [T]) {
+    let c = x.len();
+    let row = |i: u32| &a[i as usize * c..(i as usize + 1) * c];
+    let mut buf = [0u32; BLOCK];
+    for (b, (need, out)) in need.chunks(BLOCK).zip(out.chunks_mut(BLOCK)).enumerate() {
+        let base = (b * BLOCK) as u32;
+        let mut count = 0;
+        for (i, &nd) in need.iter().enumerate() {
+            buf[count] = i as u32;
+            count += usize::from(nd);
+        }
+        let mut groups = buf[..count].chunks_exact(4);
+        for p in &mut groups {
+            let v = T::simd_dot4([p[0], p[1], p[2], p[3]].map(|i| row(base + i)), x);
+            for (&i, v) in p.iter().zip(v) {
+                out[i as usize] = v;
+            }
+        }
+        for &i in groups.remainder() {
+            out[i as usize] = dot(row(base + i), x);
+        }
+    }
 }
 
 /// Rows gathered per flush of [`matvec_transpose_add`]'s index buffer.
@@ -111,48 +154,34 @@ macro_rules! simd_kernels {
             }
 
             #[inline]
-            fn simd_matvec(a: &[$t], x: &[$t], out: &mut [$t]) {
+            fn simd_dot4(rows: [&[$t]; 4], x: &[$t]) -> [$t; 4] {
                 const L: usize = $lanes;
-                let c = x.len();
-                if c == 0 {
-                    out.fill(0.0);
-                    return;
-                }
                 let ld = |s: &[$t]| <$v>::new(s.try_into().expect("chunk of L lanes"));
-                let tail = c / L * L;
-                let mut rows = a.chunks_exact(4 * c);
-                let mut outs = out.chunks_exact_mut(4);
-                // Four rows at a time share each load of `x`.
-                for (block, o) in (&mut rows).zip(&mut outs) {
-                    let (r0, rest) = block.split_at(c);
-                    let (r1, rest) = rest.split_at(c);
-                    let (r2, r3) = rest.split_at(c);
-                    let mut acc = [<$v>::ZERO; 4];
-                    let chunks = x
-                        .chunks_exact(L)
-                        .zip(r0.chunks_exact(L))
-                        .zip(r1.chunks_exact(L))
-                        .zip(r2.chunks_exact(L))
-                        .zip(r3.chunks_exact(L));
-                    for ((((xs, a0), a1), a2), a3) in chunks {
-                        let xs = ld(xs);
-                        acc[0] += ld(a0) * xs;
-                        acc[1] += ld(a1) * xs;
-                        acc[2] += ld(a2) * xs;
-                        acc[3] += ld(a3) * xs;
-                    }
-                    for (r, (o, row)) in o.iter_mut().zip([r0, r1, r2, r3]).enumerate() {
-                        let mut s = acc[r].reduce_add();
-                        for (&v, &xj) in row[tail..].iter().zip(&x[tail..]) {
-                            s += v * xj;
-                        }
-                        *o = s;
-                    }
+                let [r0, r1, r2, r3] = rows;
+                let mut acc = [<$v>::ZERO; 4];
+                let chunks = x
+                    .chunks_exact(L)
+                    .zip(r0.chunks_exact(L))
+                    .zip(r1.chunks_exact(L))
+                    .zip(r2.chunks_exact(L))
+                    .zip(r3.chunks_exact(L));
+                for ((((xs, a0), a1), a2), a3) in chunks {
+                    let xs = ld(xs);
+                    acc[0] += ld(a0) * xs;
+                    acc[1] += ld(a1) * xs;
+                    acc[2] += ld(a2) * xs;
+                    acc[3] += ld(a3) * xs;
                 }
-                let done = out.len() / 4 * 4;
-                for (o, row) in out[done..].iter_mut().zip(a[done * c..].chunks_exact(c)) {
-                    *o = Self::simd_dot(row, x);
+                let tail = x.len() / L * L;
+                let mut out = [0.0; 4];
+                for (r, (o, row)) in out.iter_mut().zip(rows).enumerate() {
+                    let mut s = acc[r].reduce_add();
+                    for (&v, &xj) in row[tail..].iter().zip(&x[tail..]) {
+                        s += v * xj;
+                    }
+                    *o = s;
                 }
+                out
             }
 
             #[inline]
@@ -237,6 +266,17 @@ mod tests {
                 if rows > 0 {
                     assert_eq!(dot(&a[..cols], &x), naive_matvec(&a, &x, 1)[0]);
                 }
+                // Only the needed rows are written.
+                let need: Vec<bool> = (0..rows).map(|i| i % 3 != 1).collect();
+                let mut some = vec![f64::NAN; rows];
+                matvec_rows(&a, &x, &need, &mut some);
+                for (i, (&got, want)) in some.iter().zip(naive_matvec(&a, &x, rows)).enumerate() {
+                    if need[i] {
+                        assert_eq!(got, want, "matvec_rows {rows}×{cols} row {i}");
+                    } else {
+                        assert!(got.is_nan(), "matvec_rows wrote unneeded row {i}");
+                    }
+                }
 
                 // Every third g is zero (skipped), the rest are small integers.
                 let g: Vec<f64> = ints(rows, 99 + rows as u64)
@@ -254,6 +294,22 @@ mod tests {
                 matvec_transpose_add(&a, &g, &mut y);
                 assert_eq!(y, want, "matvec_transpose_add {rows}×{cols}");
             }
+        }
+    }
+
+    #[test]
+    fn row_selection_crosses_index_blocks() {
+        let (rows, cols) = (2 * BLOCK + 9, 6);
+        let a = ints(rows * cols, 11);
+        let x = ints(cols, 12);
+        let need: Vec<bool> = (0..rows)
+            .map(|i| (i / 7) % 3 == 0 || i + 1 == rows)
+            .collect();
+        let mut out = vec![-1.0; rows];
+        matvec_rows(&a, &x, &need, &mut out);
+        let full = naive_matvec(&a, &x, rows);
+        for i in 0..rows {
+            assert_eq!(out[i], if need[i] { full[i] } else { -1.0 }, "row {i}");
         }
     }
 
