@@ -15,13 +15,16 @@
 //! n-ary max/min, k tied inputs      1/k each (0 if a constant ties)
 //!                                                  1/k     1/k     1/k     tie split
 //! reduction max/min, k tied         1/k            1/k     1/k     1/k     1/k, or first
-//! clamp(z, lo, hi) at z = lo or hi  0              1       0       1       c ∈ [0, 1]
+//! clamp(z, lo, hi) at z = lo or hi  0              0       0       1       c ∈ [0, 1]
 //! ```
 //! `MinNorm` returns the minimum-norm element of each operation's own (local) subdifferential.
 //! That makes `relu(z)`, `max(z, 0)`, `max(0, z)` and `clamp(z, 0, ∞)` agree at `z = 0`.
 //!
 //! Sources of the presets: PyTorch `threshold_backward` (relu: mask `x > 0`), `sgn` (abs),
-//! `maximum` (ties halved), `clamp_backward` (bounds inclusive, "we return the subgradient 1");
+//! `maximum` (ties halved), `clamp_backward` with strict bounds at a scalar bound (PyTorch
+//! pull request 191142, 2026, which fixed issues 184572 and 184574 so that `clamp(x, 0, 6)` agrees
+//! with `relu6`; PyTorch releases before it returned 1 there, which
+//! `CustomPolicy::new(0.0, 0.0, TieSplit::Even, 1.0)` reproduces);
 //! JAX's `relu` custom JVP (0 at 0), `lax.abs` JVP (`x >= 0`), `_balanced_eq` (ties halved),
 //! `lax.clamp` JVP (strict bounds);
 //! TensorFlow `ReluGrad` (`x > 0`), `_AbsGrad` (sign), `_MaximumMinimumGrad` (`x >= y`: all to the
@@ -163,7 +166,7 @@ impl KinkPolicy {
                 TieSplit::Even,
                 TieSplit::Even,
                 TieSplit::Even,
-                1.0,
+                0.0,
             ),
             KinkPolicy::Jax => (
                 0.0,

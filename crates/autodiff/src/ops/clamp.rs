@@ -3,9 +3,10 @@
 //! ```text
 //! clamp'(x) = 1 if lo < x < hi;  0 if x < lo or x > hi;  at x = lo or x = hi the policy's c ∈ [0, 1]
 //! ```
-//! `MinNorm` and `Jax` use `c = 0` (the bound is a constant, so the minimum-norm element of
-//! `[0, 1]`; `lax.clamp` uses strict bounds). `Torch` and `Tf` use `c = 1` (PyTorch's
-//! `clamp_backward` and TensorFlow's `clip_by_value` gradient treat the bounds as inside).
+//! `MinNorm`, `Torch` and `Jax` use `c = 0` (the bound is a constant, so the minimum-norm element
+//! of `[0, 1]`; `lax.clamp` and PyTorch's `clamp_backward` at a scalar bound use strict bounds).
+//! `Tf` uses `c = 1` (TensorFlow's `clip_by_value` gradient treats the bounds as inside, as
+//! PyTorch did before 2026).
 //! With `MinNorm`, `clamp(z, 0, ∞)` agrees with `relu(z)` at `z = 0`.
 
 use super::{build, info, Op, Sink};
