@@ -316,3 +316,28 @@ fn a_smooth_computation_reports_no_kink() {
     assert!(tape.kinks_near(0.1).is_empty());
     assert_eq!(tape.kinks_near(0.6).near_count(), 2); // |0.5| within 0.6, in relu and abs
 }
+
+/// PyTorch before its 2026 clamp fix: the `Torch` rules with bounds inside (`c = 1`), as the
+/// policy docs state. At each kink below, the custom policy matches `Torch` except at a clamp
+/// bound, where it gives 1.
+#[test]
+fn custom_policy_reproduces_pytorch_before_the_clamp_fix() {
+    let old_torch = KinkPolicy::Custom(CustomPolicy::new(0.0, 0.0, TieSplit::Even, 1.0).unwrap());
+    type F = for<'t> fn(&'t Tape<f64>, &[Var<'t, f64>]) -> Var<'t, f64>;
+    let same: [(&[f64], F); 5] = [
+        (&[0.0], |_, x| x[0].relu()),
+        (&[0.0], |_, x| x[0].abs()),
+        (&[1.0, 1.0], |_, x| x[0].max(x[1])),
+        (&[0.0], |_, x| x[0].max(0.0)),
+        (&[2.0, 2.0], |_, x| x[0].min(x[1])),
+    ];
+    for (at, f) in same {
+        assert_eq!(grad(old_torch, at, f), grad(KinkPolicy::Torch, at, f));
+    }
+    assert_eq!(grad(old_torch, &[0.0], |_, x| x[0].clamp(0.0, 6.0)), [1.0]);
+    assert_eq!(grad(old_torch, &[6.0], |_, x| x[0].clamp(0.0, 6.0)), [1.0]);
+    assert_eq!(
+        grad(KinkPolicy::Torch, &[6.0], |_, x| x[0].clamp(0.0, 6.0)),
+        [0.0]
+    );
+}
