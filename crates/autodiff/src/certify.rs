@@ -42,7 +42,7 @@
 //! differentiated through in this mode when they lie between a parameter and a tie.
 
 use crate::ops::{kernels, Op};
-use crate::policy::TieSplit;
+use crate::policy::TieWeights;
 use crate::tape::{run_backward, Inner, Values};
 use crate::{Error, Gradients, Real, Result, Tape, Var};
 
@@ -598,23 +598,9 @@ fn resolve<T: Real>(
                 let kept = links.iter().filter(|&&x| keep(x)).count();
                 let tied = links.iter().filter(|&&x| at(x) == best).count();
                 let constant_kept = links.iter().any(|&x| keep(x) && !vals.needs_grad(x));
-                let share = match rules.nary_tie {
-                    TieSplit::MinNorm if kept > 1 && constant_kept => T::zero(),
-                    _ => T::one() / T::cst(kept as f64),
-                };
-                let mut first = true;
+                let mut weights = TieWeights::new(rules.nary_tie, kept, constant_kept);
                 for (j, &x) in links.iter().enumerate() {
-                    m[j * n + e] = if keep(x) {
-                        let w = match rules.nary_tie {
-                            TieSplit::First if first => T::one(),
-                            TieSplit::First => T::zero(),
-                            _ => share,
-                        };
-                        first = false;
-                        w
-                    } else {
-                        T::zero()
-                    };
+                    m[j * n + e] = if keep(x) { weights.next() } else { T::zero() };
                 }
                 kept < tied
             }
@@ -640,23 +626,9 @@ fn resolve<T: Real>(
                 let keep = |c: usize| row[c] == best && t(c) == extreme;
                 let kept = (0..cols).filter(|&c| keep(c)).count();
                 let tied = row.iter().filter(|&&val| val == best).count();
-                let first_only = rules.reduction_tie == TieSplit::First;
-                let share = T::one() / T::cst(kept.max(1) as f64);
-                let mut first = true;
+                let mut weights = TieWeights::new(rules.reduction_tie, kept, false);
                 for c in 0..cols {
-                    m[e * cols + c] = if keep(c) {
-                        let w = if !first_only {
-                            share
-                        } else if first {
-                            T::one()
-                        } else {
-                            T::zero()
-                        };
-                        first = false;
-                        w
-                    } else {
-                        T::zero()
-                    };
+                    m[e * cols + c] = if keep(c) { weights.next() } else { T::zero() };
                 }
                 kept < tied
             }

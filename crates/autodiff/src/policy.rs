@@ -211,6 +211,41 @@ impl KinkPolicy {
     }
 }
 
+/// The weights a tie split gives the `k` tied (or, in the certified mode, kept) entries of an n-ary
+/// or reduction `max`/`min`, handed out in entry order by [`TieWeights::next`]:
+/// `First` gives 1 to the first and 0 to the rest; `Even` gives `1/k` to each; `MinNorm` gives
+/// `1/k` to each, or 0 to all when `k > 1` and a constant is among them.
+pub(crate) struct TieWeights<T> {
+    split: TieSplit,
+    share: T,
+    first: bool,
+}
+
+impl<T: Real> TieWeights<T> {
+    pub(crate) fn new(split: TieSplit, tied: usize, constant_tied: bool) -> Self {
+        let share = if split == TieSplit::MinNorm && tied > 1 && constant_tied {
+            T::zero()
+        } else {
+            T::one() / T::cst(tied.max(1) as f64)
+        };
+        TieWeights {
+            split,
+            share,
+            first: true,
+        }
+    }
+
+    /// The weight of the next tied entry.
+    pub(crate) fn next(&mut self) -> T {
+        let first = std::mem::replace(&mut self.first, false);
+        match self.split {
+            TieSplit::First if first => T::one(),
+            TieSplit::First => T::zero(),
+            TieSplit::Even | TieSplit::MinNorm => self.share,
+        }
+    }
+}
+
 /// A policy resolved into the numbers the forward pass writes into masks.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Rules<T> {

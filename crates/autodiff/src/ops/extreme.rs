@@ -10,7 +10,7 @@
 //! A tie is recorded as a kink at the output element (the row).
 
 use super::{build, info, Op, Sink};
-use crate::policy::TieSplit;
+use crate::policy::TieWeights;
 use crate::{Error, Real, Result, Shape, Var};
 
 fn reduce<'t, T: Real>(x: Var<'t, T>, is_max: bool, by_row: bool) -> Result<Var<'t, T>> {
@@ -44,7 +44,6 @@ fn reduce<'t, T: Real>(x: Var<'t, T>, is_max: bool, by_row: bool) -> Result<Var<
     };
     Ok(build(x.tape, op, out_shape, needs, |p| {
         let v = p.vals.get(x.id);
-        let first_only = p.rules.reduction_tie == TieSplit::First;
         let base = p.masks.len();
         p.masks.resize(base + v.len(), T::zero());
         let mask = &mut p.masks[base..];
@@ -61,19 +60,11 @@ fn reduce<'t, T: Real>(x: Var<'t, T>, is_max: bool, by_row: bool) -> Result<Var<
             if tied > 1 {
                 p.ties.push(i);
             }
-            let share = T::one() / T::cst(tied.max(1) as f64);
+            let mut weights = TieWeights::new(p.rules.reduction_tie, tied, false);
             let m = &mut mask[i * cols..(i + 1) * cols];
-            let mut first = true;
             for (w, &e) in m.iter_mut().zip(row) {
                 if e == best {
-                    *w = if !first_only {
-                        share
-                    } else if first {
-                        T::one()
-                    } else {
-                        T::zero()
-                    };
-                    first = false;
+                    *w = weights.next();
                 }
             }
         }

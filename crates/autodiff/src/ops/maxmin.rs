@@ -14,7 +14,7 @@
 
 use super::arith::broadcast;
 use super::{accumulate, build, info, Bc, Op, Sink};
-use crate::policy::TieSplit;
+use crate::policy::{TieSplit, TieWeights};
 use crate::{Error, Operand, Real, Result, Tape, Var};
 
 /// `a` strictly beats `b`: greater for max, smaller for min.
@@ -206,19 +206,10 @@ fn nary<'t, T: Real>(tape: &'t Tape<T>, xs: &[Var<'t, T>], is_max: bool) -> Resu
             if tied > 1 {
                 p.ties.push(i);
             }
-            let share = match tie {
-                TieSplit::MinNorm if tied > 1 && constant_tied => T::zero(),
-                _ => T::one() / T::cst(tied as f64),
-            };
-            let mut first = true;
+            let mut weights = TieWeights::new(tie, tied, constant_tied);
             for (j, x) in xs.iter().enumerate() {
                 if input(x).at(i) == best {
-                    mask[j * n + i] = match tie {
-                        TieSplit::First if first => T::one(),
-                        TieSplit::First => T::zero(),
-                        _ => share,
-                    };
-                    first = false;
+                    mask[j * n + i] = weights.next();
                 }
             }
         }
