@@ -68,24 +68,24 @@ pub(crate) fn matvec<T: Real>(a: &[T], x: &[T], out: &mut [T]) {
 #[inline]
 pub(crate) fn matvec_rows<T: Real>(a: &[T], x: &[T], need: &[bool], out: &mut [T]) {
     let c = x.len();
-    let row = |i: u32| &a[i as usize * c..(i as usize + 1) * c];
-    let mut buf = [0u32; BLOCK];
+    let row = |i: usize| &a[i * c..(i + 1) * c];
+    let mut buf = [0usize; BLOCK];
     for (b, (need, out)) in need.chunks(BLOCK).zip(out.chunks_mut(BLOCK)).enumerate() {
-        let base = (b * BLOCK) as u32;
+        let base = b * BLOCK;
         let mut count = 0;
         for (i, &nd) in need.iter().enumerate() {
-            buf[count] = i as u32;
+            buf[count] = i;
             count += usize::from(nd);
         }
         let mut groups = buf[..count].chunks_exact(4);
         for p in &mut groups {
             let v = T::simd_dot4([p[0], p[1], p[2], p[3]].map(|i| row(base + i)), x);
             for (&i, v) in p.iter().zip(v) {
-                out[i as usize] = v;
+                out[i] = v;
             }
         }
         for &i in groups.remainder() {
-            out[i as usize] = dot(row(base + i), x);
+            out[i] = dot(row(base + i), x);
         }
     }
 }
@@ -104,20 +104,20 @@ const BLOCK: usize = 256;
 #[inline]
 pub(crate) fn matvec_transpose_add<T: Real>(a: &[T], g: &[T], y: &mut [T]) {
     let c = y.len();
-    let row = |i: u32| &a[i as usize * c..(i as usize + 1) * c];
-    let mut buf = [0u32; BLOCK + 4];
+    let row = |i: usize| &a[i * c..(i + 1) * c];
+    let mut buf = [0usize; BLOCK + 4];
     let mut count = 0;
     let mut end = g.len();
     while end > 0 {
         let start = end.saturating_sub(BLOCK);
         for (i, &gi) in g[start..end].iter().enumerate().rev() {
             // `count ≤ 3` on entry, so at most BLOCK + 3 slots are written.
-            buf[count] = (start + i) as u32;
+            buf[count] = start + i;
             count += usize::from(gi != T::zero());
         }
         let full = count / 4 * 4;
         for p in buf[..full].chunks_exact(4) {
-            let gs = [p[0], p[1], p[2], p[3]].map(|i| g[i as usize]);
+            let gs = [p[0], p[1], p[2], p[3]].map(|i| g[i]);
             T::simd_add_rows4(gs, [row(p[0]), row(p[1]), row(p[2]), row(p[3])], y);
         }
         buf.copy_within(full..count, 0);
@@ -125,7 +125,7 @@ pub(crate) fn matvec_transpose_add<T: Real>(a: &[T], g: &[T], y: &mut [T]) {
         end = start;
     }
     for &i in &buf[..count] {
-        axpy(g[i as usize], row(i), y);
+        axpy(g[i], row(i), y);
     }
 }
 
