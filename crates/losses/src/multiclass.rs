@@ -107,11 +107,7 @@ impl MulticlassLoss {
                     squared,
                     scale_by_classes,
                 } => {
-                    let c = if scale_by_classes {
-                        1.0 / k as f64
-                    } else {
-                        1.0
-                    };
+                    let c = class_scale(scale_by_classes, k);
                     for j in (0..k).filter(|&j| j != y) {
                         let t = s[j] - s[y] + delta;
                         let (value, slope) = if squared {
@@ -205,11 +201,7 @@ impl MulticlassLoss {
                     squared,
                     scale_by_classes,
                 } => {
-                    let c = if scale_by_classes {
-                        1.0 / k as f64
-                    } else {
-                        1.0
-                    };
+                    let c = class_scale(scale_by_classes, k);
                     let others_ok = (0..k).filter(|&j| j != y).all(|j| {
                         let t = s[j] - s[y] + delta;
                         let xi = gi[j] / c;
@@ -383,11 +375,7 @@ impl MulticlassLoss {
                     .try_add(tape.constant(&shift, shape)?)?
                     .relu();
                 let t = if squared { t.square() } else { t };
-                let scale = if scale_by_classes {
-                    1.0 / k as f64
-                } else {
-                    1.0
-                };
+                let scale = class_scale(scale_by_classes, k);
                 t.sum().scale(c(scale))
             }
             MulticlassLoss::CrammerSinger { squared } => {
@@ -405,5 +393,14 @@ impl MulticlassLoss {
                 }
             }
         })
+    }
+}
+
+/// Weston–Watkins' factor on each example's loss: `1/K` with `scale_by_classes`, else 1.
+fn class_scale(scale_by_classes: bool, k: usize) -> f64 {
+    if scale_by_classes {
+        1.0 / k as f64
+    } else {
+        1.0
     }
 }

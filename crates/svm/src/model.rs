@@ -193,21 +193,7 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
             weights: s.w.chunks(prepared.d).map(<[f64]>::to_vec).collect(),
             features: data.d,
         };
-        let train_accuracy = model.accuracy(data)?;
-        return Ok(TrainReport {
-            objective: s.objective,
-            train_accuracy,
-            iterations: s.iterations,
-            converged: s.converged,
-            certificate: match s.certificate {
-                Certificate::GradientNorm(v) | Certificate::DualityGap(v) => Some(v),
-                Certificate::None => None,
-            },
-            seconds: start.elapsed().as_secs_f64(),
-            history: s.history,
-            train_auc: None,
-            model,
-        });
+        return single_report(s, model, data, None, start);
     }
     if let Some(margin) = o.all_pairs {
         if classes.len() != 2 {
@@ -224,22 +210,7 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
             weights: vec![s.w.clone()],
             features: data.d,
         };
-        let train_accuracy = model.accuracy(data)?;
-        let train_auc = Some(auc(&model.scores(data)?, &y));
-        return Ok(TrainReport {
-            objective: s.objective,
-            train_accuracy,
-            iterations: s.iterations,
-            converged: s.converged,
-            certificate: match s.certificate {
-                Certificate::GradientNorm(v) | Certificate::DualityGap(v) => Some(v),
-                Certificate::None => None,
-            },
-            seconds: start.elapsed().as_secs_f64(),
-            history: s.history,
-            train_auc,
-            model,
-        });
+        return single_report(s, model, data, Some(&y), start);
     }
     let targets: Vec<Vec<f64>> = if classes.len() == 2 {
         vec![prepared.one_vs_rest(classes[1])]
@@ -261,11 +232,7 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
         objective += s.objective;
         iterations += s.iterations;
         converged &= s.converged;
-        let cert = match s.certificate {
-            Certificate::DualityGap(v) | Certificate::GradientNorm(v) => Some(v),
-            Certificate::None => None,
-        };
-        certificate = match (certificate, cert) {
+        certificate = match (certificate, s.certificate.value()) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
@@ -299,6 +266,33 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
         certificate,
         seconds: start.elapsed().as_secs_f64(),
         history,
+        train_auc,
+        model,
+    })
+}
+
+/// The report of a model trained as one problem (Crammer–Singer, all-pairs), with the training
+/// AUC against `auc_labels` when given.
+fn single_report(
+    s: Solution,
+    model: Model,
+    data: &Dataset,
+    auc_labels: Option<&[f64]>,
+    start: Instant,
+) -> Result<TrainReport> {
+    let train_accuracy = model.accuracy(data)?;
+    let train_auc = match auc_labels {
+        Some(y) => Some(auc(&model.scores(data)?, y)),
+        None => None,
+    };
+    Ok(TrainReport {
+        objective: s.objective,
+        train_accuracy,
+        iterations: s.iterations,
+        converged: s.converged,
+        certificate: s.certificate.value(),
+        seconds: start.elapsed().as_secs_f64(),
+        history: s.history,
         train_auc,
         model,
     })

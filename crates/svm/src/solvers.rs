@@ -99,6 +99,23 @@ pub enum Certificate {
     None,
 }
 
+impl Certificate {
+    /// The certificate's number (duality gap or gradient norm), if there is one.
+    ///
+    /// # Example
+    /// ```
+    /// use svm::solvers::Certificate;
+    /// assert_eq!(Certificate::DualityGap(1e-9).value(), Some(1e-9));
+    /// assert_eq!(Certificate::None.value(), None);
+    /// ```
+    pub fn value(self) -> Option<f64> {
+        match self {
+            Certificate::DualityGap(v) | Certificate::GradientNorm(v) => Some(v),
+            Certificate::None => None,
+        }
+    }
+}
+
 /// A solver's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct Solution {
