@@ -1,57 +1,12 @@
 //! `subgrad`: differentiate an expression at a kink and see what happened.
 
-mod demo;
-mod expr;
-mod grad;
-mod plots;
-mod train;
-
 use std::process::ExitCode;
 
 use autodiff::KinkPolicy;
 use clap::{Parser, Subcommand, ValueEnum};
+use subgrad_cli::{demo, grad, train, CliError};
 use svm::model::{Multiclass, SolverKind, TrainOptions};
 use svm::solvers::GradientSource;
-
-/// Errors of the command-line tool.
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    /// The expression could not be parsed or evaluated.
-    #[error("{source}\n{pointer}")]
-    Expr {
-        /// The error, with its column.
-        source: expr::ExprError,
-        /// The expression with a caret under the column.
-        pointer: String,
-    },
-    /// A variable of the expression has no `--at` value.
-    #[error("no value for `{0}`: give --at {0}=VALUE")]
-    MissingValue(String),
-    /// The engine failed.
-    #[error(transparent)]
-    Engine(#[from] autodiff::Error),
-    /// Writing the output failed.
-    #[error("cannot write output: {0}")]
-    Io(#[from] std::io::Error),
-    /// Drawing a plot failed.
-    #[error("cannot draw the plot: {0}")]
-    Plot(String),
-    /// A plot was asked along a variable the expression does not have.
-    #[error("cannot plot along `{0}`: not a variable of the expression")]
-    PlotVariable(String),
-    /// Reading data or training failed.
-    #[error(transparent)]
-    Svm(#[from] svm::Error),
-    /// A loss rejected its input.
-    #[error(transparent)]
-    Loss(#[from] losses::Error),
-    /// A command-line value is inconsistent with the data.
-    #[error("{0}")]
-    Usage(String),
-    /// Serialising JSON failed.
-    #[error("cannot serialise JSON: {0}")]
-    Json(#[from] serde_json::Error),
-}
 
 /// Reverse-mode autodiff that is explicit at the kink.
 #[derive(Debug, Parser)]
