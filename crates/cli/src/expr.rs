@@ -8,6 +8,11 @@
 //! ```
 //! Functions: `relu abs exp ln sqrt square` (one argument), `max min` (two arguments:
 //! elementwise; three or more: a reduction over the arguments).
+//!
+//! Nothing here recurses on the input: the parser is an operator-precedence (shunting-yard)
+//! loop with explicit stacks, the parsed [`Expr`] is a flat list of nodes, and [`build`] is one
+//! pass over it, so a million-term sum or ten thousand nested parentheses parse, build and drop
+//! in constant stack space.
 
 use std::fmt;
 
@@ -49,53 +54,121 @@ pub struct Span {
     pub end: usize,
 }
 
-/// A parsed expression.
+/// A function of the grammar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    /// `relu(e)`.
+    Relu,
+    /// `abs(e)`.
+    Abs,
+    /// `exp(e)`.
+    Exp,
+    /// `ln(e)`.
+    Ln,
+    /// `sqrt(e)`.
+    Sqrt,
+    /// `square(e)`.
+    Square,
+    /// `max(a, b)` (elementwise) or `max(a, b, c, …)` (n-ary).
+    Max,
+    /// `min(a, b)` or `min(a, b, c, …)`.
+    Min,
+}
+
+impl Func {
+    const ALL: [Func; 8] = [
+        Func::Relu,
+        Func::Abs,
+        Func::Exp,
+        Func::Ln,
+        Func::Sqrt,
+        Func::Square,
+        Func::Max,
+        Func::Min,
+    ];
+
+    /// The function's name in the grammar.
+    pub fn name(self) -> &'static str {
+        match self {
+            Func::Relu => "relu",
+            Func::Abs => "abs",
+            Func::Exp => "exp",
+            Func::Ln => "ln",
+            Func::Sqrt => "sqrt",
+            Func::Square => "square",
+            Func::Max => "max",
+            Func::Min => "min",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Func> {
+        Func::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// Whether `n` arguments are accepted, and the rule in words.
+    fn arity(self, n: usize) -> (bool, &'static str) {
+        match self {
+            Func::Max | Func::Min => (n >= 2, "at least 2 arguments"),
+            _ => (n == 1, "1 argument"),
+        }
+    }
+}
+
+/// What a node of a parsed expression is; operands are indices of earlier nodes.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Expr {
+pub enum Kind {
     /// A number.
-    Num(f64, Span),
+    Num(f64),
     /// A variable.
-    Var(String, Span),
-    /// Unary minus.
-    Neg(Box<Expr>, Span),
-    /// A binary operator `+ - * /`.
-    Bin(char, Box<Expr>, Box<Expr>, Span),
-    /// A function call.
-    Call(String, Vec<Expr>, Span),
+    Var(String),
+    /// Unary minus of a node.
+    Neg(usize),
+    /// A binary operator `+ - * /` of two nodes.
+    Bin(char, usize, usize),
+    /// A function call on its argument nodes.
+    Call(Func, Vec<usize>),
+}
+
+/// One node of a parsed expression, with the columns it covers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// What the node is.
+    pub kind: Kind,
+    /// Its columns in the source.
+    pub span: Span,
+}
+
+/// A parsed expression, stored flat: every node's operands come before it and the root is last,
+/// so walking, building and dropping it never recurse, however deeply the source nests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    nodes: Vec<Node>,
 }
 
 impl Expr {
-    /// The columns this sub-expression covers.
+    /// The nodes, operands before the nodes that use them; the last one is the root.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The columns the whole expression covers.
     pub fn span(&self) -> Span {
-        match self {
-            Expr::Num(_, s)
-            | Expr::Var(_, s)
-            | Expr::Neg(_, s)
-            | Expr::Bin(.., s)
-            | Expr::Call(_, _, s) => *s,
-        }
+        self.nodes
+            .last()
+            .map_or(Span { start: 1, end: 1 }, |n| n.span)
     }
 
     /// The variables, in order of first appearance.
     pub fn variables(&self) -> Vec<String> {
-        fn walk(e: &Expr, out: &mut Vec<String>) {
-            match e {
-                Expr::Num(..) => {}
-                Expr::Var(name, _) => {
-                    if !out.contains(name) {
-                        out.push(name.clone());
-                    }
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for node in &self.nodes {
+            if let Kind::Var(name) = &node.kind {
+                if seen.insert(name.as_str()) {
+                    out.push(name.clone());
                 }
-                Expr::Neg(a, _) => walk(a, out),
-                Expr::Bin(_, a, b, _) => {
-                    walk(a, out);
-                    walk(b, out);
-                }
-                Expr::Call(_, args, _) => args.iter().for_each(|a| walk(a, out)),
             }
         }
-        let mut out = Vec::new();
-        walk(self, &mut out);
         out
     }
 }
@@ -175,173 +248,243 @@ fn lex(src: &str) -> Result<Vec<(Tok, Span)>, ExprError> {
     Ok(out)
 }
 
-struct Parser {
-    toks: Vec<(Tok, Span)>,
-    pos: usize,
-    end_col: usize,
+/// An operator or bracket waiting on the parser's stack for its right-hand side.
+enum Frame {
+    /// Unary minus at this column.
+    Neg(usize),
+    /// A binary operator with its precedence.
+    Bin(char, u8),
+    /// `(` at this column.
+    Paren,
+    /// A call of `func` (named at `column`) with `args` arguments complete so far.
+    Call {
+        func: Func,
+        column: usize,
+        args: usize,
+    },
 }
 
-const UNARY: [&str; 6] = ["relu", "abs", "exp", "ln", "sqrt", "square"];
+impl Frame {
+    /// Precedence of an operator frame (unary minus binds tightest); brackets have none.
+    fn precedence(&self) -> Option<u8> {
+        match self {
+            Frame::Neg(_) => Some(3),
+            Frame::Bin(_, p) => Some(*p),
+            Frame::Paren | Frame::Call { .. } => None,
+        }
+    }
+}
+
+/// The shunting-yard state: finished nodes, the operand stack (node indices) and the frames.
+struct Parser {
+    nodes: Vec<Node>,
+    operands: Vec<usize>,
+    frames: Vec<Frame>,
+}
 
 impl Parser {
-    fn peek(&self) -> Option<&(Tok, Span)> {
-        self.toks.get(self.pos)
+    fn push(&mut self, kind: Kind, span: Span) {
+        self.operands.push(self.nodes.len());
+        self.nodes.push(Node { kind, span });
     }
 
-    fn col(&self) -> usize {
-        self.peek().map_or(self.end_col, |(_, s)| s.start)
+    fn pop_operand(&mut self) -> usize {
+        // The parser pushes an operand before every operator that consumes it.
+        self.operands.pop().unwrap_or_default()
     }
 
-    fn eat(&mut self, c: char) -> bool {
-        if matches!(self.peek(), Some((Tok::Sym(s), _)) if *s == c) {
-            self.pos += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn expr(&mut self) -> Result<Expr, ExprError> {
-        let mut lhs = self.term()?;
-        loop {
-            let op = if self.eat('+') {
-                '+'
-            } else if self.eat('-') {
-                '-'
-            } else {
-                return Ok(lhs);
-            };
-            let rhs = self.term()?;
-            let span = Span {
-                start: lhs.span().start,
-                end: rhs.span().end,
-            };
-            lhs = Expr::Bin(op, Box::new(lhs), Box::new(rhs), span);
-        }
-    }
-
-    fn term(&mut self) -> Result<Expr, ExprError> {
-        let mut lhs = self.unary()?;
-        loop {
-            let op = if self.eat('*') {
-                '*'
-            } else if self.eat('/') {
-                '/'
-            } else {
-                return Ok(lhs);
-            };
-            let rhs = self.unary()?;
-            let span = Span {
-                start: lhs.span().start,
-                end: rhs.span().end,
-            };
-            lhs = Expr::Bin(op, Box::new(lhs), Box::new(rhs), span);
-        }
-    }
-
-    fn unary(&mut self) -> Result<Expr, ExprError> {
-        let start = self.col();
-        if self.eat('-') {
-            let inner = self.unary()?;
-            let span = Span {
-                start,
-                end: inner.span().end,
-            };
-            return Ok(Expr::Neg(Box::new(inner), span));
-        }
-        self.primary()
-    }
-
-    fn primary(&mut self) -> Result<Expr, ExprError> {
-        let col = self.col();
-        let Some((tok, span)) = self.peek().cloned() else {
-            return Err(ExprError::at(
-                col,
-                "expected a number, a variable, a function or `(`",
-            ));
-        };
-        self.pos += 1;
-        match tok {
-            Tok::Num(v) => Ok(Expr::Num(v, span)),
-            Tok::Sym('(') => {
-                let inner = self.expr()?;
-                if !self.eat(')') {
-                    return Err(ExprError::at(self.col(), "expected `)`"));
-                }
-                Ok(inner)
+    /// Applies operator frames while their precedence is at least `min`.
+    fn reduce(&mut self, min: u8) {
+        while let Some(p) = self.frames.last().and_then(Frame::precedence) {
+            if p < min {
+                break;
             }
-            Tok::Sym(c) => Err(ExprError::at(col, format!("unexpected `{c}`"))),
-            Tok::Name(name) => {
-                if !self.eat('(') {
-                    if UNARY.contains(&name.as_str()) || name == "max" || name == "min" {
-                        return Err(ExprError::at(
-                            self.col(),
-                            format!("expected `(` after `{name}`"),
-                        ));
-                    }
-                    return Ok(Expr::Var(name, span));
+            match self.frames.pop() {
+                Some(Frame::Neg(start)) => {
+                    let a = self.pop_operand();
+                    let end = self.nodes[a].span.end;
+                    self.push(Kind::Neg(a), Span { start, end });
                 }
-                let mut args = vec![self.expr()?];
-                while self.eat(',') {
-                    args.push(self.expr()?);
-                }
-                let close = self.col();
-                if !self.eat(')') {
-                    return Err(ExprError::at(close, "expected `,` or `)`"));
-                }
-                let span = Span {
-                    start: span.start,
-                    end: close + 1,
-                };
-                let arity_ok = match name.as_str() {
-                    n if UNARY.contains(&n) => args.len() == 1,
-                    "max" | "min" => args.len() >= 2,
-                    _ => return Err(ExprError::at(col, format!("unknown function `{name}`"))),
-                };
-                if !arity_ok {
-                    let want = if name == "max" || name == "min" {
-                        "at least 2 arguments"
-                    } else {
-                        "1 argument"
+                Some(Frame::Bin(op, _)) => {
+                    let b = self.pop_operand();
+                    let a = self.pop_operand();
+                    let span = Span {
+                        start: self.nodes[a].span.start,
+                        end: self.nodes[b].span.end,
                     };
-                    return Err(ExprError::at(
-                        col,
-                        format!("`{name}` takes {want}, got {}", args.len()),
-                    ));
+                    self.push(Kind::Bin(op, a, b), span);
                 }
-                Ok(Expr::Call(name, args, span))
+                _ => unreachable!("only operator frames have a precedence"),
             }
         }
+    }
+
+    /// The error for a token where an operator, `,` or `)` was expected.
+    fn unexpected(&self, column: usize) -> ExprError {
+        let open = self
+            .frames
+            .iter()
+            .rev()
+            .find(|f| matches!(f, Frame::Paren | Frame::Call { .. }));
+        ExprError::at(
+            column,
+            match open {
+                Some(Frame::Paren) => "expected `)`",
+                Some(_) => "expected `,` or `)`",
+                None => "unexpected input after the expression",
+            },
+        )
     }
 }
 
-/// Parses an expression.
+/// A did-you-mean hint for a few names users reach for.
+fn suggestion(name: &str) -> &'static str {
+    match name {
+        "log" => " (did you mean `ln`?)",
+        "sq" | "sqr" | "pow2" => " (did you mean `square`?)",
+        "fabs" => " (did you mean `abs`?)",
+        "maximum" | "amax" => " (did you mean `max`?)",
+        "minimum" | "amin" => " (did you mean `min`?)",
+        _ => "",
+    }
+}
+
+/// Parses an expression without recursion (operator precedence with explicit stacks), so a
+/// deeply nested or very long expression is limited by memory, never by the stack.
 ///
 /// # Errors
 /// An [`ExprError`] pointing at the column of the first problem.
 pub fn parse(src: &str) -> Result<Expr, ExprError> {
     let toks = lex(src)?;
+    let end_col = src.chars().count() + 1;
     let mut p = Parser {
-        toks,
-        pos: 0,
-        end_col: src.chars().count() + 1,
+        nodes: Vec::new(),
+        operands: Vec::new(),
+        frames: Vec::new(),
     };
-    let e = p.expr()?;
-    if p.pos < p.toks.len() {
-        let col = p.col();
-        return Err(ExprError::at(col, "unexpected input after the expression"));
+    let mut expect_operand = true;
+    let mut pos = 0;
+    while pos < toks.len() || expect_operand {
+        let Some((tok, span)) = toks.get(pos).cloned() else {
+            return Err(ExprError::at(
+                end_col,
+                "expected a number, a variable, a function or `(`",
+            ));
+        };
+        pos += 1;
+        if expect_operand {
+            match tok {
+                Tok::Sym('-') => p.frames.push(Frame::Neg(span.start)),
+                Tok::Sym('(') => p.frames.push(Frame::Paren),
+                Tok::Num(v) => {
+                    p.push(Kind::Num(v), span);
+                    expect_operand = false;
+                }
+                Tok::Name(name) => {
+                    let called = matches!(toks.get(pos), Some((Tok::Sym('('), _)));
+                    match (Func::from_name(&name), called) {
+                        (Some(func), true) => {
+                            pos += 1;
+                            p.frames.push(Frame::Call {
+                                func,
+                                column: span.start,
+                                args: 0,
+                            });
+                        }
+                        (None, true) => {
+                            return Err(ExprError::at(
+                                span.start,
+                                format!("unknown function `{name}`{}", suggestion(&name)),
+                            ))
+                        }
+                        (Some(_), false) => {
+                            let col = toks.get(pos).map_or(end_col, |(_, s)| s.start);
+                            return Err(ExprError::at(col, format!("expected `(` after `{name}`")));
+                        }
+                        (None, false) => {
+                            p.push(Kind::Var(name), span);
+                            expect_operand = false;
+                        }
+                    }
+                }
+                Tok::Sym(c) => return Err(ExprError::at(span.start, format!("unexpected `{c}`"))),
+            }
+            continue;
+        }
+        match tok {
+            Tok::Sym(op @ ('+' | '-' | '*' | '/')) => {
+                let prec = if op == '+' || op == '-' { 1 } else { 2 };
+                p.reduce(prec);
+                p.frames.push(Frame::Bin(op, prec));
+                expect_operand = true;
+            }
+            Tok::Sym(',') => {
+                p.reduce(0);
+                match p.frames.last_mut() {
+                    Some(Frame::Call { args, .. }) => *args += 1,
+                    _ => return Err(p.unexpected(span.start)),
+                }
+                expect_operand = true;
+            }
+            Tok::Sym(')') => {
+                p.reduce(0);
+                match p.frames.pop() {
+                    // Parentheses only group: the inner node stays as it is.
+                    Some(Frame::Paren) => {}
+                    Some(Frame::Call { func, column, args }) => {
+                        let n = args + 1;
+                        let (ok, want) = func.arity(n);
+                        if !ok {
+                            return Err(ExprError::at(
+                                column,
+                                format!("`{}` takes {want}, got {n}", func.name()),
+                            ));
+                        }
+                        let argv = p.operands.split_off(p.operands.len().saturating_sub(n));
+                        let span = Span {
+                            start: column,
+                            end: span.end,
+                        };
+                        p.push(Kind::Call(func, argv), span);
+                    }
+                    _ => {
+                        return Err(ExprError::at(
+                            span.start,
+                            "unexpected input after the expression",
+                        ))
+                    }
+                }
+            }
+            _ => return Err(p.unexpected(span.start)),
+        }
     }
-    Ok(e)
+    p.reduce(0);
+    if let Some(open) = p.frames.last() {
+        let message = match open {
+            Frame::Paren => "expected `)`",
+            _ => "expected `,` or `)`",
+        };
+        return Err(ExprError::at(end_col, message));
+    }
+    Ok(Expr { nodes: p.nodes })
 }
 
-/// Which sub-expression each tape node came from.
+/// Which sub-expression each tape node came from, by node index.
 #[derive(Debug, Default)]
-pub struct Origins(Vec<(NodeId, Span)>);
+pub struct Origins(Vec<Option<Span>>);
 
 impl Origins {
     /// The source span of a node, if it came from a sub-expression.
     pub fn span(&self, node: NodeId) -> Option<Span> {
-        self.0.iter().find(|(n, _)| *n == node).map(|(_, s)| *s)
+        self.0.get(node.index()).copied().flatten()
+    }
+
+    fn record(&mut self, node: NodeId, span: Span) {
+        let i = node.index();
+        if self.0.len() <= i {
+            self.0.resize(i + 1, None);
+        }
+        self.0[i] = Some(span);
     }
 }
 
@@ -353,67 +496,84 @@ impl fmt::Display for Span {
 
 /// Builds `e` on `tape`, looking variables up in `vars`; records each node's origin.
 ///
+/// One pass over the flat nodes, so any depth builds in constant stack space. Every
+/// sub-expression's value must be finite: the engine differentiates only finite values, so an
+/// overflow (`1e200*1e200`, `exp(710)`) or a NaN (`1e308*10 - 1e308*10`) is reported at the
+/// sub-expression where it first appears, rather than as a NaN result.
+///
 /// # Errors
-/// An [`ExprError`] at the sub-expression the engine rejected (e.g. `ln` of a negative number)
-/// or at an unknown variable.
+/// An [`ExprError`] at the sub-expression the engine rejected (e.g. `ln` of a negative number),
+/// at the first sub-expression whose value is not finite, or at an unknown variable.
 pub fn build<'t>(
     e: &Expr,
     tape: &'t Tape<f64>,
     vars: &[(String, Var<'t, f64>)],
     origins: &mut Origins,
 ) -> Result<Var<'t, f64>, ExprError> {
-    let span = e.span();
-    let fail = |err: autodiff::Error| ExprError::at(span.start, err.to_string());
-    let v = match e {
-        Expr::Num(x, _) => tape.constant_scalar(*x).map_err(fail)?,
-        Expr::Var(name, _) => {
-            return vars
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| *v)
-                .ok_or_else(|| {
+    let lookup: std::collections::HashMap<&str, Var<'t, f64>> =
+        vars.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+    let mut vals: Vec<Var<'t, f64>> = Vec::with_capacity(e.nodes.len());
+    for node in &e.nodes {
+        let span = node.span;
+        let fail = |err: autodiff::Error| ExprError::at(span.start, err.to_string());
+        let v = match &node.kind {
+            Kind::Num(x) => tape.constant_scalar(*x).map_err(fail)?,
+            Kind::Var(name) => {
+                let v = lookup.get(name.as_str()).copied().ok_or_else(|| {
                     ExprError::at(
                         span.start,
                         format!("no value for `{name}`: give --at {name}=VALUE"),
                     )
-                })
-        }
-        Expr::Neg(a, _) => -build(a, tape, vars, origins)?,
-        Expr::Bin(op, a, b, _) => {
-            let (a, b) = (
-                build(a, tape, vars, origins)?,
-                build(b, tape, vars, origins)?,
-            );
-            match op {
-                '+' => a.try_add(b),
-                '-' => a.try_sub(b),
-                '*' => a.try_mul(b),
-                _ => a.try_div(b),
+                })?;
+                vals.push(v);
+                continue;
             }
-            .map_err(fail)?
-        }
-        Expr::Call(name, args, _) => {
-            let xs = args
-                .iter()
-                .map(|a| build(a, tape, vars, origins))
-                .collect::<Result<Vec<_>, _>>()?;
-            let x = xs[0];
-            match name.as_str() {
-                "relu" => x.relu(),
-                "abs" => x.abs(),
-                "exp" => x.try_exp().map_err(fail)?,
-                "ln" => x.try_ln().map_err(fail)?,
-                "sqrt" => x.try_sqrt().map_err(fail)?,
-                "square" => x.square(),
-                "max" if xs.len() == 2 => x.try_max(xs[1]).map_err(fail)?,
-                "min" if xs.len() == 2 => x.try_min(xs[1]).map_err(fail)?,
-                "max" => tape.try_max_n(&xs).map_err(fail)?,
-                _ => tape.try_min_n(&xs).map_err(fail)?,
+            Kind::Neg(a) => -vals[*a],
+            Kind::Bin(op, a, b) => {
+                let (a, b) = (vals[*a], vals[*b]);
+                match op {
+                    '+' => a.try_add(b),
+                    '-' => a.try_sub(b),
+                    '*' => a.try_mul(b),
+                    _ => a.try_div(b),
+                }
+                .map_err(fail)?
             }
+            Kind::Call(func, args) => {
+                let xs: Vec<Var<'t, f64>> = args.iter().map(|&a| vals[a]).collect();
+                let x = xs[0];
+                match func {
+                    Func::Relu => x.relu(),
+                    Func::Abs => x.abs(),
+                    Func::Exp => x.try_exp().map_err(fail)?,
+                    Func::Ln => x.try_ln().map_err(fail)?,
+                    Func::Sqrt => x.try_sqrt().map_err(fail)?,
+                    Func::Square => x.square(),
+                    Func::Max if xs.len() == 2 => x.try_max(xs[1]).map_err(fail)?,
+                    Func::Min if xs.len() == 2 => x.try_min(xs[1]).map_err(fail)?,
+                    Func::Max => tape.try_max_n(&xs).map_err(fail)?,
+                    Func::Min => tape.try_min_n(&xs).map_err(fail)?,
+                }
+            }
+        };
+        let value = v.try_item().map_err(fail)?;
+        if !value.is_finite() {
+            let what = if value.is_nan() {
+                "is NaN (an undefined operation such as inf − inf)"
+            } else {
+                "overflows to infinity"
+            };
+            return Err(ExprError::at(
+                span.start,
+                format!("the value of this sub-expression ({span}) {what}: only finite values can be differentiated"),
+            ));
         }
-    };
-    origins.0.push((v.id(), span));
-    Ok(v)
+        origins.record(v.id(), span);
+        vals.push(v);
+    }
+    vals.last()
+        .copied()
+        .ok_or_else(|| ExprError::at(1, "empty expression"))
 }
 
 #[cfg(test)]
@@ -476,6 +636,215 @@ mod tests {
         let err = build(&e, &tape, &vars, &mut Origins::default()).unwrap_err();
         assert_eq!(err.column, 5);
         assert!(err.message.contains("--at y=VALUE"));
+    }
+
+    /// Parses and builds `src` at `x = 1`, returning the value.
+    fn value_at_one(src: &str) -> f64 {
+        let tape = Tape::<f64>::new();
+        let x = tape.param_scalar(1.0).unwrap();
+        let e = parse(src).unwrap();
+        let vars = vec![("x".to_string(), x)];
+        build(&e, &tape, &vars, &mut Origins::default())
+            .unwrap()
+            .item()
+    }
+
+    // The issue's inputs overflowed the (2 MB test-thread) stack at 7,148–11,139 levels; these
+    // go ten to a hundred times deeper, so a recursive parser, builder or drop would abort here.
+    #[test]
+    fn deep_nesting_parses_and_builds_without_recursion() {
+        let n = 100_000;
+        // ((…(x)…)) is x.
+        let parens = format!("{}x{}", "(".repeat(n), ")".repeat(n));
+        assert_eq!(value_at_one(&parens), 1.0);
+        // An even number of unary minuses is the identity.
+        assert_eq!(value_at_one(&format!("{}x", "-".repeat(n))), 1.0);
+        // relu(relu(…relu(x)…)) at x = 1 is 1.
+        let relus = format!("{}x{}", "relu(".repeat(n), ")".repeat(n));
+        assert_eq!(value_at_one(&relus), 1.0);
+        // Only parsed and dropped, deeper still.
+        let deep = format!("{}x{}", "abs(-(".repeat(4 * n), "))".repeat(4 * n));
+        assert_eq!(parse(&deep).unwrap().nodes().len(), 1 + 8 * n);
+    }
+
+    #[test]
+    fn a_million_term_sum_parses_builds_and_drops() {
+        let n = 1_000_000;
+        // x + x + … + x (n terms) at x = 1 is n, exactly in f64.
+        let src = format!("x{}", " + x".repeat(n - 1));
+        assert_eq!(value_at_one(&src), n as f64);
+    }
+
+    #[test]
+    fn non_finite_sub_expressions_are_errors_at_their_column() {
+        let tape = Tape::<f64>::new();
+        let x = tape.param_scalar(710.0).unwrap();
+        let vars = vec![("x".to_string(), x)];
+        for (src, column, part) in [
+            // 1e308·10 overflows; the difference of the two infinities would be NaN.
+            (
+                "1e308*10 - 1e308*10".to_string(),
+                1,
+                "overflows to infinity",
+            ),
+            ("1e200*1e200".to_string(), 1, "overflows to infinity"),
+            // e^710 > f64::MAX ≈ e^709.78: `try_exp` rejects it at the call.
+            ("2 + exp(x)".to_string(), 5, "exp: input 710"),
+            // 120 factors of 710: 710¹⁰⁹ already exceeds f64::MAX ≈ 1.8e308.
+            (format!("x{}", "*x".repeat(119)), 1, "overflows to infinity"),
+        ] {
+            let e = parse(&src).unwrap();
+            let err = build(&e, &tape, &vars, &mut Origins::default()).unwrap_err();
+            assert_eq!(err.column, column, "{src}: {err}");
+            assert!(err.message.contains(part), "{src}: {err}");
+        }
+    }
+
+    #[test]
+    fn unknown_functions_suggest_the_grammar_name() {
+        check_err("log(x)", 1, "did you mean `ln`?");
+        check_err("1 + maximum(x, 1)", 5, "did you mean `max`?");
+        check_err("(x, y)", 3, "expected `)`");
+        check_err("max(x, y))", 10, "unexpected input");
+        check_err("relu()", 6, "unexpected `)`");
+        check_err("max(x, ", 8, "expected a number");
+        check_err("2 * * x", 5, "unexpected `*`");
+    }
+
+    /// A random expression tree, rendered as source and evaluated directly in f64 (the oracle
+    /// the parser and builder are checked against).
+    #[derive(Debug, Clone)]
+    enum Tree {
+        Num(u8),
+        X,
+        Neg(Box<Tree>),
+        Bin(char, Box<Tree>, Box<Tree>),
+        Max(Vec<Tree>),
+        Abs(Box<Tree>),
+    }
+
+    impl Tree {
+        fn eval(&self, x: f64) -> f64 {
+            match self {
+                Tree::Num(n) => f64::from(*n),
+                Tree::X => x,
+                Tree::Neg(a) => -a.eval(x),
+                Tree::Bin('+', a, b) => a.eval(x) + b.eval(x),
+                Tree::Bin('-', a, b) => a.eval(x) - b.eval(x),
+                Tree::Bin(_, a, b) => a.eval(x) * b.eval(x),
+                Tree::Max(args) => args.iter().map(|a| a.eval(x)).fold(f64::MIN, f64::max),
+                Tree::Abs(a) => a.eval(x).abs(),
+            }
+        }
+
+        /// Source with just the parentheses precedence needs (`parent` is the precedence of
+        /// the operator this sits under, 0 at the top).
+        fn render(&self, parent: u8, out: &mut String) {
+            match self {
+                Tree::Num(n) => out.push_str(&n.to_string()),
+                Tree::X => out.push('x'),
+                Tree::Neg(a) => {
+                    out.push_str(if parent > 2 { "(-" } else { "-" });
+                    a.render(3, out);
+                    if parent > 2 {
+                        out.push(')');
+                    }
+                }
+                Tree::Bin(op, a, b) => {
+                    let p = if *op == '*' { 2 } else { 1 };
+                    if p <= parent {
+                        out.push('(');
+                    }
+                    a.render(p - 1, out);
+                    out.push_str(&format!(" {op} "));
+                    b.render(p, out);
+                    if p <= parent {
+                        out.push(')');
+                    }
+                }
+                Tree::Max(args) => {
+                    out.push_str("max(");
+                    for (k, a) in args.iter().enumerate() {
+                        if k > 0 {
+                            out.push_str(", ");
+                        }
+                        a.render(0, out);
+                    }
+                    out.push(')');
+                }
+                Tree::Abs(a) => {
+                    out.push_str("abs(");
+                    a.render(0, out);
+                    out.push(')');
+                }
+            }
+        }
+    }
+
+    fn tree() -> impl proptest::strategy::Strategy<Value = Tree> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![(0u8..10).prop_map(Tree::Num), Just(Tree::X)];
+        leaf.prop_recursive(6, 48, 4, |inner| {
+            prop_oneof![
+                inner.clone().prop_map(|a| Tree::Neg(Box::new(a))),
+                (
+                    prop::sample::select(vec!['+', '-', '*']),
+                    inner.clone(),
+                    inner.clone()
+                )
+                    .prop_map(|(op, a, b)| Tree::Bin(op, Box::new(a), Box::new(b))),
+                prop::collection::vec(inner.clone(), 2..4).prop_map(Tree::Max),
+                inner.prop_map(|a| Tree::Abs(Box::new(a))),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        // Integer leaves and + − · max abs keep every value an exact integer (far below 2⁵³),
+        // so the engine's value must equal the directly evaluated tree exactly.
+        #[test]
+        fn parsed_value_equals_the_tree_it_was_rendered_from(t in tree(), x in -3i8..4) {
+            let mut src = String::new();
+            t.render(0, &mut src);
+            let tape = Tape::<f64>::new();
+            let xv = tape.param_scalar(f64::from(x)).unwrap();
+            let e = parse(&src).unwrap();
+            let vars = vec![("x".to_string(), xv)];
+            let v = build(&e, &tape, &vars, &mut Origins::default()).unwrap();
+            proptest::prop_assert_eq!(v.item(), t.eval(f64::from(x)), "{}", src);
+        }
+
+        // Token soup: whatever the input, parsing and building return (Ok or a column inside
+        // the input, or one past its end) and never panic.
+        #[test]
+        fn token_soup_never_panics_and_errors_point_inside(
+            toks in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "x", "y", "1", "0", "1e308", ".", "e", "+", "-", "*", "/", "(", ")", ",",
+                    "relu", "max", "min", "ln", "sqrt", "exp", "abs", "log", " ", "−", "$", "é",
+                ]),
+                0..40,
+            )
+        ) {
+            let src: String = toks.concat();
+            let end = src.chars().count() + 1;
+            match parse(&src) {
+                Err(err) => proptest::prop_assert!((1..=end).contains(&err.column), "{}: {}", src, err),
+                Ok(e) => {
+                    let tape = Tape::<f64>::new();
+                    let vars: Vec<_> = e
+                        .variables()
+                        .into_iter()
+                        .map(|n| (n, tape.param_scalar(0.0).unwrap()))
+                        .collect();
+                    if let Err(err) = build(&e, &tape, &vars, &mut Origins::default()) {
+                        proptest::prop_assert!((1..=end).contains(&err.column), "{}: {}", src, err);
+                    }
+                }
+            }
+        }
     }
 
     #[test]
