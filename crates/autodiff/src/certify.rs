@@ -83,6 +83,7 @@ impl<T: Real> Certified<T> {
     ///
     /// # Panics
     /// If `x` is a constant or belongs to another tape.
+    #[track_caller]
     pub fn wrt(&self, x: Var<'_, T>) -> &[T] {
         self.gradients.wrt(x)
     }

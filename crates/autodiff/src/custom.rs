@@ -28,6 +28,7 @@ impl<'a, T: Real> Inputs<'a, T> {
     ///
     /// # Panics
     /// If `i >= self.len()`.
+    #[track_caller]
     pub fn value(&self, i: usize) -> &'a [T] {
         self.vals.get(self.ids[i])
     }
@@ -36,6 +37,7 @@ impl<'a, T: Real> Inputs<'a, T> {
     ///
     /// # Panics
     /// If `i >= self.len()`.
+    #[track_caller]
     pub fn shape(&self, i: usize) -> Shape {
         self.vals.shape(self.ids[i])
     }
@@ -155,8 +157,9 @@ impl<T: Real> Tape<T> {
     /// [`CustomOp::backward`]. Kinks inside a custom op are not tracked by the kink report.
     ///
     /// # Errors
-    /// [`Error::ForeignVar`] if an operand belongs to another tape; whatever the op's
-    /// `output_shape` or `forward` returns.
+    /// [`Error::ForeignVar`] if an operand belongs to another tape; [`Error::Allocation`] if the
+    /// output's values cannot be allocated; whatever the op's `output_shape` or `forward`
+    /// returns.
     pub fn custom<'t>(
         &'t self,
         op: Arc<dyn CustomOp<T>>,
@@ -178,7 +181,7 @@ impl<T: Real> Tape<T> {
             };
             op.output_shape(&view)
         };
-        let shape = match shape {
+        let shape = match shape.and_then(|s| inner.reserve("custom", s.len()).map(|()| s)) {
             Ok(s) => s,
             Err(e) => {
                 inner.links.truncate(start);

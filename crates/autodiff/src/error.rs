@@ -56,6 +56,30 @@ pub enum Error {
         /// Index of the node on its tape.
         node: usize,
     },
+    /// The gradients were asked for a node created after the backward pass that computed them.
+    #[error("gradients: node {node} was created after this backward pass; run backward again")]
+    StaleGradients {
+        /// Index of the node on its tape.
+        node: usize,
+    },
+    /// A shape's element count `rows × cols` does not fit in `usize`.
+    #[error("shape: {rows} × {cols} elements overflow the address space")]
+    ShapeOverflow {
+        /// Rows asked for.
+        rows: usize,
+        /// Columns asked for.
+        cols: usize,
+    },
+    /// The memory for a node's values could not be allocated.
+    #[error("{op}: cannot allocate {elements} values ({bytes} bytes)")]
+    Allocation {
+        /// The operation whose output did not fit.
+        op: &'static str,
+        /// Values asked for.
+        elements: usize,
+        /// Bytes asked for (saturating).
+        bytes: usize,
+    },
     /// Backward reached a custom operation whose author gave no backward rule.
     #[error("backward: custom op `{op}` has no backward rule")]
     MissingBackward {

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::{Error, Result};
+
 /// The shape of a value on the tape: a scalar, a vector of length `n`, or an `rows × cols` matrix
 /// stored row-major.
 ///
@@ -44,7 +46,15 @@ impl Shape {
     }
 
     /// The shape of a `rows × cols` matrix stored row-major (rank 2).
+    ///
+    /// # Panics
+    /// If `rows × cols` overflows `usize`; [`Shape::try_matrix`] is the fallible twin, for sizes
+    /// that come from input.
+    #[track_caller]
     pub const fn matrix(rows: usize, cols: usize) -> Self {
+        if rows.checked_mul(cols).is_none() {
+            panic!("shape: rows × cols elements overflow the address space");
+        }
         Shape {
             rows,
             cols,
@@ -52,12 +62,35 @@ impl Shape {
         }
     }
 
+    /// The shape of a `rows × cols` matrix, or an error if its element count overflows.
+    ///
+    /// # Errors
+    /// [`Error::ShapeOverflow`] if `rows × cols` does not fit in `usize`.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Shape;
+    /// assert_eq!(Shape::try_matrix(3, 4)?.len(), 12);
+    /// assert!(Shape::try_matrix(1 << 63, 2).is_err());
+    /// # Ok::<(), autodiff::Error>(())
+    /// ```
+    pub const fn try_matrix(rows: usize, cols: usize) -> Result<Self> {
+        if rows.checked_mul(cols).is_none() {
+            return Err(Error::ShapeOverflow { rows, cols });
+        }
+        Ok(Shape {
+            rows,
+            cols,
+            rank: 2,
+        })
+    }
+
     /// Number of dimensions: 0 (scalar), 1 (vector) or 2 (matrix).
     pub const fn rank(&self) -> usize {
         self.rank as usize
     }
 
-    /// Number of elements.
+    /// Number of elements (it cannot overflow: the constructors check `rows × cols`).
     pub const fn len(&self) -> usize {
         self.rows * self.cols
     }

@@ -122,6 +122,19 @@ impl<T: Real> Inner<T> {
         &self.nodes[id as usize]
     }
 
+    /// Makes room in the arena for `len` more values, or returns a typed error: called before
+    /// pushing a node whose size is not bounded by an existing operand's (leaves, `matmul`,
+    /// custom ops), so an impossible allocation is an error, not an abort.
+    pub(crate) fn reserve(&mut self, op: &'static str, len: usize) -> Result<()> {
+        let fail = || Error::Allocation {
+            op,
+            elements: len,
+            bytes: len.saturating_mul(std::mem::size_of::<T>()),
+        };
+        self.arena.len().checked_add(len).ok_or_else(fail)?;
+        self.arena.try_reserve(len).map_err(|_| fail())
+    }
+
     /// Appends a node whose value will be computed into the arena; returns its id.
     #[inline]
     pub(crate) fn push(&mut self, op: Op<T>, shape: Shape, needs_grad: bool) -> u32 {
@@ -434,6 +447,7 @@ impl<T: Real> Tape<T> {
         }
         check_finite(op, values)?;
         let mut inner = self.borrow_mut();
+        inner.reserve(op, shape.len())?;
         let id = inner.push(Op::Leaf, shape, needs_grad);
         inner.parts().out.copy_from_slice(values);
         Ok(self.var(id))
@@ -728,7 +742,8 @@ impl<T: Real> Gradients<T> {
     ///
     /// # Errors
     /// [`Error::NoGradient`] if `x` is a constant (or computed only from constants), or belongs to
-    /// another tape or to an earlier use of a cleared tape.
+    /// another tape or to an earlier use of a cleared tape; [`Error::StaleGradients`] if `x` was
+    /// created after the backward pass that filled these gradients.
     ///
     /// # Example
     /// ```
@@ -750,7 +765,12 @@ impl<T: Real> Gradients<T> {
                 node: x.id as usize,
             });
         }
-        Ok(&self.data[node.grad..node.grad + node.shape.len()])
+        // A parameter pushed after this backward has a gradient offset past the buffer.
+        self.data
+            .get(node.grad..node.grad + node.shape.len())
+            .ok_or(Error::StaleGradients {
+                node: x.id as usize,
+            })
     }
 
     /// The gradient with respect to `x`; see [`Gradients::try_wrt`].
@@ -767,7 +787,8 @@ impl<T: Real> Gradients<T> {
     /// assert_eq!((x * 3.0).backward()?.wrt(x), &[3.0]);
     /// # Ok(()) }
     /// ```
+    #[track_caller]
     pub fn wrt(&self, x: Var<'_, T>) -> &[T] {
-        self.try_wrt(x).unwrap_or_else(|e| panic!("{e}"))
+        crate::var::unwrap_op(self.try_wrt(x))
     }
 }

@@ -192,8 +192,9 @@ impl<'t, T: Real> Var<'t, T> {
     /// assert_eq!(tape.param_scalar(4.0)?.sqrt().item(), 2.0);
     /// # Ok(()) }
     /// ```
+    #[track_caller]
     pub fn item(self) -> T {
-        self.try_item().unwrap_or_else(|e| panic!("{e}"))
+        unwrap_op(self.try_item())
     }
 
     /// Reverse pass from this scalar node; see [`Tape::backward`].
@@ -261,14 +262,21 @@ impl<'t, T: Real> Operand<'t, T> for T {
     }
 }
 
+/// The panicking shorthands' unwrap: the panic names the caller's line (`#[track_caller]` on
+/// every layer up to the public method) and carries the `try_` twin's error message.
+#[track_caller]
 pub(crate) fn unwrap_op<V>(r: Result<V>) -> V {
-    r.unwrap_or_else(|e| panic!("{e}"))
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("{e}"),
+    }
 }
 
 macro_rules! var_var_op {
     ($trait:ident, $method:ident, $try:ident) => {
         impl<'t, T: Real> $trait for Var<'t, T> {
             type Output = Var<'t, T>;
+            #[track_caller]
             fn $method(self, rhs: Var<'t, T>) -> Var<'t, T> {
                 unwrap_op(self.$try(rhs))
             }
@@ -283,6 +291,10 @@ var_var_op!(Div, div, try_div);
 impl<'t, T: Real> Add<T> for Var<'t, T> {
     type Output = Var<'t, T>;
     /// `x + c`, an affine node.
+    ///
+    /// # Panics
+    /// If `c` is NaN or infinite (see [`Var::try_affine`]).
+    #[track_caller]
     fn add(self, c: T) -> Var<'t, T> {
         self.affine(T::one(), c)
     }
@@ -291,6 +303,10 @@ impl<'t, T: Real> Add<T> for Var<'t, T> {
 impl<'t, T: Real> Sub<T> for Var<'t, T> {
     type Output = Var<'t, T>;
     /// `x − c`, an affine node.
+    ///
+    /// # Panics
+    /// If `c` is NaN or infinite (see [`Var::try_affine`]).
+    #[track_caller]
     fn sub(self, c: T) -> Var<'t, T> {
         self.affine(T::one(), -c)
     }
@@ -299,6 +315,10 @@ impl<'t, T: Real> Sub<T> for Var<'t, T> {
 impl<'t, T: Real> Mul<T> for Var<'t, T> {
     type Output = Var<'t, T>;
     /// `c·x`, an affine node.
+    ///
+    /// # Panics
+    /// If `c` is NaN or infinite (see [`Var::try_affine`]).
+    #[track_caller]
     fn mul(self, c: T) -> Var<'t, T> {
         self.affine(c, T::zero())
     }
@@ -309,16 +329,18 @@ impl<'t, T: Real> Div<T> for Var<'t, T> {
     /// `x / c`, an affine node with scale `1/c`.
     ///
     /// # Panics
-    /// If `c == 0` (use [`Var::try_div`] with a constant node for a typed error).
+    /// If `c` is 0, NaN or infinite, with the message of [`Var::try_div_scalar`], its fallible
+    /// twin.
+    #[track_caller]
     fn div(self, c: T) -> Var<'t, T> {
-        assert!(c != T::zero(), "div: division by the constant 0");
-        self.affine(T::one() / c, T::zero())
+        unwrap_op(self.try_div_scalar(c))
     }
 }
 
 impl<'t, T: Real> Neg for Var<'t, T> {
     type Output = Var<'t, T>;
     /// `−x`, an affine node with scale −1.
+    #[track_caller]
     fn neg(self) -> Var<'t, T> {
         self.affine(-T::one(), T::zero())
     }
@@ -328,18 +350,21 @@ macro_rules! scalar_lhs_ops {
     ($($t:ty),*) => {$(
         impl<'t> Add<Var<'t, $t>> for $t {
             type Output = Var<'t, $t>;
+            #[track_caller]
             fn add(self, x: Var<'t, $t>) -> Var<'t, $t> {
                 x.affine(1.0, self)
             }
         }
         impl<'t> Sub<Var<'t, $t>> for $t {
             type Output = Var<'t, $t>;
+            #[track_caller]
             fn sub(self, x: Var<'t, $t>) -> Var<'t, $t> {
                 x.affine(-1.0, self)
             }
         }
         impl<'t> Mul<Var<'t, $t>> for $t {
             type Output = Var<'t, $t>;
+            #[track_caller]
             fn mul(self, x: Var<'t, $t>) -> Var<'t, $t> {
                 x.affine(self, 0.0)
             }
@@ -349,7 +374,8 @@ macro_rules! scalar_lhs_ops {
             /// `c / x`.
             ///
             /// # Panics
-            /// If an element of `x` is 0 (see [`Var::try_div`]).
+            /// If `self` is not finite or an element of `x` is 0 (see [`Var::try_div`]).
+            #[track_caller]
             fn div(self, x: Var<'t, $t>) -> Var<'t, $t> {
                 let c = unwrap_op(x.tape.constant_scalar(self));
                 unwrap_op(c.try_div(x))

@@ -7,7 +7,7 @@
 //! No kinks.
 
 use super::{build, info, Op, Sink};
-use crate::{Real, Var};
+use crate::{Error, Real, Result, Var};
 
 impl<'t, T: Real> Var<'t, T> {
     /// `scale·x + shift`, elementwise, with constant `scale` and `shift`.
@@ -17,6 +17,52 @@ impl<'t, T: Real> Var<'t, T> {
     /// ```text
     /// y = α·x + β        ∂y/∂x = α
     /// ```
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] if `scale` or `shift` is NaN or infinite: like every number a caller
+    /// hands the engine (leaf values, `max`/`min` constants, clamp bounds), they must be finite.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_scalar(2.0)?;
+    /// let y = x.try_affine(-3.0, 1.0)?; // the node `1.0 - 3.0 * x` builds
+    /// assert_eq!(y.item(), -5.0);
+    /// assert_eq!(y.backward()?.wrt(x)[0], -3.0);
+    /// assert!(x.try_affine(1.0, f64::NAN).is_err());
+    /// # Ok(()) }
+    /// ```
+    pub fn try_affine(self, scale: T, shift: T) -> Result<Var<'t, T>> {
+        for (index, v) in [scale, shift].into_iter().enumerate() {
+            if !v.is_finite() {
+                return Err(Error::NonFinite {
+                    op: "affine",
+                    index,
+                    value: v.to_f64_lossless(),
+                });
+            }
+        }
+        let (shape, needs) = info(self);
+        let x = self.id;
+        Ok(build(
+            self.tape,
+            Op::Affine { x, scale },
+            shape,
+            needs,
+            |p| {
+                for (o, &v) in p.out.iter_mut().zip(p.vals.get(x)) {
+                    *o = scale * v + shift;
+                }
+            },
+        ))
+    }
+
+    /// `scale·x + shift`; see [`Var::try_affine`].
+    ///
+    /// # Panics
+    /// If `scale` or `shift` is NaN or infinite, with [`Var::try_affine`]'s message.
     ///
     /// # Example
     /// ```
@@ -29,14 +75,50 @@ impl<'t, T: Real> Var<'t, T> {
     /// assert_eq!(y.backward()?.wrt(x)[0], -3.0);
     /// # Ok(()) }
     /// ```
+    #[track_caller]
     pub fn affine(self, scale: T, shift: T) -> Var<'t, T> {
-        let (shape, needs) = info(self);
-        let x = self.id;
-        build(self.tape, Op::Affine { x, scale }, shape, needs, |p| {
-            for (o, &v) in p.out.iter_mut().zip(p.vals.get(x)) {
-                *o = scale * v + shift;
-            }
-        })
+        crate::var::unwrap_op(self.try_affine(scale, shift))
+    }
+
+    /// `x / c` for a constant `c`: the affine node with scale `1/c`.
+    ///
+    /// ```text
+    /// y = x / c        ∂y/∂x = 1/c
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Domain`] if `c` is 0; [`Error::NonFinite`] if `c` is NaN or infinite.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_scalar(3.0)?;
+    /// assert_eq!(x.try_div_scalar(2.0)?.item(), 1.5); // same node as x / 2.0
+    /// assert_eq!(
+    ///     x.try_div_scalar(0.0).unwrap_err().to_string(),
+    ///     "div: input 0 at element 0 is outside the domain (a nonzero divisor)"
+    /// );
+    /// # Ok(()) }
+    /// ```
+    pub fn try_div_scalar(self, c: T) -> Result<Var<'t, T>> {
+        if c == T::zero() {
+            return Err(Error::Domain {
+                op: "div",
+                index: 0,
+                value: 0.0,
+                domain: "a nonzero divisor",
+            });
+        }
+        if !c.is_finite() {
+            return Err(Error::NonFinite {
+                op: "div",
+                index: 0,
+                value: c.to_f64_lossless(),
+            });
+        }
+        self.try_affine(T::one() / c, T::zero())
     }
 
     /// `c·x` for a constant `c`; same node as `x * c`.
@@ -44,6 +126,9 @@ impl<'t, T: Real> Var<'t, T> {
     /// ```text
     /// y = c·x        ∂y/∂x = c
     /// ```
+    ///
+    /// # Panics
+    /// If `c` is NaN or infinite (see [`Var::try_affine`]).
     ///
     /// # Example
     /// ```
@@ -54,6 +139,7 @@ impl<'t, T: Real> Var<'t, T> {
     /// assert_eq!(x.scale(0.5).value(), vec![0.5, 1.0]);
     /// # Ok(()) }
     /// ```
+    #[track_caller]
     pub fn scale(self, c: T) -> Var<'t, T> {
         self.affine(c, T::zero())
     }

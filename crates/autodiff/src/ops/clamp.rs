@@ -89,6 +89,7 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Panics
     /// If a bound is NaN or `lo > hi`.
+    #[track_caller]
     pub fn clamp(self, lo: T, hi: T) -> Var<'t, T> {
         crate::var::unwrap_op(self.try_clamp(lo, hi))
     }

@@ -100,6 +100,7 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Panics
     /// If the value is empty.
+    #[track_caller]
     pub fn reduce_max(self) -> Var<'t, T> {
         crate::var::unwrap_op(self.try_reduce_max())
     }
@@ -130,6 +131,7 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Panics
     /// If the value is empty.
+    #[track_caller]
     pub fn reduce_min(self) -> Var<'t, T> {
         crate::var::unwrap_op(self.try_reduce_min())
     }
@@ -162,6 +164,7 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Panics
     /// If the value is not a matrix with at least one column.
+    #[track_caller]
     pub fn row_max(self) -> Var<'t, T> {
         crate::var::unwrap_op(self.try_row_max())
     }
@@ -192,6 +195,7 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Panics
     /// If the value is not a matrix with at least one column.
+    #[track_caller]
     pub fn row_min(self) -> Var<'t, T> {
         crate::var::unwrap_op(self.try_row_min())
     }

@@ -77,6 +77,7 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Panics
     /// On a bad shape or an index out of range.
+    #[track_caller]
     pub fn gather(self, index: &[usize]) -> Var<'t, T> {
         crate::var::unwrap_op(self.try_gather(index))
     }

@@ -60,6 +60,7 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Panics
     /// On a shape mismatch or a handle of another tape.
+    #[track_caller]
     pub fn dot(self, b: Var<'t, T>) -> Var<'t, T> {
         crate::var::unwrap_op(self.try_dot(b))
     }
@@ -126,6 +127,7 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Panics
     /// On bad shapes or a handle of another tape.
+    #[track_caller]
     pub fn matvec(self, v: Var<'t, T>) -> Var<'t, T> {
         crate::var::unwrap_op(self.try_matvec(v))
     }
@@ -138,7 +140,8 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Errors
     /// [`Error::InvalidShape`] unless both are matrices; [`Error::ShapeMismatch`] if the inner
-    /// dimensions differ; [`Error::ForeignVar`].
+    /// dimensions differ; [`Error::ForeignVar`]; [`Error::ShapeOverflow`] or
+    /// [`Error::Allocation`] if the `n × m` product cannot be held.
     ///
     /// # Example
     /// ```
@@ -172,7 +175,9 @@ impl<'t, T: Real> Var<'t, T> {
             });
         }
         let (k, m) = (sa.cols(), sb.cols());
-        let shape = Shape::matrix(sa.rows(), m);
+        let shape = Shape::try_matrix(sa.rows(), m)?;
+        // The one product whose output can be far larger than its operands (an outer product).
+        self.tape.borrow_mut().reserve("matmul", shape.len())?;
         Ok(build(
             self.tape,
             Op::MatMul(self.id, b.id),
@@ -196,6 +201,7 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Panics
     /// On bad shapes or a handle of another tape.
+    #[track_caller]
     pub fn matmul(self, b: Var<'t, T>) -> Var<'t, T> {
         crate::var::unwrap_op(self.try_matmul(b))
     }

@@ -107,6 +107,7 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Panics
     /// On a shape mismatch, a handle of another tape or a non-finite number.
+    #[track_caller]
     pub fn max(self, b: impl Operand<'t, T>) -> Var<'t, T> {
         crate::var::unwrap_op(self.try_max(b))
     }
@@ -140,6 +141,7 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Panics
     /// On a shape mismatch, a handle of another tape or a non-finite number.
+    #[track_caller]
     pub fn min(self, b: impl Operand<'t, T>) -> Var<'t, T> {
         crate::var::unwrap_op(self.try_min(b))
     }
@@ -247,6 +249,7 @@ impl<T: Real> Tape<T> {
     ///
     /// # Panics
     /// If [`Tape::try_max_n`] fails.
+    #[track_caller]
     pub fn max_n<'t>(&'t self, xs: &[Var<'t, T>]) -> Var<'t, T> {
         crate::var::unwrap_op(self.try_max_n(xs))
     }
@@ -277,6 +280,7 @@ impl<T: Real> Tape<T> {
     ///
     /// # Panics
     /// If [`Tape::try_min_n`] fails.
+    #[track_caller]
     pub fn min_n<'t>(&'t self, xs: &[Var<'t, T>]) -> Var<'t, T> {
         crate::var::unwrap_op(self.try_min_n(xs))
     }

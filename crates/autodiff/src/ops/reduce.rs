@@ -76,6 +76,7 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Panics
     /// If the value is empty.
+    #[track_caller]
     pub fn mean(self) -> Var<'t, T> {
         crate::var::unwrap_op(self.try_mean())
     }
@@ -126,6 +127,7 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Panics
     /// If the value is not a matrix.
+    #[track_caller]
     pub fn row_sum(self) -> Var<'t, T> {
         crate::var::unwrap_op(self.try_row_sum())
     }

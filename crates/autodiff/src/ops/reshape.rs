@@ -49,6 +49,7 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Panics
     /// If the lengths differ.
+    #[track_caller]
     pub fn reshape(self, shape: Shape) -> Var<'t, T> {
         crate::var::unwrap_op(self.try_reshape(shape))
     }

@@ -88,6 +88,7 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Panics
     /// If an element is negative.
+    #[track_caller]
     pub fn sqrt(self) -> Var<'t, T> {
         crate::var::unwrap_op(self.try_sqrt())
     }
@@ -124,6 +125,7 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Panics
     /// If a result overflows.
+    #[track_caller]
     pub fn exp(self) -> Var<'t, T> {
         crate::var::unwrap_op(self.try_exp())
     }
@@ -156,6 +158,7 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Panics
     /// If an element is not positive.
+    #[track_caller]
     pub fn ln(self) -> Var<'t, T> {
         crate::var::unwrap_op(self.try_ln())
     }

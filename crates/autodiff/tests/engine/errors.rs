@@ -212,3 +212,210 @@ fn empty_reductions_and_bad_bounds_are_errors() {
     assert!(x.try_clamp(1.0, 0.0).is_err());
     assert!(x.try_clamp(f64::NAN, 0.0).is_err());
 }
+
+// Issue 9, item 6: a parameter pushed after backward used to index past the gradient buffer.
+#[test]
+fn gradient_of_a_parameter_created_after_backward_is_an_error() {
+    let tape = Tape::<f64>::new();
+    let x = tape.param_scalar(2.0).unwrap();
+    let g = x.square().backward().unwrap();
+    let late = tape.param_vec(&[1.0, 2.0, 3.0]).unwrap();
+    assert_eq!(g.try_wrt(late), Err(Error::StaleGradients { node: 2 }));
+    assert_eq!(g.try_wrt(x).unwrap(), &[4.0]); // ∂x²/∂x = 2x = 4
+}
+
+#[test]
+fn shape_element_count_overflow_is_an_error() {
+    assert_eq!(
+        Shape::try_matrix(1 << 63, 2),
+        Err(Error::ShapeOverflow {
+            rows: 1 << 63,
+            cols: 2
+        })
+    );
+    let caught = std::panic::catch_unwind(|| Shape::matrix(1 << 63, 2)).unwrap_err();
+    let message = caught.downcast_ref::<&str>().unwrap();
+    assert_eq!(
+        *message,
+        "shape: rows × cols elements overflow the address space"
+    );
+    // The largest representable count is accepted: usize::MAX = usize::MAX × 1.
+    assert_eq!(Shape::try_matrix(usize::MAX, 1).unwrap().len(), usize::MAX);
+}
+
+/// A custom op whose output shape is whatever it was built with (a hostile or buggy author).
+struct Huge(Shape);
+
+impl autodiff::CustomOp<f64> for Huge {
+    fn name(&self) -> &str {
+        "huge"
+    }
+    fn output_shape(&self, _: &autodiff::Inputs<'_, f64>) -> autodiff::Result<Shape> {
+        Ok(self.0)
+    }
+    fn forward(&self, _: &autodiff::Inputs<'_, f64>, out: &mut [f64]) -> autodiff::Result<()> {
+        out.fill(0.0);
+        Ok(())
+    }
+}
+
+// 10¹² f64 values are 8 TB: far beyond this machine and any overcommit heuristic, so the
+// allocation must fail and come back as an error rather than abort the process.
+#[test]
+fn impossible_allocations_are_errors() {
+    let tape = Tape::<f64>::new();
+    let x = tape.param_scalar(1.0).unwrap();
+    let huge = Shape::matrix(1_000_000, 1_000_000);
+    let err = tape
+        .custom(std::sync::Arc::new(Huge(huge)), &[x])
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Allocation {
+                op: "custom",
+                elements: 1_000_000_000_000,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // The tape is unchanged and usable: the next node is node 1.
+    assert_eq!(tape.len(), 1);
+    assert_eq!(x.square().id().index(), 1);
+    // 10⁵ × 1 by 1 × 10⁵: an outer product of 10¹⁰ values (80 GB).
+    let a = tape
+        .param(&vec![1.0; 100_000], Shape::matrix(100_000, 1))
+        .unwrap();
+    let b = tape
+        .param(&vec![1.0; 100_000], Shape::matrix(1, 100_000))
+        .unwrap();
+    let err = a.try_matmul(b).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Allocation {
+                op: "matmul",
+                elements: 10_000_000_000,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+// One rule for every number a caller hands the engine: it must be finite, in the operator
+// shorthands (`x + c`) as in `max`'s constant operand.
+#[test]
+fn non_finite_constants_are_rejected_by_every_operation() {
+    let tape = Tape::<f64>::new();
+    let x = tape.param_scalar(1.0).unwrap();
+    assert!(matches!(
+        x.try_affine(1.0, f64::NAN),
+        Err(Error::NonFinite { op: "affine", .. })
+    ));
+    assert!(matches!(
+        x.try_max(f64::NAN),
+        Err(Error::NonFinite { op: "constant", .. })
+    ));
+    for k in 0..3 {
+        let f = || match k {
+            0 => x + f64::NAN,
+            1 => x * f64::INFINITY,
+            _ => x - f64::NEG_INFINITY,
+        };
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_err();
+        let message = caught.downcast_ref::<String>().unwrap();
+        assert!(message.starts_with("affine: non-finite value"), "{message}");
+    }
+}
+
+// `x / 0.0` panics with its fallible twin's message, not a message of its own.
+#[test]
+fn division_by_the_constant_zero_has_a_fallible_twin_with_the_same_message() {
+    let tape = Tape::<f64>::new();
+    let x = tape.param_scalar(1.0).unwrap();
+    let err = x.try_div_scalar(0.0).unwrap_err();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| x / 0.0)).unwrap_err();
+    assert_eq!(caught.downcast_ref::<String>().unwrap(), &err.to_string());
+    assert_eq!((x / 4.0).item(), 0.25);
+}
+
+std::thread_local! {
+    static PANIC_FILE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f`, which must panic, and returns the file the panic was reported at.
+fn panic_location(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let file = info.location().map(|l| l.file().to_string());
+            PANIC_FILE.with(|p| *p.borrow_mut() = file);
+            default(info);
+        }));
+    });
+    assert!(std::panic::catch_unwind(f).is_err());
+    PANIC_FILE.with(|p| p.borrow_mut().take()).unwrap()
+}
+
+// `#[track_caller]` on every layer: a shape mismatch names the user's line, not `var.rs`.
+#[test]
+fn operator_panics_point_at_the_callers_line() {
+    let here = file!();
+    let tape = Tape::<f64>::new();
+    let a = tape.param_vec(&[1.0, 2.0]).unwrap();
+    let b = tape.param_vec(&[1.0, 2.0, 3.0]).unwrap();
+    let s = tape.param(&[1.0; 6], Shape::matrix(2, 3)).unwrap();
+    assert_eq!(
+        panic_location(std::panic::AssertUnwindSafe(|| {
+            let _ = a + b;
+        })),
+        here
+    );
+    assert_eq!(
+        panic_location(std::panic::AssertUnwindSafe(|| {
+            let _ = a * b;
+        })),
+        here
+    );
+    assert_eq!(
+        panic_location(std::panic::AssertUnwindSafe(|| {
+            let _ = a.max(b);
+        })),
+        here
+    );
+    assert_eq!(
+        panic_location(std::panic::AssertUnwindSafe(|| {
+            let _ = a.dot(b);
+        })),
+        here
+    );
+    assert_eq!(
+        panic_location(std::panic::AssertUnwindSafe(|| {
+            let _ = s.matvec(s);
+        })),
+        here
+    );
+    assert_eq!(
+        panic_location(std::panic::AssertUnwindSafe(|| {
+            let _ = a / 0.0;
+        })),
+        here
+    );
+    assert_eq!(
+        panic_location(std::panic::AssertUnwindSafe(|| {
+            let _ = a.item();
+        })),
+        here
+    );
+    let g = a.sum().backward().unwrap();
+    let c = tape.constant_scalar(1.0).unwrap();
+    assert_eq!(
+        panic_location(std::panic::AssertUnwindSafe(|| {
+            let _ = g.wrt(c);
+        })),
+        here
+    );
+}
