@@ -6,8 +6,10 @@ use autodiff::{Certify, Tape, Var};
 use libfuzzer_sys::fuzz_target;
 use subgrad_cli::expr::{self, Origins};
 
-/// Inputs past this length only slow the fuzzer down without reaching new code.
-const MAX_LEN: usize = 4096;
+/// Long enough for nesting deeper than a recursive parser survives (about 7,000 levels, 14 KB),
+/// so a regression to recursion crashes here; run with `-max_len=65536` to let libFuzzer grow
+/// inputs that far.
+const MAX_LEN: usize = 65536;
 
 /// The values given to the variables: the kinks of relu, abs, max and min sit at 0 and at ties,
 /// so small integers reach them far more often than random floats would.
