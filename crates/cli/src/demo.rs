@@ -177,7 +177,10 @@ pub fn run(
     let (_, g, _) = engine(KinkPolicy::MinNorm, &x, &y, at, true)?;
     at_optimum.push(("certified".to_string(), g));
 
-    std::fs::create_dir_all(out_dir)?;
+    std::fs::create_dir_all(out_dir).map_err(|source| CliError::Write {
+        path: out_dir.to_path_buf(),
+        source,
+    })?;
     let regions = out_dir.join("decision_regions.svg");
     plots::decision_regions(
         &regions,

@@ -203,6 +203,47 @@ pub fn render(out: &GradOutput) -> String {
     s
 }
 
+/// The largest |f| a plot's axis holds: past it, the plotting library's tick search does not
+/// end (an axis near `f64::MAX` hung `grad 'exp(x)' --at x=709 --plot`), and no picture of such
+/// a function is readable anyway.
+pub const MAX_PLOT_VALUE: f64 = 1e100;
+
+/// The largest |x| a plot is drawn around: past it, `x ± 2` rounds to `x` and the axis is empty.
+pub const MAX_PLOT_X: f64 = 1e12;
+
+fn x0_of(at: &[(String, f64)], name: &str) -> f64 {
+    at.iter()
+        .rev()
+        .find(|(n, _)| n == name)
+        .map_or(0.0, |(_, v)| *v)
+}
+
+/// The y-range of a plot of the points `pts` (and the value `value` at the point), padded, or an
+/// error when they cannot be drawn: none evaluated, or some beyond [`MAX_PLOT_VALUE`].
+fn plot_range(name: &str, x0: f64, value: f64, pts: &[(f64, f64)]) -> Result<(f64, f64), CliError> {
+    if pts.is_empty() {
+        return Err(CliError::Plot(format!(
+            "f cannot be evaluated anywhere within ±2 of {name} = {x0}"
+        )));
+    }
+    let mut ymin = value;
+    let mut ymax = value;
+    for &(x, y) in pts {
+        if !(y.abs() <= MAX_PLOT_VALUE) {
+            return Err(CliError::Plot(format!(
+                "f = {y:e} at {name} = {x}: too large to plot (the axis holds |f| ≤ {MAX_PLOT_VALUE:e})"
+            )));
+        }
+        ymin = ymin.min(y);
+        ymax = ymax.max(y);
+    }
+    // The padding keeps the range wider than the values' rounding, however large they are.
+    let pad = (0.15 * (ymax - ymin))
+        .max(0.5)
+        .max(1e-6 * ymin.abs().max(ymax.abs()));
+    Ok((ymin - pad, ymax + pad))
+}
+
 /// Draws `f` along variable `name` around the point, with the one-sided slopes (the
 /// subdifferential along that variable) and the returned gradient's tangent line, as an SVG.
 ///
@@ -216,6 +257,12 @@ pub fn plot(
     path: &std::path::Path,
 ) -> Result<(), CliError> {
     use plotters::prelude::*;
+    if !(x0_of(at, name).abs() <= MAX_PLOT_X) {
+        return Err(CliError::Plot(format!(
+            "cannot plot around {name} = {}: the axis holds |{name}| ≤ {MAX_PLOT_X:e}",
+            x0_of(at, name)
+        )));
+    }
     let x0 = at
         .iter()
         .rev()
@@ -245,14 +292,7 @@ pub fn plot(
         .map(|k| x0 - 2.0 + 4.0 * k as f64 / 400.0)
         .collect();
     let pts: Vec<(f64, f64)> = xs.iter().filter_map(|&x| f(x).map(|y| (x, y))).collect();
-    let (ymin, ymax) = pts
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
-            (a.min(p.1), b.max(p.1))
-        });
-    let pad = ((ymax - ymin) * 0.15).max(0.5);
-    let (ymin, ymax) = (ymin.min(out.value), ymax.max(out.value));
-    let (ylo, yhi) = (ymin - pad, ymax + pad);
+    let (ylo, yhi) = plot_range(name, x0, out.value, &pts)?;
     let (lo, hi) = out.one_sided.get(name).map_or((0.0, 0.0), |p| {
         (p[0].as_f64().unwrap_or(0.0), p[1].as_f64().unwrap_or(0.0))
     });
@@ -262,57 +302,60 @@ pub fn plot(
         .and_then(|v| v.as_f64())
         .unwrap_or(0.0);
     let plot_err = |e: String| CliError::Plot(e);
-    let root = SVGBackend::new(path, (720, 480)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| plot_err(e.to_string()))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(format!("f = {source}   along {name}"), ("sans-serif", 18))
-        .margin(16)
-        .x_label_area_size(36)
-        .y_label_area_size(48)
-        .build_cartesian_2d(x0 - 2.0..x0 + 2.0, ylo..yhi)
-        .map_err(|e| plot_err(e.to_string()))?;
-    chart
-        .configure_mesh()
-        .x_desc(name)
-        .y_desc("f")
-        .draw()
-        .map_err(|e| plot_err(e.to_string()))?;
-    chart
-        .draw_series(LineSeries::new(pts, BLUE.stroke_width(2)))
-        .map_err(|e| plot_err(e.to_string()))?
-        .label("f")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLUE));
-    let y0 = out.value;
-    let line = |slope: f64| crate::plots::clip_line(x0, y0, slope, x0 - 1.5, x0 + 1.5, ylo, yhi);
-    for (slope, label) in [(lo, "left slope −f'(x; −e)"), (hi, "right slope f'(x; e)")] {
+    crate::plots::svg_file(path, (720, 480), |root| {
+        root.fill(&WHITE).map_err(|e| plot_err(e.to_string()))?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(format!("f = {source}   along {name}"), ("sans-serif", 18))
+            .margin(16)
+            .x_label_area_size(36)
+            .y_label_area_size(48)
+            .build_cartesian_2d(x0 - 2.0..x0 + 2.0, ylo..yhi)
+            .map_err(|e| plot_err(e.to_string()))?;
         chart
-            .draw_series(LineSeries::new(
-                line(slope),
-                RGBColor(150, 150, 150).stroke_width(1),
-            ))
+            .configure_mesh()
+            .x_desc(name)
+            .y_desc("f")
+            .draw()
+            .map_err(|e| plot_err(e.to_string()))?;
+        chart
+            .draw_series(LineSeries::new(pts, BLUE.stroke_width(2)))
             .map_err(|e| plot_err(e.to_string()))?
-            .label(format!("{label} = {slope}"))
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RGBColor(150, 150, 150)));
-    }
-    let how = if out.certified {
-        "certified"
-    } else {
-        out.policy.as_str()
-    };
-    chart
-        .draw_series(LineSeries::new(line(g), RED.stroke_width(2)))
-        .map_err(|e| plot_err(e.to_string()))?
-        .label(format!("returned gradient ({how}) = {g}"))
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED));
-    chart
-        .draw_series(std::iter::once(Circle::new((x0, y0), 4, BLACK.filled())))
-        .map_err(|e| plot_err(e.to_string()))?;
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| plot_err(e.to_string()))?;
-    root.present().map_err(|e| plot_err(e.to_string()))?;
-    Ok(())
+            .label("f")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLUE));
+        let y0 = out.value;
+        let line =
+            |slope: f64| crate::plots::clip_line(x0, y0, slope, x0 - 1.5, x0 + 1.5, ylo, yhi);
+        for (slope, label) in [(lo, "left slope −f'(x; −e)"), (hi, "right slope f'(x; e)")] {
+            chart
+                .draw_series(LineSeries::new(
+                    line(slope),
+                    RGBColor(150, 150, 150).stroke_width(1),
+                ))
+                .map_err(|e| plot_err(e.to_string()))?
+                .label(format!("{label} = {slope}"))
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], RGBColor(150, 150, 150))
+                });
+        }
+        let how = if out.certified {
+            "certified"
+        } else {
+            out.policy.as_str()
+        };
+        chart
+            .draw_series(LineSeries::new(line(g), RED.stroke_width(2)))
+            .map_err(|e| plot_err(e.to_string()))?
+            .label(format!("returned gradient ({how}) = {g}"))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED));
+        chart
+            .draw_series(std::iter::once(Circle::new((x0, y0), 4, BLACK.filled())))
+            .map_err(|e| plot_err(e.to_string()))?;
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| plot_err(e.to_string()))?;
+        root.present().map_err(|e| plot_err(e.to_string()))
+    })
 }

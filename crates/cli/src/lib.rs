@@ -8,6 +8,63 @@ pub mod grad;
 pub mod plots;
 pub mod train;
 
+/// Writes `bytes` to `path` atomically: into a temporary file in the same folder, flushed to
+/// disk, then renamed over `path`. A failed write (a full disk, a file-size limit) leaves an
+/// existing file at `path` untouched, never truncated.
+///
+/// # Errors
+/// [`CliError::Write`] naming `path`.
+///
+/// # Example
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("model.json");
+/// subgrad_cli::write_atomic(&path, b"{}")?;
+/// assert_eq!(std::fs::read(&path)?, b"{}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
+    use std::io::Write as _;
+    let fail = |source| CliError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    tmp.write_all(bytes).map_err(fail)?;
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+/// Reads a text file, naming it in the error.
+///
+/// # Errors
+/// [`CliError::Read`] naming `path`.
+pub fn read_text(path: &std::path::Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|source| CliError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes `text` to standard output and flushes it.
+///
+/// # Errors
+/// [`CliError::Stdout`]; a closed pipe (`subgrad demo | head -1`) is
+/// `CliError::Stdout` with [`std::io::ErrorKind::BrokenPipe`], which the binary turns into a
+/// quiet exit, as Unix tools do.
+pub fn emit(text: &str) -> Result<(), CliError> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(CliError::Stdout)
+}
+
 /// Errors of the command-line tool.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -25,9 +82,26 @@ pub enum CliError {
     /// The engine failed.
     #[error(transparent)]
     Engine(#[from] autodiff::Error),
-    /// Writing the output failed.
-    #[error("cannot write output: {0}")]
-    Io(#[from] std::io::Error),
+    /// Writing to standard output failed (other than a closed pipe, which ends the program
+    /// quietly).
+    #[error("cannot write to standard output: {0}")]
+    Stdout(std::io::Error),
+    /// A file or folder could not be written; an existing file of that name is left as it was.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The path.
+        path: std::path::PathBuf,
+        /// The system's error.
+        source: std::io::Error,
+    },
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The path.
+        path: std::path::PathBuf,
+        /// The system's error.
+        source: std::io::Error,
+    },
     /// Drawing a plot failed.
     #[error("cannot draw the plot: {0}")]
     Plot(String),

@@ -4,7 +4,14 @@ use std::process::ExitCode;
 
 use autodiff::KinkPolicy;
 use clap::{Parser, Subcommand, ValueEnum};
-use subgrad_cli::{demo, grad, train, CliError};
+use subgrad_cli::{demo, emit, grad, train, CliError};
+
+/// `println!` through [`emit`]: a write error (a closed pipe) is returned, not a panic.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        emit(&format!("{}\n", format_args!($($arg)*)))?
+    };
+}
 use svm::model::{Multiclass, SolverKind, TrainOptions};
 use svm::solvers::GradientSource;
 
@@ -49,8 +56,8 @@ enum Command {
         /// Iterations of the subgradient method.
         #[arg(long, default_value_t = 5000)]
         iterations: usize,
-        /// Step size η (the k-th step has length η/k).
-        #[arg(long, default_value_t = 4.0)]
+        /// Step size η > 0 (the k-th step has length η/k).
+        #[arg(long, default_value_t = 4.0, allow_hyphen_values = true)]
         step: f64,
         /// Print every this many iterations.
         #[arg(long, default_value_t = 500)]
@@ -114,7 +121,7 @@ enum Command {
         )]
         c: f64,
         /// The λ-form's λ (mean loss + λ‖w‖²), converted to C = 1/(2nλ).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         lambda: Option<f64>,
         /// Multiclass strategy: ovr (one-vs-rest) or crammer-singer.
         #[arg(long, default_value = "ovr", value_parser = ["ovr", "crammer-singer"])]
@@ -122,8 +129,9 @@ enum Command {
         /// Standardise the features (mean 0, population std 1).
         #[arg(long)]
         standardize: bool,
-        /// liblinear's -B: append a constant feature with this value.
-        #[arg(long, value_name = "B")]
+        /// liblinear's -B: append a constant feature with this value; a negative value means no
+        /// bias, as in liblinear.
+        #[arg(long, value_name = "B", allow_hyphen_values = true)]
         bias: Option<f64>,
         /// exact (dual coordinate descent / Newton), subgradient, pegasos or nesterov.
         #[arg(long, default_value = "exact", value_parser = train::parse_solver)]
@@ -131,8 +139,8 @@ enum Command {
         /// Gradients of the first-order solvers: engine or closed-form.
         #[arg(long, default_value = "engine", value_parser = train::parse_gradient)]
         gradient: GradientSource,
-        /// Tolerance of the exact solvers.
-        #[arg(long, default_value_t = 1e-9)]
+        /// Tolerance of the exact solvers (finite, > 0).
+        #[arg(long, default_value_t = 1e-9, allow_hyphen_values = true)]
         tol: f64,
         /// Write the model as JSON.
         #[arg(long, value_name = "OUT.json")]
@@ -201,11 +209,21 @@ fn run(cli: Cli) -> Result<(), CliError> {
             out,
             json,
         } => {
-            let result = demo::run(iterations.max(1), step, every.max(1), &out)?;
+            if iterations == 0 || every == 0 {
+                return Err(CliError::Usage(
+                    "--iterations and --every must be at least 1".into(),
+                ));
+            }
+            if !(step.is_finite() && step > 0.0) {
+                return Err(CliError::Usage(format!(
+                    "--step {step}: the step size must be a finite number > 0"
+                )));
+            }
+            let result = demo::run(iterations, step, every, &out)?;
             if json {
-                println!("{}", serde_json::to_string(&result)?);
+                out!("{}", serde_json::to_string(&result)?);
             } else {
-                print!("{}", demo::render(&result));
+                emit(&demo::render(&result))?;
             }
         }
         Command::Grad {
@@ -230,13 +248,13 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 };
                 grad::plot(&expression, &at, &out, &name, &path)?;
                 if !json {
-                    println!("plot      {}", path.display());
+                    out!("plot      {}", path.display());
                 }
             }
             if json {
-                println!("{}", serde_json::to_string(&out)?);
+                out!("{}", serde_json::to_string(&out)?);
             } else {
-                print!("{}", grad::render(&out));
+                emit(&grad::render(&out))?;
             }
         }
     }
@@ -259,6 +277,11 @@ fn run_data(command: Command) -> Result<(), CliError> {
             model,
             json,
         } => {
+            if !(tol.is_finite() && tol > 0.0) {
+                return Err(CliError::Usage(format!(
+                    "--tol {tol}: the tolerance must be a finite number > 0"
+                )));
+            }
             let data = train::load(&data)?;
             let c = match lambda {
                 Some(l) if l > 0.0 && l.is_finite() => 1.0 / (2.0 * data.n() as f64 * l),
@@ -272,7 +295,8 @@ fn run_data(command: Command) -> Result<(), CliError> {
                     Multiclass::OneVsRest
                 },
                 c,
-                bias,
+                // liblinear's `-B b` with b < 0 means no bias term.
+                bias: bias.filter(|b| *b >= 0.0),
                 standardize,
                 solver,
                 tol,
@@ -286,9 +310,9 @@ fn run_data(command: Command) -> Result<(), CliError> {
             }
             let out = train::output(&report, model);
             if json {
-                println!("{}", serde_json::to_string(&out)?);
+                out!("{}", serde_json::to_string(&out)?);
             } else {
-                print!("{}", train::render(&out));
+                emit(&train::render(&out))?;
             }
         }
         Command::Predict { model, data, json } => {
@@ -297,14 +321,16 @@ fn run_data(command: Command) -> Result<(), CliError> {
             let predictions = model.predict(&data)?;
             let accuracy = model.accuracy(&data)?;
             if json {
-                println!(
+                out!(
                     "{}",
                     serde_json::json!({"predictions": predictions, "accuracy": accuracy})
                 );
             } else {
+                let mut text = String::new();
                 for p in &predictions {
-                    println!("{p}");
+                    text += &format!("{p}\n");
                 }
+                emit(&text)?;
                 eprintln!("accuracy {accuracy:.4} on {} rows", predictions.len());
             }
         }
@@ -318,10 +344,14 @@ fn run_data(command: Command) -> Result<(), CliError> {
             seed,
             json,
         } => {
-            if lo > hi || folds < 2 {
-                return Err(CliError::Usage("need --lo ≤ --hi and --folds ≥ 2".into()));
-            }
+            train::check_grid(lo, hi)?;
             let data = train::load(&data)?;
+            if folds < 2 || folds > data.n() {
+                return Err(CliError::Usage(format!(
+                    "--folds {folds}: need 2 ≤ folds ≤ {} (the number of rows)",
+                    data.n()
+                )));
+            }
             let options = train::with_loss(
                 TrainOptions {
                     standardize,
@@ -332,23 +362,25 @@ fn run_data(command: Command) -> Result<(), CliError> {
             );
             let out = train::run_cv(&data, &options, folds, lo, hi, seed)?;
             if json {
-                println!("{}", serde_json::to_string(&out)?);
+                out!("{}", serde_json::to_string(&out)?);
             } else {
                 for (c, a) in &out.grid {
-                    println!("C = {c:<10} {} {a:.4}", out.score);
+                    out!("C = {c:<10} {} {a:.4}", out.score);
                 }
-                println!(
+                out!(
                     "best C = {} ({} {:.4})",
-                    out.best_c, out.score, out.best_accuracy
+                    out.best_c,
+                    out.score,
+                    out.best_accuracy
                 );
             }
         }
         Command::Check { json } => {
             let rows = train::run_check()?;
             if json {
-                println!("{}", serde_json::to_string(&rows)?);
+                out!("{}", serde_json::to_string(&rows)?);
             } else {
-                print!("{}", train::render_check(&rows));
+                emit(&train::render_check(&rows))?;
             }
         }
         _ => unreachable!("handled by run"),
@@ -360,6 +392,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`subgrad demo | head -1`) ends the program quietly, as Unix tools do.
+        Err(CliError::Stdout(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE

@@ -180,15 +180,14 @@ pub fn render(out: &TrainOutput) -> String {
     s
 }
 
-/// Writes the model as JSON.
+/// Writes the model as JSON, atomically (an existing file survives a failed write).
 pub fn save(model: &Model, path: &Path) -> Result<(), CliError> {
-    std::fs::write(path, model.to_json()?)?;
-    Ok(())
+    crate::write_atomic(path, model.to_json()?.as_bytes())
 }
 
 /// Reads a model.
 pub fn load_model(path: &Path) -> Result<Model, CliError> {
-    let text = std::fs::read_to_string(path)?;
+    let text = crate::read_text(path)?;
     Ok(Model::from_json(&text, &path.display().to_string())?)
 }
 
@@ -205,6 +204,41 @@ pub struct CvOutput {
     pub best_accuracy: f64,
 }
 
+/// The most values a `cv` grid may have.
+pub const MAX_GRID: i64 = 64;
+
+/// The largest |exponent| of a `cv` grid: `2^332 ≈ 1e100` is the largest `C` training accepts.
+pub const MAX_GRID_EXPONENT: i32 = 332;
+
+/// Checks the grid `C = 2^lo … 2^hi` before anything is allocated for it.
+///
+/// # Errors
+/// [`CliError::Usage`] if `lo > hi`, an exponent is beyond ±[`MAX_GRID_EXPONENT`], or the grid
+/// has more than [`MAX_GRID`] values.
+///
+/// # Example
+/// ```
+/// assert!(subgrad_cli::train::check_grid(-5, 5).is_ok());
+/// assert!(subgrad_cli::train::check_grid(i32::MIN, i32::MAX).is_err());
+/// ```
+pub fn check_grid(lo: i32, hi: i32) -> Result<(), CliError> {
+    if lo > hi {
+        return Err(CliError::Usage(format!("--lo {lo} > --hi {hi}")));
+    }
+    if lo < -MAX_GRID_EXPONENT || hi > MAX_GRID_EXPONENT {
+        return Err(CliError::Usage(format!(
+            "--lo {lo} --hi {hi}: exponents must lie in ±{MAX_GRID_EXPONENT} (C = 2^e ≤ 1e100)"
+        )));
+    }
+    let count = i64::from(hi) - i64::from(lo) + 1;
+    if count > MAX_GRID {
+        return Err(CliError::Usage(format!(
+            "--lo {lo} --hi {hi}: the grid would have {count} values; at most {MAX_GRID}"
+        )));
+    }
+    Ok(())
+}
+
 /// Runs k-fold cross-validation over `C = 2^lo … 2^hi`.
 pub fn run_cv(
     data: &Dataset,
@@ -214,6 +248,7 @@ pub fn run_cv(
     hi: i32,
     seed: u64,
 ) -> Result<CvOutput, CliError> {
+    check_grid(lo, hi)?;
     let grid: Vec<f64> = (lo..=hi).map(|e| 2f64.powi(e)).collect();
     let scores = cross_validate(data, options, folds, &grid, seed)?;
     let (best_c, best_accuracy) =
