@@ -229,7 +229,7 @@ fn plot_range(name: &str, x0: f64, value: f64, pts: &[(f64, f64)]) -> Result<(f6
     let mut ymin = value;
     let mut ymax = value;
     for &(x, y) in pts {
-        if !(y.abs() <= MAX_PLOT_VALUE) {
+        if y.is_nan() || y.abs() > MAX_PLOT_VALUE {
             return Err(CliError::Plot(format!(
                 "f = {y:e} at {name} = {x}: too large to plot (the axis holds |f| ≤ {MAX_PLOT_VALUE:e})"
             )));
@@ -257,7 +257,7 @@ pub fn plot(
     path: &std::path::Path,
 ) -> Result<(), CliError> {
     use plotters::prelude::*;
-    if !(x0_of(at, name).abs() <= MAX_PLOT_X) {
+    if x0_of(at, name).abs() > MAX_PLOT_X {
         return Err(CliError::Plot(format!(
             "cannot plot around {name} = {}: the axis holds |{name}| ≤ {MAX_PLOT_X:e}",
             x0_of(at, name)
