@@ -75,7 +75,8 @@ enum Command {
     /// ln(e), sqrt(e), square(e), max(a, b) and min(a, b), and max/min of 3 or more arguments.
     #[command(after_help = "Example:\n  subgrad grad 'relu(x) - relu(-x)' --at x=0 --certified")]
     Grad {
-        /// The expression, e.g. 'max(0, 1 - y*w*x)'.
+        /// The expression, e.g. 'max(0, 1 - y*w*x)' (it may start with a minus: '-x').
+        #[arg(allow_hyphen_values = true)]
         expression: String,
         /// A variable's value, NAME=VALUE (repeat for several variables).
         #[arg(long = "at", value_name = "NAME=VALUE", value_parser = grad::parse_assignment)]

@@ -438,3 +438,136 @@ fn all_pairs_loss_trains_a_ranker_and_cv_scores_it_by_auc() {
     assert_eq!(cv["score"], "auc");
     assert!(cv["best_accuracy"].as_f64().unwrap() > 0.95);
 }
+
+// Issue 9, item 1: the release binary overflowed its stack at 7,148 nested parentheses and
+// 11,139 unary minuses; 20,000 levels (about 40 KB of argument) must work.
+#[test]
+fn deeply_nested_expressions_are_differentiated() {
+    let n = 20_000;
+    let parens = format!("{}x{}", "(".repeat(n), ")".repeat(n));
+    let out = json(&["grad", &parens, "--at", "x=3"]);
+    assert_eq!(out["value"], 3.0); // ((…x…)) = x
+    assert_eq!(out["gradient"]["x"], 1.0);
+    let minuses = format!("{}x", "-".repeat(n)); // an even count: −(−(…x)) = x
+    let out = json(&["grad", &minuses, "--at", "x=3"]);
+    assert_eq!(out["value"], 3.0);
+    let relus = format!("{}x{}", "relu(".repeat(n), ")".repeat(n));
+    let out = json(&["grad", &relus, "--at", "x=3"]);
+    assert_eq!(out["gradient"]["x"], 1.0); // relu'(3) = 1 at every level
+}
+
+// Issue 9, item 9: constant expressions never reached backward's finiteness check.
+#[test]
+fn non_finite_values_are_errors_with_a_column() {
+    fails_with(&["grad", "1e308*10 - 1e308*10"], "column 1");
+    fails_with(&["grad", "1 + 1e200*1e200"], "overflows to infinity");
+}
+
+// Issue 9, item 5: `demo --every 1 | head -1` panicked on the closed pipe (exit 101).
+#[test]
+fn a_closed_pipe_ends_the_program_quietly() {
+    let bin = assert_cmd::cargo::cargo_bin("subgrad");
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(bin)
+        .args(["demo", "--every", "1", "--iterations", "300", "--out"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before anything is written
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?} {stderr}", out.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+// Issue 9, item 7: the plotting library looped forever on an axis near f64::MAX.
+#[test]
+fn plots_of_huge_values_are_refused_not_hung() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.svg");
+    let out = subgrad()
+        .args(["grad", "exp(x)", "--at", "x=709", "--plot"])
+        .arg(&path)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("too large to plot"));
+    assert!(!path.exists());
+}
+
+// Issue 9, items 4 and 8: a 4·10⁹-value grid was allocated; bad tolerances ran to the cap.
+#[test]
+fn grid_and_tolerance_are_validated_before_any_work() {
+    fails_with(
+        &[
+            "cv",
+            "builtin:iris",
+            "--lo",
+            "-2147483648",
+            "--hi",
+            "2147483647",
+        ],
+        "exponents must lie in",
+    );
+    fails_with(
+        &["cv", "builtin:iris", "--lo", "-40", "--hi", "40"],
+        "at most 64",
+    );
+    fails_with(&["cv", "builtin:seed", "--folds", "6"], "folds ≤ 5");
+    for tol in ["nan", "0", "-1"] {
+        fails_with(
+            &["train", "builtin:seed", "--tol", tol],
+            "tolerance must be",
+        );
+    }
+    fails_with(&["demo", "--step", "0"], "step size must be");
+    fails_with(&["demo", "--step", "-1"], "step size must be");
+}
+
+// Issue 9, item 11: `std::fs::write` truncated the old model before a failing write.
+#[test]
+fn a_failed_model_write_leaves_the_old_model_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.json");
+    std::fs::write(&model, "previous model").unwrap();
+    // The target is a folder's path inside a missing folder: the write cannot happen.
+    let missing = dir.path().join("no-such-folder").join("m.json");
+    fails_with(
+        &[
+            "train",
+            "builtin:seed",
+            "--model",
+            missing.to_str().unwrap(),
+        ],
+        "no-such-folder",
+    );
+    // A model that cannot be read names its path, and says read, not write.
+    let absent = dir.path().join("absent.json");
+    fails_with(
+        &["predict", absent.to_str().unwrap(), "builtin:seed"],
+        &format!("cannot read {}", absent.display()),
+    );
+    // A successful write replaces the file whole.
+    let out = subgrad()
+        .args(["train", "builtin:seed", "-C", "10", "--model"])
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&model).unwrap();
+    assert!(
+        text.starts_with('{') && text.contains("\"weights\""),
+        "{text}"
+    );
+}
+
+// liblinear's `-B -1` means no bias; `--bias -1` after a space is a value, not a flag.
+#[test]
+fn negative_bias_means_no_bias() {
+    let with = json(&["train", "builtin:seed", "--bias", "-1"]);
+    let without = json(&["train", "builtin:seed"]);
+    assert_eq!(with["objective"], without["objective"]);
+}
