@@ -32,8 +32,56 @@ impl Dataset {
     }
 
     /// Row `i`.
+    ///
+    /// # Panics
+    /// If `i ≥ n`, or `x` is shorter than `n·d` (see [`Dataset::check`]).
     pub fn row(&self, i: usize) -> &[f64] {
         &self.x[i * self.d..(i + 1) * self.d]
+    }
+
+    /// Checks that `x` holds exactly `n·d` values.
+    fn check_shape(&self) -> Result<()> {
+        match self.n().checked_mul(self.d) {
+            Some(len) if len == self.x.len() => Ok(()),
+            expected => Err(Error::Dimension {
+                what: "x (n·d)",
+                expected: expected.unwrap_or(usize::MAX),
+                got: self.x.len(),
+            }),
+        }
+    }
+
+    /// Checks the data set: `x` holds exactly `n·d` values, and every value and label is
+    /// finite. The readers only build data sets that pass; [`crate::model::train`] and
+    /// prediction check the ones built by hand.
+    ///
+    /// # Errors
+    /// [`Error::Dimension`] if `x.len() ≠ n·d`; [`Error::NonFiniteRow`] naming the first row
+    /// with a NaN or infinite feature value or label.
+    ///
+    /// # Example
+    /// ```
+    /// use svm::data::Dataset;
+    /// let bad = Dataset { x: vec![1.0, f64::NAN], d: 1, labels: vec![1.0, -1.0] };
+    /// assert_eq!(bad.check().unwrap_err().to_string(), "row 1: feature value NaN is not finite");
+    /// ```
+    pub fn check(&self) -> Result<()> {
+        self.check_shape()?;
+        if let Some(k) = self.x.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFiniteRow {
+                what: "feature value",
+                row: k / self.d,
+                value: self.x[k],
+            });
+        }
+        if let Some(row) = self.labels.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFiniteRow {
+                what: "label",
+                row,
+                value: self.labels[row],
+            });
+        }
+        Ok(())
     }
 
     /// The distinct labels, sorted.
@@ -45,16 +93,23 @@ impl Dataset {
     }
 
     /// The rows at `idx`, in that order.
-    pub fn subset(&self, idx: &[usize]) -> Dataset {
-        let mut x = Vec::with_capacity(idx.len() * self.d);
+    ///
+    /// # Errors
+    /// [`Error::IndexOutOfRange`] for an index `≥ n`; [`Error::Dimension`] if `x.len() ≠ n·d`.
+    pub fn subset(&self, idx: &[usize]) -> Result<Dataset> {
+        self.check_shape()?;
+        if let Some(&index) = idx.iter().find(|&&i| i >= self.n()) {
+            return Err(Error::IndexOutOfRange { index, n: self.n() });
+        }
+        let mut x = Vec::with_capacity(idx.len().saturating_mul(self.d));
         for &i in idx {
             x.extend_from_slice(self.row(i));
         }
-        Dataset {
+        Ok(Dataset {
             x,
             d: self.d,
             labels: idx.iter().map(|&i| self.labels[i]).collect(),
-        }
+        })
     }
 
     /// Labels as ±1 for a binary task: already ±1, or two classes mapped smaller → −1,
@@ -86,17 +141,34 @@ impl Dataset {
     }
 
     /// A copy with a constant feature `b` appended to every row (liblinear's `-B b`).
-    pub fn with_bias(&self, b: f64) -> Dataset {
-        let mut x = Vec::with_capacity(self.n() * (self.d + 1));
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] if `b` is not finite; [`Error::Dimension`] if
+    /// `x.len() ≠ n·d`.
+    pub fn with_bias(&self, b: f64) -> Result<Dataset> {
+        if !b.is_finite() {
+            return Err(Error::InvalidParameter {
+                name: "bias",
+                value: b,
+                range: "finite",
+            });
+        }
+        self.check_shape()?;
+        let d = self.d.checked_add(1).ok_or(Error::TooLarge {
+            rows: self.n(),
+            features: self.d,
+            limit: MAX_DENSE_ELEMENTS,
+        })?;
+        let mut x = Vec::with_capacity(self.x.len() + self.n());
         for i in 0..self.n() {
             x.extend_from_slice(self.row(i));
             x.push(b);
         }
-        Dataset {
+        Ok(Dataset {
             x,
-            d: self.d + 1,
+            d,
             labels: self.labels.clone(),
-        }
+        })
     }
 }
 
@@ -125,12 +197,31 @@ fn number(source: &str, line: usize, column: usize, text: &str) -> Result<f64> {
     }
 }
 
+/// The most values a dense data set read from LIBSVM text may hold: 2²⁸ `f64` (2 GiB).
+///
+/// LIBSVM text lists only the non-zero values, so a few short lines can ask for a huge dense
+/// `rows × largest index` matrix; past this limit [`read_libsvm`] returns [`Error::TooLarge`]
+/// instead of allocating it.
+pub const MAX_DENSE_ELEMENTS: usize = 1 << 28;
+
+/// The largest feature index [`read_libsvm`] accepts (`u32::MAX`, as in liblinear, whose
+/// indices are C `int`s).
+pub const MAX_FEATURE_INDEX: usize = u32::MAX as usize;
+
+/// A UTF-8 byte order mark, which some editors write at the start of a file.
+const BOM: char = '\u{feff}';
+
 /// Reads LIBSVM text: `label index:value …` per line, indices 1-based and increasing, zeros
-/// omitted; blank lines and `#` comments are skipped. `source` names the input in errors.
+/// omitted; blank lines and `#` comments are skipped; a UTF-8 byte order mark at the start is
+/// ignored. `source` names the input in errors.
+///
+/// The result is dense: `rows × d` values, `d` the largest index, at most
+/// [`MAX_DENSE_ELEMENTS`].
 ///
 /// # Errors
-/// [`Error::Parse`] naming the line and column of a bad label, index or value;
-/// [`Error::Empty`] if no row was read.
+/// [`Error::Parse`] naming the line and column of a bad label, index or value (an index above
+/// [`MAX_FEATURE_INDEX`] included); [`Error::TooLarge`] if the dense matrix would exceed
+/// [`MAX_DENSE_ELEMENTS`]; [`Error::Empty`] if no row was read.
 ///
 /// # Example
 /// ```
@@ -142,73 +233,62 @@ fn number(source: &str, line: usize, column: usize, text: &str) -> Result<f64> {
 /// # Ok::<(), svm::Error>(())
 /// ```
 pub fn read_libsvm(text: &str, source: &str) -> Result<Dataset> {
+    let text = text.strip_prefix(BOM).unwrap_or(text);
     let mut rows: Vec<Vec<(usize, f64)>> = Vec::new();
     let mut labels = Vec::new();
     let mut d = 0;
+    // Each field as (1-based character column, text); reused across lines.
+    let mut fields: Vec<(usize, &str)> = Vec::new();
     for (ln, raw) in text.lines().enumerate() {
         let line = ln + 1;
         let content = raw.split('#').next().unwrap_or("");
-        if content.trim().is_empty() {
-            continue;
-        }
-        let mut fields = Vec::new();
+        fields.clear();
+        // One pass over the line, counting characters as it goes, so the columns cost O(length)
+        // in all (not a recount from the line's start per field).
         let mut start = None;
-        for (i, ch) in content.char_indices() {
+        for (column, (i, ch)) in (1..).zip(content.char_indices()) {
             match (ch.is_whitespace(), start) {
-                (false, None) => start = Some(i),
-                (true, Some(s)) => {
-                    fields.push((s, &content[s..i]));
+                (false, None) => start = Some((i, column)),
+                (true, Some((s, c))) => {
+                    fields.push((c, &content[s..i]));
                     start = None;
                 }
                 _ => {}
             }
         }
-        if let Some(s) = start {
-            fields.push((s, &content[s..]));
+        if let Some((s, c)) = start {
+            fields.push((c, &content[s..]));
         }
-        let col = |byte: usize| content[..byte].chars().count() + 1;
-        let (lpos, ltext) = fields[0];
+        let Some(&(lcol, ltext)) = fields.first() else {
+            continue;
+        };
         if ltext.contains(':') {
             return Err(parse_err(
                 source,
                 line,
-                col(lpos),
+                lcol,
                 "missing label before the features",
             ));
         }
-        labels.push(number(source, line, col(lpos), ltext)?);
+        labels.push(number(source, line, lcol, ltext)?);
         let mut row = Vec::new();
         let mut last = 0;
-        for &(pos, f) in &fields[1..] {
+        for &(col, f) in &fields[1..] {
             let (idx, val) = f.split_once(':').ok_or_else(|| {
-                parse_err(source, line, col(pos), format!("`{f}` is not index:value"))
+                parse_err(source, line, col, format!("`{f}` is not index:value"))
             })?;
-            let index: usize = idx.parse().map_err(|_| {
-                parse_err(
-                    source,
-                    line,
-                    col(pos),
-                    format!("`{idx}` is not a feature index"),
-                )
-            })?;
-            if index == 0 {
-                return Err(parse_err(
-                    source,
-                    line,
-                    col(pos),
-                    "feature index 0: indices start at 1",
-                ));
-            }
+            let index = feature_index(source, line, col, idx)?;
             if index <= last {
                 return Err(parse_err(
                     source,
                     line,
-                    col(pos),
+                    col,
                     format!("feature index {index} after {last}: indices must increase"),
                 ));
             }
             last = index;
-            let value = number(source, line, col(pos) + idx.len() + 1, val)?;
+            // The index parsed as digits (ASCII), so its byte length is its character count.
+            let value = number(source, line, col + idx.len() + 1, val)?;
             row.push((index - 1, value));
             d = d.max(index);
         }
@@ -217,13 +297,58 @@ pub fn read_libsvm(text: &str, source: &str) -> Result<Dataset> {
     if rows.is_empty() {
         return Err(Error::Empty);
     }
-    let mut x = vec![0.0; rows.len() * d];
-    for (i, row) in rows.iter().enumerate() {
+    let len = rows
+        .len()
+        .checked_mul(d)
+        .filter(|&len| len <= MAX_DENSE_ELEMENTS)
+        .ok_or(Error::TooLarge {
+            rows: rows.len(),
+            features: d,
+            limit: MAX_DENSE_ELEMENTS,
+        })?;
+    let mut x = vec![0.0; len];
+    for (dense, row) in x.chunks_exact_mut(d.max(1)).zip(&rows) {
         for &(j, v) in row {
-            x[i * d + j] = v;
+            dense[j] = v;
         }
     }
     Ok(Dataset { x, d, labels })
+}
+
+/// A LIBSVM feature index: digits, from 1 to [`MAX_FEATURE_INDEX`].
+fn feature_index(source: &str, line: usize, column: usize, idx: &str) -> Result<usize> {
+    let too_large = || {
+        parse_err(
+            source,
+            line,
+            column,
+            format!("feature index {idx} is above the largest accepted, {MAX_FEATURE_INDEX}"),
+        )
+    };
+    let index: usize = idx.parse().map_err(|e: std::num::ParseIntError| {
+        if *e.kind() == std::num::IntErrorKind::PosOverflow {
+            too_large()
+        } else {
+            parse_err(
+                source,
+                line,
+                column,
+                format!("`{idx}` is not a feature index"),
+            )
+        }
+    })?;
+    if index == 0 {
+        return Err(parse_err(
+            source,
+            line,
+            column,
+            "feature index 0: indices start at 1",
+        ));
+    }
+    if index > MAX_FEATURE_INDEX {
+        return Err(too_large());
+    }
+    Ok(index)
 }
 
 /// Which CSV column holds the label.
@@ -237,71 +362,196 @@ pub enum LabelColumn {
     Last,
 }
 
-/// Reads CSV: comma-separated numbers, one row per line; a first line that is not all numbers
-/// is a header. The label column is chosen by `label`.
+/// Whether the first line of a CSV file is a header.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Header {
+    /// Decide from the first line: every field non-numeric → a header, every field numeric →
+    /// data; a line that mixes the two is an error (a data row with an empty field or a typo
+    /// must not be dropped as a header), and one of the other options says which it is.
+    #[default]
+    Auto,
+    /// The first line is a header.
+    Present,
+    /// There is no header: the first line is data.
+    Absent,
+}
+
+/// How [`read_csv`] reads a file: the header rule and the label column.
+///
+/// The default is [`Header::Auto`] with the label in the last column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvOptions {
+    /// Whether the first line is a header.
+    pub header: Header,
+    /// Which column holds the label.
+    pub label: LabelColumn,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions {
+            header: Header::Auto,
+            label: LabelColumn::Last,
+        }
+    }
+}
+
+/// Whether `field` reads as a number (for the header rule; finiteness is checked on data).
+fn is_numeric(field: &str) -> bool {
+    field.trim().parse::<f64>().is_ok()
+}
+
+/// [`Header::Auto`]'s rule on the first non-blank line (`line`): `true` for a header.
+fn auto_header(source: &str, line: usize, first: &str) -> Result<bool> {
+    let fields: Vec<&str> = first.split(',').collect();
+    let numeric = fields.iter().filter(|f| is_numeric(f)).count();
+    if numeric == fields.len() {
+        return Ok(false);
+    }
+    if numeric == 0 {
+        return Ok(true);
+    }
+    // A mix: point at the first field of the minority kind (ties: the first non-number, as a
+    // data row with a typo is the likelier mistake).
+    let names = fields.len() - numeric;
+    let odd_is_number = numeric < names;
+    let odd = fields
+        .iter()
+        .position(|f| is_numeric(f) == odd_is_number)
+        .unwrap_or(0);
+    let column = 1 + fields[..odd]
+        .iter()
+        .map(|f| f.chars().count() + 1)
+        .sum::<usize>();
+    let what = if odd_is_number {
+        "a number but other fields are not"
+    } else {
+        "not a number but other fields are"
+    };
+    Err(parse_err(
+        source,
+        line,
+        column,
+        format!(
+            "`{}` (field {}) is {what}: is line {line} a header or data? \
+             pass a header option (Header::Present or Header::Absent)",
+            fields[odd].trim(),
+            odd + 1
+        ),
+    ))
+}
+
+/// Reads CSV: comma-separated numbers, one row per line; blank lines are skipped and a UTF-8
+/// byte order mark at the start is ignored. `options` says whether the first line is a
+/// header ([`Header::Auto`] decides from it) and which column holds the label.
 ///
 /// # Errors
-/// [`Error::Parse`] with line and column for a bad number or a ragged row, or an unknown label
-/// column; [`Error::Empty`] if no row was read.
+/// [`Error::Parse`] with line and column for a bad number or a ragged row, for a first line
+/// that mixes names and numbers under [`Header::Auto`], and for an unknown label column (a
+/// [`LabelColumn::Name`] without a header included); [`Error::Empty`] if no row was read.
 ///
 /// # Example
 /// ```
-/// use svm::data::{read_csv, LabelColumn};
-/// let data = read_csv("a,b,y\n1,2,1\n3,4,-1\n", "inline", &LabelColumn::Name("y".into()))?;
+/// use svm::data::{read_csv, CsvOptions, Header, LabelColumn};
+/// let by_name = CsvOptions { label: LabelColumn::Name("y".into()), ..CsvOptions::default() };
+/// let data = read_csv("a,b,y\n1,2,1\n3,4,-1\n", "inline", &by_name)?;
 /// assert_eq!((data.n(), data.d), (2, 2));
 /// assert_eq!(data.labels, vec![1.0, -1.0]);
-/// assert!(read_csv("1,2\n3\n", "ragged.csv", &LabelColumn::Last).is_err());
+/// assert!(read_csv("1,2\n3\n", "ragged.csv", &CsvOptions::default()).is_err());
+/// // A first row with an empty field is neither a header nor data until told.
+/// let err = read_csv("1,,1\n2,3,1\n", "gap.csv", &CsvOptions::default()).unwrap_err();
+/// assert!(err.to_string().starts_with("gap.csv:1:3: `` (field 2) is not a number"));
+/// let absent = CsvOptions { header: Header::Absent, ..CsvOptions::default() };
+/// assert!(read_csv("1,,1\n2,3,1\n", "gap.csv", &absent).is_err()); // and not a number
 /// # Ok::<(), svm::Error>(())
 /// ```
-pub fn read_csv(text: &str, source: &str, label: &LabelColumn) -> Result<Dataset> {
+pub fn read_csv(text: &str, source: &str, options: &CsvOptions) -> Result<Dataset> {
+    let text = text.strip_prefix(BOM).unwrap_or(text);
     let mut lines = text
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .peekable();
-    let mut header: Option<Vec<String>> = None;
-    if let Some((_, first)) = lines.peek() {
-        if first.split(',').any(|f| f.trim().parse::<f64>().is_err()) {
-            header = Some(first.split(',').map(|f| f.trim().to_string()).collect());
-            lines.next();
-        }
+    let Some(&(first_ln, first)) = lines.peek() else {
+        return Err(Error::Empty);
+    };
+    let first_line = first_ln + 1;
+    let is_header = match options.header {
+        Header::Present => true,
+        Header::Absent => false,
+        Header::Auto => auto_header(source, first_line, first)?,
+    };
+    let header: Option<Vec<&str>> = is_header.then(|| first.split(',').map(str::trim).collect());
+    if is_header {
+        lines.next();
     }
-    let mut width = header.as_ref().map(Vec::len);
+    let width = match (&header, lines.peek()) {
+        (Some(h), _) => h.len(),
+        (None, Some((_, row))) => row.split(',').count(),
+        (None, None) => return Err(Error::Empty),
+    };
+    let label_at = match &options.label {
+        LabelColumn::Index(i) if *i < width => *i,
+        LabelColumn::Index(i) => {
+            return Err(parse_err(
+                source,
+                first_line,
+                1,
+                format!("no column {i} (0-based) for the label: the file has {width}"),
+            ))
+        }
+        LabelColumn::Last => width - 1,
+        LabelColumn::Name(name) => {
+            let Some(h) = &header else {
+                return Err(parse_err(
+                    source,
+                    first_line,
+                    1,
+                    format!(
+                        "the label column is named `{name}` but the file has no header \
+                         (pass Header::Present if line {first_line} is one)"
+                    ),
+                ));
+            };
+            let mut at = h.iter().enumerate().filter(|(_, c)| *c == name);
+            match (at.next(), at.next()) {
+                (Some((i, _)), None) => i,
+                (None, _) => {
+                    return Err(parse_err(
+                        source,
+                        first_line,
+                        1,
+                        format!("no column named `{name}`"),
+                    ))
+                }
+                (Some(_), Some(_)) => {
+                    return Err(parse_err(
+                        source,
+                        first_line,
+                        1,
+                        format!("more than one column is named `{name}`"),
+                    ))
+                }
+            }
+        }
+    };
     let mut x = Vec::new();
     let mut labels = Vec::new();
-    let mut label_at = None;
     for (ln, raw) in lines {
         let line = ln + 1;
         let fields: Vec<&str> = raw.split(',').collect();
-        let w = *width.get_or_insert(fields.len());
-        if fields.len() != w {
+        if fields.len() != width {
             return Err(parse_err(
                 source,
                 line,
-                raw.len() + 1,
-                format!("{} fields, expected {w}", fields.len()),
+                raw.chars().count() + 1,
+                format!("{} fields, expected {width}", fields.len()),
             ));
         }
-        let li = *label_at.get_or_insert(match label {
-            LabelColumn::Index(i) if *i < w => *i,
-            LabelColumn::Index(i) => {
-                return Err(parse_err(
-                    source,
-                    line,
-                    1,
-                    format!("no column {i} (the file has {w})"),
-                ))
-            }
-            LabelColumn::Last => w - 1,
-            LabelColumn::Name(name) => header
-                .as_ref()
-                .and_then(|h| h.iter().position(|c| c == name))
-                .ok_or_else(|| parse_err(source, 1, 1, format!("no column named `{name}`")))?,
-        });
         let mut column = 1;
         for (k, f) in fields.iter().enumerate() {
             let v = number(source, line, column, f.trim())?;
-            if k == li {
+            if k == label_at {
                 labels.push(v);
             } else {
                 x.push(v);
@@ -309,22 +559,31 @@ pub fn read_csv(text: &str, source: &str, label: &LabelColumn) -> Result<Dataset
             column += f.chars().count() + 1;
         }
     }
-    let Some(w) = width.filter(|_| !labels.is_empty()) else {
+    if labels.is_empty() {
         return Err(Error::Empty);
-    };
+    }
     Ok(Dataset {
         x,
-        d: w - 1,
+        d: width - 1,
         labels,
     })
 }
 
-/// Reads a file by extension: `.csv` as CSV with the label in the last column, anything else
-/// as LIBSVM.
+/// Reads a file by extension with the default options: `.csv` as CSV ([`CsvOptions::default`]:
+/// header detected, label in the last column), anything else as LIBSVM.
 ///
 /// # Errors
-/// [`Error::Io`] if it cannot be read; the readers' errors.
+/// As [`read_file_with`].
 pub fn read_file(path: &std::path::Path) -> Result<Dataset> {
+    read_file_with(path, &CsvOptions::default())
+}
+
+/// Reads a file by extension: `.csv` as CSV with `csv` options, anything else as LIBSVM (which
+/// has no options).
+///
+/// # Errors
+/// [`Error::Io`] if it cannot be read (or is not UTF-8); the readers' errors.
+pub fn read_file_with(path: &std::path::Path, csv: &CsvOptions) -> Result<Dataset> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
         path: path.display().to_string(),
         message: e.to_string(),
@@ -334,7 +593,7 @@ pub fn read_file(path: &std::path::Path) -> Result<Dataset> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
     {
-        read_csv(&text, &name, &LabelColumn::Last)
+        read_csv(&text, &name, csv)
     } else {
         read_libsvm(&text, &name)
     }
@@ -379,8 +638,9 @@ pub fn builtin(name: &str) -> Result<Dataset> {
 /// ```
 /// use svm::data::{Dataset, Standardizer};
 /// let d = Dataset { x: vec![1.0, 5.0, 3.0, 5.0], d: 2, labels: vec![1.0, -1.0] };
-/// let s = Standardizer::fit(&d);
-/// assert_eq!(s.transform(&d).x, vec![-1.0, 0.0, 1.0, 0.0]);
+/// let s = Standardizer::fit(&d)?;
+/// assert_eq!(s.transform(&d)?.x, vec![-1.0, 0.0, 1.0, 0.0]);
+/// # Ok::<(), svm::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Standardizer {
@@ -392,7 +652,15 @@ pub struct Standardizer {
 
 impl Standardizer {
     /// Fits on `data`.
-    pub fn fit(data: &Dataset) -> Standardizer {
+    ///
+    /// The squares are taken of `(xⱼ − μⱼ)/s`, `s` a power of two near `max |xⱼ − μⱼ|`, so
+    /// values up to `f64::MAX/2` do not overflow them (and the scaling is exact).
+    ///
+    /// # Errors
+    /// [`Error::Dimension`] if `x.len() ≠ n·d`; [`Error::NonFinite`] if a mean or standard
+    /// deviation is not finite (a NaN or infinite value, or values beyond `±f64::MAX/2`).
+    pub fn fit(data: &Dataset) -> Result<Standardizer> {
+        data.check_shape()?;
         let (n, d) = (data.n().max(1) as f64, data.d);
         let mut mean = vec![0.0; d];
         for i in 0..data.n() {
@@ -400,37 +668,95 @@ impl Standardizer {
                 *m += v / n;
             }
         }
+        let mut largest = vec![0.0_f64; d];
+        for i in 0..data.n() {
+            for ((a, v), m) in largest.iter_mut().zip(data.row(i)).zip(&mean) {
+                *a = a.max((v - m).abs());
+            }
+        }
+        let scale: Vec<f64> = largest
+            .iter()
+            .map(|&a| {
+                if a > 0.0 && a.is_finite() {
+                    2f64.powi(a.log2().floor() as i32)
+                } else {
+                    1.0
+                }
+            })
+            .collect();
         let mut var = vec![0.0; d];
         for i in 0..data.n() {
-            for ((s, v), m) in var.iter_mut().zip(data.row(i)).zip(&mean) {
-                *s += (v - m) * (v - m) / n;
+            for (((s, v), m), k) in var.iter_mut().zip(data.row(i)).zip(&mean).zip(&scale) {
+                let t = (v - m) / k;
+                *s += t * t / n;
             }
         }
-        Standardizer {
-            mean,
-            std: var.iter().map(|v| v.sqrt()).collect(),
+        let std: Vec<f64> = var.iter().zip(&scale).map(|(v, k)| k * v.sqrt()).collect();
+        for (what, values) in [("feature mean", &mean), ("feature standard deviation", &std)] {
+            if let Some(&value) = values.iter().find(|v| !v.is_finite()) {
+                return Err(Error::NonFinite { what, value });
+            }
         }
+        Ok(Standardizer { mean, std })
     }
 
-    /// Applies to `data` (fitted on training data, applied to test data).
-    pub fn transform(&self, data: &Dataset) -> Dataset {
+    /// Applies to `data` (fitted on training data, applied to test data), which must have as
+    /// many features as the standardiser.
+    ///
+    /// # Errors
+    /// [`Error::Dimension`] if `std` and `mean` differ in length, `data` has another number of
+    /// features, or `x.len() ≠ n·d`; [`Error::InvalidParameter`] for a mean that is not finite
+    /// or a standard deviation that is not finite and `≥ 0`.
+    pub fn transform(&self, data: &Dataset) -> Result<Dataset> {
+        self.check(data.d)?;
+        data.check_shape()?;
         let mut out = data.clone();
-        for i in 0..data.n() {
-            for j in 0..data.d.min(self.mean.len()) {
-                let v = &mut out.x[i * data.d + j];
-                *v = if self.std[j] > 0.0 {
-                    (*v - self.mean[j]) / self.std[j]
-                } else {
-                    0.0
-                };
+        if data.d > 0 {
+            for row in out.x.chunks_exact_mut(data.d) {
+                for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
+                    *v = if *s > 0.0 { (*v - m) / s } else { 0.0 };
+                }
             }
         }
-        out
+        Ok(out)
+    }
+
+    /// Checks that the standardiser fits `features` features and holds usable numbers.
+    fn check(&self, features: usize) -> Result<()> {
+        if self.std.len() != self.mean.len() {
+            return Err(Error::Dimension {
+                what: "standardizer std (one per mean)",
+                expected: self.mean.len(),
+                got: self.std.len(),
+            });
+        }
+        if features != self.mean.len() {
+            return Err(Error::Dimension {
+                what: "features (the standardizer's)",
+                expected: self.mean.len(),
+                got: features,
+            });
+        }
+        if let Some(&value) = self.mean.iter().find(|v| !v.is_finite()) {
+            return Err(Error::InvalidParameter {
+                name: "standardizer mean",
+                value,
+                range: "finite",
+            });
+        }
+        if let Some(&value) = self.std.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+            return Err(Error::InvalidParameter {
+                name: "standardizer std",
+                value,
+                range: "finite, ≥ 0",
+            });
+        }
+        Ok(())
     }
 }
 
 /// A seeded shuffle of `0..n`, split into a training part of `(1 − test_fraction)·n` rows and a
-/// test part.
+/// test part. A fraction outside `[0, 1]` is clamped to it, and NaN counts as 0.
 ///
 /// # Example
 /// ```
@@ -447,7 +773,8 @@ pub fn train_test_split(n: usize, test_fraction: f64, seed: u64) -> (Vec<usize>,
 }
 
 /// `k` seeded folds of `0..n`: `(train, validation)` pairs whose validation parts partition
-/// the rows.
+/// the rows. `k` is clamped to `1..=n` (see [`crate::model::cross_validate`], which rejects
+/// other values instead).
 ///
 /// # Example
 /// ```

@@ -53,6 +53,106 @@ pub enum Error {
         /// Actual size.
         got: usize,
     },
+    /// The data has no feature column and no bias feature, so every score is 0 and no solver
+    /// has anything to fit.
+    #[error("the data has no features: add feature columns, or a bias feature (liblinear's -B)")]
+    NoFeatures,
+    /// A value of the input is NaN or infinite, or a score computed from it is.
+    #[error("row {row}: {what} {value} is not finite")]
+    NonFiniteRow {
+        /// What is not finite: `feature value`, `label` or `score`.
+        what: &'static str,
+        /// 0-based row.
+        row: usize,
+        /// The value.
+        value: f64,
+    },
+    /// Training produced a number that is not finite: the data or `C` is too large for `f64`.
+    #[error("{what} = {value} is not finite: the data or C is too large for f64 (scale the features down or lower C)")]
+    NonFinite {
+        /// What is not finite (e.g. `objective`, `weight`, `certificate`).
+        what: &'static str,
+        /// The value.
+        value: f64,
+    },
+    /// A label to score against is not one of the model's classes.
+    #[error("row {row}: label {label} is not one of the model's classes {classes:?}")]
+    UnknownLabel {
+        /// 0-based row.
+        row: usize,
+        /// The label.
+        label: f64,
+        /// The model's classes.
+        classes: Vec<f64>,
+    },
+    /// A model (e.g. one read from JSON) is inconsistent.
+    #[error("invalid model: `{field}` {reason}")]
+    InvalidModel {
+        /// The offending field.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The dense `rows × features` matrix would hold more than [`crate::data::MAX_DENSE_ELEMENTS`]
+    /// values (or its size overflows).
+    #[error("{rows} rows × {features} features (the largest feature index) is more than the {limit} values the dense representation holds: the data is too large for dense storage")]
+    TooLarge {
+        /// Rows read.
+        rows: usize,
+        /// Features (the largest feature index).
+        features: usize,
+        /// The limit, [`crate::data::MAX_DENSE_ELEMENTS`].
+        limit: usize,
+    },
+    /// A solver cannot handle this many features.
+    #[error("{solver} factors a {features} × {features} Hessian; it takes at most {limit} features (use dual coordinate descent or Nesterov)")]
+    TooManyFeatures {
+        /// The solver.
+        solver: &'static str,
+        /// The number of features.
+        features: usize,
+        /// Its limit.
+        limit: usize,
+    },
+    /// A solver or training mode does not handle the chosen loss.
+    #[error("{solver} handles {supported}, not {loss}")]
+    Unsupported {
+        /// The solver or mode.
+        solver: &'static str,
+        /// The losses it handles, in words.
+        supported: &'static str,
+        /// The loss given.
+        loss: String,
+    },
+    /// A row index is past the end of the data set.
+    #[error("row index {index} is out of range for {n} rows")]
+    IndexOutOfRange {
+        /// The index given.
+        index: usize,
+        /// Number of rows.
+        n: usize,
+    },
+    /// Cross-validation needs between 2 and `n` folds.
+    #[error("{k} folds for {n} rows: cross-validation needs 2 ≤ folds ≤ rows")]
+    InvalidFolds {
+        /// Folds asked for.
+        k: usize,
+        /// Rows.
+        n: usize,
+    },
+    /// Cross-validation over an empty grid of `C`.
+    #[error("the grid of C values is empty")]
+    EmptyGrid,
+    /// A cross-validation fold cannot be trained or scored.
+    #[error("fold {fold} of {folds}: {reason}; use fewer folds")]
+    Fold {
+        /// 1-based fold.
+        fold: usize,
+        /// Number of folds.
+        folds: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The losses crate rejected the input.
     #[error(transparent)]
     Loss(#[from] losses::Error),

@@ -9,18 +9,20 @@ use crate::data::{kfold, Dataset, Standardizer};
 use crate::error::{Error, Result};
 use crate::solvers::{
     dual_cd, nesterov, newton_with, pegasos_with, subgradient, Certificate, GradientSource,
-    Problem, Solution,
+    Problem, Solution, MAX_C, MAX_NEWTON_FEATURES,
 };
 
 /// Which solver [`train`] uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SolverKind {
     /// The exact solver with a certificate: dual coordinate descent for the hinge, Newton for
-    /// the squared hinge, Nesterov for the other smooth losses.
+    /// the squared hinge (dual coordinate descent past
+    /// [`MAX_NEWTON_FEATURES`](crate::solvers::MAX_NEWTON_FEATURES) features), Nesterov for the
+    /// other smooth losses.
     Exact,
     /// The classic subgradient method with iterate averaging.
     Subgradient,
-    /// Pegasos SGD (hinge only).
+    /// Pegasos SGD (the hinge with margin 1 only).
     Pegasos,
     /// Nesterov's accelerated gradient with Armijo backtracking (smooth losses).
     Nesterov,
@@ -34,6 +36,8 @@ pub enum Multiclass {
     /// One joint Crammer–Singer problem `½‖W‖² + C·Σᵢ max(0, 1 + max_{r≠yᵢ} wᵣ·xᵢ − w_yᵢ·xᵢ)`
     /// (squared when the loss is the squared hinge), solved by the subgradient method (hinge) or
     /// gradient descent with Armijo backtracking (squared), on the losses crate's gradients.
+    /// The loss must be the hinge or the squared hinge with margin 1; the solver option is not
+    /// used. With two classes, training is binary.
     CrammerSinger,
 }
 
@@ -49,17 +53,18 @@ pub struct TrainOptions {
     pub multiclass: Multiclass,
     /// The loss.
     pub loss: MarginLoss,
-    /// liblinear's `C` (`½‖w‖² + C·Σ loss`).
+    /// liblinear's `C` (`½‖w‖² + C·Σ loss`): `0 < C ≤` [`MAX_C`] = 10¹⁰⁰, past which the
+    /// objective and the solvers' squared norms overflow `f64`.
     pub c: f64,
-    /// liblinear's `-B b`: append a constant feature `b` (regularised), or none.
+    /// liblinear's `-B b`: append a constant feature `b` (finite, regularised), or none.
     pub bias: Option<f64>,
     /// Standardise features (fitted on the training data).
     pub standardize: bool,
     /// The solver.
     pub solver: SolverKind,
-    /// Tolerance of the exact solvers (relative duality gap or gradient norm).
+    /// Tolerance of the exact solvers (relative duality gap or gradient norm), finite and `> 0`.
     pub tol: f64,
-    /// Iterations (epochs) at most.
+    /// Iterations (epochs) at most, `≥ 1`.
     pub max_iter: usize,
     /// Seed of the stochastic parts.
     pub seed: u64,
@@ -82,6 +87,86 @@ impl Default for TrainOptions {
             seed: 0,
             gradient: GradientSource::Engine,
         }
+    }
+}
+
+impl TrainOptions {
+    /// Checks every option, whatever the training path: `0 < C ≤` [`MAX_C`], `tol` finite and
+    /// `> 0`, `max_iter ≥ 1`, a finite bias, a finite all-pairs margin `> 0`, and the loss's
+    /// own parameter. [`train`] calls it first.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the option; [`Error::Loss`] for the loss.
+    ///
+    /// # Example
+    /// ```
+    /// use svm::model::TrainOptions;
+    /// let err = TrainOptions { c: 0.0, ..TrainOptions::default() }.validate().unwrap_err();
+    /// assert_eq!(err.to_string(), "C = 0 is out of range (0 < C ≤ 1e100)");
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        let bad = |name, value, range| Err(Error::InvalidParameter { name, value, range });
+        if !(self.c.is_finite() && self.c > 0.0 && self.c <= MAX_C) {
+            return bad("C", self.c, "0 < C ≤ 1e100");
+        }
+        if !(self.tol.is_finite() && self.tol > 0.0) {
+            return bad("tol", self.tol, "finite, > 0");
+        }
+        if self.max_iter == 0 {
+            return bad("max_iter", 0.0, "≥ 1");
+        }
+        if let Some(b) = self.bias.filter(|b| !b.is_finite()) {
+            return bad("bias", b, "finite");
+        }
+        if let Some(m) = self.all_pairs.filter(|m| !(m.is_finite() && *m > 0.0)) {
+            return bad("all-pairs margin", m, "finite, > 0");
+        }
+        self.loss.validate()?;
+        Ok(())
+    }
+}
+
+/// The loss's name, with its margin when it is not 1.
+fn loss_label(loss: MarginLoss) -> String {
+    match loss {
+        MarginLoss::Hinge { margin } | MarginLoss::SquaredHinge { margin } if margin != 1.0 => {
+            format!("{} with margin {margin}", loss.name())
+        }
+        _ => loss.name().to_string(),
+    }
+}
+
+/// Checks that the path `train` takes for `classes` classes handles the loss.
+fn check_path(o: &TrainOptions, classes: usize) -> Result<()> {
+    if o.all_pairs.is_some() {
+        return Ok(());
+    }
+    if o.multiclass == Multiclass::CrammerSinger && classes > 2 {
+        if o.loss != MarginLoss::hinge() && o.loss != MarginLoss::squared_hinge() {
+            return Err(Error::Unsupported {
+                solver: "Crammer–Singer training",
+                supported: "the hinge and the squared hinge with margin 1",
+                loss: loss_label(o.loss),
+            });
+        }
+        return Ok(());
+    }
+    if o.solver == SolverKind::Pegasos && o.loss != MarginLoss::hinge() {
+        return Err(Error::Unsupported {
+            solver: "Pegasos",
+            supported: "the hinge with margin 1",
+            loss: loss_label(o.loss),
+        });
+    }
+    Ok(())
+}
+
+/// `value` if it is finite, else [`Error::NonFinite`] naming `what`.
+fn finite(what: &'static str, value: f64) -> Result<f64> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(Error::NonFinite { what, value })
     }
 }
 
@@ -132,8 +217,13 @@ fn solve(p: Problem<'_>, o: &TrainOptions) -> Result<Solution> {
         (SolverKind::Exact, MarginLoss::Hinge { margin: 1.0 }) => {
             dual_cd(p, o.loss, o.tol, o.max_iter, o.seed)
         }
-        (SolverKind::Exact, MarginLoss::SquaredHinge { margin: 1.0 }) => {
+        (SolverKind::Exact, MarginLoss::SquaredHinge { margin: 1.0 })
+            if p.d <= MAX_NEWTON_FEATURES =>
+        {
             newton_with(p, o.tol, o.max_iter.min(10_000), o.gradient)
+        }
+        (SolverKind::Exact, MarginLoss::SquaredHinge { margin: 1.0 }) => {
+            dual_cd(p, o.loss, o.tol, o.max_iter, o.seed)
         }
         (SolverKind::Exact, MarginLoss::Hinge { .. }) | (SolverKind::Subgradient, _) => {
             subgradient(p, o.loss, 1.0, o.max_iter.min(100_000), o.gradient)
@@ -145,22 +235,37 @@ fn solve(p: Problem<'_>, o: &TrainOptions) -> Result<Solution> {
     }
 }
 
-fn prepare(data: &Dataset, standardizer: Option<&Standardizer>, bias: Option<f64>) -> Dataset {
+fn prepare(
+    data: &Dataset,
+    standardizer: Option<&Standardizer>,
+    bias: Option<f64>,
+) -> Result<Dataset> {
     let data = match standardizer {
-        Some(s) => s.transform(data),
+        Some(s) => s.transform(data)?,
         None => data.clone(),
     };
     match bias {
         Some(b) => data.with_bias(b),
-        None => data,
+        None => Ok(data),
     }
 }
 
 /// Trains a linear model: binary for two classes (the larger label is +1), one-vs-rest for more.
 ///
+/// Every option is checked first ([`TrainOptions::validate`]), whatever the path; after solving,
+/// the objective, every weight, the certificate and the history must be finite, so a success
+/// never carries a NaN or an infinity.
+///
+/// Data with no features is rejected rather than trained (its `w` would be empty and every
+/// score 0): add features or a bias feature.
+///
 /// # Errors
-/// [`Error::Empty`], [`Error::Labels`] (a single class), [`Error::InvalidParameter`], and the
-/// solvers' errors.
+/// [`Error::InvalidParameter`] and [`Error::Loss`] for a bad option; [`Error::Dimension`] and
+/// [`Error::NonFiniteRow`] for malformed data ([`Dataset::check`]); [`Error::Empty`];
+/// [`Error::Labels`] (a single class, or the all-pairs loss on more than two);
+/// [`Error::NoFeatures`] for `d = 0` without a bias; [`Error::Unsupported`] for a loss the
+/// path does not handle (Pegasos and Crammer–Singer); [`Error::NonFinite`] if the result
+/// overflows; the solvers' errors.
 ///
 /// # Example
 /// ```
@@ -172,6 +277,8 @@ fn prepare(data: &Dataset, standardizer: Option<&Standardizer>, bias: Option<f64
 /// # Ok::<(), svm::Error>(())
 /// ```
 pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
+    o.validate()?;
+    data.check()?;
     if data.n() == 0 {
         return Err(Error::Empty);
     }
@@ -180,9 +287,13 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
     if classes.len() < 2 {
         return Err(Error::Labels("training needs at least two classes".into()));
     }
-    let standardizer = o.standardize.then(|| Standardizer::fit(data));
-    let prepared = prepare(data, standardizer.as_ref(), o.bias);
-    if o.multiclass == Multiclass::CrammerSinger && classes.len() > 2 {
+    if data.d == 0 && o.bias.is_none() {
+        return Err(Error::NoFeatures);
+    }
+    check_path(o, classes.len())?;
+    let standardizer = o.standardize.then(|| Standardizer::fit(data)).transpose()?;
+    let prepared = prepare(data, standardizer.as_ref(), o.bias)?;
+    if o.multiclass == Multiclass::CrammerSinger && classes.len() > 2 && o.all_pairs.is_none() {
         let s = crammer_singer(&prepared, &classes, o)?;
         let model = Model {
             loss: format!("crammer-singer-{}", o.loss.name()),
@@ -229,6 +340,7 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
             c: o.c,
         };
         let s = solve(p, o)?;
+        check_solution(&s)?;
         objective += s.objective;
         iterations += s.iterations;
         converged &= s.converged;
@@ -255,11 +367,11 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
         2 => Some(auc(
             &model.scores(data)?,
             &data.one_vs_rest(model.classes[1]),
-        )),
+        )?),
         _ => None,
     };
     Ok(TrainReport {
-        objective,
+        objective: finite("objective", objective)?,
         train_accuracy,
         iterations,
         converged,
@@ -271,6 +383,21 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
     })
 }
 
+/// Checks that a solver's objective, weights, certificate and history are finite.
+fn check_solution(s: &Solution) -> Result<()> {
+    finite("objective", s.objective)?;
+    for &w in &s.w {
+        finite("weight", w)?;
+    }
+    if let Some(c) = s.certificate.value() {
+        finite("certificate", c)?;
+    }
+    for &h in &s.history {
+        finite("objective in the history", h)?;
+    }
+    Ok(())
+}
+
 /// The report of a model trained as one problem (Crammer–Singer, all-pairs), with the training
 /// AUC against `auc_labels` when given.
 fn single_report(
@@ -280,9 +407,10 @@ fn single_report(
     auc_labels: Option<&[f64]>,
     start: Instant,
 ) -> Result<TrainReport> {
+    check_solution(&s)?;
     let train_accuracy = model.accuracy(data)?;
     let train_auc = match auc_labels {
-        Some(y) => Some(auc(&model.scores(data)?, y)),
+        Some(y) => Some(auc(&model.scores(data)?, y)?),
         None => None,
     };
     Ok(TrainReport {
@@ -305,11 +433,45 @@ fn single_report(
 /// AUC = (Σ_{positives} rank − n₊(n₊ + 1)/2) / (n₊·n₋),  ranks averaged over ties
 /// ```
 ///
+/// # Errors
+/// [`Error::Dimension`] if the lengths differ; [`Error::NonFiniteRow`] for a score that is not
+/// finite; [`Error::Labels`] for a label other than ±1, or if there is no positive or no
+/// negative example (the AUC is then undefined).
+///
 /// # Example
 /// ```
-/// assert_eq!(svm::model::auc(&[0.9, 0.1, 0.5, 0.5], &[1.0, -1.0, 1.0, -1.0]), 0.875);
+/// assert_eq!(svm::model::auc(&[0.9, 0.1, 0.5, 0.5], &[1.0, -1.0, 1.0, -1.0])?, 0.875);
+/// assert!(svm::model::auc(&[0.9, 0.1], &[1.0, 1.0]).is_err());
+/// # Ok::<(), svm::Error>(())
 /// ```
-pub fn auc(scores: &[f64], labels: &[f64]) -> f64 {
+pub fn auc(scores: &[f64], labels: &[f64]) -> Result<f64> {
+    if labels.len() != scores.len() {
+        return Err(Error::Dimension {
+            what: "labels (one per score)",
+            expected: scores.len(),
+            got: labels.len(),
+        });
+    }
+    if let Some(row) = scores.iter().position(|v| !v.is_finite()) {
+        return Err(Error::NonFiniteRow {
+            what: "score",
+            row,
+            value: scores[row],
+        });
+    }
+    if let Some(i) = labels.iter().position(|&l| l != 1.0 && l != -1.0) {
+        return Err(Error::Labels(format!(
+            "label {} of example {i} is not ±1",
+            labels[i]
+        )));
+    }
+    let np = labels.iter().filter(|&&l| l > 0.0).count() as f64;
+    let nn = labels.len() as f64 - np;
+    if np == 0.0 || nn == 0.0 {
+        return Err(Error::Labels(
+            "the AUC needs a positive and a negative example".into(),
+        ));
+    }
     let mut idx: Vec<usize> = (0..scores.len()).collect();
     idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
     let mut rank_sum = 0.0;
@@ -323,12 +485,7 @@ pub fn auc(scores: &[f64], labels: &[f64]) -> f64 {
         rank_sum += rank * (i..=j).filter(|&k| labels[idx[k]] > 0.0).count() as f64;
         i = j + 1;
     }
-    let np = labels.iter().filter(|&&l| l > 0.0).count() as f64;
-    let nn = labels.len() as f64 - np;
-    if np == 0.0 || nn == 0.0 {
-        return f64::NAN;
-    }
-    (rank_sum - np * (np + 1.0) / 2.0) / (np * nn)
+    Ok((rank_sum - np * (np + 1.0) / 2.0) / (np * nn))
 }
 
 /// `½‖w‖² + C·L_all-pairs(X·w)` by gradient descent with Armijo backtracking, the gradient
@@ -494,9 +651,123 @@ fn crammer_singer(data: &Dataset, classes: &[f64], o: &TrainOptions) -> Result<S
 }
 
 impl Model {
-    /// `data` as the model sees it: padded to the model's width (a file may omit trailing
-    /// all-zero features), standardised and with the bias feature, as in training.
-    fn prepared(&self, data: &Dataset) -> Result<Dataset> {
+    /// Checks that the model is consistent, as [`Model::from_json`] does on load and
+    /// prediction does before scoring: `classes` has at least 2 entries, finite and strictly
+    /// increasing; `weights` holds 1 vector for 2 classes and one per class for more, each of
+    /// `features + 1` values with a bias and `features` without (computed without overflow),
+    /// all finite; `c` is finite and `> 0`; the bias is finite; a standardiser has one finite
+    /// mean and one finite `std ≥ 0` per feature.
+    ///
+    /// # Errors
+    /// [`Error::InvalidModel`] naming the field.
+    ///
+    /// # Example
+    /// ```
+    /// use svm::model::Model;
+    /// let model = Model {
+    ///     loss: "hinge".into(), c: 1.0, bias: None, standardizer: None,
+    ///     classes: vec![1.0], weights: vec![vec![0.5]], features: 1,
+    /// };
+    /// assert_eq!(
+    ///     model.validate().unwrap_err().to_string(),
+    ///     "invalid model: `classes` has 1 entry; a model needs at least 2"
+    /// );
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        let bad = |field, reason: String| Err(Error::InvalidModel { field, reason });
+        let k = self.classes.len();
+        if k < 2 {
+            let entries = if k == 1 { "entry" } else { "entries" };
+            return bad("classes", format!("has {k} {entries}; a model needs at least 2"));
+        }
+        if let Some(c) = self.classes.iter().find(|c| !c.is_finite()) {
+            return bad("classes", format!("holds {c}, which is not finite"));
+        }
+        if let Some(w) = self.classes.windows(2).find(|w| w[0] >= w[1]) {
+            return bad(
+                "classes",
+                format!("must be strictly increasing, but {} comes before {}", w[0], w[1]),
+            );
+        }
+        let vectors = if k == 2 { 1 } else { k };
+        if self.weights.len() != vectors {
+            return bad(
+                "weights",
+                format!(
+                    "has {} vectors; {k} classes need {vectors}",
+                    self.weights.len()
+                ),
+            );
+        }
+        let with_bias = usize::from(self.bias.is_some());
+        let Some(width) = self.features.checked_add(with_bias) else {
+            return bad(
+                "features",
+                format!("= {} plus the bias feature overflows", self.features),
+            );
+        };
+        for (r, w) in self.weights.iter().enumerate() {
+            if w.len() != width {
+                return bad(
+                    "weights",
+                    format!(
+                        "vector {r} has {} values, but `features` = {}{} needs {width}",
+                        w.len(),
+                        self.features,
+                        if with_bias == 1 { " plus the bias" } else { "" }
+                    ),
+                );
+            }
+            if let Some(j) = w.iter().position(|v| !v.is_finite()) {
+                return bad(
+                    "weights",
+                    format!("vector {r} holds {} at {j}, which is not finite", w[j]),
+                );
+            }
+        }
+        if !(self.c.is_finite() && self.c > 0.0) {
+            return bad("c", format!("= {} must be finite and > 0", self.c));
+        }
+        if let Some(b) = self.bias.filter(|b| !b.is_finite()) {
+            return bad("bias", format!("= {b} is not finite"));
+        }
+        if let Some(s) = &self.standardizer {
+            for (field, values) in [("standardizer.mean", &s.mean), ("standardizer.std", &s.std)] {
+                if values.len() != self.features {
+                    return bad(
+                        field,
+                        format!(
+                            "has {} values, but `features` = {}",
+                            values.len(),
+                            self.features
+                        ),
+                    );
+                }
+                if let Some(j) = values.iter().position(|v| !v.is_finite()) {
+                    return bad(
+                        field,
+                        format!("holds {} at {j}, which is not finite", values[j]),
+                    );
+                }
+            }
+            if let Some(j) = s.std.iter().position(|&v| v < 0.0) {
+                return bad(
+                    "standardizer.std",
+                    format!("holds {} at {j}, which is negative", s.std[j]),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The score `w·x` of every row under every weight vector: `scores[i][class]`.
+    ///
+    /// Each row is seen as in training: padded with zeros to the model's width (a file may
+    /// omit trailing all-zero features), standardised, with the bias feature; one row at a
+    /// time, so no `n × features` copy is made.
+    fn all_scores(&self, data: &Dataset) -> Result<Vec<Vec<f64>>> {
+        self.validate()?;
+        data.check()?;
         if data.d > self.features {
             return Err(Error::Dimension {
                 what: "features",
@@ -504,38 +775,47 @@ impl Model {
                 got: data.d,
             });
         }
-        let mut padded = Dataset {
-            x: Vec::with_capacity(data.n() * self.features),
-            d: self.features,
-            labels: data.labels.clone(),
-        };
+        // `validate` checked that features + bias fits, and every weight vector has this width.
+        let mut row = vec![0.0; self.weights[0].len()];
+        let mut scores = Vec::with_capacity(data.n());
         for i in 0..data.n() {
-            padded.x.extend_from_slice(data.row(i));
-            padded
-                .x
-                .extend(std::iter::repeat_n(0.0, self.features - data.d));
+            let xi = data.row(i);
+            for (j, v) in row[..self.features].iter_mut().enumerate() {
+                let x = xi.get(j).copied().unwrap_or(0.0);
+                *v = match &self.standardizer {
+                    // As `Standardizer::transform`.
+                    Some(s) if s.std[j] > 0.0 => (x - s.mean[j]) / s.std[j],
+                    Some(_) => 0.0,
+                    None => x,
+                };
+            }
+            if let Some(b) = self.bias {
+                row[self.features] = b;
+            }
+            let s: Vec<f64> = self
+                .weights
+                .iter()
+                .map(|w| row.iter().zip(w).map(|(a, b)| a * b).sum())
+                .collect();
+            if let Some(&value) = s.iter().find(|v| !v.is_finite()) {
+                return Err(Error::NonFiniteRow {
+                    what: "score",
+                    row: i,
+                    value,
+                });
+            }
+            scores.push(s);
         }
-        Ok(prepare(&padded, self.standardizer.as_ref(), self.bias))
-    }
-
-    /// The score `w·x` of every row under every weight vector: `scores[i][class]`.
-    fn all_scores(&self, data: &Dataset) -> Result<Vec<Vec<f64>>> {
-        let prepared = self.prepared(data)?;
-        Ok((0..prepared.n())
-            .map(|i| {
-                self.weights
-                    .iter()
-                    .map(|w| prepared.row(i).iter().zip(w).map(|(a, b)| a * b).sum())
-                    .collect()
-            })
-            .collect())
+        Ok(scores)
     }
 
     /// Predicted labels: the sign of the score for one weight vector, the best-scoring class
     /// for several.
     ///
     /// # Errors
-    /// [`Error::Dimension`] if `data` has more features than the model.
+    /// [`Error::InvalidModel`] (see [`Model::validate`]); [`Error::Dimension`] if `data` has
+    /// more features than the model; [`Error::NonFiniteRow`] for malformed data or a score that
+    /// is not finite (e.g. weights near `f64::MAX`), naming the row.
     pub fn predict(&self, data: &Dataset) -> Result<Vec<f64>> {
         Ok(self
             .all_scores(data)?
@@ -565,11 +845,23 @@ impl Model {
     /// The fraction of rows predicted right.
     ///
     /// # Errors
-    /// As [`Model::predict`].
+    /// [`Error::Empty`] for no row; [`Error::UnknownLabel`] for a label that is not one of the
+    /// model's classes (it could never be predicted right), naming the row; as
+    /// [`Model::predict`].
     pub fn accuracy(&self, data: &Dataset) -> Result<f64> {
+        if data.n() == 0 {
+            return Err(Error::Empty);
+        }
         let p = self.predict(data)?;
+        if let Some(row) = data.labels.iter().position(|l| !self.classes.contains(l)) {
+            return Err(Error::UnknownLabel {
+                row,
+                label: data.labels[row],
+                classes: self.classes.clone(),
+            });
+        }
         let right = p.iter().zip(&data.labels).filter(|(a, b)| a == b).count();
-        Ok(right as f64 / data.n().max(1) as f64)
+        Ok(right as f64 / data.n() as f64)
     }
 
     /// The model as JSON.
@@ -580,25 +872,34 @@ impl Model {
         serde_json::to_string_pretty(self).map_err(|e| Error::Labels(e.to_string()))
     }
 
-    /// A model from JSON.
+    /// A model from JSON, checked with [`Model::validate`].
     ///
     /// # Errors
-    /// [`Error::Parse`] if the text is not a model.
+    /// [`Error::Parse`] if the text is not a model; [`Error::InvalidModel`] if it is not a
+    /// consistent one.
     pub fn from_json(text: &str, source: &str) -> Result<Model> {
-        serde_json::from_str(text).map_err(|e| Error::Parse {
+        let model: Model = serde_json::from_str(text).map_err(|e| Error::Parse {
             source_name: source.to_string(),
             line: e.line(),
             column: e.column(),
             message: e.to_string(),
-        })
+        })?;
+        model.validate()?;
+        Ok(model)
     }
 }
 
 /// k-fold cross-validation over a grid of `C`: the mean validation score per `C`, accuracy, or
 /// AUC when training with the all-pairs loss.
 ///
+/// Folds are not stratified: every fold must have two classes in its training part, only
+/// classes its training part has in its validation part, and, for the AUC, both classes in
+/// its validation part; otherwise the error names the fold (fewer folds help).
+///
 /// # Errors
-/// As [`train`].
+/// [`Error::InvalidFolds`] unless `2 ≤ k ≤ n`; [`Error::EmptyGrid`]; [`Error::Fold`] for a
+/// fold that cannot be trained or scored; [`Error::NonFinite`] for a score that is not
+/// finite; as [`train`] (every `C` of the grid is checked before any training).
 pub fn cross_validate(
     data: &Dataset,
     o: &TrainOptions,
@@ -606,23 +907,63 @@ pub fn cross_validate(
     grid: &[f64],
     seed: u64,
 ) -> Result<Vec<(f64, f64)>> {
+    data.check()?;
+    if data.n() == 0 {
+        return Err(Error::Empty);
+    }
+    if k < 2 || k > data.n() {
+        return Err(Error::InvalidFolds { k, n: data.n() });
+    }
+    if grid.is_empty() {
+        return Err(Error::EmptyGrid);
+    }
+    for &c in grid {
+        TrainOptions { c, ..*o }.validate()?;
+    }
     let folds = kfold(data.n(), k, seed);
+    let mut parts = Vec::with_capacity(folds.len());
+    for (f, (train_idx, val_idx)) in folds.iter().enumerate() {
+        let (train_part, val) = (data.subset(train_idx)?, data.subset(val_idx)?);
+        let fold_err = |reason: String| Error::Fold {
+            fold: f + 1,
+            folds: k,
+            reason,
+        };
+        let (train_classes, val_classes) = (train_part.classes(), val.classes());
+        if train_classes.len() < 2 {
+            return Err(fold_err(format!(
+                "its training rows all have class {}",
+                train_classes[0]
+            )));
+        }
+        if let Some(c) = val_classes.iter().find(|c| !train_classes.contains(c)) {
+            return Err(fold_err(format!(
+                "its validation rows have class {c}, which its training rows lack"
+            )));
+        }
+        if o.all_pairs.is_some() && val_classes.len() < 2 {
+            return Err(fold_err(format!(
+                "its validation rows all have class {}, so their AUC is undefined",
+                val_classes[0]
+            )));
+        }
+        parts.push((train_part, val));
+    }
     grid.iter()
         .map(|&c| {
             let mut total = 0.0;
-            for (train_idx, val_idx) in &folds {
-                let report = train(&data.subset(train_idx), &TrainOptions { c, ..*o })?;
-                let val = data.subset(val_idx);
+            for (train_part, val) in &parts {
+                let report = train(train_part, &TrainOptions { c, ..*o })?;
                 total += if o.all_pairs.is_some() {
                     auc(
-                        &report.model.scores(&val)?,
+                        &report.model.scores(val)?,
                         &val.one_vs_rest(report.model.classes[1]),
-                    )
+                    )?
                 } else {
-                    report.model.accuracy(&val)?
+                    report.model.accuracy(val)?
                 };
             }
-            Ok((c, total / folds.len() as f64))
+            Ok((c, finite("cross-validation score", total / parts.len() as f64)?))
         })
         .collect()
 }

@@ -21,6 +21,46 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
+/// The largest penalty `C` the solvers (and [`crate::model::train`]) accept: 10¹⁰⁰.
+///
+/// The objective `½‖w‖² + C·Σ ℓ` and the solvers' squared norms must stay below `f64::MAX`
+/// (≈ 1.8·10³⁰⁸). For the hinge the optimum is `w = Σ αᵢyᵢxᵢ` with `0 ≤ αᵢ ≤ C`, so
+/// `‖w‖² ≤ C²·(Σ‖xᵢ‖)²`: with `C ≤ 10¹⁰⁰`, `C² ≤ 10²⁰⁰` leaves a factor 10¹⁰⁸ for the data, where
+/// a `C` past 10¹⁵⁴ would overflow `C²` itself. Results that still overflow are reported as
+/// [`Error::NonFinite`] by `train`, never as a success.
+pub const MAX_C: f64 = 1e100;
+
+/// The most features [`newton`] takes: its generalised Hessian is a dense `d × d` matrix
+/// (4096² `f64` = 128 MiB) factored in `O(d³)`. [`crate::model::train`] uses dual coordinate
+/// descent for the squared hinge beyond it.
+pub const MAX_NEWTON_FEATURES: usize = 4096;
+
+/// Checks a stopping tolerance: finite and `> 0`.
+fn check_tol(tol: f64) -> Result<()> {
+    if tol.is_finite() && tol > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter {
+            name: "tol",
+            value: tol,
+            range: "finite, > 0",
+        })
+    }
+}
+
+/// Checks an iteration budget: at least 1.
+fn check_iterations(name: &'static str, value: usize) -> Result<()> {
+    if value >= 1 {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter {
+            name,
+            value: 0.0,
+            range: "≥ 1",
+        })
+    }
+}
+
 /// A training problem: rows `x` (`n × d`), labels `y = ±1`, penalty `C`.
 #[derive(Debug, Clone, Copy)]
 pub struct Problem<'a> {
@@ -30,7 +70,7 @@ pub struct Problem<'a> {
     pub d: usize,
     /// Labels ±1.
     pub y: &'a [f64],
-    /// The penalty `C > 0`.
+    /// The penalty, `0 < C ≤` [`MAX_C`].
     pub c: f64,
 }
 
@@ -44,21 +84,34 @@ impl Problem<'_> {
     }
 
     fn check(&self) -> Result<()> {
-        if !(self.c.is_finite() && self.c > 0.0) {
+        if !(self.c.is_finite() && self.c > 0.0 && self.c <= MAX_C) {
             return Err(Error::InvalidParameter {
                 name: "C",
                 value: self.c,
-                range: "> 0",
+                range: "0 < C ≤ 1e100",
             });
         }
         if self.n() == 0 {
             return Err(Error::Empty);
         }
-        if self.x.len() != self.n() * self.d {
-            return Err(Error::Dimension {
-                what: "x (n·d)",
-                expected: self.n() * self.d,
-                got: self.x.len(),
+        if self.d == 0 {
+            return Err(Error::NoFeatures);
+        }
+        match self.n().checked_mul(self.d) {
+            Some(len) if len == self.x.len() => {}
+            expected => {
+                return Err(Error::Dimension {
+                    what: "x (n·d)",
+                    expected: expected.unwrap_or(usize::MAX),
+                    got: self.x.len(),
+                })
+            }
+        }
+        if let Some(k) = self.x.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFiniteRow {
+                what: "feature value",
+                row: k / self.d,
+                value: self.x[k],
             });
         }
         if let Some(i) = self.y.iter().position(|&v| v != 1.0 && v != -1.0) {
@@ -196,15 +249,19 @@ impl<'a> Oracle<'a> {
 /// D(α) = Σα − ½‖w‖² − ½·Σ Dᵢᵢαᵢ²  ≤  f*  ≤  f(w)
 /// ```
 ///
+/// A row with `‖xᵢ‖ = 0` under the hinge has `Qᵢᵢ = 0`: its margin is 0 at every `w`, so
+/// `∂D/∂αᵢ = −1` and its optimal `αᵢ` is `C`; it is set there at the start (it cannot move `w`)
+/// and never visited, so the dual value, and with it the gap, stays exact.
+///
 /// # Errors
-/// [`Error::InvalidParameter`] for a loss other than the hinge or squared hinge (margin 1), or
-/// bad `C`; input errors.
+/// [`Error::InvalidParameter`] for a loss other than the hinge or squared hinge (margin 1), a
+/// bad `C` or `tol`, or `max_epochs = 0`; [`Error::NoFeatures`] for `d = 0`; input errors.
 ///
 /// # Example
 /// ```
 /// use losses::MarginLoss;
 /// use svm::solvers::{dual_cd, Problem};
-/// let seed = svm::data::builtin("seed")?.with_bias(1.0);
+/// let seed = svm::data::builtin("seed")?.with_bias(1.0)?;
 /// let p = Problem { x: &seed.x, d: seed.d, y: &seed.labels, c: 10.0 };
 /// let s = dual_cd(p, MarginLoss::hinge(), 1e-9, 100_000, 0)?;
 /// assert!(s.converged);
@@ -218,6 +275,8 @@ pub fn dual_cd(
     seed: u64,
 ) -> Result<Solution> {
     problem.check()?;
+    check_tol(tol)?;
+    check_iterations("max_epochs", max_epochs)?;
     let (upper, diag) = match loss {
         MarginLoss::Hinge { margin: 1.0 } => (problem.c, 0.0),
         MarginLoss::SquaredHinge { margin: 1.0 } => (f64::INFINITY, 0.5 / problem.c),
@@ -235,6 +294,15 @@ pub fn dual_cd(
         .collect();
     let mut alpha = vec![0.0; n];
     let mut w = vec![0.0; d];
+    for i in (0..n).filter(|&i| qii[i] == 0.0) {
+        // Only the hinge (D = 0) gets here, for xᵢ = 0 or a row whose squares underflow: its
+        // margin is (as good as) 0 < 1 at any w, so ∂D/∂αᵢ = −1 and αᵢ = C = U is optimal.
+        // w = Σ αᵢyᵢxᵢ is kept exact (a no-op for xᵢ = 0).
+        alpha[i] = upper;
+        for (wj, xj) in w.iter_mut().zip(problem.row(i)) {
+            *wj += upper * problem.y[i] * xj;
+        }
+    }
     // Shrinking (as in liblinear): `order[..active]` are the coordinates still visited. A
     // coordinate at a bound whose gradient points outward past last epoch's extreme projected
     // gradient is set aside; when the active ones are optimal to `inner_tol`, every coordinate
@@ -255,6 +323,7 @@ pub fn dual_cd(
         while s < active {
             let i = order[s];
             if qii[i] == 0.0 {
+                // Fixed at αᵢ = C above.
                 s += 1;
                 continue;
             }
@@ -370,12 +439,13 @@ fn cholesky_solve(a: &mut [f64], b: &[f64], d: usize) -> Option<Vec<f64>> {
 /// few iterations once the active set settles.
 ///
 /// # Errors
-/// Input errors; [`Error::InvalidParameter`] for a bad `C`.
+/// Input errors; [`Error::InvalidParameter`] for a bad `C` or `tol`;
+/// [`Error::TooManyFeatures`] past [`MAX_NEWTON_FEATURES`].
 ///
 /// # Example
 /// ```
 /// use svm::solvers::{newton, Problem};
-/// let seed = svm::data::builtin("seed")?.with_bias(1.0);
+/// let seed = svm::data::builtin("seed")?.with_bias(1.0)?;
 /// let p = Problem { x: &seed.x, d: seed.d, y: &seed.labels, c: 1.0 };
 /// let s = newton(p, 1e-10, 100)?;
 /// assert!(s.converged);
@@ -397,6 +467,14 @@ pub fn newton_with(
     source: GradientSource,
 ) -> Result<Solution> {
     problem.check()?;
+    check_tol(tol)?;
+    if problem.d > MAX_NEWTON_FEATURES {
+        return Err(Error::TooManyFeatures {
+            solver: "Newton's method",
+            features: problem.d,
+            limit: MAX_NEWTON_FEATURES,
+        });
+    }
     let loss = MarginLoss::squared_hinge();
     let mut oracle = Oracle::new(problem, loss, source)?;
     let (n, d, c) = (problem.n(), problem.d, problem.c);
@@ -468,13 +546,14 @@ pub fn newton_with(
 /// iterates (for which `f(w̄ₖ) − f* = O(1/√k)`).
 ///
 /// # Errors
-/// Input and engine errors.
+/// Input and engine errors; [`Error::InvalidParameter`] for a `step` that is not finite and
+/// `> 0`.
 ///
 /// # Example
 /// ```
 /// use losses::MarginLoss;
 /// use svm::solvers::{subgradient, GradientSource, Problem};
-/// let seed = svm::data::builtin("seed")?.with_bias(1.0);
+/// let seed = svm::data::builtin("seed")?.with_bias(1.0)?;
 /// let p = Problem { x: &seed.x, d: seed.d, y: &seed.labels, c: 10.0 };
 /// let s = subgradient(p, MarginLoss::hinge(), 4.0, 2000, GradientSource::Engine)?;
 /// assert!(s.objective < 10.0);
@@ -487,6 +566,13 @@ pub fn subgradient(
     iterations: usize,
     source: GradientSource,
 ) -> Result<Solution> {
+    if !(step.is_finite() && step > 0.0) {
+        return Err(Error::InvalidParameter {
+            name: "step",
+            value: step,
+            range: "finite, > 0",
+        });
+    }
     let mut oracle = Oracle::new(problem, loss, source)?;
     let d = problem.d;
     let (mut w, mut avg) = (vec![0.0; d], vec![0.0; d]);
@@ -598,7 +684,7 @@ pub fn pegasos_with(
 /// `‖∇f(w)‖ ≤ tol·max(1, ‖∇f(0)‖)`.
 ///
 /// # Errors
-/// Input and engine errors.
+/// Input and engine errors; [`Error::InvalidParameter`] for a bad `tol`.
 pub fn nesterov(
     problem: Problem<'_>,
     loss: MarginLoss,
@@ -606,6 +692,7 @@ pub fn nesterov(
     max_iter: usize,
     source: GradientSource,
 ) -> Result<Solution> {
+    check_tol(tol)?;
     let mut oracle = Oracle::new(problem, loss, source)?;
     let norm = |g: &[f64]| g.iter().map(|x| x * x).sum::<f64>().sqrt();
     let mut w = vec![0.0; problem.d];

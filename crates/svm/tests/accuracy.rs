@@ -11,7 +11,7 @@ fn relative(got: f64, want: f64) -> f64 {
 
 fn breast_cancer_objective(loss: MarginLoss, c: f64) -> (f64, bool) {
     let data = builtin("breast_cancer").unwrap();
-    let data = Standardizer::fit(&data).transform(&data);
+    let data = Standardizer::fit(&data).unwrap().transform(&data).unwrap();
     let r = train(
         &data,
         &TrainOptions {

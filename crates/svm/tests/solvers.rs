@@ -2,14 +2,15 @@
 
 use losses::MarginLoss;
 use svm::data::{
-    builtin, kfold, read_csv, read_libsvm, train_test_split, LabelColumn, Standardizer,
+    builtin, kfold, read_csv, read_libsvm, train_test_split, CsvOptions, LabelColumn,
+    Standardizer,
 };
 use svm::model::{train, Multiclass, TrainOptions};
 use svm::solvers::{nesterov, newton, pegasos, subgradient, GradientSource, Problem};
 
 fn breast_cancer() -> (Vec<f64>, usize, Vec<f64>) {
     let d = builtin("breast_cancer").unwrap();
-    let s = Standardizer::fit(&d).transform(&d);
+    let s = Standardizer::fit(&d).unwrap().transform(&d).unwrap();
     (s.x, s.d, s.labels)
 }
 
@@ -158,12 +159,15 @@ fn readers_agree_on_the_same_data_and_standardize_to_mean_0_std_1() {
     let b = read_csv(
         "f1,f2,f3,label\n2,0,-1,1\n0,4,0,-1\n",
         "b",
-        &LabelColumn::Name("label".into()),
+        &CsvOptions {
+            label: LabelColumn::Name("label".into()),
+            ..CsvOptions::default()
+        },
     )
     .unwrap();
     assert_eq!(a, b);
     let bc = builtin("breast_cancer").unwrap();
-    let s = Standardizer::fit(&bc).transform(&bc);
+    let s = Standardizer::fit(&bc).unwrap().transform(&bc).unwrap();
     for j in 0..s.d {
         let col: Vec<f64> = (0..s.n()).map(|i| s.row(i)[j]).collect();
         let mean = col.iter().sum::<f64>() / col.len() as f64;
@@ -204,11 +208,15 @@ fn malformed_input_is_a_typed_error_naming_the_place() {
         let err = read_libsvm(text, "t").unwrap_err().to_string();
         assert!(err.contains(msg), "{text:?}: {err}");
     }
-    assert!(read_csv("1,2\n1\n", "c", &LabelColumn::Last)
+    assert!(read_csv("1,2\n1\n", "c", &CsvOptions::default())
         .unwrap_err()
         .to_string()
         .contains("c:2"));
-    assert!(read_csv("a,b\n1,2\n", "c", &LabelColumn::Name("y".into())).is_err());
+    let by_y = CsvOptions {
+        label: LabelColumn::Name("y".into()),
+        ..CsvOptions::default()
+    };
+    assert!(read_csv("a,b\n1,2\n", "c", &by_y).is_err());
     assert!(builtin("nope").is_err());
 }
 
@@ -216,7 +224,7 @@ fn malformed_input_is_a_typed_error_naming_the_place() {
 fn auc_counts_ordered_pairs_with_ties_as_half() {
     use svm::model::auc;
     // Positives 0.9, 0.5; negatives 0.1, 0.5: pairs (0.9>0.1, 0.9>0.5, 0.5>0.1, 0.5=0.5 → ½) → 3.5/4.
-    assert_eq!(auc(&[0.9, 0.1, 0.5, 0.5], &[1.0, -1.0, 1.0, -1.0]), 0.875);
-    assert_eq!(auc(&[1.0, 2.0], &[-1.0, 1.0]), 1.0);
-    assert_eq!(auc(&[1.0, 2.0], &[1.0, -1.0]), 0.0);
+    assert_eq!(auc(&[0.9, 0.1, 0.5, 0.5], &[1.0, -1.0, 1.0, -1.0]).unwrap(), 0.875);
+    assert_eq!(auc(&[1.0, 2.0], &[-1.0, 1.0]).unwrap(), 1.0);
+    assert_eq!(auc(&[1.0, 2.0], &[1.0, -1.0]).unwrap(), 0.0);
 }
