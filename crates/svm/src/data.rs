@@ -274,9 +274,9 @@ pub fn read_libsvm(text: &str, source: &str) -> Result<Dataset> {
         let mut row = Vec::new();
         let mut last = 0;
         for &(col, f) in &fields[1..] {
-            let (idx, val) = f.split_once(':').ok_or_else(|| {
-                parse_err(source, line, col, format!("`{f}` is not index:value"))
-            })?;
+            let (idx, val) = f
+                .split_once(':')
+                .ok_or_else(|| parse_err(source, line, col, format!("`{f}` is not index:value")))?;
             let index = feature_index(source, line, col, idx)?;
             if index <= last {
                 return Err(parse_err(
@@ -692,7 +692,10 @@ impl Standardizer {
             }
         }
         let std: Vec<f64> = var.iter().zip(&scale).map(|(v, k)| k * v.sqrt()).collect();
-        for (what, values) in [("feature mean", &mean), ("feature standard deviation", &std)] {
+        for (what, values) in [
+            ("feature mean", &mean),
+            ("feature standard deviation", &std),
+        ] {
             if let Some(&value) = values.iter().find(|v| !v.is_finite()) {
                 return Err(Error::NonFinite { what, value });
             }

@@ -678,7 +678,10 @@ impl Model {
         let k = self.classes.len();
         if k < 2 {
             let entries = if k == 1 { "entry" } else { "entries" };
-            return bad("classes", format!("has {k} {entries}; a model needs at least 2"));
+            return bad(
+                "classes",
+                format!("has {k} {entries}; a model needs at least 2"),
+            );
         }
         if let Some(c) = self.classes.iter().find(|c| !c.is_finite()) {
             return bad("classes", format!("holds {c}, which is not finite"));
@@ -686,7 +689,10 @@ impl Model {
         if let Some(w) = self.classes.windows(2).find(|w| w[0] >= w[1]) {
             return bad(
                 "classes",
-                format!("must be strictly increasing, but {} comes before {}", w[0], w[1]),
+                format!(
+                    "must be strictly increasing, but {} comes before {}",
+                    w[0], w[1]
+                ),
             );
         }
         let vectors = if k == 2 { 1 } else { k };
@@ -963,7 +969,10 @@ pub fn cross_validate(
                     report.model.accuracy(val)?
                 };
             }
-            Ok((c, finite("cross-validation score", total / parts.len() as f64)?))
+            Ok((
+                c,
+                finite("cross-validation score", total / parts.len() as f64)?,
+            ))
         })
         .collect()
 }

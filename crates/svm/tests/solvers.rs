@@ -2,8 +2,7 @@
 
 use losses::MarginLoss;
 use svm::data::{
-    builtin, kfold, read_csv, read_libsvm, train_test_split, CsvOptions, LabelColumn,
-    Standardizer,
+    builtin, kfold, read_csv, read_libsvm, train_test_split, CsvOptions, LabelColumn, Standardizer,
 };
 use svm::model::{train, Multiclass, TrainOptions};
 use svm::solvers::{nesterov, newton, pegasos, subgradient, GradientSource, Problem};
@@ -224,7 +223,10 @@ fn malformed_input_is_a_typed_error_naming_the_place() {
 fn auc_counts_ordered_pairs_with_ties_as_half() {
     use svm::model::auc;
     // Positives 0.9, 0.5; negatives 0.1, 0.5: pairs (0.9>0.1, 0.9>0.5, 0.5>0.1, 0.5=0.5 → ½) → 3.5/4.
-    assert_eq!(auc(&[0.9, 0.1, 0.5, 0.5], &[1.0, -1.0, 1.0, -1.0]).unwrap(), 0.875);
+    assert_eq!(
+        auc(&[0.9, 0.1, 0.5, 0.5], &[1.0, -1.0, 1.0, -1.0]).unwrap(),
+        0.875
+    );
     assert_eq!(auc(&[1.0, 2.0], &[-1.0, 1.0]).unwrap(), 1.0);
     assert_eq!(auc(&[1.0, 2.0], &[1.0, -1.0]).unwrap(), 0.0);
 }

@@ -155,7 +155,10 @@ fn standardizer_fits_huge_values_without_overflow() {
 #[test]
 fn auc_of_one_class_or_mismatched_lengths_is_an_error() {
     // Today: NaN for one class, and an index panic for fewer labels than scores.
-    assert!(matches!(auc(&[0.1, 0.2], &[1.0, 1.0]), Err(Error::Labels(_))));
+    assert!(matches!(
+        auc(&[0.1, 0.2], &[1.0, 1.0]),
+        Err(Error::Labels(_))
+    ));
     assert!(matches!(
         auc(&[0.1, 0.2], &[1.0]),
         Err(Error::Dimension {
@@ -168,7 +171,10 @@ fn auc_of_one_class_or_mismatched_lengths_is_an_error() {
         auc(&[0.1, f64::NAN], &[1.0, -1.0]),
         Err(Error::NonFiniteRow { row: 1, .. })
     ));
-    assert!(matches!(auc(&[0.1, 0.2], &[1.0, 0.0]), Err(Error::Labels(_))));
+    assert!(matches!(
+        auc(&[0.1, 0.2], &[1.0, 0.0]),
+        Err(Error::Labels(_))
+    ));
 }
 
 #[test]
@@ -192,12 +198,24 @@ fn solvers_reject_bad_tolerances_iterations_steps_and_c() {
         assert_eq!(name(dual_cd(p, hinge, tol, 10, 0)), "tol");
         assert_eq!(name(newton(p, tol, 10)), "tol");
         assert_eq!(
-            name(nesterov(p, MarginLoss::squared_hinge(), tol, 10, GradientSource::ClosedForm)),
+            name(nesterov(
+                p,
+                MarginLoss::squared_hinge(),
+                tol,
+                10,
+                GradientSource::ClosedForm
+            )),
             "tol"
         );
     }
     assert_eq!(
-        name(subgradient(p, hinge, f64::NAN, 10, GradientSource::ClosedForm)),
+        name(subgradient(
+            p,
+            hinge,
+            f64::NAN,
+            10,
+            GradientSource::ClosedForm
+        )),
         "step"
     );
     for c in [0.0, -1.0, f64::NAN, MAX_C * 2.0] {

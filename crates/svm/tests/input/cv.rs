@@ -34,8 +34,14 @@ fn all_pairs_fold_with_one_class_is_an_error_naming_the_fold() {
         other => panic!("{other:?}"),
     }
     let msg = err.to_string();
-    assert!(msg.starts_with("fold 1 of 5: its validation rows all have class"), "{msg}");
-    assert!(msg.ends_with("so their AUC is undefined; use fewer folds"), "{msg}");
+    assert!(
+        msg.starts_with("fold 1 of 5: its validation rows all have class"),
+        "{msg}"
+    );
+    assert!(
+        msg.ends_with("so their AUC is undefined; use fewer folds"),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -92,7 +92,12 @@ fn data_without_features_trains_with_a_bias_feature() {
         )
         .unwrap();
         assert!(r.converged, "{}", loss.name());
-        assert!((r.objective - 4.0).abs() < 1e-8, "{}: {}", loss.name(), r.objective);
+        assert!(
+            (r.objective - 4.0).abs() < 1e-8,
+            "{}: {}",
+            loss.name(),
+            r.objective
+        );
         assert_eq!(r.model.weights.len(), 1);
         assert!(r.model.weights[0][0].abs() < 1e-8);
     }
@@ -131,7 +136,10 @@ fn all_zero_row_adds_c_to_the_hinge_optimum_and_dual_cd_converges() {
         let gap = r.certificate.unwrap();
         assert!((-1e-12..=1e-9 * 16.5).contains(&gap), "gap {gap}");
         let w = &r.model.weights[0];
-        assert!((w[0] + 3.0).abs() < 1e-6 && (w[1] - 2.0).abs() < 1e-6, "{w:?}");
+        assert!(
+            (w[0] + 3.0).abs() < 1e-6 && (w[1] - 2.0).abs() < 1e-6,
+            "{w:?}"
+        );
     }
 }
 

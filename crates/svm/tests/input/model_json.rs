@@ -32,7 +32,10 @@ fn rejected(text: &str, field: &str, fragment: &str) {
             assert_eq!(f, field, "{e}");
             let msg = e.to_string();
             assert!(msg.contains(fragment), "{msg:?} lacks {fragment:?}");
-            assert!(msg.contains(&format!("`{field}`")), "{msg:?} names no field");
+            assert!(
+                msg.contains(&format!("`{field}`")),
+                "{msg:?} names no field"
+            );
         }
         other => panic!("{text}: expected InvalidModel on {field}, got {other:?}"),
     }
@@ -80,14 +83,22 @@ fn model_with_classes_out_of_order_or_repeated_is_rejected_on_load() {
 fn model_with_more_weight_vectors_than_classes_is_rejected_on_load() {
     // Two classes take one weight vector (the positive class's score); three are too many.
     rejected(
-        &with("weights", json!([[0.5, 0.5, 0.5], [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]])),
+        &with(
+            "weights",
+            json!([[0.5, 0.5, 0.5], [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]]),
+        ),
         "weights",
         "has 3 vectors; 2 classes need 1",
     );
     // Three classes take one vector per class.
     let mut m = valid();
     m["classes"] = json!([0.0, 1.0, 2.0]);
-    m["weights"] = json!([[0.5, 0.5, 0.5], [0.5, 0.5, 0.5], [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]]);
+    m["weights"] = json!([
+        [0.5, 0.5, 0.5],
+        [0.5, 0.5, 0.5],
+        [0.5, 0.5, 0.5],
+        [0.5, 0.5, 0.5]
+    ]);
     rejected(&m.to_string(), "weights", "has 4 vectors; 3 classes need 3");
 }
 
@@ -161,7 +172,10 @@ fn model_with_a_std_shorter_than_the_mean_is_rejected_on_load() {
 #[test]
 fn model_with_a_negative_std_is_rejected_on_load() {
     rejected(
-        &with("standardizer", json!({ "mean": [0.0, 1.0], "std": [1.0, -2.0] })),
+        &with(
+            "standardizer",
+            json!({ "mean": [0.0, 1.0], "std": [1.0, -2.0] }),
+        ),
         "standardizer.std",
         "holds -2 at 1, which is negative",
     );

@@ -42,10 +42,16 @@ fn first_row_with_an_empty_field_is_an_error_not_a_header() {
 #[test]
 fn first_row_with_a_typo_is_an_error_naming_the_column() {
     let msg = csv_err("1,2x,1\n2,3,1\n", &CsvOptions::default());
-    assert!(msg.starts_with("t.csv:1:3: `2x` (field 2) is not a number"), "{msg}");
+    assert!(
+        msg.starts_with("t.csv:1:3: `2x` (field 2) is not a number"),
+        "{msg}"
+    );
     // A header with one numeric name: the number is the odd one out (column 3).
     let msg = csv_err("a,10,y\n1,2,1\n", &CsvOptions::default());
-    assert!(msg.starts_with("t.csv:1:3: `10` (field 2) is a number"), "{msg}");
+    assert!(
+        msg.starts_with("t.csv:1:3: `10` (field 2) is a number"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -67,7 +73,10 @@ fn header_options_override_the_rule() {
     assert_eq!(d.n(), 1);
     // Absent: the first line is data, so names in it are bad numbers.
     let absent = opts(Header::Absent, LabelColumn::Last);
-    assert_eq!(csv_err("a,b\n1,2\n", &absent), "t.csv:1:1: `a` is not a number");
+    assert_eq!(
+        csv_err("a,b\n1,2\n", &absent),
+        "t.csv:1:1: `a` is not a number"
+    );
     assert_eq!(csv_err("1,,1\n", &absent), "t.csv:1:3: `` is not a number");
     // Present with only the header: no row.
     assert_eq!(csv("a,b\n", &present).unwrap_err(), Error::Empty);

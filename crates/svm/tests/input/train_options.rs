@@ -59,7 +59,15 @@ fn rejected(name: &str, edit: impl Fn(TrainOptions) -> TrainOptions) {
 fn c_outside_0_to_1e100_is_rejected_on_every_path() {
     // Today −1 with Crammer–Singer or all-pairs "succeeds" with objective NaN or weights near
     // 1e154, and 0 is accepted.
-    for c in [-1.0, 0.0, -0.0, f64::NAN, f64::INFINITY, 1.0000001e100, 1e300] {
+    for c in [
+        -1.0,
+        0.0,
+        -0.0,
+        f64::NAN,
+        f64::INFINITY,
+        1.0000001e100,
+        1e300,
+    ] {
         rejected("C", |o| TrainOptions { c, ..o });
     }
 }

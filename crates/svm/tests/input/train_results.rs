@@ -46,11 +46,26 @@ fn options() -> impl Strategy<Value = TrainOptions> {
     ];
     let bias = prop_oneof![Just(None), Just(Some(1.0)), Just(Some(1e150))];
     (
-        (loss, solver, bias, any::<bool>(), any::<bool>(), any::<bool>()),
-        (-300.0..=100.0_f64, -12.0..-1.0_f64, 1_usize..=200, any::<u64>()),
+        (
+            loss,
+            solver,
+            bias,
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+        ),
+        (
+            -300.0..=100.0_f64,
+            -12.0..-1.0_f64,
+            1_usize..=200,
+            any::<u64>(),
+        ),
     )
         .prop_map(
-            |((loss, solver, bias, cs, all_pairs, standardize), (log_c, log_tol, max_iter, seed))| {
+            |(
+                (loss, solver, bias, cs, all_pairs, standardize),
+                (log_c, log_tol, max_iter, seed),
+            )| {
                 TrainOptions {
                     all_pairs: all_pairs.then_some(1.0),
                     multiclass: if cs {
