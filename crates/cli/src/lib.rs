@@ -108,6 +108,22 @@ pub enum CliError {
     /// A plot was asked along a variable the expression does not have.
     #[error("cannot plot along `{0}`: not a variable of the expression")]
     PlotVariable(String),
+    /// A model file was read but is not a valid model.
+    #[error("{path}: {source}")]
+    Model {
+        /// The model file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        source: svm::Error,
+    },
+    /// A data set cannot be used with a model (e.g. a label the model does not know).
+    #[error("{data}: {source}")]
+    Data {
+        /// The data set as given on the command line.
+        data: String,
+        /// What is wrong.
+        source: svm::Error,
+    },
     /// Reading data or training failed.
     #[error(transparent)]
     Svm(#[from] svm::Error),

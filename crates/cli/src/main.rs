@@ -23,6 +23,27 @@ struct Cli {
     command: Command,
 }
 
+/// How a `.csv` data file is read (LIBSVM files have no options).
+#[derive(Debug, Clone, clap::Args)]
+struct CsvArgs {
+    /// The CSV file's first line is a header. Without --header or --no-header it is detected:
+    /// all names → header, all numbers → data, a mix → an error asking which.
+    #[arg(long, conflicts_with = "no_header")]
+    header: bool,
+    /// The CSV file has no header: its first line is data.
+    #[arg(long)]
+    no_header: bool,
+    /// The CSV label column: a 0-based index or a header name (default: the last column).
+    #[arg(long, value_name = "COLUMN")]
+    label: Option<String>,
+}
+
+impl CsvArgs {
+    fn options(&self) -> svm::data::CsvOptions {
+        train::csv_options(self.header, self.no_header, self.label.as_deref())
+    }
+}
+
 /// The kink conventions `--policy` accepts.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum PolicyArg {
@@ -109,6 +130,8 @@ enum Command {
     Train {
         /// FILE (LIBSVM, or .csv with the label last) or builtin:NAME (seed, breast_cancer, digits, iris).
         data: String,
+        #[command(flatten)]
+        csv: CsvArgs,
         /// hinge, squared-hinge, smooth-hinge, smooth-sqrt, huberized, modified-huber, or
         /// all-pairs (the AUC surrogate, two classes).
         #[arg(long, default_value = "hinge", value_parser = train::parse_loss_choice)]
@@ -156,6 +179,8 @@ enum Command {
         model: std::path::PathBuf,
         /// FILE or builtin:NAME.
         data: String,
+        #[command(flatten)]
+        csv: CsvArgs,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -164,6 +189,8 @@ enum Command {
     Cv {
         /// FILE or builtin:NAME.
         data: String,
+        #[command(flatten)]
+        csv: CsvArgs,
         /// The loss (all-pairs: scored by AUC instead of accuracy).
         #[arg(long, default_value = "squared-hinge", value_parser = train::parse_loss_choice)]
         loss: train::LossChoice,
@@ -267,6 +294,7 @@ fn run_data(command: Command) -> Result<(), CliError> {
         Command::Train {
             data,
             loss,
+            csv,
             c,
             lambda,
             multiclass,
@@ -283,7 +311,7 @@ fn run_data(command: Command) -> Result<(), CliError> {
                     "--tol {tol}: the tolerance must be a finite number > 0"
                 )));
             }
-            let data = train::load(&data)?;
+            let data = train::load(&data, &csv.options())?;
             let c = match lambda {
                 Some(l) if l > 0.0 && l.is_finite() => 1.0 / (2.0 * data.n() as f64 * l),
                 Some(l) => return Err(CliError::Usage(format!("--lambda {l} must be > 0"))),
@@ -309,18 +337,24 @@ fn run_data(command: Command) -> Result<(), CliError> {
             if let Some(path) = &model {
                 train::save(&report.model, path)?;
             }
-            let out = train::output(&report, model);
+            let out = train::output(&data, &report, model);
             if json {
                 out!("{}", serde_json::to_string(&out)?);
             } else {
                 emit(&train::render(&out))?;
             }
         }
-        Command::Predict { model, data, json } => {
+        Command::Predict {
+            model,
+            data,
+            csv,
+            json,
+        } => {
             let model = train::load_model(&model)?;
-            let data = train::load(&data)?;
-            let predictions = model.predict(&data)?;
-            let accuracy = model.accuracy(&data)?;
+            let rows = train::load(&data, &csv.options())?;
+            let (predictions, accuracy) = model
+                .predict_with_accuracy(&rows)
+                .map_err(|source| CliError::Data { data, source })?;
             if json {
                 out!(
                     "{}",
@@ -337,6 +371,7 @@ fn run_data(command: Command) -> Result<(), CliError> {
         }
         Command::Cv {
             data,
+            csv,
             loss,
             folds,
             lo,
@@ -346,7 +381,7 @@ fn run_data(command: Command) -> Result<(), CliError> {
             json,
         } => {
             train::check_grid(lo, hi)?;
-            let data = train::load(&data)?;
+            let data = train::load(&data, &csv.options())?;
             if folds < 2 || folds > data.n() {
                 return Err(CliError::Usage(format!(
                     "--folds {folds}: need 2 ≤ folds ≤ {} (the number of rows)",

@@ -4,18 +4,68 @@ use std::path::{Path, PathBuf};
 
 use losses::{linear_autodiff, linear_value_grad, MarginLoss, MulticlassLoss};
 use serde::Serialize;
-use svm::data::{builtin, read_file, Dataset};
+use svm::data::{builtin, read_file_with, CsvOptions, Dataset, Header, LabelColumn};
 use svm::model::{cross_validate, train, Model, SolverKind, TrainOptions, TrainReport};
 use svm::solvers::GradientSource;
 
 use crate::CliError;
 
-/// Loads `builtin:NAME` or a file.
-pub fn load(spec: &str) -> Result<Dataset, CliError> {
+/// Loads `builtin:NAME` or a file (`.csv` read with `csv`, anything else as LIBSVM).
+///
+/// # Errors
+/// [`CliError::Usage`] if `csv` is not the default and `spec` is not a `.csv` file (the
+/// options would be ignored); the readers' errors.
+///
+/// # Example
+/// ```
+/// use subgrad_cli::train::load;
+/// use svm::data::CsvOptions;
+/// assert_eq!(load("builtin:iris", &CsvOptions::default())?.n(), 150);
+/// # Ok::<(), subgrad_cli::CliError>(())
+/// ```
+pub fn load(spec: &str, csv: &CsvOptions) -> Result<Dataset, CliError> {
+    let is_csv = Path::new(spec)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if !is_csv && *csv != CsvOptions::default() {
+        return Err(CliError::Usage(format!(
+            "`{spec}` is not a .csv file: --header, --no-header and --label apply to CSV files only"
+        )));
+    }
     Ok(match spec.strip_prefix("builtin:") {
         Some(name) => builtin(name)?,
-        None => read_file(Path::new(spec))?,
+        None => read_file_with(Path::new(spec), csv)?,
     })
+}
+
+/// The CSV options from `--header`, `--no-header` and `--label COLUMN`: a column that reads as
+/// a non-negative integer is a 0-based index, anything else a header name.
+///
+/// # Example
+/// ```
+/// use subgrad_cli::train::csv_options;
+/// use svm::data::{Header, LabelColumn};
+/// let o = csv_options(false, true, Some("0"));
+/// assert_eq!((o.header, o.label), (Header::Absent, LabelColumn::Index(0)));
+/// let o = csv_options(true, false, Some("species"));
+/// assert_eq!((o.header, o.label), (Header::Present, LabelColumn::Name("species".into())));
+/// assert_eq!(csv_options(false, false, None), svm::data::CsvOptions::default());
+/// ```
+pub fn csv_options(header: bool, no_header: bool, label: Option<&str>) -> CsvOptions {
+    CsvOptions {
+        header: match (header, no_header) {
+            (true, _) => Header::Present,
+            (_, true) => Header::Absent,
+            _ => Header::Auto,
+        },
+        label: match label {
+            None => LabelColumn::Last,
+            Some(l) => match l.trim().parse::<usize>() {
+                Ok(i) => LabelColumn::Index(i),
+                Err(_) => LabelColumn::Name(l.to_string()),
+            },
+        },
+    }
 }
 
 /// A loss `train` and `cv` accept: a margin loss, or the all-pairs ranking loss.
@@ -82,6 +132,10 @@ pub fn parse_solver(s: &str) -> Result<SolverKind, String> {
 /// `train`'s JSON output.
 #[derive(Debug, Serialize)]
 pub struct TrainOutput {
+    /// Rows trained on.
+    pub rows: usize,
+    /// Features of the data (before any bias feature).
+    pub features: usize,
     /// The objective reached (summed over classes for one-vs-rest).
     pub objective: f64,
     /// Training accuracy.
@@ -128,8 +182,10 @@ pub fn run_train(
 }
 
 /// The report as JSON fields.
-pub fn output(report: &TrainReport, model: Option<PathBuf>) -> TrainOutput {
+pub fn output(data: &Dataset, report: &TrainReport, model: Option<PathBuf>) -> TrainOutput {
     TrainOutput {
+        rows: data.n(),
+        features: data.d,
         objective: report.objective,
         train_accuracy: report.train_accuracy,
         iterations: report.iterations,
@@ -147,7 +203,9 @@ pub fn output(report: &TrainReport, model: Option<PathBuf>) -> TrainOutput {
 /// The human-readable report.
 pub fn render(out: &TrainOutput) -> String {
     let mut s = format!(
-        "loss {} with C = {}, classes {:?}\nobjective ½‖w‖² + C·Σ loss{} = {:.10}\n",
+        "{} rows × {} features\nloss {} with C = {}, classes {:?}\nobjective ½‖w‖² + C·Σ loss{} = {:.10}\n",
+        out.rows,
+        out.features,
         out.loss,
         out.c,
         out.classes,
@@ -188,7 +246,14 @@ pub fn save(model: &Model, path: &Path) -> Result<(), CliError> {
 /// Reads a model.
 pub fn load_model(path: &Path) -> Result<Model, CliError> {
     let text = crate::read_text(path)?;
-    Ok(Model::from_json(&text, &path.display().to_string())?)
+    Model::from_json(&text, &path.display().to_string()).map_err(|e| match e {
+        // A parse error already names the file.
+        e @ svm::Error::Parse { .. } => CliError::Svm(e),
+        source => CliError::Model {
+            path: path.to_path_buf(),
+            source,
+        },
+    })
 }
 
 /// `cv`'s result.

@@ -434,7 +434,7 @@ fn auto_header(source: &str, line: usize, first: &str) -> Result<bool> {
         column,
         format!(
             "`{}` (field {}) is {what}: is line {line} a header or data? \
-             pass a header option (Header::Present or Header::Absent)",
+             say which (`--header` or `--no-header`; Header::Present or Header::Absent)",
             fields[odd].trim(),
             odd + 1
         ),

@@ -76,7 +76,7 @@ pub enum Error {
         value: f64,
     },
     /// A label to score against is not one of the model's classes.
-    #[error("row {row}: label {label} is not one of the model's classes {classes:?}")]
+    #[error("data row {} (counting from 1): label {label} is not one of the model's classes {classes:?}", .row + 1)]
     UnknownLabel {
         /// 0-based row.
         row: usize,

@@ -117,7 +117,7 @@ fn model_with_weight_vectors_of_the_wrong_length_is_rejected_on_load() {
     rejected(
         &with("weights", json!([[0.5, 0.5]])),
         "weights",
-        "vector 0 has 2 values, but `features` = 2 plus the bias needs 3",
+        "vector 0 has length 2, but `features` = 2 plus the bias needs 3",
     );
     let mut m = valid();
     m["bias"] = Value::Null;
@@ -125,7 +125,7 @@ fn model_with_weight_vectors_of_the_wrong_length_is_rejected_on_load() {
     rejected(
         &m.to_string(),
         "weights",
-        "vector 0 has 3 values, but `features` = 2 needs 2",
+        "vector 0 has length 3, but `features` = 2 needs 2",
     );
 }
 
@@ -139,7 +139,7 @@ fn model_with_a_huge_feature_count_is_rejected_on_load_without_allocating() {
     rejected(
         &m.to_string(),
         "weights",
-        "vector 0 has 3 values, but `features` = 1000000000000 plus the bias needs 1000000000001",
+        "vector 0 has length 3, but `features` = 1000000000000 plus the bias needs 1000000000001",
     );
     m["features"] = json!(u64::MAX);
     rejected(
@@ -151,7 +151,7 @@ fn model_with_a_huge_feature_count_is_rejected_on_load_without_allocating() {
     rejected(
         &m.to_string(),
         "weights",
-        "vector 0 has 3 values, but `features` = 18446744073709551615 needs 18446744073709551615",
+        "vector 0 has length 3, but `features` = 18446744073709551615 needs 18446744073709551615",
     );
 }
 
@@ -160,12 +160,12 @@ fn model_with_a_std_shorter_than_the_mean_is_rejected_on_load() {
     rejected(
         &with("standardizer", json!({ "mean": [0.0, 1.0], "std": [1.0] })),
         "standardizer.std",
-        "has 1 values, but `features` = 2",
+        "has length 1, but `features` = 2",
     );
     rejected(
         &with("standardizer", json!({ "mean": [0.0], "std": [1.0, 2.0] })),
         "standardizer.mean",
-        "has 1 values, but `features` = 2",
+        "has length 1, but `features` = 2",
     );
 }
 

@@ -75,7 +75,7 @@ fn accuracy_with_a_label_outside_the_classes_is_an_error_naming_row_and_label() 
     );
     assert_eq!(
         err.to_string(),
-        "row 1: label 0 is not one of the model's classes [-1.0, 1.0]"
+        "data row 2 (counting from 1): label 0 is not one of the model's classes [-1.0, 1.0]"
     );
     // Prediction itself does not need labels.
     assert_eq!(m.predict(&data).unwrap(), vec![1.0, -1.0, 1.0]);

@@ -35,7 +35,7 @@ fn first_row_with_an_empty_field_is_an_error_not_a_header() {
     assert_eq!(
         csv_err("1,,1\n2,3,1\n", &CsvOptions::default()),
         "t.csv:1:3: `` (field 2) is not a number but other fields are: is line 1 a header or \
-         data? pass a header option (Header::Present or Header::Absent)"
+         data? say which (`--header` or `--no-header`; Header::Present or Header::Absent)"
     );
 }
 
