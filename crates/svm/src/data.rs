@@ -5,20 +5,25 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::matrix::{Csr, Features, Row};
 
-/// A dense data set: `n` rows of `d` features (row-major) and one label per row.
+/// A data set: `n` rows of `d` features, dense or sparse ([`Features`]), and one label per row.
+///
+/// LIBSVM files are read sparse (memory `O(non-zeros)`), CSV files and the embedded sets dense;
+/// every solver and prediction works on both, with the same results.
 ///
 /// # Example
 /// ```
 /// let seed = svm::data::builtin("seed")?;
 /// assert_eq!((seed.n(), seed.d), (5, 2));
 /// assert_eq!(seed.labels, vec![1.0, 1.0, -1.0, -1.0, -1.0]);
+/// assert_eq!(seed.row(0).dot(&[1.0, 1.0]), 1.0);
 /// # Ok::<(), svm::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
-    /// Features, row-major `n × d`.
-    pub x: Vec<f64>,
+    /// Features: dense row-major `n × d`, or CSR with columns below `d`.
+    pub x: Features,
     /// Number of features.
     pub d: usize,
     /// One label per row.
@@ -26,6 +31,27 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// A dense data set from row-major values.
+    ///
+    /// # Errors
+    /// As [`Dataset::check`].
+    ///
+    /// # Example
+    /// ```
+    /// let d = svm::data::Dataset::dense(vec![1.0, 2.0, 3.0, 4.0], 2, vec![1.0, -1.0])?;
+    /// assert_eq!(d.row(1).dot(&[1.0, 1.0]), 7.0);
+    /// # Ok::<(), svm::Error>(())
+    /// ```
+    pub fn dense(x: Vec<f64>, d: usize, labels: Vec<f64>) -> Result<Dataset> {
+        let data = Dataset {
+            x: Features::Dense(x),
+            d,
+            labels,
+        };
+        data.check()?;
+        Ok(data)
+    }
+
     /// Number of rows.
     pub fn n(&self) -> usize {
         self.labels.len()
@@ -34,46 +60,33 @@ impl Dataset {
     /// Row `i`.
     ///
     /// # Panics
-    /// If `i ≥ n`, or `x` is shorter than `n·d` (see [`Dataset::check`]).
-    pub fn row(&self, i: usize) -> &[f64] {
-        &self.x[i * self.d..(i + 1) * self.d]
+    /// If `i ≥ n`, or `x` does not hold `n` rows (see [`Dataset::check`]).
+    #[track_caller]
+    pub fn row(&self, i: usize) -> Row<'_> {
+        self.x.row(i, self.d)
     }
 
-    /// Checks that `x` holds exactly `n·d` values.
+    /// Checks that `x` holds exactly `n` rows of `d` columns.
     fn check_shape(&self) -> Result<()> {
-        match self.n().checked_mul(self.d) {
-            Some(len) if len == self.x.len() => Ok(()),
-            expected => Err(Error::Dimension {
-                what: "x (n·d)",
-                expected: expected.unwrap_or(usize::MAX),
-                got: self.x.len(),
-            }),
-        }
+        check_shape(&self.x, self.d, self.n())
     }
 
-    /// Checks the data set: `x` holds exactly `n·d` values, and every value and label is
-    /// finite. The readers only build data sets that pass; [`crate::model::train`] and
-    /// prediction check the ones built by hand.
+    /// Checks the data set: `x` holds exactly `n` rows of `d` columns, and every value and
+    /// label is finite. The readers only build data sets that pass; [`crate::model::train`]
+    /// and prediction check the ones built by hand.
     ///
     /// # Errors
-    /// [`Error::Dimension`] if `x.len() ≠ n·d`; [`Error::NonFiniteRow`] naming the first row
-    /// with a NaN or infinite feature value or label.
+    /// [`Error::Dimension`] if the shape is wrong; [`Error::NonFiniteRow`] naming the first
+    /// row with a NaN or infinite feature value or label.
     ///
     /// # Example
     /// ```
     /// use svm::data::Dataset;
-    /// let bad = Dataset { x: vec![1.0, f64::NAN], d: 1, labels: vec![1.0, -1.0] };
+    /// let bad = Dataset { x: vec![1.0, f64::NAN].into(), d: 1, labels: vec![1.0, -1.0] };
     /// assert_eq!(bad.check().unwrap_err().to_string(), "row 1: feature value NaN is not finite");
     /// ```
     pub fn check(&self) -> Result<()> {
-        self.check_shape()?;
-        if let Some(k) = self.x.iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFiniteRow {
-                what: "feature value",
-                row: k / self.d,
-                value: self.x[k],
-            });
-        }
+        check_features(&self.x, self.d, self.n())?;
         if let Some(row) = self.labels.iter().position(|v| !v.is_finite()) {
             return Err(Error::NonFiniteRow {
                 what: "label",
@@ -92,23 +105,122 @@ impl Dataset {
         c
     }
 
-    /// The rows at `idx`, in that order.
+    /// Builds a data set of the same kind (dense or sparse) from `rows` rows of this one,
+    /// each mapped to `(column, value)` pairs with increasing columns below `d`.
+    fn rebuild<I, F>(&self, rows: I, d: usize, labels: Vec<f64>, mut row: F) -> Dataset
+    where
+        I: Iterator<Item = usize>,
+        F: FnMut(usize, &mut Vec<(usize, f64)>),
+    {
+        let mut buf = Vec::new();
+        let x = match &self.x {
+            Features::Dense(_) => {
+                let mut x = Vec::with_capacity(labels.len().saturating_mul(d));
+                for i in rows {
+                    buf.clear();
+                    row(i, &mut buf);
+                    let start = x.len();
+                    x.resize(start + d, 0.0);
+                    for &(j, v) in &buf {
+                        x[start + j] = v;
+                    }
+                }
+                Features::Dense(x)
+            }
+            Features::Sparse(_) => {
+                let mut indptr = Vec::with_capacity(labels.len() + 1);
+                indptr.push(0);
+                let (mut indices, mut values) = (Vec::new(), Vec::new());
+                for i in rows {
+                    buf.clear();
+                    row(i, &mut buf);
+                    for &(j, v) in &buf {
+                        if v != 0.0 {
+                            // j < d ≤ MAX_FEATURE_INDEX + 1, checked by the callers.
+                            indices.push(j as u32);
+                            values.push(v);
+                        }
+                    }
+                    indptr.push(indices.len());
+                }
+                Features::Sparse(Csr::from_parts_unchecked(indptr, indices, values))
+            }
+        };
+        Dataset { x, d, labels }
+    }
+
+    /// The rows at `idx`, in that order, dense or sparse as this one.
     ///
     /// # Errors
-    /// [`Error::IndexOutOfRange`] for an index `≥ n`; [`Error::Dimension`] if `x.len() ≠ n·d`.
+    /// [`Error::IndexOutOfRange`] for an index `≥ n`; [`Error::Dimension`] if the shape is
+    /// wrong.
     pub fn subset(&self, idx: &[usize]) -> Result<Dataset> {
         self.check_shape()?;
         if let Some(&index) = idx.iter().find(|&&i| i >= self.n()) {
             return Err(Error::IndexOutOfRange { index, n: self.n() });
         }
-        let mut x = Vec::with_capacity(idx.len().saturating_mul(self.d));
-        for &i in idx {
-            x.extend_from_slice(self.row(i));
+        let labels = idx.iter().map(|&i| self.labels[i]).collect();
+        Ok(self.rebuild(idx.iter().copied(), self.d, labels, |i, out| {
+            out.extend(self.row(i).entries());
+        }))
+    }
+
+    /// A copy with exactly `features` columns: columns past it dropped, missing ones zero (as
+    /// liblinear predicts on a file with more or fewer features than its model).
+    ///
+    /// # Errors
+    /// [`Error::Dimension`] if the shape is wrong; [`Error::TooLarge`] if a dense copy would
+    /// hold more than [`MAX_DENSE_ELEMENTS`] values; [`Error::TooManyColumns`] if `features`
+    /// exceeds [`MAX_FEATURE_INDEX`].
+    ///
+    /// # Example
+    /// ```
+    /// let d = svm::data::read_libsvm("1 1:1 3:2\n-1 2:5\n", "inline")?;
+    /// let two = d.with_features(2)?;
+    /// assert_eq!((two.d, two.row(0).dot(&[1.0, 1.0])), (2, 1.0));
+    /// # Ok::<(), svm::Error>(())
+    /// ```
+    pub fn with_features(&self, features: usize) -> Result<Dataset> {
+        self.check_shape()?;
+        if features == self.d {
+            return Ok(self.clone());
+        }
+        if features > MAX_FEATURE_INDEX {
+            return Err(Error::TooManyColumns {
+                features,
+                limit: MAX_FEATURE_INDEX,
+            });
+        }
+        if !self.x.is_sparse() {
+            dense_len(self.n(), features)?;
+        }
+        Ok(
+            self.rebuild(0..self.n(), features, self.labels.clone(), |i, out| {
+                out.extend(self.row(i).entries().filter(|&(j, _)| j < features));
+            }),
+        )
+    }
+
+    /// A dense copy (a sparse one densified, at most [`MAX_DENSE_ELEMENTS`] values).
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] past the limit; [`Error::Dimension`] if the shape is wrong.
+    pub fn to_dense(&self) -> Result<Dataset> {
+        self.check_shape()?;
+        if !self.x.is_sparse() {
+            return Ok(self.clone());
+        }
+        let len = dense_len(self.n(), self.d)?;
+        let mut x = vec![0.0; len];
+        for i in 0..self.n() {
+            for (j, v) in self.row(i).entries() {
+                x[i * self.d + j] = v;
+            }
         }
         Ok(Dataset {
-            x,
+            x: Features::Dense(x),
             d: self.d,
-            labels: idx.iter().map(|&i| self.labels[i]).collect(),
+            labels: self.labels.clone(),
         })
     }
 
@@ -140,11 +252,12 @@ impl Dataset {
             .collect()
     }
 
-    /// A copy with a constant feature `b` appended to every row (liblinear's `-B b`).
+    /// A copy with a constant feature `b` appended to every row (liblinear's `-B b`), dense
+    /// or sparse as this one.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] if `b` is not finite; [`Error::Dimension`] if
-    /// `x.len() ≠ n·d`.
+    /// [`Error::InvalidParameter`] if `b` is not finite; [`Error::Dimension`] if the shape is
+    /// wrong; [`Error::TooManyColumns`] past [`MAX_FEATURE_INDEX`] columns.
     pub fn with_bias(&self, b: f64) -> Result<Dataset> {
         if !b.is_finite() {
             return Err(Error::InvalidParameter {
@@ -154,22 +267,79 @@ impl Dataset {
             });
         }
         self.check_shape()?;
-        let d = self.d.checked_add(1).ok_or(Error::TooLarge {
-            rows: self.n(),
-            features: self.d,
-            limit: MAX_DENSE_ELEMENTS,
-        })?;
-        let mut x = Vec::with_capacity(self.x.len() + self.n());
-        for i in 0..self.n() {
-            x.extend_from_slice(self.row(i));
-            x.push(b);
+        let d = self
+            .d
+            .checked_add(1)
+            .filter(|&d| d <= MAX_FEATURE_INDEX)
+            .ok_or(Error::TooManyColumns {
+                features: self.d.saturating_add(1),
+                limit: MAX_FEATURE_INDEX,
+            })?;
+        if !self.x.is_sparse() {
+            dense_len(self.n(), d)?;
         }
-        Ok(Dataset {
-            x,
-            d,
-            labels: self.labels.clone(),
-        })
+        Ok(self.rebuild(0..self.n(), d, self.labels.clone(), |i, out| {
+            out.extend(self.row(i).entries());
+            out.push((d - 1, b));
+        }))
     }
+}
+
+/// Checks that `x` holds exactly `n` rows of `d` columns.
+fn check_shape(x: &Features, d: usize, n: usize) -> Result<()> {
+    match x {
+        Features::Dense(x) => match n.checked_mul(d) {
+            Some(len) if len == x.len() => Ok(()),
+            expected => Err(Error::Dimension {
+                what: "x (n·d)",
+                expected: expected.unwrap_or(usize::MAX),
+                got: x.len(),
+            }),
+        },
+        Features::Sparse(m) => {
+            if m.rows() != n {
+                return Err(Error::Dimension {
+                    what: "x (sparse rows, one per label)",
+                    expected: n,
+                    got: m.rows(),
+                });
+            }
+            match m.indices().iter().max() {
+                Some(&j) if j as usize >= d => Err(Error::Dimension {
+                    what: "features (a sparse column is past d)",
+                    expected: d,
+                    got: j as usize + 1,
+                }),
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+/// Checks `n` rows of `d` features: the shape, and every value finite.
+pub(crate) fn check_features(x: &Features, d: usize, n: usize) -> Result<()> {
+    check_shape(x, d, n)?;
+    for i in 0..n {
+        if let Some((_, value)) = x.row(i, d).entries().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::NonFiniteRow {
+                what: "feature value",
+                row: i,
+                value,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `rows · cols` if a dense matrix of that size is allowed ([`MAX_DENSE_ELEMENTS`]).
+fn dense_len(rows: usize, cols: usize) -> Result<usize> {
+    rows.checked_mul(cols)
+        .filter(|&len| len <= MAX_DENSE_ELEMENTS)
+        .ok_or(Error::TooLarge {
+            rows,
+            features: cols,
+            limit: MAX_DENSE_ELEMENTS,
+        })
 }
 
 fn parse_err(source: &str, line: usize, column: usize, message: impl Into<String>) -> Error {
@@ -197,11 +367,11 @@ fn number(source: &str, line: usize, column: usize, text: &str) -> Result<f64> {
     }
 }
 
-/// The most values a dense data set read from LIBSVM text may hold: 2²⁸ `f64` (2 GiB).
+/// The most values a dense copy of a data set may hold: 2²⁸ `f64` (2 GiB).
 ///
-/// LIBSVM text lists only the non-zero values, so a few short lines can ask for a huge dense
-/// `rows × largest index` matrix; past this limit [`read_libsvm`] returns [`Error::TooLarge`]
-/// instead of allocating it.
+/// Sparse rows list only the non-zero values, so a few short lines can stand for a huge dense
+/// `rows × largest index` matrix; [`Dataset::to_dense`] (and the first-order solvers, which
+/// need dense rows) return [`Error::TooLarge`] past this limit instead of allocating it.
 pub const MAX_DENSE_ELEMENTS: usize = 1 << 28;
 
 /// The largest feature index [`read_libsvm`] accepts (`u32::MAX`, as in liblinear, whose
@@ -215,26 +385,27 @@ const BOM: char = '\u{feff}';
 /// omitted; blank lines and `#` comments are skipped; a UTF-8 byte order mark at the start is
 /// ignored. `source` names the input in errors.
 ///
-/// The result is dense: `rows × d` values, `d` the largest index, at most
-/// [`MAX_DENSE_ELEMENTS`].
+/// The result is sparse (CSR, built in one pass, memory `O(non-zeros)`; explicit zeros are
+/// dropped), with `d` the largest index.
 ///
 /// # Errors
 /// [`Error::Parse`] naming the line and column of a bad label, index or value (an index above
-/// [`MAX_FEATURE_INDEX`] included); [`Error::TooLarge`] if the dense matrix would exceed
-/// [`MAX_DENSE_ELEMENTS`]; [`Error::Empty`] if no row was read.
+/// [`MAX_FEATURE_INDEX`] included); [`Error::Empty`] if no row was read.
 ///
 /// # Example
 /// ```
 /// let data = svm::data::read_libsvm("+1 1:0.5 3:2\n-1 2:1\n", "inline")?;
 /// assert_eq!(data.d, 3);
-/// assert_eq!(data.x, vec![0.5, 0.0, 2.0, 0.0, 1.0, 0.0]);
+/// assert_eq!(data.to_dense()?.x, vec![0.5, 0.0, 2.0, 0.0, 1.0, 0.0].into());
+/// assert_eq!(data.x.stored(), 3); // only the non-zeros
 /// let err = svm::data::read_libsvm("+1 0:1\n", "bad.libsvm").unwrap_err();
 /// assert_eq!(err.to_string(), "bad.libsvm:1:4: feature index 0: indices start at 1");
 /// # Ok::<(), svm::Error>(())
 /// ```
 pub fn read_libsvm(text: &str, source: &str) -> Result<Dataset> {
     let text = text.strip_prefix(BOM).unwrap_or(text);
-    let mut rows: Vec<Vec<(usize, f64)>> = Vec::new();
+    let mut indptr = vec![0];
+    let (mut indices, mut values) = (Vec::new(), Vec::new());
     let mut labels = Vec::new();
     let mut d = 0;
     // Each field as (1-based character column, text); reused across lines.
@@ -271,7 +442,6 @@ pub fn read_libsvm(text: &str, source: &str) -> Result<Dataset> {
             ));
         }
         labels.push(number(source, line, lcol, ltext)?);
-        let mut row = Vec::new();
         let mut last = 0;
         for &(col, f) in &fields[1..] {
             let (idx, val) = f
@@ -289,30 +459,23 @@ pub fn read_libsvm(text: &str, source: &str) -> Result<Dataset> {
             last = index;
             // The index parsed as digits (ASCII), so its byte length is its character count.
             let value = number(source, line, col + idx.len() + 1, val)?;
-            row.push((index - 1, value));
+            if value != 0.0 {
+                // index ≤ MAX_FEATURE_INDEX = u32::MAX, so index − 1 fits.
+                indices.push((index - 1) as u32);
+                values.push(value);
+            }
             d = d.max(index);
         }
-        rows.push(row);
+        indptr.push(indices.len());
     }
-    if rows.is_empty() {
+    if labels.is_empty() {
         return Err(Error::Empty);
     }
-    let len = rows
-        .len()
-        .checked_mul(d)
-        .filter(|&len| len <= MAX_DENSE_ELEMENTS)
-        .ok_or(Error::TooLarge {
-            rows: rows.len(),
-            features: d,
-            limit: MAX_DENSE_ELEMENTS,
-        })?;
-    let mut x = vec![0.0; len];
-    for (dense, row) in x.chunks_exact_mut(d.max(1)).zip(&rows) {
-        for &(j, v) in row {
-            dense[j] = v;
-        }
-    }
-    Ok(Dataset { x, d, labels })
+    Ok(Dataset {
+        x: Features::Sparse(Csr::from_parts_unchecked(indptr, indices, values)),
+        d,
+        labels,
+    })
 }
 
 /// A LIBSVM feature index: digits, from 1 to [`MAX_FEATURE_INDEX`].
@@ -563,7 +726,7 @@ pub fn read_csv(text: &str, source: &str, options: &CsvOptions) -> Result<Datase
         return Err(Error::Empty);
     }
     Ok(Dataset {
-        x,
+        x: Features::Dense(x),
         d: width - 1,
         labels,
     })
@@ -614,64 +777,81 @@ pub const BUILTINS: [(&str, &str); 4] = [
 pub fn builtin(name: &str) -> Result<Dataset> {
     let text = match name {
         "seed" => {
-            return Ok(Dataset {
-                x: vec![0.0, 1.0, 1.0, 2.0, 3.0, 0.0, 4.0, 1.0, 1.0, 1.0],
-                d: 2,
-                labels: vec![1.0, 1.0, -1.0, -1.0, -1.0],
-            })
+            return Dataset::dense(
+                vec![0.0, 1.0, 1.0, 2.0, 3.0, 0.0, 4.0, 1.0, 1.0, 1.0],
+                2,
+                vec![1.0, 1.0, -1.0, -1.0, -1.0],
+            )
         }
         "breast_cancer" => include_str!("../data/breast_cancer.libsvm"),
         "digits" => include_str!("../data/digits.libsvm"),
         "iris" => include_str!("../data/iris.libsvm"),
         other => return Err(Error::UnknownBuiltin(other.to_string())),
     };
-    read_libsvm(text, &format!("builtin:{name}"))
+    // Stored as LIBSVM text, used dense (they are dense data).
+    read_libsvm(text, &format!("builtin:{name}"))?.to_dense()
 }
 
 /// Per-feature mean and population standard deviation (ddof 0), fitted on training data.
 ///
 /// ```text
-/// x'ⱼ = (xⱼ − μⱼ)/σⱼ,   σⱼ = √(mean (xⱼ − μⱼ)²);   a constant feature (σⱼ = 0) maps to 0
+/// dense:  x'ⱼ = (xⱼ − μⱼ)/σⱼ,   σⱼ = √(mean (xⱼ − μⱼ)²);   a constant feature (σⱼ = 0) maps to 0
+/// sparse: x'ⱼ = xⱼ/σⱼ           (scaled, not centred: the zeros stay zero and unstored)
 /// ```
+///
+/// On sparse data the fit stores `mean = 0` (scikit-learn's `StandardScaler(with_mean=False)`):
+/// centring would make every zero non-zero. `σⱼ` is still the true standard deviation.
 ///
 /// # Example
 /// ```
-/// use svm::data::{Dataset, Standardizer};
-/// let d = Dataset { x: vec![1.0, 5.0, 3.0, 5.0], d: 2, labels: vec![1.0, -1.0] };
+/// use svm::data::{read_libsvm, Dataset, Standardizer};
+/// let d = Dataset::dense(vec![1.0, 5.0, 3.0, 5.0], 2, vec![1.0, -1.0])?;
 /// let s = Standardizer::fit(&d)?;
-/// assert_eq!(s.transform(&d)?.x, vec![-1.0, 0.0, 1.0, 0.0]);
+/// assert_eq!(s.transform(&d)?.x, vec![-1.0, 0.0, 1.0, 0.0].into());
+/// // Sparse: column 1 holds 0 and 4 (σ = 2), so 4 ↦ 2; nothing is centred.
+/// let sparse = read_libsvm("1 1:4\n-1 2:1\n", "inline")?;
+/// let s = Standardizer::fit(&sparse)?;
+/// assert_eq!((s.mean.clone(), s.std.clone()), (vec![0.0, 0.0], vec![2.0, 0.5]));
+/// assert_eq!(s.transform(&sparse)?.to_dense()?.x, vec![2.0, 0.0, 0.0, 2.0].into());
 /// # Ok::<(), svm::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Standardizer {
-    /// Means.
+    /// Means (all 0 when fitted on sparse data: no centring).
     pub mean: Vec<f64>,
     /// Population standard deviations.
     pub std: Vec<f64>,
 }
 
 impl Standardizer {
-    /// Fits on `data`.
+    /// Fits on `data`: the mean and population standard deviation of every column (zeros of
+    /// sparse rows included), storing mean 0 for sparse data (see the type's docs).
     ///
     /// The squares are taken of `(xⱼ − μⱼ)/s`, `s` a power of two near `max |xⱼ − μⱼ|`, so
     /// values up to `f64::MAX/2` do not overflow them (and the scaling is exact).
     ///
     /// # Errors
-    /// [`Error::Dimension`] if `x.len() ≠ n·d`; [`Error::NonFinite`] if a mean or standard
+    /// [`Error::Dimension`] if the shape is wrong; [`Error::NonFinite`] if a mean or standard
     /// deviation is not finite (a NaN or infinite value, or values beyond `±f64::MAX/2`).
     pub fn fit(data: &Dataset) -> Result<Standardizer> {
         data.check_shape()?;
-        let (n, d) = (data.n().max(1) as f64, data.d);
+        let (rows, d) = (data.n(), data.d);
+        let n = rows.max(1) as f64;
         let mut mean = vec![0.0; d];
-        for i in 0..data.n() {
-            for (m, v) in mean.iter_mut().zip(data.row(i)) {
-                *m += v / n;
+        let mut count = vec![0_usize; d];
+        for i in 0..rows {
+            for (j, v) in data.row(i).entries() {
+                mean[j] += v / n;
+                count[j] += 1;
             }
         }
-        let mut largest = vec![0.0_f64; d];
-        for i in 0..data.n() {
-            for ((a, v), m) in largest.iter_mut().zip(data.row(i)).zip(&mean) {
-                *a = a.max((v - m).abs());
+        // Columns with fewer stored entries than rows hold zeros too.
+        let mut largest: Vec<f64> = (0..d)
+            .map(|j| if count[j] < rows { mean[j].abs() } else { 0.0 })
+            .collect();
+        for i in 0..rows {
+            for (j, v) in data.row(i).entries() {
+                largest[j] = largest[j].max((v - mean[j]).abs());
             }
         }
         let scale: Vec<f64> = largest
@@ -684,11 +864,16 @@ impl Standardizer {
                 }
             })
             .collect();
-        let mut var = vec![0.0; d];
-        for i in 0..data.n() {
-            for (((s, v), m), k) in var.iter_mut().zip(data.row(i)).zip(&mean).zip(&scale) {
-                let t = (v - m) / k;
-                *s += t * t / n;
+        let mut var: Vec<f64> = (0..d)
+            .map(|j| {
+                let t = mean[j] / scale[j];
+                (rows - count[j]) as f64 * (t * t / n)
+            })
+            .collect();
+        for i in 0..rows {
+            for (j, v) in data.row(i).entries() {
+                let t = (v - mean[j]) / scale[j];
+                var[j] += t * t / n;
             }
         }
         let std: Vec<f64> = var.iter().zip(&scale).map(|(v, k)| k * v.sqrt()).collect();
@@ -700,25 +885,43 @@ impl Standardizer {
                 return Err(Error::NonFinite { what, value });
             }
         }
+        if data.x.is_sparse() {
+            mean.iter_mut().for_each(|m| *m = 0.0);
+        }
         Ok(Standardizer { mean, std })
     }
 
     /// Applies to `data` (fitted on training data, applied to test data), which must have as
-    /// many features as the standardiser.
+    /// many features as the standardiser. Sparse data stays sparse when every mean is 0 (a
+    /// standardiser fitted on sparse data); otherwise it is made dense first (at most
+    /// [`MAX_DENSE_ELEMENTS`] values).
     ///
     /// # Errors
     /// [`Error::Dimension`] if `std` and `mean` differ in length, `data` has another number of
-    /// features, or `x.len() ≠ n·d`; [`Error::InvalidParameter`] for a mean that is not finite
-    /// or a standard deviation that is not finite and `≥ 0`.
+    /// features, or its shape is wrong; [`Error::InvalidParameter`] for a mean that is not
+    /// finite or a standard deviation that is not finite and `≥ 0`; [`Error::TooLarge`] for
+    /// sparse data that would have to be centred past the dense limit.
     pub fn transform(&self, data: &Dataset) -> Result<Dataset> {
         self.check(data.d)?;
         data.check_shape()?;
-        let mut out = data.clone();
-        if data.d > 0 {
-            for row in out.x.chunks_exact_mut(data.d) {
-                for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
-                    *v = if *s > 0.0 { (*v - m) / s } else { 0.0 };
+        let scale = |v: f64, m: f64, s: f64| if s > 0.0 { (v - m) / s } else { 0.0 };
+        let mut out = if data.x.is_sparse() && self.mean.iter().any(|&m| m != 0.0) {
+            data.to_dense()?
+        } else {
+            data.clone()
+        };
+        match &mut out.x {
+            Features::Dense(x) => {
+                if data.d > 0 {
+                    for row in x.chunks_exact_mut(data.d) {
+                        for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
+                            *v = scale(*v, *m, *s);
+                        }
+                    }
                 }
+            }
+            Features::Sparse(csr) => {
+                csr.map_values(|j, v| scale(v, 0.0, self.std[j]));
             }
         }
         Ok(out)

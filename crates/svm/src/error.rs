@@ -31,7 +31,7 @@ pub enum Error {
     #[error("the data set is empty")]
     Empty,
     /// A parameter is out of range.
-    #[error("{name} = {value} is out of range ({range})")]
+    #[error("{name} = {value:?} is out of range ({range})")]
     InvalidParameter {
         /// The parameter.
         name: &'static str,
@@ -95,13 +95,24 @@ pub enum Error {
     },
     /// The dense `rows × features` matrix would hold more than [`crate::data::MAX_DENSE_ELEMENTS`]
     /// values (or its size overflows).
-    #[error("{rows} rows × {features} features (the largest feature index) is more than the {limit} values the dense representation holds: the data is too large for dense storage")]
+    #[error("{rows} rows × {features} features is more than the {limit} values a dense matrix may hold: keep the data sparse (a LIBSVM file) or use a solver that works on sparse rows")]
     TooLarge {
         /// Rows read.
         rows: usize,
         /// Features (the largest feature index).
         features: usize,
         /// The limit, [`crate::data::MAX_DENSE_ELEMENTS`].
+        limit: usize,
+    },
+    /// A CSR matrix is malformed.
+    #[error("invalid sparse matrix: {0}")]
+    InvalidMatrix(String),
+    /// More feature columns than a sparse index holds.
+    #[error("{features} features is more than the {limit} a feature index may reach")]
+    TooManyColumns {
+        /// The number asked for.
+        features: usize,
+        /// [`crate::data::MAX_FEATURE_INDEX`].
         limit: usize,
     },
     /// A solver cannot handle this many features.

@@ -8,21 +8,21 @@ use serde::{Deserialize, Serialize};
 use crate::data::{kfold, Dataset, Standardizer};
 use crate::error::{Error, Result};
 use crate::solvers::{
-    dual_cd, nesterov, newton_with, pegasos_with, subgradient, Certificate, GradientSource,
-    Problem, Solution, MAX_C, MAX_NEWTON_FEATURES,
+    armijo_step, crammer_singer as cs_dual, dual_cd, nesterov, newton_with, pegasos_with,
+    subgradient, tron_with, Certificate, GradientSource, MulticlassProblem, Problem, Solution,
+    MAX_C, MAX_NEWTON_FEATURES,
 };
 
 /// Which solver [`train`] uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SolverKind {
-    /// The exact solver with a certificate: dual coordinate descent for the hinge, Newton for
-    /// the squared hinge (dual coordinate descent past
-    /// [`MAX_NEWTON_FEATURES`](crate::solvers::MAX_NEWTON_FEATURES) features), Nesterov for the
-    /// other smooth losses.
+    /// The exact solver with a certificate: dual coordinate descent for the hinge, the
+    /// trust-region Newton method for the squared hinge, Nesterov for the other smooth losses,
+    /// the sequential dual method for Crammer–Singer with the hinge.
     Exact,
     /// The classic subgradient method with iterate averaging.
     Subgradient,
-    /// Pegasos SGD (the hinge with margin 1 only).
+    /// Pegasos SGD (the hinge or the squared hinge with margin 1).
     Pegasos,
     /// Nesterov's accelerated gradient with Armijo backtracking (smooth losses).
     Nesterov,
@@ -34,8 +34,9 @@ pub enum Multiclass {
     /// One binary problem per class (objectives summed).
     OneVsRest,
     /// One joint Crammer–Singer problem `½‖W‖² + C·Σᵢ max(0, 1 + max_{r≠yᵢ} wᵣ·xᵢ − w_yᵢ·xᵢ)`
-    /// (squared when the loss is the squared hinge), solved by the subgradient method (hinge) or
-    /// gradient descent with Armijo backtracking (squared), on the losses crate's gradients.
+    /// (squared when the loss is the squared hinge), solved exactly by the sequential dual
+    /// method with a duality-gap certificate (hinge), or by gradient descent with Armijo
+    /// backtracking on the losses crate's gradients (squared, dense rows).
     /// The loss must be the hinge or the squared hinge with margin 1; the solver option is not
     /// used. With two classes, training is binary.
     CrammerSinger,
@@ -62,15 +63,20 @@ pub struct TrainOptions {
     pub standardize: bool,
     /// The solver.
     pub solver: SolverKind,
-    /// Tolerance of the exact solvers (relative duality gap or gradient norm), finite and `> 0`.
+    /// Tolerance of the exact solvers, finite and `> 0`: a bound on the relative objective
+    /// error `(f(w) − f*)/f(w)` that the certificate proves (see [`crate::solvers`]).
     pub tol: f64,
-    /// Iterations (epochs) at most, `≥ 1`.
+    /// Iterations (epochs for the dual solvers, Newton steps for the trust-region method) at
+    /// most, `≥ 1`; training stops there with `converged = false` and the certificate reached.
     pub max_iter: usize,
     /// Seed of the stochastic parts.
     pub seed: u64,
     /// Gradients of the first-order solvers.
     pub gradient: GradientSource,
 }
+
+/// The default iteration limit: 1000 epochs or Newton steps, as liblinear's.
+pub const DEFAULT_MAX_ITER: usize = 1000;
 
 impl Default for TrainOptions {
     fn default() -> Self {
@@ -83,7 +89,7 @@ impl Default for TrainOptions {
             standardize: false,
             solver: SolverKind::Exact,
             tol: 1e-9,
-            max_iter: 1_000_000,
+            max_iter: DEFAULT_MAX_ITER,
             seed: 0,
             gradient: GradientSource::Engine,
         }
@@ -102,7 +108,7 @@ impl TrainOptions {
     /// ```
     /// use svm::model::TrainOptions;
     /// let err = TrainOptions { c: 0.0, ..TrainOptions::default() }.validate().unwrap_err();
-    /// assert_eq!(err.to_string(), "C = 0 is out of range (0 < C ≤ 1e100)");
+    /// assert_eq!(err.to_string(), "C = 0.0 is out of range (0 < C ≤ 1e100)");
     /// ```
     pub fn validate(&self) -> Result<()> {
         let bad = |name, value, range| Err(Error::InvalidParameter { name, value, range });
@@ -151,10 +157,13 @@ fn check_path(o: &TrainOptions, classes: usize) -> Result<()> {
         }
         return Ok(());
     }
-    if o.solver == SolverKind::Pegasos && o.loss != MarginLoss::hinge() {
+    if o.solver == SolverKind::Pegasos
+        && o.loss != MarginLoss::hinge()
+        && o.loss != MarginLoss::squared_hinge()
+    {
         return Err(Error::Unsupported {
             solver: "Pegasos",
-            supported: "the hinge with margin 1",
+            supported: "the hinge and the squared hinge with margin 1",
             loss: loss_label(o.loss),
         });
     }
@@ -217,13 +226,14 @@ fn solve(p: Problem<'_>, o: &TrainOptions) -> Result<Solution> {
         (SolverKind::Exact, MarginLoss::Hinge { margin: 1.0 }) => {
             dual_cd(p, o.loss, o.tol, o.max_iter, o.seed)
         }
-        (SolverKind::Exact, MarginLoss::SquaredHinge { margin: 1.0 })
-            if p.d <= MAX_NEWTON_FEATURES =>
-        {
-            newton_with(p, o.tol, o.max_iter.min(10_000), o.gradient)
-        }
         (SolverKind::Exact, MarginLoss::SquaredHinge { margin: 1.0 }) => {
-            dual_cd(p, o.loss, o.tol, o.max_iter, o.seed)
+            // The exact Hessian while it is small, the trust-region method (Hessian–vector
+            // products only) beyond.
+            if p.d <= MAX_NEWTON_FEATURES {
+                newton_with(p, o.tol, o.max_iter, o.gradient)
+            } else {
+                tron_with(p, o.tol, o.max_iter, o.gradient)
+            }
         }
         (SolverKind::Exact, MarginLoss::Hinge { .. }) | (SolverKind::Subgradient, _) => {
             subgradient(p, o.loss, 1.0, o.max_iter.min(100_000), o.gradient)
@@ -231,7 +241,13 @@ fn solve(p: Problem<'_>, o: &TrainOptions) -> Result<Solution> {
         (SolverKind::Exact, _) | (SolverKind::Nesterov, _) => {
             nesterov(p, o.loss, o.tol, o.max_iter.min(100_000), o.gradient)
         }
-        (SolverKind::Pegasos, _) => pegasos_with(p, o.max_iter.min(10_000_000), o.seed, o.gradient),
+        (SolverKind::Pegasos, _) => pegasos_with(
+            p,
+            o.loss,
+            o.max_iter.saturating_mul(p.n()).min(10_000_000),
+            o.seed,
+            o.gradient,
+        ),
     }
 }
 
@@ -499,17 +515,13 @@ fn all_pairs_descent(
     max_iter: usize,
 ) -> Result<Solution> {
     let d = data.d;
-    let f = |w: &[f64]| -> Result<(f64, Vec<f64>)> {
-        let pred: Vec<f64> = (0..data.n())
-            .map(|i| data.row(i).iter().zip(w).map(|(a, b)| a * b).sum())
-            .collect();
+    let mut f = |w: &[f64]| -> Result<(f64, Vec<f64>)> {
+        let pred: Vec<f64> = (0..data.n()).map(|i| data.row(i).dot(w)).collect();
         let (l, g) = losses::all_pairs_value_grad(&pred, y, margin)?;
         let mut grad = w.to_vec();
         for (i, gi) in g.iter().enumerate() {
             if *gi != 0.0 {
-                for (o, x) in grad.iter_mut().zip(data.row(i)) {
-                    *o += c * gi * x;
-                }
+                data.row(i).axpy(c * gi, &mut grad);
             }
         }
         Ok((0.5 * w.iter().map(|v| v * v).sum::<f64>() + c * l, grad))
@@ -526,7 +538,7 @@ fn all_pairs_descent(
             converged = true;
             break;
         }
-        (w, fw, g) = armijo_step(&w, fw, &g, &mut step, &f)?;
+        (w, fw, g) = armijo_step(&w, fw, &g, &mut step, &mut f)?;
         history.push(fw);
     }
     let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
@@ -538,28 +550,6 @@ fn all_pairs_descent(
         certificate: Certificate::GradientNorm(gnorm),
         history,
     })
-}
-
-/// One gradient step with Armijo backtracking from `w` (objective `fw`, gradient `g`): halves
-/// `step` until `f(w − step·g) ≤ fw − 10⁻⁴·step·‖g‖²`, then doubles it for the next call.
-/// Returns the new point with its objective and gradient.
-fn armijo_step(
-    w: &[f64],
-    fw: f64,
-    g: &[f64],
-    step: &mut f64,
-    f: &impl Fn(&[f64]) -> Result<(f64, Vec<f64>)>,
-) -> Result<(Vec<f64>, f64, Vec<f64>)> {
-    let g2: f64 = g.iter().map(|v| v * v).sum();
-    loop {
-        let trial: Vec<f64> = w.iter().zip(g).map(|(a, b)| a - *step * b).collect();
-        let (ft, gt) = f(&trial)?;
-        if ft <= fw - 1e-4 * *step * g2 || *step < 1e-16 {
-            *step *= 2.0;
-            return Ok((trial, ft, gt));
-        }
-        *step *= 0.5;
-    }
 }
 
 /// The Crammer–Singer objective `½‖W‖² + C·Σ Lᵢ` and its gradient; `w` holds the K class
@@ -580,7 +570,11 @@ fn cs_objective(
             wdk[j * k + r] = w[r * d + j];
         }
     }
-    let (l, g) = loss.linear_value_grad(&data.x, d, labels, &wdk, k)?;
+    let x = data
+        .x
+        .as_dense()
+        .ok_or(Error::Labels("dense rows expected".into()))?;
+    let (l, g) = loss.linear_value_grad(x, d, labels, &wdk, k)?;
     let mut grad = w.to_vec();
     for r in 0..k {
         for j in 0..d {
@@ -598,55 +592,42 @@ fn crammer_singer(data: &Dataset, classes: &[f64], o: &TrainOptions) -> Result<S
         .map(|l| classes.iter().position(|c| c == l).unwrap_or(0))
         .collect();
     let squared = matches!(o.loss, MarginLoss::SquaredHinge { .. });
-    let loss = MulticlassLoss::CrammerSinger { squared };
-    let f = |w: &[f64]| cs_objective(data, &labels, k, o.c, loss, w);
-    let mut w = vec![0.0; k * data.d];
-    let iterations = o.max_iter.min(5_000);
-    let mut history = Vec::with_capacity(iterations);
-    let (mut fw, mut g) = f(&w)?;
-    let mut best = (fw, w.clone());
-    if squared {
-        // Gradient descent with Armijo backtracking (the squared loss is smooth).
-        let mut step = 1.0;
-        for _ in 0..iterations {
-            let g2: f64 = g.iter().map(|v| v * v).sum();
-            if g2.sqrt() <= o.tol {
-                break;
-            }
-            (w, fw, g) = armijo_step(&w, fw, &g, &mut step, &f)?;
-            history.push(fw);
-        }
-        best = (fw, w);
-    } else {
-        // The subgradient method: steps η/√k along −g/‖g‖, keeping the best iterate.
-        for it in 1..=iterations {
-            let norm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
-            if norm == 0.0 {
-                break;
-            }
-            let eta = 1.0 / (it as f64).sqrt();
-            for (wj, gj) in w.iter_mut().zip(&g) {
-                *wj -= eta * gj / norm;
-            }
-            (fw, g) = f(&w)?;
-            if fw < best.0 {
-                best = (fw, w.clone());
-            }
-            history.push(best.0);
-        }
+    if !squared {
+        let p = MulticlassProblem {
+            x: &data.x,
+            d: data.d,
+            labels: &labels,
+            k,
+            c: o.c,
+        };
+        return cs_dual(p, o.tol, o.max_iter, o.seed);
     }
-    let gnorm = f(&best.1)?.1.iter().map(|v| v * v).sum::<f64>().sqrt();
+    // The squared form: gradient descent with Armijo backtracking on the losses crate's
+    // closed form (dense rows), stopping when ‖∇‖²/2 ≤ tol·f (1-strong convexity).
+    let dense = data.to_dense()?;
+    let loss = MulticlassLoss::CrammerSinger { squared };
+    let mut f = |w: &[f64]| cs_objective(&dense, &labels, k, o.c, loss, w);
+    let mut w = vec![0.0; k * data.d];
+    let mut history = Vec::new();
+    let (mut fw, mut g) = f(&w)?;
+    let mut step = 1.0;
+    let done = |fw: f64, g: &[f64]| 0.5 * g.iter().map(|v| v * v).sum::<f64>() <= o.tol * fw;
+    let iterations = o.max_iter.saturating_mul(100).min(100_000);
+    for _ in 0..iterations {
+        if done(fw, &g) {
+            break;
+        }
+        (w, fw, g) = armijo_step(&w, fw, &g, &mut step, &mut f)?;
+        history.push(fw);
+    }
+    let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
     Ok(Solution {
-        objective: best.0,
+        objective: fw,
         iterations: history.len(),
-        converged: squared && gnorm <= o.tol,
-        certificate: if squared {
-            Certificate::GradientNorm(gnorm)
-        } else {
-            Certificate::None
-        },
+        converged: done(fw, &g),
+        certificate: Certificate::GradientNorm(gnorm),
         history,
-        w: best.1,
+        w,
     })
 }
 
@@ -774,35 +755,36 @@ impl Model {
     fn all_scores(&self, data: &Dataset) -> Result<Vec<Vec<f64>>> {
         self.validate()?;
         data.check()?;
-        if data.d > self.features {
-            return Err(Error::Dimension {
-                what: "features",
-                expected: self.features,
-                got: data.d,
-            });
-        }
-        // `validate` checked that features + bias fits, and every weight vector has this width.
-        let mut row = vec![0.0; self.weights[0].len()];
+        // The standardiser and the bias folded into each weight vector:
+        // w·((x − μ)/σ) + b·w_b = Σⱼ (wⱼ/σⱼ)·xⱼ + (b·w_b − Σⱼ wⱼμⱼ/σⱼ), with 0 for σⱼ = 0 as in
+        // `Standardizer::transform`. Columns past the model's features are skipped by
+        // `Row::dot`, missing ones are zero.
+        let folded: Vec<(Vec<f64>, f64)> = self
+            .weights
+            .iter()
+            .map(|w| {
+                let mut v = w[..self.features].to_vec();
+                let mut offset = match self.bias {
+                    Some(b) => b * w[self.features],
+                    None => 0.0,
+                };
+                if let Some(s) = &self.standardizer {
+                    for (j, vj) in v.iter_mut().enumerate() {
+                        if s.std[j] > 0.0 {
+                            *vj /= s.std[j];
+                            offset -= *vj * s.mean[j];
+                        } else {
+                            *vj = 0.0;
+                        }
+                    }
+                }
+                (v, offset)
+            })
+            .collect();
         let mut scores = Vec::with_capacity(data.n());
         for i in 0..data.n() {
             let xi = data.row(i);
-            for (j, v) in row[..self.features].iter_mut().enumerate() {
-                let x = xi.get(j).copied().unwrap_or(0.0);
-                *v = match &self.standardizer {
-                    // As `Standardizer::transform`.
-                    Some(s) if s.std[j] > 0.0 => (x - s.mean[j]) / s.std[j],
-                    Some(_) => 0.0,
-                    None => x,
-                };
-            }
-            if let Some(b) = self.bias {
-                row[self.features] = b;
-            }
-            let s: Vec<f64> = self
-                .weights
-                .iter()
-                .map(|w| row.iter().zip(w).map(|(a, b)| a * b).sum())
-                .collect();
+            let s: Vec<f64> = folded.iter().map(|(w, o)| xi.dot(w) + o).collect();
             if let Some(&value) = s.iter().find(|v| !v.is_finite()) {
                 return Err(Error::NonFiniteRow {
                     what: "score",

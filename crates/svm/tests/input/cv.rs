@@ -7,7 +7,10 @@ use svm::Error;
 /// 40 rows on a line, x = (i, 1), label +1 for i ≥ 20: separable by w·x = x₁ − 19.5.
 fn line() -> Dataset {
     Dataset {
-        x: (0..40).flat_map(|i| [f64::from(i), 1.0]).collect(),
+        x: (0..40)
+            .flat_map(|i| [f64::from(i), 1.0])
+            .collect::<Vec<f64>>()
+            .into(),
         d: 2,
         labels: (0..40).map(|i| if i >= 20 { 1.0 } else { -1.0 }).collect(),
     }
@@ -76,7 +79,7 @@ fn training_part_with_one_class_is_an_error_naming_the_fold() {
     // class-1 row trains on one row of each; the fold holding the class-2 row trains on class
     // 1 alone.
     let data = Dataset {
-        x: vec![0.0, 1.0, 2.0],
+        x: vec![0.0, 1.0, 2.0].into(),
         d: 1,
         labels: vec![1.0, 1.0, 2.0],
     };

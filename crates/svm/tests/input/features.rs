@@ -63,7 +63,7 @@ fn data_without_features_is_rejected_on_every_path_without_a_bias() {
     }
     // The solvers say the same.
     let p = Problem {
-        x: &[],
+        x: &Vec::new().into(),
         d: 0,
         y: &two.labels,
         c: 1.0,
@@ -106,7 +106,9 @@ fn data_without_features_trains_with_a_bias_feature() {
 /// The seed set plus one all-zero row labelled `label`.
 fn seed_with_zero_row(label: f64) -> Dataset {
     let mut data = builtin("seed").unwrap();
-    data.x.extend([0.0, 0.0]);
+    if let svm::matrix::Features::Dense(x) = &mut data.x {
+        x.extend([0.0, 0.0]);
+    }
     data.labels.push(label);
     data
 }

@@ -52,14 +52,16 @@ fn feature_index_above_the_maximum_is_a_parse_error_with_line_and_column() {
 }
 
 #[test]
-fn dense_matrix_past_the_limit_is_an_error_naming_the_largest_index() {
-    // One row with index u32::MAX: 4294967295 values (32 GiB) today; 2 rows with index
-    // 2²⁷ + 1: 2²⁸ + 2 values, just past the limit.
+fn huge_indices_are_read_sparse_and_only_a_dense_copy_is_refused() {
+    // One row with index u32::MAX was a 32 GiB dense matrix; read sparse it is 1 stored value.
+    // 2 rows with index 2²⁷ + 1 would be 2²⁸ + 2 dense values, just past the dense limit.
     for (text, rows, features) in [
         ("1 4294967295:1\n".to_string(), 1, 4_294_967_295),
         (format!("1 1:1\n-1 {}:1\n", (1 << 27) + 1), 2, (1 << 27) + 1),
     ] {
-        let err = read_libsvm(&text, "t").unwrap_err();
+        let data = read_libsvm(&text, "t").unwrap();
+        assert_eq!((data.n(), data.d, data.x.stored()), (rows, features, rows));
+        let err = data.to_dense().unwrap_err();
         assert_eq!(
             err,
             Error::TooLarge {
@@ -68,9 +70,7 @@ fn dense_matrix_past_the_limit_is_an_error_naming_the_largest_index() {
                 limit: MAX_DENSE_ELEMENTS
             }
         );
-        assert!(err
-            .to_string()
-            .contains("the data is too large for dense storage"));
+        assert!(err.to_string().contains("keep the data sparse"));
     }
     assert_eq!(MAX_DENSE_ELEMENTS, 1 << 28);
 }

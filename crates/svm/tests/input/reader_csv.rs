@@ -22,11 +22,11 @@ fn csv_err(text: &str, o: &CsvOptions) -> String {
 fn byte_order_mark_at_the_start_is_ignored() {
     // Today "\u{feff}1" is not a number, so the first data row is dropped as a header.
     let d = csv("\u{feff}1,2\n3,4\n", &CsvOptions::default()).unwrap();
-    assert_eq!((d.x, d.labels), (vec![1.0, 3.0], vec![2.0, 4.0]));
+    assert_eq!((d.x, d.labels), (vec![1.0, 3.0].into(), vec![2.0, 4.0]));
     // Before a header, the first name is `a`, not `\u{feff}a`.
     let by_a = opts(Header::Auto, LabelColumn::Name("a".into()));
     let d = csv("\u{feff}a,b\n1,2\n", &by_a).unwrap();
-    assert_eq!((d.x, d.labels), (vec![2.0], vec![1.0]));
+    assert_eq!((d.x, d.labels), (vec![2.0].into(), vec![1.0]));
 }
 
 #[test]
@@ -67,7 +67,7 @@ fn header_options_override_the_rule() {
     // Present: a numeric first line is still the header.
     let present = opts(Header::Present, LabelColumn::Last);
     let d = csv("1,2,3\n4,5,6\n", &present).unwrap();
-    assert_eq!((d.x, d.labels), (vec![4.0, 5.0], vec![6.0]));
+    assert_eq!((d.x, d.labels), (vec![4.0, 5.0].into(), vec![6.0]));
     // ... and a mixed one too.
     let d = csv("1,,1\n2,3,1\n", &present).unwrap();
     assert_eq!(d.n(), 1);
@@ -86,10 +86,13 @@ fn header_options_override_the_rule() {
 fn label_column_by_index_or_name_is_honoured() {
     let first = opts(Header::Auto, LabelColumn::Index(0));
     let d = csv("1,2,3\n4,5,6\n", &first).unwrap();
-    assert_eq!((d.x, d.labels), (vec![2.0, 3.0, 5.0, 6.0], vec![1.0, 4.0]));
+    assert_eq!(
+        (d.x, d.labels),
+        (vec![2.0, 3.0, 5.0, 6.0].into(), vec![1.0, 4.0])
+    );
     let middle = opts(Header::Auto, LabelColumn::Name("y".into()));
     let d = csv("a,y,b\n1,2,3\n", &middle).unwrap();
-    assert_eq!((d.x, d.labels), (vec![1.0, 3.0], vec![2.0]));
+    assert_eq!((d.x, d.labels), (vec![1.0, 3.0].into(), vec![2.0]));
     let past = opts(Header::Auto, LabelColumn::Index(3));
     assert_eq!(
         csv_err("1,2,3\n", &past),
@@ -132,6 +135,6 @@ fn read_file_with_passes_the_options_and_read_file_uses_the_default() {
     let d = read_file(&path).unwrap();
     assert_eq!(d.labels, vec![3.0, 6.0]);
     let d = read_file_with(&path, &opts(Header::Present, LabelColumn::Index(0))).unwrap();
-    assert_eq!((d.x, d.labels), (vec![5.0, 6.0], vec![4.0]));
+    assert_eq!((d.x, d.labels), (vec![5.0, 6.0].into(), vec![4.0]));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -8,7 +8,7 @@ use svm::Error;
 /// Three classes in one dimension with a bias feature possible: 0, 1, 2 at x = 0, 1, 2.
 fn three_classes() -> Dataset {
     Dataset {
-        x: vec![0.0, 0.1, 1.0, 1.1, 2.0, 2.1],
+        x: vec![0.0, 0.1, 1.0, 1.1, 2.0, 2.1].into(),
         d: 1,
         labels: vec![0.0, 0.0, 1.0, 1.0, 2.0, 2.0],
     }
@@ -82,7 +82,7 @@ fn c_message_names_the_range() {
         },
     )
     .unwrap_err();
-    assert_eq!(err.to_string(), "C = -1 is out of range (0 < C ≤ 1e100)");
+    assert_eq!(err.to_string(), "C = -1.0 is out of range (0 < C ≤ 1e100)");
 }
 
 #[test]
@@ -139,19 +139,53 @@ fn c_at_the_limit_1e100_is_accepted_and_gives_finite_results() {
 
 #[test]
 fn loss_the_path_does_not_solve_is_rejected() {
-    // Pegasos is a hinge solver: today it trains the hinge and labels the model squared-hinge.
+    // Pegasos used to train the hinge and label the model squared-hinge; it now trains the
+    // squared hinge: its objective is the squared-hinge objective of its own weights, near the
+    // optimum that Newton's method reaches (an independent solver).
+    let seed = builtin("seed").unwrap();
+    let squared = |solver| {
+        train(
+            &seed,
+            &TrainOptions {
+                solver,
+                loss: MarginLoss::squared_hinge(),
+                max_iter: 100_000,
+                ..TrainOptions::default()
+            },
+        )
+        .unwrap()
+    };
+    let (sgd, exact) = (squared(SolverKind::Pegasos), squared(SolverKind::Exact));
+    assert_eq!(sgd.model.loss, "squared-hinge");
+    let p = svm::solvers::Problem {
+        x: &seed.x,
+        d: seed.d,
+        y: &seed.labels,
+        c: 1.0,
+    };
+    let own = p
+        .objective(MarginLoss::squared_hinge(), &sgd.model.weights[0])
+        .unwrap()
+        .0;
+    assert!((own - sgd.objective).abs() <= 1e-12 * own);
+    assert!(
+        (sgd.objective - exact.objective) / exact.objective < 0.02,
+        "{} vs {}",
+        sgd.objective,
+        exact.objective
+    );
     let err = train(
-        &builtin("seed").unwrap(),
+        &seed,
         &TrainOptions {
             solver: SolverKind::Pegasos,
-            loss: MarginLoss::squared_hinge(),
+            loss: MarginLoss::Hinge { margin: 2.0 },
             ..TrainOptions::default()
         },
     )
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "Pegasos handles the hinge with margin 1, not squared-hinge"
+        "Pegasos handles the hinge and the squared hinge with margin 1, not hinge with margin 2"
     );
     // Crammer–Singer is the (squared) hinge with margin 1.
     let err = train(

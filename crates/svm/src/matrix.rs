@@ -1,0 +1,291 @@
+//! Feature matrices: dense row-major or compressed sparse rows (CSR), and a borrowed row of
+//! either kind with the three kernels every solver needs (`w·x`, `w += a·x`, `‖x‖²`).
+//!
+//! A LIBSVM file becomes a [`Csr`] matrix (memory `O(non-zeros)`); CSV and the embedded sets
+//! are dense. Solvers see rows only through [`Row`], so each is written once for both.
+
+use crate::error::{Error, Result};
+
+/// A compressed-sparse-row matrix: row `i` holds the non-zeros
+/// `indices[indptr[i]..indptr[i+1]]` (0-based columns, strictly increasing) with
+/// `values[indptr[i]..indptr[i+1]]`.
+///
+/// # Example
+/// ```
+/// use svm::matrix::Csr;
+/// // [[1, 0, 2], [0, 0, 0], [0, 3, 0]]
+/// let m = Csr::new(vec![0, 2, 2, 3], vec![0, 2, 1], vec![1.0, 2.0, 3.0], 3)?;
+/// assert_eq!((m.rows(), m.nnz()), (3, 3));
+/// assert_eq!(m.row(0).dot(&[1.0, 1.0, 1.0]), 3.0);
+/// assert!(Csr::new(vec![0, 2], vec![1, 0], vec![1.0, 1.0], 2).is_err()); // not increasing
+/// # Ok::<(), svm::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Csr {
+    indptr: Vec<usize>,
+    indices: Vec<u32>,
+    values: Vec<f64>,
+}
+
+impl Csr {
+    /// A CSR matrix of `cols` columns, checked: `indptr` starts at 0, never decreases and ends
+    /// at `indices.len() = values.len()`; each row's indices strictly increase and lie below
+    /// `cols`; every value is finite.
+    ///
+    /// # Errors
+    /// [`Error::InvalidMatrix`] naming what is wrong; [`Error::NonFiniteRow`] for a NaN or
+    /// infinite value.
+    pub fn new(
+        indptr: Vec<usize>,
+        indices: Vec<u32>,
+        values: Vec<f64>,
+        cols: usize,
+    ) -> Result<Csr> {
+        let bad = |reason: String| Err(Error::InvalidMatrix(reason));
+        if indptr.first() != Some(&0) {
+            return bad("indptr must start with 0".into());
+        }
+        if indices.len() != values.len() || indptr.last() != Some(&indices.len()) {
+            return bad(format!(
+                "indptr ends at {:?}, with {} indices and {} values",
+                indptr.last(),
+                indices.len(),
+                values.len()
+            ));
+        }
+        for (row, w) in indptr.windows(2).enumerate() {
+            if w[1] < w[0] {
+                return bad(format!("indptr decreases at row {row}"));
+            }
+            let idx = &indices[w[0]..w[1]];
+            if let Some(p) = idx.windows(2).position(|p| p[1] <= p[0]) {
+                return bad(format!(
+                    "row {row}: column {} after {}: columns must increase",
+                    idx[p + 1],
+                    idx[p]
+                ));
+            }
+            if let Some(&j) = idx.last().filter(|&&j| j as usize >= cols) {
+                return bad(format!("row {row}: column {j} ≥ {cols} columns"));
+            }
+            if let Some(k) = values[w[0]..w[1]].iter().position(|v| !v.is_finite()) {
+                return Err(Error::NonFiniteRow {
+                    what: "feature value",
+                    row,
+                    value: values[w[0] + k],
+                });
+            }
+        }
+        Ok(Csr {
+            indptr,
+            indices,
+            values,
+        })
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.indptr.len() - 1
+    }
+
+    /// Number of stored non-zeros.
+    pub fn nnz(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Row `i`.
+    ///
+    /// # Panics
+    /// If `i ≥ rows()`.
+    #[track_caller]
+    pub fn row(&self, i: usize) -> Row<'_> {
+        let (a, b) = (self.indptr[i], self.indptr[i + 1]);
+        Row::Sparse {
+            indices: &self.indices[a..b],
+            values: &self.values[a..b],
+        }
+    }
+
+    /// The row offsets (`rows() + 1` of them).
+    pub fn indptr(&self) -> &[usize] {
+        &self.indptr
+    }
+
+    /// The column of each non-zero.
+    pub fn indices(&self) -> &[u32] {
+        &self.indices
+    }
+
+    /// The non-zero values.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// Replaces each stored value `v` in column `j` by `f(j, v)` (the pattern stays fixed).
+    pub(crate) fn map_values(&mut self, mut f: impl FnMut(usize, f64) -> f64) {
+        for (v, &j) in self.values.iter_mut().zip(&self.indices) {
+            *v = f(j as usize, *v);
+        }
+    }
+
+    /// Builds row by row without re-checking (for the crate's readers, which check as they go).
+    pub(crate) fn from_parts_unchecked(
+        indptr: Vec<usize>,
+        indices: Vec<u32>,
+        values: Vec<f64>,
+    ) -> Csr {
+        debug_assert_eq!(indptr.last(), Some(&indices.len()));
+        Csr {
+            indptr,
+            indices,
+            values,
+        }
+    }
+}
+
+/// The features of a data set: dense row-major `n × d`, or sparse rows.
+///
+/// # Example
+/// ```
+/// use svm::matrix::Features;
+/// let dense = Features::from(vec![1.0, 0.0, 0.0, 2.0]);
+/// assert_eq!(dense.row(1, 2).dot(&[3.0, 4.0]), 8.0);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum Features {
+    /// Row-major values, `n·d` of them.
+    Dense(Vec<f64>),
+    /// Compressed sparse rows.
+    Sparse(Csr),
+}
+
+impl From<Vec<f64>> for Features {
+    fn from(v: Vec<f64>) -> Self {
+        Features::Dense(v)
+    }
+}
+
+impl From<Csr> for Features {
+    fn from(m: Csr) -> Self {
+        Features::Sparse(m)
+    }
+}
+
+impl Features {
+    /// Row `i` of a matrix with `d` columns.
+    ///
+    /// # Panics
+    /// If `i` is past the last row.
+    #[track_caller]
+    pub fn row(&self, i: usize, d: usize) -> Row<'_> {
+        match self {
+            Features::Dense(x) => Row::Dense(&x[i * d..(i + 1) * d]),
+            Features::Sparse(m) => m.row(i),
+        }
+    }
+
+    /// Stored values: `n·d` dense, the non-zeros sparse.
+    pub fn stored(&self) -> usize {
+        match self {
+            Features::Dense(x) => x.len(),
+            Features::Sparse(m) => m.nnz(),
+        }
+    }
+
+    /// Whether the rows are sparse.
+    pub fn is_sparse(&self) -> bool {
+        matches!(self, Features::Sparse(_))
+    }
+
+    /// The dense values if dense.
+    pub fn as_dense(&self) -> Option<&[f64]> {
+        match self {
+            Features::Dense(x) => Some(x),
+            Features::Sparse(_) => None,
+        }
+    }
+}
+
+/// One row, dense or sparse. Indices at or past a weight vector's length are skipped by
+/// [`Row::dot`] and [`Row::axpy`] (a feature the model does not know contributes nothing, as
+/// in liblinear).
+#[derive(Debug, Clone, Copy)]
+pub enum Row<'a> {
+    /// All `d` values.
+    Dense(&'a [f64]),
+    /// The non-zeros.
+    Sparse {
+        /// Their columns, increasing.
+        indices: &'a [u32],
+        /// Their values.
+        values: &'a [f64],
+    },
+}
+
+impl Row<'_> {
+    /// `w·x`.
+    ///
+    /// # Example
+    /// ```
+    /// use svm::matrix::Row;
+    /// let x = Row::Sparse { indices: &[0, 5], values: &[2.0, 7.0] };
+    /// assert_eq!(x.dot(&[3.0, 1.0]), 6.0); // column 5 is past w: skipped
+    /// ```
+    #[inline]
+    pub fn dot(&self, w: &[f64]) -> f64 {
+        match *self {
+            Row::Dense(x) => x.iter().zip(w).map(|(a, b)| a * b).sum(),
+            Row::Sparse { indices, values } => {
+                let mut s = 0.0;
+                for (&j, &v) in indices.iter().zip(values) {
+                    if let Some(wj) = w.get(j as usize) {
+                        s += v * wj;
+                    }
+                }
+                s
+            }
+        }
+    }
+
+    /// `w += a·x`.
+    #[inline]
+    pub fn axpy(&self, a: f64, w: &mut [f64]) {
+        match *self {
+            Row::Dense(x) => {
+                for (wj, xj) in w.iter_mut().zip(x) {
+                    *wj += a * xj;
+                }
+            }
+            Row::Sparse { indices, values } => {
+                for (&j, &v) in indices.iter().zip(values) {
+                    if let Some(wj) = w.get_mut(j as usize) {
+                        *wj += a * v;
+                    }
+                }
+            }
+        }
+    }
+
+    /// `‖x‖²`.
+    #[inline]
+    pub fn sq_norm(&self) -> f64 {
+        let v = match *self {
+            Row::Dense(x) => x,
+            Row::Sparse { values, .. } => values,
+        };
+        v.iter().map(|a| a * a).sum()
+    }
+
+    /// The stored `(column, value)` pairs (every column for a dense row).
+    pub fn entries(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
+        let (dense, idx, val): (&[f64], &[u32], &[f64]) = match *self {
+            Row::Dense(x) => (x, &[], &[]),
+            Row::Sparse { indices, values } => (&[], indices, values),
+        };
+        dense
+            .iter()
+            .copied()
+            .enumerate()
+            .chain(idx.iter().map(|&j| j as usize).zip(val.iter().copied()))
+    }
+}

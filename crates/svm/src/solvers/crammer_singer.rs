@@ -1,0 +1,219 @@
+//! The sequential dual method for the Crammer–Singer multiclass SVM (Keerthi et al. 2008; the
+//! method of liblinear's `-s 4`).
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
+use super::{check_iterations, check_tol, sq_norm, Certificate, Solution, MAX_C};
+use crate::error::{Error, Result};
+use crate::matrix::Features;
+
+/// How often (in epochs) the duality gap is computed.
+const GAP_EVERY: usize = 2;
+
+/// A multiclass problem: rows `x` (`n × d`), class indices `labels` in `0..k`, penalty `C`.
+#[derive(Debug, Clone, Copy)]
+pub struct MulticlassProblem<'a> {
+    /// The rows.
+    pub x: &'a Features,
+    /// Number of features.
+    pub d: usize,
+    /// Each row's class, `0..k`.
+    pub labels: &'a [usize],
+    /// Number of classes (≥ 2).
+    pub k: usize,
+    /// The penalty, `0 < C ≤` [`MAX_C`].
+    pub c: f64,
+}
+
+impl MulticlassProblem<'_> {
+    fn check(&self) -> Result<()> {
+        if !(self.c.is_finite() && self.c > 0.0 && self.c <= MAX_C) {
+            return Err(Error::InvalidParameter {
+                name: "C",
+                value: self.c,
+                range: "0 < C ≤ 1e100",
+            });
+        }
+        if self.labels.is_empty() {
+            return Err(Error::Empty);
+        }
+        if self.d == 0 {
+            return Err(Error::NoFeatures);
+        }
+        if self.k < 2 {
+            return Err(Error::Labels(
+                "Crammer–Singer needs at least two classes".into(),
+            ));
+        }
+        if let Some(i) = self.labels.iter().position(|&l| l >= self.k) {
+            return Err(Error::Labels(format!(
+                "class index {} of example {i} is not below k = {}",
+                self.labels[i], self.k
+            )));
+        }
+        crate::data::check_features(self.x, self.d, self.labels.len())
+    }
+
+    /// `P(W) = ½‖W‖² + C·Σᵢ max(0, max_{r≠yᵢ} (1 + wᵣ·xᵢ − w_yᵢ·xᵢ))`, `W` the `k` class vectors
+    /// one after the other.
+    ///
+    /// # Example
+    /// ```
+    /// use svm::matrix::Features;
+    /// use svm::solvers::MulticlassProblem;
+    /// let x = Features::from(vec![1.0, 2.0]);
+    /// let p = MulticlassProblem { x: &x, d: 1, labels: &[0, 1], k: 2, c: 1.0 };
+    /// // At W = 0 every example has loss 1: P = 2·C.
+    /// assert_eq!(p.objective(&[0.0, 0.0]), 2.0);
+    /// ```
+    pub fn objective(&self, w: &[f64]) -> f64 {
+        let d = self.d;
+        let mut loss = 0.0;
+        for (i, &y) in self.labels.iter().enumerate() {
+            let row = self.x.row(i, d);
+            let scores: Vec<f64> = (0..self.k)
+                .map(|m| row.dot(&w[m * d..(m + 1) * d]))
+                .collect();
+            let worst = (0..self.k)
+                .filter(|&m| m != y)
+                .map(|m| 1.0 + scores[m] - scores[y])
+                .fold(0.0, f64::max);
+            loss += worst;
+        }
+        0.5 * sq_norm(w) + self.c * loss
+    }
+}
+
+/// Crammer–Singer by the sequential dual method: for each example in turn (seeded random order)
+/// its `k` dual variables are optimised exactly, on dense or sparse rows, until the duality gap
+/// is at most `tol·P(W)` (so `tol` bounds the relative objective error) or `max_epochs` epochs
+/// have run (`converged = false`).
+///
+/// ```text
+/// dual: min_α ½‖W‖² + Σᵢ Σ_{m≠yᵢ} αᵢₘ,   W_m = Σᵢ αᵢₘ·xᵢ,   Σₘ αᵢₘ = 0,   αᵢₘ ≤ C·[m = yᵢ]
+/// gap:  P(W) − D(α),   D(α) = −½‖W‖² + Σᵢ αᵢ,yᵢ
+/// ```
+///
+/// A row with `xᵢ = 0` (its loss is 1 whatever `W`) is set at the start to
+/// `αᵢ,yᵢ = C`, `αᵢ,m = −C` for one other class: optimal, and it cannot move `W`.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for a bad `C`, `tol` or `max_epochs = 0`; [`Error::Labels`] for
+/// a class index not below `k` or `k < 2`; input errors.
+///
+/// # Example
+/// ```
+/// use svm::matrix::Features;
+/// use svm::solvers::{crammer_singer, MulticlassProblem};
+/// // Three points on a line, one per class.
+/// let x = Features::from(vec![-1.0, 1.0, 0.0, 1.0, 1.0, 1.0]);
+/// let p = MulticlassProblem { x: &x, d: 2, labels: &[0, 1, 2], k: 3, c: 10.0 };
+/// let s = crammer_singer(p, 1e-10, 10_000, 0)?;
+/// assert!(s.converged);
+/// assert!(s.certificate.value().unwrap() <= 1e-10 * s.objective);
+/// # Ok::<(), svm::Error>(())
+/// ```
+pub fn crammer_singer(
+    problem: MulticlassProblem<'_>,
+    tol: f64,
+    max_epochs: usize,
+    seed: u64,
+) -> Result<Solution> {
+    problem.check()?;
+    check_tol(tol)?;
+    check_iterations("max_epochs", max_epochs)?;
+    let (n, d, k, c) = (problem.labels.len(), problem.d, problem.k, problem.c);
+    let row = |i: usize| problem.x.row(i, d);
+    let sq: Vec<f64> = (0..n).map(|i| row(i).sq_norm()).collect();
+    let mut alpha = vec![0.0; n * k];
+    let mut w = vec![0.0; k * d];
+    for i in (0..n).filter(|&i| sq[i] == 0.0) {
+        let y = problem.labels[i];
+        alpha[i * k + y] = c;
+        alpha[i * k + (y + 1) % k] = -c;
+    }
+    let mut order: Vec<usize> = (0..n).filter(|&i| sq[i] > 0.0).collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let (mut g, mut b, mut dsort, mut new) =
+        (vec![0.0; k], vec![0.0; k], vec![0.0; k], vec![0.0; k]);
+    let mut history = Vec::new();
+    let gap_of = |w: &[f64], alpha: &[f64]| {
+        let primal = problem.objective(w);
+        let dual = -0.5 * sq_norm(w)
+            + (0..n)
+                .map(|i| alpha[i * k + problem.labels[i]])
+                .sum::<f64>();
+        (primal, primal - dual)
+    };
+    for epoch in 1..=max_epochs {
+        order.shuffle(&mut rng);
+        for &i in &order {
+            let (xi, y, a) = (row(i), problem.labels[i], sq[i]);
+            let ai = &mut alpha[i * k..(i + 1) * k];
+            for m in 0..k {
+                g[m] = xi.dot(&w[m * d..(m + 1) * d]) + if m == y { 0.0 } else { 1.0 };
+            }
+            // Optimal already: the largest gradient is no larger than the smallest one of a
+            // variable that can still grow.
+            let max_g = g.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let min_g = (0..k)
+                .filter(|&m| ai[m] < if m == y { c } else { 0.0 })
+                .map(|m| g[m])
+                .fold(f64::INFINITY, f64::min);
+            if max_g - min_g <= 1e-12 {
+                continue;
+            }
+            // The sub-problem min ½·a·Σ αₘ² + Σ Bₘαₘ, Σ αₘ = 0, αₘ ≤ C·[m = y], solved exactly:
+            // αₘ = min(C·[m = y], (β − Bₘ)/a) with β found by sorting.
+            for m in 0..k {
+                b[m] = g[m] - a * ai[m];
+                dsort[m] = b[m];
+            }
+            dsort[y] += a * c;
+            dsort.sort_by(|p, q| q.total_cmp(p));
+            let mut beta = dsort[0] - a * c;
+            let mut r = 1;
+            while r < k && beta < r as f64 * dsort[r] {
+                beta += dsort[r];
+                r += 1;
+            }
+            beta /= r as f64;
+            for m in 0..k {
+                let cap = if m == y { c } else { 0.0 };
+                new[m] = cap.min((beta - b[m]) / a);
+            }
+            for m in 0..k {
+                let delta = new[m] - ai[m];
+                if delta != 0.0 {
+                    xi.axpy(delta, &mut w[m * d..(m + 1) * d]);
+                    ai[m] = new[m];
+                }
+            }
+        }
+        if epoch % GAP_EVERY == 0 {
+            let (primal, gap) = gap_of(&w, &alpha);
+            history.push(primal);
+            if gap <= tol * primal {
+                return Ok(Solution {
+                    w,
+                    objective: primal,
+                    iterations: epoch,
+                    converged: true,
+                    certificate: Certificate::DualityGap(gap),
+                    history,
+                });
+            }
+        }
+    }
+    let (primal, gap) = gap_of(&w, &alpha);
+    history.push(primal);
+    Ok(Solution {
+        w,
+        objective: primal,
+        iterations: max_epochs,
+        converged: gap <= tol * primal,
+        certificate: Certificate::DualityGap(gap),
+        history,
+    })
+}

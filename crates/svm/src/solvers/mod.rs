@@ -1,0 +1,256 @@
+//! Solvers for the linear SVM primal `f(w) = ½‖w‖² + C·Σᵢ ℓ(yᵢ·w·xᵢ)` (liblinear's convention;
+//! a bias is an appended constant feature, regularised like the rest), one file each, on dense
+//! or sparse rows alike ([`crate::matrix::Row`]).
+//!
+//! | solver | losses | certificate |
+//! | --- | --- | --- |
+//! | [`dual_cd`] (Hsieh et al. 2008, shrinking) | hinge, squared hinge | duality gap `f(w) − D(α)` |
+//! | [`newton`] (exact generalised Hessian, Cholesky, Armijo; `d ≤ 4096`) | squared hinge | `‖∇f(w)‖` |
+//! | [`tron`] (trust-region Newton–CG, Lin & Moré; liblinear's `-s 2`) | squared hinge | `‖∇f(w)‖` |
+//! | [`crammer_singer`] (sequential dual, Keerthi et al. 2008; liblinear's `-s 4`) | multiclass hinge | duality gap |
+//! | [`subgradient`] (steps `η/k` along `−g/‖g‖`, iterate averaging) | any | none |
+//! | [`pegasos`] (SGD, λ-form) | hinge, squared hinge | none |
+//! | [`nesterov`] (accelerated gradient, Armijo backtracking) | smooth: squared hinge, ψ_G, ψ_M, … | `‖∇f(w)‖` |
+//!
+//! **Tolerances read as accuracy.** Every exact solver stops when its certificate bounds the
+//! relative objective error by `tol`: `f(w) − D(α) ≤ tol·f(w)` for the duals, and
+//! `‖∇f(w)‖²/2 ≤ tol·f(w)` for the smooth solvers (`f` is 1-strongly convex, so
+//! `f(w) − f* ≤ ‖∇f(w)‖²/2`).
+//!
+//! The first-order methods can take their gradients from the engine or from the closed forms
+//! ([`GradientSource`]), so the two can be compared; `train --gradient` selects it. The engine
+//! path needs dense rows and densifies sparse ones up to [`crate::data::MAX_DENSE_ELEMENTS`].
+
+mod crammer_singer;
+mod dual_cd;
+mod line_search;
+mod nesterov;
+mod newton;
+mod oracle;
+mod pegasos;
+mod subgradient;
+mod tron;
+
+pub use crammer_singer::{crammer_singer, MulticlassProblem};
+pub use dual_cd::dual_cd;
+pub(crate) use line_search::armijo_step;
+pub use nesterov::nesterov;
+pub use newton::{newton, newton_with, MAX_NEWTON_FEATURES};
+pub use pegasos::{pegasos, pegasos_with};
+pub use subgradient::subgradient;
+pub use tron::{tron, tron_with};
+
+use losses::MarginLoss;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::matrix::{Features, Row};
+
+/// The largest penalty `C` the solvers (and [`crate::model::train`]) accept: 10¹⁰⁰.
+///
+/// The objective `½‖w‖² + C·Σ ℓ` and the solvers' squared norms must stay below `f64::MAX`
+/// (≈ 1.8·10³⁰⁸). For the hinge the optimum is `w = Σ αᵢyᵢxᵢ` with `0 ≤ αᵢ ≤ C`, so
+/// `‖w‖² ≤ C²·(Σ‖xᵢ‖)²`: with `C ≤ 10¹⁰⁰`, `C² ≤ 10²⁰⁰` leaves a factor 10¹⁰⁸ for the data, where
+/// a `C` past 10¹⁵⁴ would overflow `C²` itself. Results that still overflow are reported as
+/// [`Error::NonFinite`] by `train`, never as a success.
+pub const MAX_C: f64 = 1e100;
+
+/// Checks a stopping tolerance: finite and `> 0`.
+fn check_tol(tol: f64) -> Result<()> {
+    if tol.is_finite() && tol > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter {
+            name: "tol",
+            value: tol,
+            range: "finite, > 0",
+        })
+    }
+}
+
+/// Checks an iteration budget: at least 1.
+fn check_iterations(name: &'static str, value: usize) -> Result<()> {
+    if value >= 1 {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter {
+            name,
+            value: 0.0,
+            range: "≥ 1",
+        })
+    }
+}
+
+/// `‖v‖²`.
+fn sq_norm(v: &[f64]) -> f64 {
+    v.iter().map(|a| a * a).sum()
+}
+
+/// A training problem: rows `x` (`n × d`, dense or sparse), labels `y = ±1`, penalty `C`.
+///
+/// # Example
+/// ```
+/// use svm::matrix::Features;
+/// use svm::solvers::Problem;
+/// let x = Features::from(vec![1.0, 0.0, 0.0, 1.0]);
+/// let p = Problem { x: &x, d: 2, y: &[1.0, -1.0], c: 1.0 };
+/// // f(0) = ½·0 + C·Σ max(0, 1 − 0) = 2, ∇f(0) = −C·Σ yᵢxᵢ = (−1, 1).
+/// assert_eq!(p.objective(losses::MarginLoss::hinge(), &[0.0, 0.0])?, (2.0, vec![-1.0, 1.0]));
+/// # Ok::<(), svm::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Problem<'a> {
+    /// The rows.
+    pub x: &'a Features,
+    /// Number of features.
+    pub d: usize,
+    /// Labels ±1.
+    pub y: &'a [f64],
+    /// The penalty, `0 < C ≤` [`MAX_C`].
+    pub c: f64,
+}
+
+impl Problem<'_> {
+    /// Number of examples.
+    pub fn n(&self) -> usize {
+        self.y.len()
+    }
+
+    /// Row `i`.
+    ///
+    /// # Panics
+    /// If `i ≥ n` or the rows do not match `n` (see the solvers' input checks).
+    #[track_caller]
+    pub fn row(&self, i: usize) -> Row<'_> {
+        self.x.row(i, self.d)
+    }
+
+    fn check(&self) -> Result<()> {
+        if !(self.c.is_finite() && self.c > 0.0 && self.c <= MAX_C) {
+            return Err(Error::InvalidParameter {
+                name: "C",
+                value: self.c,
+                range: "0 < C ≤ 1e100",
+            });
+        }
+        if self.n() == 0 {
+            return Err(Error::Empty);
+        }
+        if self.d == 0 {
+            return Err(Error::NoFeatures);
+        }
+        crate::data::check_features(self.x, self.d, self.n())?;
+        if let Some(i) = self.y.iter().position(|&v| v != 1.0 && v != -1.0) {
+            return Err(Error::Labels(format!(
+                "label {} of example {i} is not ±1",
+                self.y[i]
+            )));
+        }
+        Ok(())
+    }
+
+    /// The margins `zᵢ = yᵢ·w·xᵢ`.
+    pub fn margins(&self, w: &[f64]) -> Vec<f64> {
+        (0..self.n())
+            .map(|i| self.y[i] * self.row(i).dot(w))
+            .collect()
+    }
+
+    /// `f(w) = ½‖w‖² + C·Σ ℓ(yᵢ·w·xᵢ)` and its gradient `w + C·Σ ℓ'(zᵢ)·yᵢ·xᵢ`, closed form
+    /// (`ℓ'` is the loss's documented derivative, its convention at a kink included).
+    ///
+    /// # Errors
+    /// [`Error::Loss`] for a loss with a bad parameter.
+    pub fn objective(&self, loss: MarginLoss, w: &[f64]) -> Result<(f64, Vec<f64>)> {
+        loss.validate()?;
+        let mut g = w.to_vec();
+        let mut sum = 0.0;
+        for i in 0..self.n() {
+            let row = self.row(i);
+            let z = self.y[i] * row.dot(w);
+            sum += loss.value(z);
+            let dz = loss.derivative(z);
+            if dz != 0.0 {
+                row.axpy(self.c * dz * self.y[i], &mut g);
+            }
+        }
+        Ok((0.5 * sq_norm(w) + self.c * sum, g))
+    }
+
+    /// `f(w)` alone (no gradient).
+    fn value(&self, loss: MarginLoss, w: &[f64]) -> f64 {
+        let sum: f64 = (0..self.n())
+            .map(|i| loss.value(self.y[i] * self.row(i).dot(w)))
+            .sum();
+        0.5 * sq_norm(w) + self.c * sum
+    }
+}
+
+/// Where a first-order solver gets its gradients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum GradientSource {
+    /// The engine, on the loss built from primitives (default policy).
+    Engine,
+    /// The hand-derived closed form.
+    ClosedForm,
+}
+
+/// An optimality certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub enum Certificate {
+    /// `f(w) − D(α) ≥ f(w) − f*` (the dual solvers).
+    DualityGap(f64),
+    /// `‖∇f(w)‖` (smooth losses; `f(w) − f* ≤ ‖∇f(w)‖²/2`).
+    GradientNorm(f64),
+    /// No certificate (subgradient methods).
+    None,
+}
+
+impl Certificate {
+    /// The certificate's number (duality gap or gradient norm), if there is one.
+    ///
+    /// # Example
+    /// ```
+    /// use svm::solvers::Certificate;
+    /// assert_eq!(Certificate::DualityGap(1e-9).value(), Some(1e-9));
+    /// assert_eq!(Certificate::None.value(), None);
+    /// ```
+    pub fn value(self) -> Option<f64> {
+        match self {
+            Certificate::DualityGap(v) | Certificate::GradientNorm(v) => Some(v),
+            Certificate::None => None,
+        }
+    }
+
+    /// The bound on `f(w) − f*` the certificate gives: the gap itself, or `‖∇f‖²/2`.
+    ///
+    /// # Example
+    /// ```
+    /// use svm::solvers::Certificate;
+    /// assert_eq!(Certificate::GradientNorm(0.5).error_bound(), Some(0.125));
+    /// ```
+    pub fn error_bound(self) -> Option<f64> {
+        match self {
+            Certificate::DualityGap(v) => Some(v),
+            Certificate::GradientNorm(v) => Some(0.5 * v * v),
+            Certificate::None => None,
+        }
+    }
+}
+
+/// A solver's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Solution {
+    /// The weights (for Crammer–Singer the class vectors one after the other).
+    pub w: Vec<f64>,
+    /// `f(w)`.
+    pub objective: f64,
+    /// Iterations (epochs for the dual solvers).
+    pub iterations: usize,
+    /// Whether the stopping tolerance was reached (`false`: stopped at the iteration limit).
+    pub converged: bool,
+    /// The optimality certificate.
+    pub certificate: Certificate,
+    /// The objective after each iteration (or each check, for the dual solvers).
+    pub history: Vec<f64>,
+}
