@@ -8,16 +8,15 @@ use serde::{Deserialize, Serialize};
 use crate::data::{kfold, Dataset, Standardizer};
 use crate::error::{Error, Result};
 use crate::solvers::{
-    armijo_step, crammer_singer as cs_dual, dual_cd, nesterov, newton_with, pegasos_with,
-    subgradient, tron_with, Certificate, GradientSource, MulticlassProblem, Problem, Solution,
-    MAX_C, MAX_NEWTON_FEATURES,
+    armijo_step, crammer_singer as cs_dual, dual_cd, nesterov, newton_cg_with, pegasos_with,
+    subgradient, Certificate, GradientSource, MulticlassProblem, Problem, Solution, MAX_C,
 };
 
 /// Which solver [`train`] uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SolverKind {
     /// The exact solver with a certificate: dual coordinate descent for the hinge, the
-    /// trust-region Newton method for the squared hinge, Nesterov for the other smooth losses,
+    /// truncated Newton method (conjugate gradient, no `d × d` matrix) for the squared hinge, Nesterov for the other smooth losses,
     /// the sequential dual method for Crammer–Singer with the hinge.
     Exact,
     /// The classic subgradient method with iterate averaging.
@@ -66,7 +65,7 @@ pub struct TrainOptions {
     /// Tolerance of the exact solvers, finite and `> 0`: a bound on the relative objective
     /// error `(f(w) − f*)/f(w)` that the certificate proves (see [`crate::solvers`]).
     pub tol: f64,
-    /// Iterations (epochs for the dual solvers, Newton steps for the trust-region method) at
+    /// Iterations (epochs for the dual solvers, Newton steps for the Newton methods) at
     /// most, `≥ 1`; training stops there with `converged = false` and the certificate reached.
     pub max_iter: usize,
     /// Seed of the stochastic parts.
@@ -227,13 +226,7 @@ fn solve(p: Problem<'_>, o: &TrainOptions) -> Result<Solution> {
             dual_cd(p, o.loss, o.tol, o.max_iter, o.seed)
         }
         (SolverKind::Exact, MarginLoss::SquaredHinge { margin: 1.0 }) => {
-            // The exact Hessian while it is small, the trust-region method (Hessian–vector
-            // products only) beyond.
-            if p.d <= MAX_NEWTON_FEATURES {
-                newton_with(p, o.tol, o.max_iter, o.gradient)
-            } else {
-                tron_with(p, o.tol, o.max_iter, o.gradient)
-            }
+            newton_cg_with(p, o.tol, o.max_iter, o.gradient)
         }
         (SolverKind::Exact, MarginLoss::Hinge { .. }) | (SolverKind::Subgradient, _) => {
             subgradient(p, o.loss, 1.0, o.max_iter.min(100_000), o.gradient)

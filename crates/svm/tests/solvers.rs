@@ -6,7 +6,7 @@ use svm::data::{
 };
 use svm::matrix::Features;
 use svm::model::{train, Multiclass, TrainOptions};
-use svm::solvers::{nesterov, pegasos, subgradient, tron, GradientSource, Problem};
+use svm::solvers::{nesterov, newton_cg, pegasos, subgradient, GradientSource, Problem};
 
 fn breast_cancer() -> (Features, usize, Vec<f64>) {
     let d = builtin("breast_cancer").unwrap();
@@ -15,7 +15,7 @@ fn breast_cancer() -> (Features, usize, Vec<f64>) {
 }
 
 #[test]
-fn nesterov_reaches_the_tron_optimum_of_the_squared_hinge() {
+fn nesterov_reaches_the_newton_cg_optimum_of_the_squared_hinge() {
     let (x, d, y) = breast_cancer();
     let p = Problem {
         x: &x,
@@ -23,7 +23,7 @@ fn nesterov_reaches_the_tron_optimum_of_the_squared_hinge() {
         y: &y,
         c: 0.1,
     };
-    let exact = tron(p, 1e-14, 1000).unwrap();
+    let exact = newton_cg(p, 1e-14, 1000).unwrap();
     let acc = nesterov(
         p,
         MarginLoss::squared_hinge(),
@@ -64,8 +64,8 @@ fn engine_and_closed_form_gradients_drive_the_same_iterates() {
 }
 
 #[test]
-fn tron_and_pegasos_give_the_same_result_on_engine_and_closed_form_gradients() {
-    use svm::solvers::{pegasos_with, tron_with};
+fn newton_cg_and_pegasos_give_the_same_result_on_engine_and_closed_form_gradients() {
+    use svm::solvers::{newton_cg_with, pegasos_with};
     let (x, d, y) = breast_cancer();
     let p = Problem {
         x: &x,
@@ -73,8 +73,8 @@ fn tron_and_pegasos_give_the_same_result_on_engine_and_closed_form_gradients() {
         y: &y,
         c: 1.0,
     };
-    let a = tron_with(p, 1e-14, 1000, GradientSource::Engine).unwrap();
-    let b = tron_with(p, 1e-14, 1000, GradientSource::ClosedForm).unwrap();
+    let a = newton_cg_with(p, 1e-14, 1000, GradientSource::Engine).unwrap();
+    let b = newton_cg_with(p, 1e-14, 1000, GradientSource::ClosedForm).unwrap();
     assert!(a.converged && b.converged);
     assert!(
         ((a.objective - 31.5850877546) / 31.5850877546).abs() < 1e-6,

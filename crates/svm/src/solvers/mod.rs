@@ -6,7 +6,7 @@
 //! | --- | --- | --- |
 //! | [`dual_cd`] (Hsieh et al. 2008, shrinking) | hinge, squared hinge | duality gap `f(w) − D(α)` |
 //! | [`newton`] (exact generalised Hessian, Cholesky, Armijo; `d ≤ 4096`) | squared hinge | `‖∇f(w)‖` |
-//! | [`tron`] (trust-region Newton–CG, Lin & Moré; liblinear's `-s 2`) | squared hinge | `‖∇f(w)‖` |
+//! | [`newton_cg`] (truncated Newton: CG on Hessian–vector products, line search; cf. liblinear's `-s 2`) | squared hinge | `‖∇f(w)‖` |
 //! | [`crammer_singer`] (sequential dual, Keerthi et al. 2008; liblinear's `-s 4`) | multiclass hinge | duality gap |
 //! | [`subgradient`] (steps `η/k` along `−g/‖g‖`, iterate averaging) | any | none |
 //! | [`pegasos`] (SGD, λ-form) | hinge, squared hinge | none |
@@ -26,19 +26,19 @@ mod dual_cd;
 mod line_search;
 mod nesterov;
 mod newton;
+mod newton_cg;
 mod oracle;
 mod pegasos;
 mod subgradient;
-mod tron;
 
 pub use crammer_singer::{crammer_singer, MulticlassProblem};
 pub use dual_cd::dual_cd;
 pub(crate) use line_search::armijo_step;
 pub use nesterov::nesterov;
 pub use newton::{newton, newton_with, MAX_NEWTON_FEATURES};
+pub use newton_cg::{newton_cg, newton_cg_with};
 pub use pegasos::{pegasos, pegasos_with};
 pub use subgradient::subgradient;
-pub use tron::{tron, tron_with};
 
 use losses::MarginLoss;
 use serde::Serialize;

@@ -6,8 +6,8 @@ use super::{check_tol, sq_norm, Certificate, GradientSource, Problem, Solution};
 use crate::error::{Error, Result};
 
 /// The most features [`newton`] takes: its generalised Hessian is a dense `d × d` matrix
-/// (4096² `f64` = 128 MiB) factored in `O(d³)`. [`crate::model::train`] uses [`super::tron`]
-/// beyond it.
+/// (4096² `f64` = 128 MiB) factored in `O(d³)`. [`crate::model::train`] uses [`super::newton_cg`],
+/// which needs no Hessian matrix.
 pub const MAX_NEWTON_FEATURES: usize = 4096;
 
 /// Solves `A·x = b` for a symmetric positive definite `A` (`d × d`, row-major) by Cholesky.

@@ -4,7 +4,7 @@
 use losses::MarginLoss;
 use svm::data::{builtin, Dataset, Standardizer};
 use svm::model::{auc, train, TrainOptions};
-use svm::solvers::{dual_cd, nesterov, subgradient, tron, GradientSource, Problem, MAX_C};
+use svm::solvers::{dual_cd, nesterov, newton_cg, subgradient, GradientSource, Problem, MAX_C};
 use svm::Error;
 
 #[test]
@@ -202,7 +202,7 @@ fn solvers_reject_bad_tolerances_iterations_steps_and_c() {
     assert_eq!(name(dual_cd(p, hinge, 1e-9, 0, 0)), "max_epochs");
     for tol in [f64::NAN, 0.0, -1.0] {
         assert_eq!(name(dual_cd(p, hinge, tol, 10, 0)), "tol");
-        assert_eq!(name(tron(p, tol, 10)), "tol");
+        assert_eq!(name(newton_cg(p, tol, 10)), "tol");
         assert_eq!(
             name(nesterov(
                 p,
@@ -230,7 +230,7 @@ fn solvers_reject_bad_tolerances_iterations_steps_and_c() {
 }
 
 #[test]
-fn tron_takes_many_features_without_a_dense_hessian() {
+fn newton_cg_takes_many_features_without_a_dense_hessian() {
     // Two rows of d = 100,000 features (x₀ = e₀, x₁ = −e₀): a d × d Hessian would be 80 GB.
     let d = 100_000;
     let mut x = vec![0.0; 2 * d];
@@ -246,7 +246,7 @@ fn tron_takes_many_features_without_a_dense_hessian() {
     };
     // f(w) = ½w₀² + 2C·max(0, 1 − w₀)² (both rows have margin w₀): 0 = w₀ − 4C(1 − w₀), so
     // w₀ = 4C/(1 + 4C) = 0.8 and f = ½·0.64 + 2·0.04 = 0.4 (C = 1).
-    let s = tron(p, 1e-12, 100).unwrap();
+    let s = newton_cg(p, 1e-12, 100).unwrap();
     assert!(s.converged);
     assert!((s.objective - 0.4).abs() < 1e-10, "{}", s.objective);
     let data = Dataset {
