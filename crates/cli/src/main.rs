@@ -150,7 +150,8 @@ enum Command {
         /// Multiclass strategy: ovr (one-vs-rest) or crammer-singer.
         #[arg(long, default_value = "ovr", value_parser = ["ovr", "crammer-singer"])]
         multiclass: String,
-        /// Standardise the features (mean 0, population std 1).
+        /// Standardise the features (mean 0, population std 1). Sparse (LIBSVM) data is
+        /// scaled to std 1 but not centred, so it stays sparse.
         #[arg(long)]
         standardize: bool,
         /// liblinear's -B: append a constant feature with this value; a negative value means no
@@ -163,9 +164,13 @@ enum Command {
         /// Gradients of the first-order solvers: engine or closed-form.
         #[arg(long, default_value = "engine", value_parser = train::parse_gradient)]
         gradient: GradientSource,
-        /// Tolerance of the exact solvers (finite, > 0).
+        /// Tolerance of the exact solvers (finite, > 0): a bound on the relative objective
+        /// error (f(w) − f*)/f(w) that the solver's certificate proves.
         #[arg(long, default_value_t = 1e-9, allow_hyphen_values = true)]
         tol: f64,
+        /// Iteration limit (epochs of the dual solvers, Newton steps), as liblinear's 1000.
+        #[arg(long, default_value_t = svm::model::DEFAULT_MAX_ITER)]
+        max_iter: usize,
         /// Write the model as JSON.
         #[arg(long, value_name = "OUT.json")]
         model: Option<std::path::PathBuf>,
@@ -303,9 +308,13 @@ fn run_data(command: Command) -> Result<(), CliError> {
             solver,
             gradient,
             tol,
+            max_iter,
             model,
             json,
         } => {
+            if max_iter == 0 {
+                return Err(CliError::Usage("--max-iter must be at least 1".into()));
+            }
             if !(tol.is_finite() && tol > 0.0) {
                 return Err(CliError::Usage(format!(
                     "--tol {tol}: the tolerance must be a finite number > 0"
@@ -329,6 +338,7 @@ fn run_data(command: Command) -> Result<(), CliError> {
                 standardize,
                 solver,
                 tol,
+                max_iter,
                 gradient,
                 ..TrainOptions::default()
             };
@@ -337,7 +347,7 @@ fn run_data(command: Command) -> Result<(), CliError> {
             if let Some(path) = &model {
                 train::save(&report.model, path)?;
             }
-            let out = train::output(&data, &report, model);
+            let out = train::output(&data, &options, &report, model);
             if json {
                 out!("{}", serde_json::to_string(&out)?);
             } else {

@@ -161,6 +161,12 @@ pub struct TrainOutput {
     /// Where the model was written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<PathBuf>,
+    /// The iteration limit the run had (`--max-iter`).
+    pub max_iter: usize,
+    /// The largest |feature value| when the features were not standardised and it exceeds 10
+    /// (unscaled features slow the exact solvers down).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unscaled: Option<f64>,
 }
 
 /// Runs `train`.
@@ -182,8 +188,19 @@ pub fn run_train(
 }
 
 /// The report as JSON fields.
-pub fn output(data: &Dataset, report: &TrainReport, model: Option<PathBuf>) -> TrainOutput {
+pub fn output(
+    data: &Dataset,
+    options: &TrainOptions,
+    report: &TrainReport,
+    model: Option<PathBuf>,
+) -> TrainOutput {
+    let largest = (0..data.n())
+        .flat_map(|i| data.row(i).entries())
+        .map(|(_, v)| v.abs())
+        .fold(0.0, f64::max);
     TrainOutput {
+        max_iter: options.max_iter,
+        unscaled: (!options.standardize && largest > 10.0).then_some(largest),
         rows: data.n(),
         features: data.d,
         objective: report.objective,
@@ -209,7 +226,7 @@ pub fn render(out: &TrainOutput) -> String {
         out.loss,
         out.c,
         out.classes,
-        if out.classes.len() > 2 {
+        if out.classes.len() > 2 && !out.loss.starts_with("crammer-singer") {
             " (summed over one-vs-rest)"
         } else {
             ""
@@ -220,15 +237,29 @@ pub fn render(out: &TrainOutput) -> String {
         "train accuracy {:.4}, {} iterations, {}, certificate {}, {:.3} s\n",
         out.train_accuracy,
         out.iterations,
-        if out.converged {
-            "converged"
-        } else {
-            "not converged"
+        match (out.converged, out.certificate) {
+            (true, _) => "converged",
+            (false, None) => "first-order method (no certificate)",
+            (false, Some(_)) => "stopped at the iteration limit",
         },
         out.certificate
             .map_or("none".to_string(), |c| format!("{c:.3e}")),
         out.seconds
     );
+    if !out.converged && out.certificate.is_some() {
+        s += &format!(
+            "warning: the tolerance was not reached in --max-iter {} iterations; raise \
+             --max-iter or --tol",
+            out.max_iter
+        );
+        if let Some(x) = out.unscaled {
+            s += &format!(
+                ", or pass --standardize: the features are unscaled (largest |x| = {x}), which \
+                 slows the exact solvers down"
+            );
+        }
+        s += "\n";
+    }
     if let Some(a) = out.train_auc {
         s += &format!("train AUC {a:.4}\n");
     }

@@ -222,7 +222,7 @@ pub enum Row<'a> {
     },
 }
 
-impl Row<'_> {
+impl<'a> Row<'a> {
     /// `w·x`.
     ///
     /// # Example
@@ -277,8 +277,8 @@ impl Row<'_> {
     }
 
     /// The stored `(column, value)` pairs (every column for a dense row).
-    pub fn entries(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
-        let (dense, idx, val): (&[f64], &[u32], &[f64]) = match *self {
+    pub fn entries(self) -> impl Iterator<Item = (usize, f64)> + 'a {
+        let (dense, idx, val): (&[f64], &[u32], &[f64]) = match self {
             Row::Dense(x) => (x, &[], &[]),
             Row::Sparse { indices, values } => (&[], indices, values),
         };

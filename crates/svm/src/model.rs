@@ -341,15 +341,26 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
     let (mut objective, mut iterations, mut converged) = (0.0, 0, true);
     let mut certificate: Option<f64> = None;
     let mut history = Vec::new();
-    for y in &targets {
-        let p = Problem {
-            x: &prepared.x,
-            d: prepared.d,
-            y,
-            c: o.c,
-        };
-        let s = solve(p, o)?;
-        check_solution(&s)?;
+    // The one-vs-rest problems are independent: solved in parallel (rayon), combined in class
+    // order, so the result does not depend on the number of threads.
+    let solutions: Vec<Solution> = {
+        use rayon::prelude::*;
+        targets
+            .par_iter()
+            .map(|y| {
+                let p = Problem {
+                    x: &prepared.x,
+                    d: prepared.d,
+                    y,
+                    c: o.c,
+                };
+                let s = solve(p, o)?;
+                check_solution(&s)?;
+                Ok(s)
+            })
+            .collect::<Result<_>>()?
+    };
+    for s in solutions {
         objective += s.objective;
         iterations += s.iterations;
         converged &= s.converged;

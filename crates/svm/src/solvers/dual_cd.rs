@@ -8,8 +8,9 @@ use rand::SeedableRng;
 use super::{check_iterations, check_tol, sq_norm, Certificate, Problem, Solution};
 use crate::error::{Error, Result};
 
-/// How often (in epochs) the duality gap is computed when shrinking has not just finished a
-/// pass: computing it costs about one epoch.
+/// The duality gap is computed at least every `GAP_EVERY` epochs, and every `epoch/16` epochs
+/// once that is longer (computing it costs about one epoch), besides whenever the shrunk
+/// problem is solved.
 const GAP_EVERY: usize = 4;
 
 /// Dual coordinate descent for the hinge (L1-loss) or squared hinge (L2-loss) SVM, on dense or
@@ -19,7 +20,7 @@ const GAP_EVERY: usize = 4;
 ///
 /// Coordinates stuck at a bound are shrunk (skipped) as in liblinear, and all come back whenever
 /// the remaining ones are solved; the gap is always taken over every example, every
-/// [`GAP_EVERY`] epochs and whenever the shrunk problem is solved.
+/// few epochs (see `GAP_EVERY`) and whenever the shrunk problem is solved.
 ///
 /// ```text
 /// dual: min_α ½·αᵀ(Q + D)α − Σα,  0 ≤ αᵢ ≤ U,  Qᵢⱼ = yᵢyⱼ·xᵢ·xⱼ,  w = Σ αᵢyᵢxᵢ
@@ -96,6 +97,7 @@ pub fn dual_cd(
             - 0.5 * diag * alpha.iter().map(|a| a * a).sum::<f64>();
         (objective, objective - dual)
     };
+    let mut next_check = GAP_EVERY;
     for epoch in 1..=max_epochs {
         order[..active].shuffle(&mut rng);
         let (mut pg_max, mut pg_min) = (f64::NEG_INFINITY, f64::INFINITY);
@@ -150,7 +152,8 @@ pub fn dual_cd(
                 pg_min
             };
         }
-        if solved_active || epoch % GAP_EVERY == 0 {
+        if solved_active || epoch >= next_check {
+            next_check = epoch + GAP_EVERY.max(epoch / 16);
             let (objective, gap) = gap_of(&w, &alpha);
             history.push(objective);
             if gap <= tol * objective {
