@@ -714,3 +714,40 @@ fn csv_header_rule_and_label_column_are_explicit() {
         "cannot be used with",
     );
 }
+
+#[test]
+fn an_iteration_limit_is_reported_with_what_to_do() {
+    // Three epochs per class on raw digits cannot close the duality gap.
+    let v = json(&["train", "builtin:digits", "--max-iter", "3"]);
+    assert_eq!(v["converged"], false);
+    assert_eq!(v["iterations"], 30); // ten one-vs-rest problems × 3
+    assert_eq!(v["unscaled"], 16.0); // raw pixel values 0…16
+    let out = subgrad()
+        .args(["train", "builtin:digits", "--max-iter", "3"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("stopped at the iteration limit"), "{text}");
+    assert!(
+        text.contains("raise --max-iter or --tol, or pass --standardize"),
+        "{text}"
+    );
+    fails_with(
+        &["train", "builtin:seed", "--max-iter", "0"],
+        "--max-iter must be at least 1",
+    );
+}
+
+#[test]
+fn a_sparse_file_with_a_huge_index_trains_to_the_hand_derived_optimum() {
+    // x₁ = e₁ + e_K (+1), x₂ = e₁ (−1), K = 3·10⁷, hinge, C = 1: α = (1, 1), w = e_K,
+    // f = ½ + 1 = 1.5 (derivation in crates/svm/tests/sparse.rs).
+    let file = format!(
+        "{}/tests/data/huge-index.libsvm",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let v = json(&["train", &file]);
+    assert_eq!(v["features"], 30_000_000);
+    assert_eq!(v["converged"], true);
+    assert!((v["objective"].as_f64().unwrap() - 1.5).abs() < 1e-12);
+}
