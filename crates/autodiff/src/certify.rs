@@ -145,6 +145,7 @@ fn for_each_input<T>(inner: &Inner<T>, op: &Op<T>, mut f: impl FnMut(u32)) {
         | Op::Mean(x)
         | Op::RowSum(x)
         | Op::Gather { x, .. }
+        | Op::SparseMatVec { v: x, .. }
         | Op::Relu(x)
         | Op::Abs(x)
         | Op::Clamp { x, .. }
@@ -481,6 +482,17 @@ fn propagate_need<T: Real>(inner: &Inner<T>, op: &Op<T>, out: &[bool], lower: &m
                 }
             }
         }
+        Op::SparseMatVec { m, v } => {
+            // A needed row needs the tangent of exactly its stored columns.
+            if let Some((off, _)) = slot(v) {
+                let x = &inner.sparse[m as usize];
+                for r in (0..n).filter(|&r| out[r]) {
+                    for &j in x.row(r).0 {
+                        lower[off + j as usize] = true;
+                    }
+                }
+            }
+        }
         Op::MatVec(a, v) | Op::MatMul(a, v) => {
             let rows = inner.nodes[a as usize].shape.rows();
             let per_row = n / rows.max(1);
@@ -783,6 +795,10 @@ fn tangent<T: Real>(
                 }
             }
         }
+        Op::SparseMatVec { m, v } => match tv.tan(v) {
+            Some(tv) => inner.sparse[m as usize].matvec(tv, Some(need), out),
+            None => out.fill(T::zero()),
+        },
         Op::Gather { x, start } => {
             let c = vals.shape(x).cols();
             for (e, o) in out.iter_mut().enumerate() {

@@ -86,3 +86,131 @@ pub(crate) fn check_finite<T: Real>(op: &'static str, values: &[T]) -> Result<()
         value: values[index].to_f64_lossless(),
     })
 }
+
+/// A constant compressed-sparse-row matrix, shared by reference count like [`Data`]: row `i`
+/// holds the values `values[indptr[i]..indptr[i+1]]` in the columns
+/// `indices[indptr[i]..indptr[i+1]]` (0-based, strictly increasing). Checked once at
+/// construction; every tape it is used on borrows it without copying.
+///
+/// Use it with [`crate::Tape::sparse_matvec`]: `X·w` and its backward `Xᵀg` cost one pass over
+/// the non-zeros, as a hand-written sparse loop.
+///
+/// # Example
+/// ```
+/// use autodiff::{SparseData, Tape};
+/// # fn main() -> autodiff::Result<()> {
+/// // [[1, 0, 2], [0, 3, 0]]
+/// let x = SparseData::new(vec![0, 2, 3], vec![0, 2, 1], vec![1.0, 2.0, 3.0], 3)?;
+/// let tape = Tape::<f64>::new();
+/// let w = tape.param_vec(&[1.0, 1.0, 1.0])?;
+/// let f = tape.sparse_matvec(&x, w)?.sum();
+/// let g = tape.backward(f)?;
+/// assert_eq!(g.wrt(w), &[1.0, 3.0, 2.0]); // Xᵀ·1: the column sums
+/// assert!(SparseData::new(vec![0, 2], vec![1, 1], vec![1.0, 1.0], 3).is_err()); // repeated column
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct SparseData<T> {
+    indptr: Arc<[usize]>,
+    indices: Arc<[u32]>,
+    values: Arc<[T]>,
+    cols: usize,
+}
+
+impl<T: Real> SparseData<T> {
+    /// Checks and wraps a CSR matrix of `cols` columns: `indptr` starts at 0, never decreases
+    /// and ends at `indices.len() = values.len()`; each row's columns strictly increase and
+    /// lie below `cols`; every value is finite.
+    ///
+    /// # Errors
+    /// [`Error::SparseStructure`] naming the first inconsistency; [`Error::NonFinite`] for a
+    /// NaN or infinite value (its position in `values`).
+    pub fn new(indptr: Vec<usize>, indices: Vec<u32>, values: Vec<T>, cols: usize) -> Result<Self> {
+        let bad = |m: String| Err(Error::SparseStructure(m));
+        if indptr.first() != Some(&0) {
+            return bad("the row offsets must start at 0".into());
+        }
+        if indices.len() != values.len() || indptr.last() != Some(&values.len()) {
+            return bad(format!(
+                "the row offsets end at {:?}, with {} columns and {} values",
+                indptr.last(),
+                indices.len(),
+                values.len()
+            ));
+        }
+        for (row, w) in indptr.windows(2).enumerate() {
+            if w[1] < w[0] {
+                return bad(format!("the row offsets decrease at row {row}"));
+            }
+            let idx = &indices[w[0]..w[1]];
+            if idx.windows(2).any(|p| p[1] <= p[0]) {
+                return bad(format!("row {row}: columns must strictly increase"));
+            }
+            if idx.last().is_some_and(|&j| j as usize >= cols) {
+                return bad(format!("row {row}: a column is not below {cols}"));
+            }
+        }
+        if let Some(index) = values.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFinite {
+                op: "sparse data",
+                index,
+                value: values[index].to_f64_lossless(),
+            });
+        }
+        Ok(SparseData {
+            indptr: indptr.into(),
+            indices: indices.into(),
+            values: values.into(),
+            cols,
+        })
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.indptr.len() - 1
+    }
+
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Number of stored values.
+    pub fn nnz(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Row `i` as (columns, values).
+    #[inline]
+    pub(crate) fn row(&self, i: usize) -> (&[u32], &[T]) {
+        let (a, b) = (self.indptr[i], self.indptr[i + 1]);
+        (&self.indices[a..b], &self.values[a..b])
+    }
+
+    /// `out[i] = xᵢ·v` for every row (or only where `need[i]`).
+    pub(crate) fn matvec(&self, v: &[T], need: Option<&[bool]>, out: &mut [T]) {
+        for (i, o) in out.iter_mut().enumerate() {
+            if need.is_none_or(|n| n[i]) {
+                let (idx, val) = self.row(i);
+                let mut s = T::zero();
+                for (&j, &x) in idx.iter().zip(val) {
+                    s += x * v[j as usize];
+                }
+                *o = s;
+            }
+        }
+    }
+
+    /// `gv += Xᵀ·g`.
+    pub(crate) fn matvec_transpose_add(&self, g: &[T], gv: &mut [T]) {
+        for (i, &gi) in g.iter().enumerate() {
+            if gi != T::zero() {
+                let (idx, val) = self.row(i);
+                for (&j, &x) in idx.iter().zip(val) {
+                    gv[j as usize] += gi * x;
+                }
+            }
+        }
+    }
+}

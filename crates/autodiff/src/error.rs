@@ -135,6 +135,9 @@ pub enum Error {
         /// The number of valid positions.
         len: usize,
     },
+    /// A sparse matrix's structure is inconsistent (offsets, column order or range).
+    #[error("sparse matrix: {0}")]
+    SparseStructure(String),
     /// An operation that needs at least one element or operand got none.
     #[error("{op}: empty input")]
     Empty {

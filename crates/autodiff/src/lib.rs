@@ -50,7 +50,7 @@ mod var;
 
 pub use certify::{Certified, Certify, CertifyStats};
 pub use custom::{BackwardContext, CustomOp, Inputs};
-pub use data::Data;
+pub use data::{Data, SparseData};
 pub use error::{Error, Result};
 pub use kink::{KinkReport, KinkSite};
 pub use policy::{CustomPolicy, KinkPolicy, TieSplit};

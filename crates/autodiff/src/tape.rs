@@ -103,6 +103,8 @@ pub(crate) struct Inner<T> {
     pub links: Vec<u32>,
     /// Index lists of `gather` nodes.
     pub indices: Vec<usize>,
+    /// The sparse constants of `sparse_matvec` nodes.
+    pub sparse: Vec<crate::SparseData<T>>,
     pub customs: Vec<Arc<dyn CustomOp<T>>>,
     pub grad_len: usize,
 }
@@ -310,6 +312,7 @@ impl<T: Real> Tape<T> {
                 ties: Vec::new(),
                 links: Vec::new(),
                 indices: Vec::new(),
+                sparse: Vec::new(),
                 customs: Vec::new(),
                 grad_len: 0,
             }),
@@ -370,6 +373,7 @@ impl<T: Real> Tape<T> {
         inner.ties.clear();
         inner.links.clear();
         inner.indices.clear();
+        inner.sparse.clear();
         inner.customs.clear();
         inner.grad_len = 0;
     }

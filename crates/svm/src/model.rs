@@ -226,7 +226,9 @@ fn solve(p: Problem<'_>, o: &TrainOptions) -> Result<Solution> {
             dual_cd(p, o.loss, o.tol, o.max_iter, o.seed)
         }
         (SolverKind::Exact, MarginLoss::SquaredHinge { margin: 1.0 }) => {
-            newton_cg_with(p, o.tol, o.max_iter, o.gradient)
+            // The exact solvers use the closed form (`gradient` selects the first-order
+            // methods' source), so dense and sparse rows give bit-identical results.
+            newton_cg_with(p, o.tol, o.max_iter, GradientSource::ClosedForm)
         }
         (SolverKind::Exact, MarginLoss::Hinge { .. }) | (SolverKind::Subgradient, _) => {
             subgradient(p, o.loss, 1.0, o.max_iter.min(100_000), o.gradient)

@@ -178,3 +178,29 @@ fn iteration_limits_are_reported_not_hidden() {
     assert!(short.objective - long.objective <= gap * (1.0 + 1e-9));
     assert!(short.objective > long.objective);
 }
+
+#[test]
+fn engine_gradients_on_sparse_rows_match_the_closed_form() {
+    // The first-order solvers' engine path holds sparse rows as the engine's sparse constant
+    // (no dense copy); its run must follow the closed-form run (the hand-derived gradient).
+    use svm::solvers::{nesterov, GradientSource};
+    let digits = sparse(
+        &Standardizer::fit(&builtin("digits").unwrap())
+            .unwrap()
+            .transform(&builtin("digits").unwrap())
+            .unwrap(),
+    );
+    let y = digits.one_vs_rest(1.0);
+    let p = Problem {
+        x: &digits.x,
+        d: digits.d,
+        y: &y,
+        c: 0.5,
+    };
+    let loss = MarginLoss::squared_hinge();
+    let a = nesterov(p, loss, 1e-10, 5000, GradientSource::Engine).unwrap();
+    let b = nesterov(p, loss, 1e-10, 5000, GradientSource::ClosedForm).unwrap();
+    assert!(a.converged && b.converged);
+    assert!((a.objective - b.objective).abs() <= 1e-9 * b.objective);
+    assert!(digits.x.is_sparse());
+}

@@ -254,3 +254,60 @@ pub(super) fn matmul_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, g: &
         }
     }
 }
+
+impl<T: Real> crate::Tape<T> {
+    /// `X·v` for a constant sparse matrix `X` ([`crate::SparseData`], shared without copying)
+    /// and a vector `v` with `X.cols()` elements. Smooth (no kink): `∂/∂v = Xᵀ·g`, one pass
+    /// over the non-zeros each way.
+    ///
+    /// # Errors
+    /// [`Error::ForeignVar`] if `v` belongs to another tape; [`Error::InvalidShape`] if `v` is
+    /// not a vector; [`Error::ShapeMismatch`] if its length is not `X.cols()`.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{SparseData, Tape};
+    /// # fn main() -> autodiff::Result<()> {
+    /// let x = SparseData::new(vec![0, 1, 2], vec![1, 0], vec![2.0, -1.0], 2)?; // [[0, 2], [−1, 0]]
+    /// let tape = Tape::<f64>::new();
+    /// let w = tape.param_vec(&[3.0, 4.0])?;
+    /// assert_eq!(tape.sparse_matvec(&x, w)?.value(), vec![8.0, -3.0]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn sparse_matvec<'t>(
+        &'t self,
+        x: &crate::SparseData<T>,
+        v: Var<'t, T>,
+    ) -> Result<Var<'t, T>> {
+        if !std::ptr::eq(v.tape, self) {
+            return Err(Error::ForeignVar {
+                op: "sparse_matvec",
+            });
+        }
+        let (sv, nv) = info(v);
+        if sv.rank() != 1 {
+            return Err(Error::InvalidShape {
+                op: "sparse_matvec",
+                expected: "a vector on the right",
+                shape: sv,
+            });
+        }
+        if sv.len() != x.cols() {
+            return Err(Error::ShapeMismatch {
+                op: "sparse_matvec",
+                lhs: Shape::matrix(x.rows(), x.cols()),
+                rhs: sv,
+            });
+        }
+        let m = {
+            let mut inner = self.borrow_mut();
+            inner.sparse.push(x.clone());
+            (inner.sparse.len() - 1) as u32
+        };
+        let op = Op::SparseMatVec { m, v: v.id };
+        Ok(build(self, op, Shape::vector(x.rows()), nv, |p| {
+            x.matvec(p.vals.get(v.id), None, p.out);
+        }))
+    }
+}

@@ -70,6 +70,11 @@ pub(crate) enum Op<T> {
     MatVec(u32, u32),
     MatMul(u32, u32),
     /// One entry per row; the column indices are `indices[start .. start + rows]`.
+    /// `X·v` for the sparse constant `inner.sparse[m]`.
+    SparseMatVec {
+        m: u32,
+        v: u32,
+    },
     Gather {
         x: u32,
         start: usize,
@@ -126,6 +131,7 @@ impl<T> Op<T> {
             Op::MatVec(..) => "matvec",
             Op::MatMul(..) => "matmul",
             Op::Gather { .. } => "gather",
+            Op::SparseMatVec { .. } => "sparse_matvec",
             Op::Relu(_) => "relu",
             Op::Abs(_) => "abs",
             Op::Max(..) => "max",
@@ -214,6 +220,11 @@ pub(crate) fn backward<T: Real>(
             Op::Dot(a, b) => linalg::dot_backward(&mut sink, a, b, g),
             Op::MatVec(a, v) => linalg::matvec_backward(&mut sink, a, v, g),
             Op::MatMul(a, b) => linalg::matmul_backward(&mut sink, a, b, g),
+            Op::SparseMatVec { m, v } => {
+                if let Some(gv) = sink.grad(v) {
+                    inner.sparse[m as usize].matvec_transpose_add(g, gv);
+                }
+            }
             Op::Gather { x, start } => {
                 gather::backward(&mut sink, x, &inner.indices[start..start + n], g)
             }

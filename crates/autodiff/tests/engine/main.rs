@@ -9,4 +9,5 @@ mod errors;
 mod gradcheck;
 mod kinks;
 mod primitives;
+mod sparse;
 mod tape;
