@@ -2,14 +2,15 @@
 
 use std::time::Instant;
 
-use losses::{MarginLoss, MulticlassLoss};
+use losses::MarginLoss;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{kfold, Dataset, Standardizer};
 use crate::error::{Error, Result};
 use crate::solvers::{
-    armijo_step, crammer_singer as cs_dual, dual_cd, nesterov, newton_cg_with, pegasos_with,
-    subgradient, Certificate, GradientSource, MulticlassProblem, Problem, Solution, MAX_C,
+    armijo_step, crammer_singer as cs_dual, crammer_singer_squared, dual_cd, nesterov,
+    newton_cg_with, pegasos_with, subgradient, Certificate, GradientSource, MulticlassProblem,
+    Problem, Solution, MAX_C,
 };
 
 /// Which solver [`train`] uses.
@@ -34,8 +35,8 @@ pub enum Multiclass {
     OneVsRest,
     /// One joint Crammer–Singer problem `½‖W‖² + C·Σᵢ max(0, 1 + max_{r≠yᵢ} wᵣ·xᵢ − w_yᵢ·xᵢ)`
     /// (squared when the loss is the squared hinge), solved exactly by the sequential dual
-    /// method with a duality-gap certificate (hinge), or by gradient descent with Armijo
-    /// backtracking on the losses crate's gradients (squared, dense rows).
+    /// method (Keerthi et al. 2008 for the hinge, Lee & Lin 2013 for the squared form) with a
+    /// duality-gap certificate, on dense or sparse rows.
     /// The loss must be the hinge or the squared hinge with margin 1; the solver option is not
     /// used. With two classes, training is binary.
     CrammerSinger,
@@ -558,38 +559,6 @@ fn all_pairs_descent(
     })
 }
 
-/// The Crammer–Singer objective `½‖W‖² + C·Σ Lᵢ` and its gradient; `w` holds the K class
-/// vectors one after the other (`K × d`).
-fn cs_objective(
-    data: &Dataset,
-    labels: &[usize],
-    k: usize,
-    c: f64,
-    loss: MulticlassLoss,
-    w: &[f64],
-) -> Result<(f64, Vec<f64>)> {
-    let d = data.d;
-    // W as d × K (row-major) for the losses crate.
-    let mut wdk = vec![0.0; d * k];
-    for r in 0..k {
-        for j in 0..d {
-            wdk[j * k + r] = w[r * d + j];
-        }
-    }
-    let x = data
-        .x
-        .as_dense()
-        .ok_or(Error::Labels("dense rows expected".into()))?;
-    let (l, g) = loss.linear_value_grad(x, d, labels, &wdk, k)?;
-    let mut grad = w.to_vec();
-    for r in 0..k {
-        for j in 0..d {
-            grad[r * d + j] += c * g[j * k + r];
-        }
-    }
-    Ok((0.5 * w.iter().map(|v| v * v).sum::<f64>() + c * l, grad))
-}
-
 fn crammer_singer(data: &Dataset, classes: &[f64], o: &TrainOptions) -> Result<Solution> {
     let k = classes.len();
     let labels: Vec<usize> = data
@@ -598,43 +567,18 @@ fn crammer_singer(data: &Dataset, classes: &[f64], o: &TrainOptions) -> Result<S
         .map(|l| classes.iter().position(|c| c == l).unwrap_or(0))
         .collect();
     let squared = matches!(o.loss, MarginLoss::SquaredHinge { .. });
-    if !squared {
-        let p = MulticlassProblem {
-            x: &data.x,
-            d: data.d,
-            labels: &labels,
-            k,
-            c: o.c,
-        };
-        return cs_dual(p, o.tol, o.max_iter, o.seed);
+    let p = MulticlassProblem {
+        x: &data.x,
+        d: data.d,
+        labels: &labels,
+        k,
+        c: o.c,
+    };
+    if squared {
+        crammer_singer_squared(p, o.tol, o.max_iter, o.seed)
+    } else {
+        cs_dual(p, o.tol, o.max_iter, o.seed)
     }
-    // The squared form: gradient descent with Armijo backtracking on the losses crate's
-    // closed form (dense rows), stopping when ‖∇‖²/2 ≤ tol·f (1-strong convexity).
-    let dense = data.to_dense()?;
-    let loss = MulticlassLoss::CrammerSinger { squared };
-    let mut f = |w: &[f64]| cs_objective(&dense, &labels, k, o.c, loss, w);
-    let mut w = vec![0.0; k * data.d];
-    let mut history = Vec::new();
-    let (mut fw, mut g) = f(&w)?;
-    let mut step = 1.0;
-    let done = |fw: f64, g: &[f64]| 0.5 * g.iter().map(|v| v * v).sum::<f64>() <= o.tol * fw;
-    let iterations = o.max_iter.saturating_mul(100).min(100_000);
-    for _ in 0..iterations {
-        if done(fw, &g) {
-            break;
-        }
-        (w, fw, g) = armijo_step(&w, fw, &g, &mut step, &mut f)?;
-        history.push(fw);
-    }
-    let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
-    Ok(Solution {
-        objective: fw,
-        iterations: history.len(),
-        converged: done(fw, &g),
-        certificate: Certificate::GradientNorm(gnorm),
-        history,
-        w,
-    })
 }
 
 impl Model {

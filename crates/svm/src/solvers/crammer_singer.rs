@@ -27,7 +27,7 @@ pub struct MulticlassProblem<'a> {
 }
 
 impl MulticlassProblem<'_> {
-    fn check(&self) -> Result<()> {
+    pub(super) fn check(&self) -> Result<()> {
         if !(self.c.is_finite() && self.c > 0.0 && self.c <= MAX_C) {
             return Err(Error::InvalidParameter {
                 name: "C",
@@ -68,6 +68,12 @@ impl MulticlassProblem<'_> {
     /// assert_eq!(p.objective(&[0.0, 0.0]), 2.0);
     /// ```
     pub fn objective(&self, w: &[f64]) -> f64 {
+        self.objective_with(w, false)
+    }
+
+    /// The objective of the hinge (`squared = false`) or of the squared form
+    /// `½‖W‖² + C·Σᵢ max(0, max_{r≠yᵢ} (1 + wᵣ·xᵢ − w_yᵢ·xᵢ))²`.
+    pub(super) fn objective_with(&self, w: &[f64], squared: bool) -> f64 {
         let d = self.d;
         let mut loss = 0.0;
         for (i, &y) in self.labels.iter().enumerate() {
@@ -79,7 +85,7 @@ impl MulticlassProblem<'_> {
                 .filter(|&m| m != y)
                 .map(|m| 1.0 + scores[m] - scores[y])
                 .fold(0.0, f64::max);
-            loss += worst;
+            loss += if squared { worst * worst } else { worst };
         }
         0.5 * sq_norm(w) + self.c * loss
     }

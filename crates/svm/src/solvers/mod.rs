@@ -8,6 +8,7 @@
 //! | [`newton`] (exact generalised Hessian, Cholesky, Armijo; `d ≤ 4096`) | squared hinge | `‖∇f(w)‖` |
 //! | [`newton_cg`] (truncated Newton: CG on Hessian–vector products, line search; cf. liblinear's `-s 2`) | squared hinge | `‖∇f(w)‖` |
 //! | [`crammer_singer`] (sequential dual, Keerthi et al. 2008; liblinear's `-s 4`) | multiclass hinge | duality gap |
+//! | [`crammer_singer_squared`] (sequential dual, Lee & Lin 2013) | multiclass squared hinge | duality gap |
 //! | [`subgradient`] (steps `η/k` along `−g/‖g‖`, iterate averaging) | any | none |
 //! | [`pegasos`] (SGD, λ-form) | hinge, squared hinge | none |
 //! | [`nesterov`] (accelerated gradient, Armijo backtracking) | smooth: squared hinge, ψ_G, ψ_M, … | `‖∇f(w)‖` |
@@ -22,6 +23,7 @@
 //! path needs dense rows and densifies sparse ones up to [`crate::data::MAX_DENSE_ELEMENTS`].
 
 mod crammer_singer;
+mod crammer_singer_squared;
 mod dual_cd;
 mod line_search;
 mod nesterov;
@@ -32,6 +34,7 @@ mod pegasos;
 mod subgradient;
 
 pub use crammer_singer::{crammer_singer, MulticlassProblem};
+pub use crammer_singer_squared::crammer_singer_squared;
 pub use dual_cd::dual_cd;
 pub(crate) use line_search::armijo_step;
 pub use nesterov::nesterov;
