@@ -247,19 +247,22 @@ fn solve(p: Problem<'_>, o: &TrainOptions) -> Result<Solution> {
     }
 }
 
-fn prepare(
-    data: &Dataset,
+/// The training rows: `data` itself when there is nothing to do (no copy of X), else one
+/// transformed copy.
+fn prepare<'a>(
+    data: &'a Dataset,
     standardizer: Option<&Standardizer>,
     bias: Option<f64>,
-) -> Result<Dataset> {
-    let data = match standardizer {
-        Some(s) => s.transform(data)?,
-        None => data.clone(),
+) -> Result<std::borrow::Cow<'a, Dataset>> {
+    use std::borrow::Cow;
+    let scaled = match standardizer {
+        Some(s) => Cow::Owned(s.transform(data)?),
+        None => Cow::Borrowed(data),
     };
-    match bias {
-        Some(b) => data.with_bias(b),
-        None => Ok(data),
-    }
+    Ok(match bias {
+        Some(b) => Cow::Owned(scaled.with_bias(b)?),
+        None => scaled,
+    })
 }
 
 /// Trains a linear model: binary for two classes (the larger label is +1), one-vs-rest for more.
