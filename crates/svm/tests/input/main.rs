@@ -3,6 +3,7 @@
 //! the public API. Each test names the property; expected numbers carry their derivation.
 
 mod api;
+mod arbitrary;
 mod cv;
 mod features;
 mod libsvm;
