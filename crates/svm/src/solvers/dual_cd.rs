@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 /// The duality gap is computed at least every `GAP_EVERY` epochs, and every `epoch/16` epochs
 /// once that is longer (computing it costs about one epoch), besides whenever the shrunk
 /// problem is solved.
-const GAP_EVERY: usize = 4;
+const GAP_EVERY: usize = 10;
 
 /// Dual coordinate descent for the hinge (L1-loss) or squared hinge (L2-loss) SVM, on dense or
 /// sparse rows, stopping when the duality gap is at most `tol·f(w)` (so `tol` bounds the
