@@ -13,6 +13,10 @@ use crate::error::{Error, Result};
 /// problem is solved.
 const GAP_EVERY: usize = 10;
 
+/// The smallest spread of projected gradients the shrunk problem is asked to reach (below it,
+/// rounding decides).
+const MIN_INNER_TOL: f64 = 1e-12;
+
 /// Dual coordinate descent for the hinge (L1-loss) or squared hinge (L2-loss) SVM, on dense or
 /// sparse rows, stopping when the duality gap is at most `tol·f(w)` (so `tol` bounds the
 /// relative objective error), or after `max_epochs` epochs with `converged = false` and the
@@ -140,10 +144,10 @@ pub fn dual_cd(
             // The active set is solved: bring every coordinate back, and ask more next time.
             active = n;
             (pg_max_old, pg_min_old) = (f64::INFINITY, f64::NEG_INFINITY);
-            inner_tol *= 0.1;
+            inner_tol = (inner_tol * 0.1).max(MIN_INNER_TOL);
         } else {
             if solved_active {
-                inner_tol *= 0.1;
+                inner_tol = (inner_tol * 0.1).max(MIN_INNER_TOL);
             }
             pg_max_old = if pg_max <= 0.0 { f64::INFINITY } else { pg_max };
             pg_min_old = if pg_min >= 0.0 {
