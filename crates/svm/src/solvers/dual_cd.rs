@@ -18,7 +18,7 @@ const GAP_EVERY: usize = 10;
 const MIN_INNER_TOL: f64 = 1e-12;
 
 /// Dual coordinate descent for the hinge (L1-loss) or squared hinge (L2-loss) SVM, on dense or
-/// sparse rows, stopping when the duality gap is at most `tol·f(w)` (so `tol` bounds the
+/// sparse rows, returning the best primal point seen at its checks, stopping when the duality gap is at most `tol·f(w)` (so `tol` bounds the
 /// relative objective error), or after `max_epochs` epochs with `converged = false` and the
 /// gap reached as the certificate.
 ///
@@ -94,12 +94,19 @@ pub fn dual_cd(
     let mut inner_tol = 0.1;
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let mut history = Vec::new();
-    let gap_of = |w: &[f64], alpha: &[f64]| {
+    // The primal value of the dual iterates is not monotone: the best one seen at a check is
+    // kept and returned. D(α) only grows, so best f − current D is a valid gap.
+    let mut best: Option<(f64, Vec<f64>)> = None;
+    let mut check = |w: &[f64], alpha: &[f64]| {
         let objective = problem.value(loss, w);
         let dual = alpha.iter().sum::<f64>()
             - 0.5 * sq_norm(w)
             - 0.5 * diag * alpha.iter().map(|a| a * a).sum::<f64>();
-        (objective, objective - dual)
+        if best.as_ref().is_none_or(|(f, _)| objective < *f) {
+            best = Some((objective, w.to_vec()));
+        }
+        let f = best.as_ref().map_or(objective, |b| b.0);
+        (f, f - dual)
     };
     let mut next_check = GAP_EVERY;
     for epoch in 1..=max_epochs {
@@ -158,11 +165,11 @@ pub fn dual_cd(
         }
         if solved_active || epoch >= next_check {
             next_check = epoch + GAP_EVERY.max(epoch / 16);
-            let (objective, gap) = gap_of(&w, &alpha);
+            let (objective, gap) = check(&w, &alpha);
             history.push(objective);
             if gap <= tol * objective {
                 return Ok(Solution {
-                    w,
+                    w: best.map_or(w, |b| b.1),
                     objective,
                     iterations: epoch,
                     converged: true,
@@ -172,10 +179,10 @@ pub fn dual_cd(
             }
         }
     }
-    let (objective, gap) = gap_of(&w, &alpha);
+    let (objective, gap) = check(&w, &alpha);
     history.push(objective);
     Ok(Solution {
-        w,
+        w: best.map_or(w, |b| b.1),
         objective,
         iterations: max_epochs,
         converged: gap <= tol * objective,
