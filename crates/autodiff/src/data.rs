@@ -167,16 +167,23 @@ impl<T: Real> SparseData<T> {
     }
 
     /// Number of rows.
+    ///
+    /// # Example
+    /// ```
+    /// let x = autodiff::SparseData::new(vec![0, 1, 1], vec![2], vec![5.0_f64], 3)?;
+    /// assert_eq!((x.rows(), x.cols(), x.nnz()), (2, 3, 1));
+    /// # Ok::<(), autodiff::Error>(())
+    /// ```
     pub fn rows(&self) -> usize {
         self.indptr.len() - 1
     }
 
-    /// Number of columns.
+    /// Number of columns (see [`SparseData::rows`] for an example).
     pub fn cols(&self) -> usize {
         self.cols
     }
 
-    /// Number of stored values.
+    /// Number of stored values (see [`SparseData::rows`] for an example).
     pub fn nnz(&self) -> usize {
         self.values.len()
     }

@@ -205,6 +205,13 @@ impl Dataset {
     ///
     /// # Errors
     /// [`Error::TooLarge`] past the limit; [`Error::Dimension`] if the shape is wrong.
+    ///
+    /// # Example
+    /// ```
+    /// let d = svm::data::read_libsvm("1 2:3\n", "inline")?;
+    /// assert_eq!(d.to_dense()?.x, vec![0.0, 3.0].into());
+    /// # Ok::<(), svm::Error>(())
+    /// ```
     pub fn to_dense(&self) -> Result<Dataset> {
         self.check_shape()?;
         if !self.x.is_sparse() {

@@ -84,11 +84,18 @@ impl Csr {
     }
 
     /// Number of rows.
+    ///
+    /// # Example
+    /// ```
+    /// let m = svm::matrix::Csr::new(vec![0, 1, 1], vec![2], vec![5.0], 3)?;
+    /// assert_eq!((m.rows(), m.nnz()), (2, 1));
+    /// # Ok::<(), svm::Error>(())
+    /// ```
     pub fn rows(&self) -> usize {
         self.indptr.len() - 1
     }
 
-    /// Number of stored non-zeros.
+    /// Number of stored non-zeros (see [`Csr::rows`] for an example).
     pub fn nnz(&self) -> usize {
         self.values.len()
     }
@@ -96,7 +103,7 @@ impl Csr {
     /// Row `i`.
     ///
     /// # Panics
-    /// If `i ≥ rows()`.
+    /// If `i ≥ rows()` (a programmer error: see [`Csr::rows`]).
     #[track_caller]
     pub fn row(&self, i: usize) -> Row<'_> {
         let (a, b) = (self.indptr[i], self.indptr[i + 1]);
@@ -107,16 +114,23 @@ impl Csr {
     }
 
     /// The row offsets (`rows() + 1` of them).
+    ///
+    /// # Example
+    /// ```
+    /// let m = svm::matrix::Csr::new(vec![0, 1, 1], vec![2], vec![5.0], 3)?;
+    /// assert_eq!((m.indptr(), m.indices(), m.values()), (&[0, 1, 1][..], &[2][..], &[5.0][..]));
+    /// # Ok::<(), svm::Error>(())
+    /// ```
     pub fn indptr(&self) -> &[usize] {
         &self.indptr
     }
 
-    /// The column of each non-zero.
+    /// The column of each non-zero (see [`Csr::indptr`] for an example).
     pub fn indices(&self) -> &[u32] {
         &self.indices
     }
 
-    /// The non-zero values.
+    /// The non-zero values (see [`Csr::indptr`] for an example).
     pub fn values(&self) -> &[f64] {
         &self.values
     }
@@ -185,6 +199,14 @@ impl Features {
     }
 
     /// Stored values: `n·d` dense, the non-zeros sparse.
+    ///
+    /// # Example
+    /// ```
+    /// let d = svm::data::read_libsvm("1 1:1 9:2\n", "inline")?;
+    /// assert_eq!((d.x.stored(), d.to_dense()?.x.stored()), (2, 9));
+    /// assert!(d.x.is_sparse() && d.x.as_dense().is_none());
+    /// # Ok::<(), svm::Error>(())
+    /// ```
     pub fn stored(&self) -> usize {
         match self {
             Features::Dense(x) => x.len(),
@@ -192,12 +214,12 @@ impl Features {
         }
     }
 
-    /// Whether the rows are sparse.
+    /// Whether the rows are sparse (see [`Features::stored`] for an example).
     pub fn is_sparse(&self) -> bool {
         matches!(self, Features::Sparse(_))
     }
 
-    /// The dense values if dense.
+    /// The dense values if dense (see [`Features::stored`] for an example).
     pub fn as_dense(&self) -> Option<&[f64]> {
         match self {
             Features::Dense(x) => Some(x),
@@ -247,7 +269,15 @@ impl<'a> Row<'a> {
         }
     }
 
-    /// `w += a·x`.
+    /// `w += a·x` (columns past `w` skipped).
+    ///
+    /// # Example
+    /// ```
+    /// use svm::matrix::Row;
+    /// let mut w = [1.0, 1.0];
+    /// Row::Sparse { indices: &[1], values: &[3.0] }.axpy(2.0, &mut w);
+    /// assert_eq!(w, [1.0, 7.0]);
+    /// ```
     #[inline]
     pub fn axpy(&self, a: f64, w: &mut [f64]) {
         match *self {
@@ -267,6 +297,11 @@ impl<'a> Row<'a> {
     }
 
     /// `‖x‖²`.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(svm::matrix::Row::Dense(&[3.0, 4.0]).sq_norm(), 25.0);
+    /// ```
     #[inline]
     pub fn sq_norm(&self) -> f64 {
         let v = match *self {
@@ -277,6 +312,14 @@ impl<'a> Row<'a> {
     }
 
     /// The stored `(column, value)` pairs (every column for a dense row).
+    ///
+    /// # Example
+    /// ```
+    /// use svm::matrix::Row;
+    /// let x = Row::Sparse { indices: &[0, 4], values: &[1.0, 2.0] };
+    /// assert_eq!(x.entries().collect::<Vec<_>>(), [(0, 1.0), (4, 2.0)]);
+    /// assert_eq!(Row::Dense(&[0.0, 5.0]).entries().collect::<Vec<_>>(), [(0, 0.0), (1, 5.0)]);
+    /// ```
     pub fn entries(self) -> impl Iterator<Item = (usize, f64)> + 'a {
         let (dense, idx, val): (&[f64], &[u32], &[f64]) = match self {
             Row::Dense(x) => (x, &[], &[]),

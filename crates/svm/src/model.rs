@@ -76,6 +76,11 @@ pub struct TrainOptions {
 }
 
 /// The default iteration limit: 1000 epochs or Newton steps, as liblinear's.
+///
+/// # Example
+/// ```
+/// assert_eq!(svm::model::TrainOptions::default().max_iter, svm::model::DEFAULT_MAX_ITER);
+/// ```
 pub const DEFAULT_MAX_ITER: usize = 1000;
 
 impl Default for TrainOptions {

@@ -153,6 +153,14 @@ impl Problem<'_> {
     }
 
     /// The margins `zᵢ = yᵢ·w·xᵢ`.
+    ///
+    /// # Example
+    /// ```
+    /// use svm::matrix::Features;
+    /// let x = Features::from(vec![1.0, 2.0]);
+    /// let p = svm::solvers::Problem { x: &x, d: 1, y: &[1.0, -1.0], c: 1.0 };
+    /// assert_eq!(p.margins(&[3.0]), vec![3.0, -6.0]);
+    /// ```
     pub fn margins(&self, w: &[f64]) -> Vec<f64> {
         (0..self.n())
             .map(|i| self.y[i] * self.row(i).dot(w))
