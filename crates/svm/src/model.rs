@@ -520,7 +520,7 @@ pub fn auc(scores: &[f64], labels: &[f64]) -> Result<f64> {
 }
 
 /// `½‖w‖² + C·L_all-pairs(X·w)` by gradient descent with Armijo backtracking, the gradient
-/// `w + C·Xᵀ·∂L/∂ŷ` from the O(n log n) closed form; stops when `‖∇‖ ≤ tol·max(1, ‖∇(0)‖)`.
+/// `w + C·Xᵀ·∂L/∂ŷ` from the O(n log n) closed form; stops when `‖∇f‖²/2 ≤ tol·f`.
 fn all_pairs_descent(
     data: &Dataset,
     y: &[f64],
@@ -543,13 +543,14 @@ fn all_pairs_descent(
     };
     let mut w = vec![0.0; d];
     let (mut fw, mut g) = f(&w)?;
-    let g0 = g.iter().map(|v| v * v).sum::<f64>().sqrt().max(1.0);
+    // ‖∇f‖²/2 ≤ tol·f bounds the relative error (f is 1-strongly convex), as for the other
+    // smooth solvers.
+    let done = |f: f64, g: &[f64]| 0.5 * g.iter().map(|v| v * v).sum::<f64>() <= tol * f;
     let mut history = vec![fw];
     let mut step = 1.0;
     let mut converged = false;
     for _ in 0..max_iter {
-        let g2: f64 = g.iter().map(|v| v * v).sum();
-        if g2.sqrt() <= tol * g0 {
+        if done(fw, &g) {
             converged = true;
             break;
         }
@@ -561,7 +562,7 @@ fn all_pairs_descent(
         w,
         objective: fw,
         iterations: history.len() - 1,
-        converged: converged || gnorm <= tol * g0,
+        converged: converged || done(fw, &g),
         certificate: Certificate::GradientNorm(gnorm),
         history,
     })
