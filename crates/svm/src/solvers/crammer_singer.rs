@@ -4,7 +4,7 @@
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use super::{check_iterations, check_tol, sq_norm, Certificate, Solution, MAX_C};
+use super::{check_iterations, check_tol, sq_norm, Certificate, Solution};
 use crate::error::{Error, Result};
 use crate::matrix::Features;
 
@@ -22,19 +22,13 @@ pub struct MulticlassProblem<'a> {
     pub labels: &'a [usize],
     /// Number of classes (≥ 2).
     pub k: usize,
-    /// The penalty, `0 < C ≤` [`MAX_C`].
+    /// The penalty, `0 < C ≤` [`MAX_C`](super::MAX_C).
     pub c: f64,
 }
 
 impl MulticlassProblem<'_> {
     pub(super) fn check(&self) -> Result<()> {
-        if !(self.c.is_finite() && self.c > 0.0 && self.c <= MAX_C) {
-            return Err(Error::InvalidParameter {
-                name: "C",
-                value: self.c,
-                range: "0 < C ≤ 1e100",
-            });
-        }
+        super::check_c(self.c)?;
         if self.labels.is_empty() {
             return Err(Error::Empty);
         }
@@ -126,74 +120,103 @@ pub fn crammer_singer(
     max_epochs: usize,
     seed: u64,
 ) -> Result<Solution> {
+    sequential_dual(problem, Form::Hinge, tol, max_epochs, seed)
+}
+
+/// The Crammer–Singer loss a [`sequential_dual`] run solves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Form {
+    /// `max(0, 1 + max_{r≠y} wᵣ·x − w_y·x)`.
+    Hinge,
+    /// Its square (Lee & Lin).
+    Squared,
+}
+
+/// Scratch of one sub-problem, `k` values each.
+struct Scratch {
+    g: Vec<f64>,
+    b: Vec<f64>,
+    sorted: Vec<f64>,
+    new: Vec<f64>,
+}
+
+/// The sequential dual method shared by [`crammer_singer`] and
+/// [`super::crammer_singer_squared`]: the setup, the seeded epochs, the gap checks every
+/// [`GAP_EVERY`] epochs and the result; only each example's sub-problem differs.
+pub(super) fn sequential_dual(
+    problem: MulticlassProblem<'_>,
+    form: Form,
+    tol: f64,
+    max_epochs: usize,
+    seed: u64,
+) -> Result<Solution> {
     problem.check()?;
     check_tol(tol)?;
     check_iterations("max_epochs", max_epochs)?;
     let (n, d, k, c) = (problem.labels.len(), problem.d, problem.k, problem.c);
+    let squared = form == Form::Squared;
     let row = |i: usize| problem.x.row(i, d);
     let sq: Vec<f64> = (0..n).map(|i| row(i).sq_norm()).collect();
     let mut alpha = vec![0.0; n * k];
     let mut w = vec![0.0; k * d];
-    for i in (0..n).filter(|&i| sq[i] == 0.0) {
-        let y = problem.labels[i];
-        alpha[i * k + y] = c;
-        alpha[i * k + (y + 1) % k] = -c;
+    if form == Form::Hinge {
+        for i in (0..n).filter(|&i| sq[i] == 0.0) {
+            let y = problem.labels[i];
+            alpha[i * k + y] = c;
+            alpha[i * k + (y + 1) % k] = -c;
+        }
     }
-    let mut order: Vec<usize> = (0..n).filter(|&i| sq[i] > 0.0).collect();
+    // The hinge's zero rows are fixed above; the squared form solves them in its sub-problem.
+    let mut order: Vec<usize> = (0..n).filter(|&i| squared || sq[i] > 0.0).collect();
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let (mut g, mut b, mut dsort, mut new) =
-        (vec![0.0; k], vec![0.0; k], vec![0.0; k], vec![0.0; k]);
+    let mut scratch = Scratch {
+        g: vec![0.0; k],
+        b: vec![0.0; k],
+        sorted: Vec::with_capacity(k),
+        new: vec![0.0; k],
+    };
     let mut history = Vec::new();
     let gap_of = |w: &[f64], alpha: &[f64]| {
-        let primal = problem.objective(w);
+        let primal = problem.objective_with(w, squared);
         let dual = -0.5 * sq_norm(w)
             + (0..n)
-                .map(|i| alpha[i * k + problem.labels[i]])
+                .map(|i| {
+                    let a = alpha[i * k + problem.labels[i]];
+                    if squared {
+                        a - a * a / (4.0 * c)
+                    } else {
+                        a
+                    }
+                })
                 .sum::<f64>();
         (primal, primal - dual)
     };
     for epoch in 1..=max_epochs {
         order.shuffle(&mut rng);
         for &i in &order {
-            let (xi, y, a) = (row(i), problem.labels[i], sq[i]);
+            let (xi, y) = (row(i), problem.labels[i]);
             let ai = &mut alpha[i * k..(i + 1) * k];
-            for m in 0..k {
-                g[m] = xi.dot(&w[m * d..(m + 1) * d]) + if m == y { 0.0 } else { 1.0 };
-            }
-            // Optimal already: the largest gradient is no larger than the smallest one of a
-            // variable that can still grow.
-            let max_g = g.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let min_g = (0..k)
-                .filter(|&m| ai[m] < if m == y { c } else { 0.0 })
-                .map(|m| g[m])
-                .fold(f64::INFINITY, f64::min);
-            if max_g - min_g <= 1e-12 {
-                continue;
-            }
-            // The sub-problem min ½·a·Σ αₘ² + Σ Bₘαₘ, Σ αₘ = 0, αₘ ≤ C·[m = y], solved exactly:
-            // αₘ = min(C·[m = y], (β − Bₘ)/a) with β found by sorting.
-            for m in 0..k {
-                b[m] = g[m] - a * ai[m];
-                dsort[m] = b[m];
-            }
-            dsort[y] += a * c;
-            dsort.sort_by(|p, q| q.total_cmp(p));
-            let mut beta = dsort[0] - a * c;
-            let mut r = 1;
-            while r < k && beta < r as f64 * dsort[r] {
-                beta += dsort[r];
-                r += 1;
-            }
-            beta /= r as f64;
-            for m in 0..k {
-                let cap = if m == y { c } else { 0.0 };
-                new[m] = cap.min((beta - b[m]) / a);
-            }
-            for m in 0..k {
-                let delta = new[m] - ai[m];
-                if delta != 0.0 {
-                    xi.axpy(delta, &mut w[m * d..(m + 1) * d]);
-                    ai[m] = new[m];
+            let changed = match form {
+                Form::Hinge => hinge_step(xi, y, sq[i], c, ai, &w, &mut scratch),
+                Form::Squared => super::crammer_singer_squared::squared_step(
+                    xi,
+                    y,
+                    sq[i],
+                    c,
+                    ai,
+                    &w,
+                    &mut scratch.b,
+                    &mut scratch.sorted,
+                    &mut scratch.new,
+                ),
+            };
+            if changed {
+                for m in 0..k {
+                    let delta = scratch.new[m] - ai[m];
+                    if delta != 0.0 {
+                        xi.axpy(delta, &mut w[m * d..(m + 1) * d]);
+                        ai[m] = scratch.new[m];
+                    }
                 }
             }
         }
@@ -222,4 +245,54 @@ pub fn crammer_singer(
         certificate: Certificate::DualityGap(gap),
         history,
     })
+}
+
+/// The hinge's sub-problem for one example (`a = ‖xᵢ‖² > 0`, `ai` its `k` dual variables):
+/// `min ½·a·Σ αₘ² + Σ Bₘαₘ, Σ αₘ = 0, αₘ ≤ C·[m = y]`, solved exactly into `scratch.new`:
+/// `αₘ = min(C·[m = y], (β − Bₘ)/a)` with `β` found by sorting. Returns `false` (nothing to
+/// change) when the variables are optimal already.
+fn hinge_step(
+    xi: crate::matrix::Row<'_>,
+    y: usize,
+    a: f64,
+    c: f64,
+    ai: &[f64],
+    w: &[f64],
+    scratch: &mut Scratch,
+) -> bool {
+    let k = ai.len();
+    let d = w.len() / k;
+    let Scratch { g, b, sorted, new } = scratch;
+    for m in 0..k {
+        g[m] = xi.dot(&w[m * d..(m + 1) * d]) + if m == y { 0.0 } else { 1.0 };
+    }
+    // Optimal already: the largest gradient is no larger than the smallest one of a variable
+    // that can still grow.
+    let max_g = g.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let min_g = (0..k)
+        .filter(|&m| ai[m] < if m == y { c } else { 0.0 })
+        .map(|m| g[m])
+        .fold(f64::INFINITY, f64::min);
+    if max_g - min_g <= 1e-12 {
+        return false;
+    }
+    sorted.clear();
+    for m in 0..k {
+        b[m] = g[m] - a * ai[m];
+        sorted.push(b[m]);
+    }
+    sorted[y] += a * c;
+    sorted.sort_by(|p, q| q.total_cmp(p));
+    let mut beta = sorted[0] - a * c;
+    let mut r = 1;
+    while r < k && beta < r as f64 * sorted[r] {
+        beta += sorted[r];
+        r += 1;
+    }
+    beta /= r as f64;
+    for m in 0..k {
+        let cap = if m == y { c } else { 0.0 };
+        new[m] = cap.min((beta - b[m]) / a);
+    }
+    true
 }

@@ -1,11 +1,9 @@
 //! The sequential dual method for the squared (L2-loss) Crammer–Singer SVM (Lee & Lin 2013).
 
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-
-use super::crammer_singer::MulticlassProblem;
-use super::{check_iterations, check_tol, sq_norm, Certificate, Solution};
+use super::crammer_singer::{sequential_dual, Form, MulticlassProblem};
+use super::Solution;
 use crate::error::Result;
+use crate::matrix::Row;
 
 /// The squared Crammer–Singer SVM `½‖W‖² + C·Σᵢ max(0, max_{r≠yᵢ}(1 + wᵣ·xᵢ − w_yᵢ·xᵢ))²` by
 /// the sequential dual method: each example's `k` dual variables are optimised exactly in turn
@@ -44,105 +42,66 @@ pub fn crammer_singer_squared(
     max_epochs: usize,
     seed: u64,
 ) -> Result<Solution> {
-    problem.check()?;
-    check_tol(tol)?;
-    check_iterations("max_epochs", max_epochs)?;
-    let (n, d, k, c) = (problem.labels.len(), problem.d, problem.k, problem.c);
-    let row = |i: usize| problem.x.row(i, d);
-    let sq: Vec<f64> = (0..n).map(|i| row(i).sq_norm()).collect();
-    let mut alpha = vec![0.0; n * k];
-    let mut w = vec![0.0; k * d];
-    let mut order: Vec<usize> = (0..n).collect();
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let (mut b, mut sorted) = (vec![0.0; k], Vec::with_capacity(k));
-    let mut history = Vec::new();
-    let gap_of = |w: &[f64], alpha: &[f64]| {
-        let primal = problem.objective_with(w, true);
-        let dual = -0.5 * sq_norm(w)
-            + (0..n)
-                .map(|i| {
-                    let a = alpha[i * k + problem.labels[i]];
-                    a - a * a / (4.0 * c)
-                })
-                .sum::<f64>();
-        (primal, primal - dual)
-    };
-    for epoch in 1..=max_epochs {
-        order.shuffle(&mut rng);
-        for &i in &order {
-            let (xi, y, a) = (row(i), problem.labels[i], sq[i]);
-            let ai = &mut alpha[i * k..(i + 1) * k];
-            for m in 0..k {
-                let e = if m == y { 0.0 } else { 1.0 };
-                b[m] = xi.dot(&w[m * d..(m + 1) * d]) + e - a * ai[m];
-            }
-            if a == 0.0 {
-                // xᵢ = 0 (W cannot move): min Σ Bₘαₘ + α_y²/(4C) puts the mass t on the
-                // largest other Bₘ: α_y = t, α_m* = −t, t = max(0, 2C·(B_m* − B_y)).
-                let Some(top) = (0..k)
-                    .filter(|&m| m != y)
-                    .max_by(|&p, &q| b[p].total_cmp(&b[q]))
-                else {
-                    continue;
-                };
-                let t = (2.0 * c * (b[top] - b[y])).max(0.0);
-                ai.iter_mut().for_each(|v| *v = 0.0);
-                ai[y] = t;
-                ai[top] = -t;
-                continue;
-            }
-            // α_y's curvature includes the 1/(2C) of the squared loss.
-            let ay = a + 0.5 / c;
-            // β with S = the classes m ≠ y whose Bₘ > β: β·(1/a_y + |S|/a) = B_y/a_y + Σ_S Bₘ/a.
-            sorted.clear();
-            sorted.extend((0..k).filter(|&m| m != y).map(|m| b[m]));
-            sorted.sort_by(|p, q| q.total_cmp(p));
-            let (mut num, mut den) = (b[y] / ay, 1.0 / ay);
-            let mut beta = num / den;
-            for &bm in &sorted {
-                if bm <= beta {
-                    break;
-                }
-                num += bm / a;
-                den += 1.0 / a;
-                beta = num / den;
-            }
-            for m in 0..k {
-                let new = if m == y {
-                    (beta - b[y]) / ay
-                } else {
-                    ((beta - b[m]) / a).min(0.0)
-                };
-                let delta = new - ai[m];
-                if delta != 0.0 {
-                    xi.axpy(delta, &mut w[m * d..(m + 1) * d]);
-                    ai[m] = new;
-                }
-            }
-        }
-        if epoch % 2 == 0 {
-            let (primal, gap) = gap_of(&w, &alpha);
-            history.push(primal);
-            if gap <= tol * primal {
-                return Ok(Solution {
-                    w,
-                    objective: primal,
-                    iterations: epoch,
-                    converged: true,
-                    certificate: Certificate::DualityGap(gap),
-                    history,
-                });
-            }
-        }
+    sequential_dual(problem, Form::Squared, tol, max_epochs, seed)
+}
+
+/// The squared form's sub-problem for one example (`a = ‖xᵢ‖²`, `ai` its `k` dual variables),
+/// solved into `new` (returns `true`), or, for `xᵢ = 0`, written straight into `ai` (returns
+/// `false`: W cannot move).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn squared_step(
+    xi: Row<'_>,
+    y: usize,
+    a: f64,
+    c: f64,
+    ai: &mut [f64],
+    w: &[f64],
+    b: &mut [f64],
+    sorted: &mut Vec<f64>,
+    new: &mut [f64],
+) -> bool {
+    let k = ai.len();
+    let d = w.len() / k;
+    for m in 0..k {
+        let e = if m == y { 0.0 } else { 1.0 };
+        b[m] = xi.dot(&w[m * d..(m + 1) * d]) + e - a * ai[m];
     }
-    let (primal, gap) = gap_of(&w, &alpha);
-    history.push(primal);
-    Ok(Solution {
-        w,
-        objective: primal,
-        iterations: max_epochs,
-        converged: gap <= tol * primal,
-        certificate: Certificate::DualityGap(gap),
-        history,
-    })
+    if a == 0.0 {
+        // xᵢ = 0 (W cannot move): min Σ Bₘαₘ + α_y²/(4C) puts the mass t on the largest other
+        // Bₘ: α_y = t, α_m* = −t, t = max(0, 2C·(B_m* − B_y)).
+        if let Some(top) = (0..k)
+            .filter(|&m| m != y)
+            .max_by(|&p, &q| b[p].total_cmp(&b[q]))
+        {
+            let t = (2.0 * c * (b[top] - b[y])).max(0.0);
+            ai.iter_mut().for_each(|v| *v = 0.0);
+            ai[y] = t;
+            ai[top] = -t;
+        }
+        return false;
+    }
+    // α_y's curvature includes the 1/(2C) of the squared loss.
+    let ay = a + 0.5 / c;
+    // β with S = the classes m ≠ y whose Bₘ > β: β·(1/a_y + |S|/a) = B_y/a_y + Σ_S Bₘ/a.
+    sorted.clear();
+    sorted.extend((0..k).filter(|&m| m != y).map(|m| b[m]));
+    sorted.sort_by(|p, q| q.total_cmp(p));
+    let (mut num, mut den) = (b[y] / ay, 1.0 / ay);
+    let mut beta = num / den;
+    for &bm in sorted.iter() {
+        if bm <= beta {
+            break;
+        }
+        num += bm / a;
+        den += 1.0 / a;
+        beta = num / den;
+    }
+    for m in 0..k {
+        new[m] = if m == y {
+            (beta - b[y]) / ay
+        } else {
+            ((beta - b[m]) / a).min(0.0)
+        };
+    }
+    true
 }

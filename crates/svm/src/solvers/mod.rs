@@ -71,6 +71,19 @@ fn check_tol(tol: f64) -> Result<()> {
     }
 }
 
+/// Checks a penalty: `0 < C ≤` [`MAX_C`].
+fn check_c(c: f64) -> Result<()> {
+    if c.is_finite() && c > 0.0 && c <= MAX_C {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter {
+            name: "C",
+            value: c,
+            range: "0 < C ≤ 1e100",
+        })
+    }
+}
+
 /// Checks an iteration budget: at least 1.
 fn check_iterations(name: &'static str, value: usize) -> Result<()> {
     if value >= 1 {
@@ -129,13 +142,7 @@ impl Problem<'_> {
     }
 
     fn check(&self) -> Result<()> {
-        if !(self.c.is_finite() && self.c > 0.0 && self.c <= MAX_C) {
-            return Err(Error::InvalidParameter {
-                name: "C",
-                value: self.c,
-                range: "0 < C ≤ 1e100",
-            });
-        }
+        check_c(self.c)?;
         if self.n() == 0 {
             return Err(Error::Empty);
         }

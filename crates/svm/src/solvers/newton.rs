@@ -2,6 +2,7 @@
 
 use losses::MarginLoss;
 
+use super::line_search::{backtrack, Backtrack};
 use super::{check_tol, sq_norm, Certificate, GradientSource, Problem, Solution};
 use crate::error::{Error, Result};
 
@@ -127,17 +128,11 @@ pub fn newton_with(
             break;
         };
         let slope: f64 = g.iter().zip(&p).map(|(a, b)| a * b).sum();
-        let mut t = 1.0;
-        loop {
-            let trial: Vec<f64> = w.iter().zip(&p).map(|(a, b)| a + t * b).collect();
-            let (ft, gt) = oracle.eval(&trial)?;
-            if ft <= f + 1e-4 * t * slope || t < 1e-12 {
-                w = trial;
-                f = ft;
-                g = gt;
-                break;
+        // Newton's method takes even an exhausted step (the direction is exact).
+        match backtrack(&w, f, &p, slope, &mut |v| oracle.eval(v))? {
+            Backtrack::Accepted(wt, ft, gt) | Backtrack::Exhausted(wt, ft, gt) => {
+                (w, f, g) = (wt, ft, gt);
             }
-            t *= 0.5;
         }
         history.push(f);
     }

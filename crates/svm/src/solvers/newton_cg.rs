@@ -4,12 +4,9 @@
 
 use losses::MarginLoss;
 
+use super::line_search::{backtrack, Backtrack};
 use super::{check_iterations, check_tol, sq_norm, Certificate, GradientSource, Problem, Solution};
 use crate::error::Result;
-
-/// The smallest step the line search tries before it gives up (the direction is then no
-/// longer a descent direction in floating point).
-const MIN_STEP: f64 = 1e-12;
 
 /// Truncated Newton for `f(w) = ½‖w‖² + C·Σ max(0, 1 − yᵢ·w·xᵢ)²`, on dense or sparse rows,
 /// stopping when `‖∇f(w)‖²/2 ≤ tol·f(w)` (`f` is 1-strongly convex, so this bounds the relative
@@ -86,20 +83,10 @@ pub fn newton_cg_with(
         if gs >= 0.0 {
             break;
         }
-        let mut t = 1.0;
-        let mut moved = false;
-        while t >= MIN_STEP {
-            let trial: Vec<f64> = w.iter().zip(&s).map(|(a, b)| a + t * b).collect();
-            let (f_new, g_new) = oracle.eval(&trial)?;
-            if f_new <= f + 1e-4 * t * gs {
-                (w, f, g) = (trial, f_new, g_new);
-                moved = true;
-                break;
-            }
-            t *= 0.5;
-        }
-        if !moved {
-            break;
+        match backtrack(&w, f, &s, gs, &mut |v| oracle.eval(v))? {
+            Backtrack::Accepted(wt, ft, gt) => (w, f, g) = (wt, ft, gt),
+            // No descent left in floating point.
+            Backtrack::Exhausted(..) => break,
         }
         history.push(f);
     }
