@@ -201,6 +201,12 @@ pub struct Model {
     pub weights: Vec<Vec<f64>>,
     /// Number of input features (before the bias).
     pub features: usize,
+    /// The input feature each weight belongs to, strictly increasing, when the model keeps
+    /// only the columns its training rows used (sparse data using at most half of its
+    /// columns: see [`Dataset::compact_columns`]); every other feature's weight is 0. `None`:
+    /// weight `j` is feature `j`. The standardiser, if any, then holds one entry per column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<usize>>,
 }
 
 /// What [`train`] reports.
@@ -311,8 +317,15 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
         return Err(Error::NoFeatures);
     }
     check_path(o, classes.len())?;
-    let standardizer = o.standardize.then(|| Standardizer::fit(data)).transpose()?;
-    let prepared = prepare(data, standardizer.as_ref(), o.bias)?;
+    // Sparse rows using few of their columns are trained on those columns only (the others'
+    // weights are 0 exactly), so neither w nor the model grows with the largest index.
+    let compacted = data.compact_columns();
+    let (rows, columns) = match &compacted {
+        Some((rows, columns)) => (rows, Some(columns.clone())),
+        None => (data, None),
+    };
+    let standardizer = o.standardize.then(|| Standardizer::fit(rows)).transpose()?;
+    let prepared = prepare(rows, standardizer.as_ref(), o.bias)?;
     if o.multiclass == Multiclass::CrammerSinger && classes.len() > 2 && o.all_pairs.is_none() {
         let s = crammer_singer(&prepared, &classes, o)?;
         let model = Model {
@@ -323,6 +336,7 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
             classes,
             weights: s.w.chunks(prepared.d).map(<[f64]>::to_vec).collect(),
             features: data.d,
+            columns: columns.clone(),
         };
         return single_report(s, model, data, None, start);
     }
@@ -340,6 +354,7 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
             classes,
             weights: vec![s.w.clone()],
             features: data.d,
+            columns: columns.clone(),
         };
         return single_report(s, model, data, Some(&y), start);
     }
@@ -392,6 +407,7 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
         classes,
         weights,
         features: data.d,
+        columns,
     };
     let train_accuracy = model.accuracy(data)?;
     let train_auc = match model.classes.len() {
@@ -606,7 +622,7 @@ impl Model {
     /// use svm::model::Model;
     /// let model = Model {
     ///     loss: "hinge".into(), c: 1.0, bias: None, standardizer: None,
-    ///     classes: vec![1.0], weights: vec![vec![0.5]], features: 1,
+    ///     classes: vec![1.0], weights: vec![vec![0.5]], features: 1, columns: None,
     /// };
     /// assert_eq!(
     ///     model.validate().unwrap_err().to_string(),
@@ -645,8 +661,27 @@ impl Model {
                 ),
             );
         }
+        if let Some(columns) = &self.columns {
+            if let Some(p) = columns.windows(2).position(|w| w[1] <= w[0]) {
+                return bad(
+                    "columns",
+                    format!(
+                        "must be strictly increasing, but {} comes before {}",
+                        columns[p],
+                        columns[p + 1]
+                    ),
+                );
+            }
+            if let Some(&j) = columns.last().filter(|&&j| j >= self.features) {
+                return bad(
+                    "columns",
+                    format!("holds {j}, but `features` = {}", self.features),
+                );
+            }
+        }
+        let stored = self.stored_features();
         let with_bias = usize::from(self.bias.is_some());
-        let Some(width) = self.features.checked_add(with_bias) else {
+        let Some(width) = stored.checked_add(with_bias) else {
             return bad(
                 "features",
                 format!("= {} plus the bias feature overflows", self.features),
@@ -657,9 +692,9 @@ impl Model {
                 return bad(
                     "weights",
                     format!(
-                        "vector {r} has length {}, but `features` = {}{} needs {width}",
+                        "vector {r} has length {}, but {}{} needs {width}",
                         w.len(),
-                        self.features,
+                        self.width_source(),
                         if with_bias == 1 { " plus the bias" } else { "" }
                     ),
                 );
@@ -679,14 +714,10 @@ impl Model {
         }
         if let Some(s) = &self.standardizer {
             for (field, values) in [("standardizer.mean", &s.mean), ("standardizer.std", &s.std)] {
-                if values.len() != self.features {
+                if values.len() != stored {
                     return bad(
                         field,
-                        format!(
-                            "has length {}, but `features` = {}",
-                            values.len(),
-                            self.features
-                        ),
+                        format!("has length {}, but {}", values.len(), self.width_source()),
                     );
                 }
                 if let Some(j) = values.iter().position(|v| !v.is_finite()) {
@@ -706,6 +737,47 @@ impl Model {
         Ok(())
     }
 
+    /// The number of features with a stored weight: `columns.len()` when the model keeps
+    /// only its training rows' columns, else `features`.
+    ///
+    /// # Example
+    /// ```
+    /// let d = svm::data::read_libsvm("1 1:1 30000000:1\n-1 1:1\n", "inline")?;
+    /// let model = svm::model::train(&d, &Default::default())?.model;
+    /// assert_eq!((model.features, model.stored_features()), (30_000_000, 2));
+    /// assert_eq!(model.weight(0, 29_999_999), 1.0); // w = e_K (hand-derived dual optimum)
+    /// # Ok::<(), svm::Error>(())
+    /// ```
+    pub fn stored_features(&self) -> usize {
+        self.columns.as_ref().map_or(self.features, Vec::len)
+    }
+
+    /// Weight vector `r`'s weight on input feature `j` (0 for a feature the model does not
+    /// store, and for `j ≥ features`); see [`Model::stored_features`] for an example.
+    ///
+    /// # Panics
+    /// If `r` is not a weight vector's index (a programmer error: `r < weights.len()`).
+    #[track_caller]
+    pub fn weight(&self, r: usize, j: usize) -> f64 {
+        let w = &self.weights[r];
+        match &self.columns {
+            None => w
+                .get(j)
+                .filter(|_| j < self.features)
+                .copied()
+                .unwrap_or(0.0),
+            Some(c) => c.binary_search(&j).map_or(0.0, |k| w[k]),
+        }
+    }
+
+    /// How validation names the expected weight width.
+    fn width_source(&self) -> String {
+        match &self.columns {
+            None => format!("`features` = {}", self.features),
+            Some(c) => format!("`columns` holds {}", c.len()),
+        }
+    }
+
     /// The score `w·x` of every row under every weight vector: `scores[i][class]`.
     ///
     /// Each row is seen as in training: padded with zeros to the model's width (a file may
@@ -722,9 +794,10 @@ impl Model {
             .weights
             .iter()
             .map(|w| {
-                let mut v = w[..self.features].to_vec();
+                let stored = self.stored_features();
+                let mut v = w[..stored].to_vec();
                 let mut offset = match self.bias {
-                    Some(b) => b * w[self.features],
+                    Some(b) => b * w[stored],
                     None => 0.0,
                 };
                 if let Some(s) = &self.standardizer {
@@ -743,7 +816,21 @@ impl Model {
         let mut scores = Vec::with_capacity(data.n());
         for i in 0..data.n() {
             let xi = data.row(i);
-            let s: Vec<f64> = folded.iter().map(|(w, o)| xi.dot(w) + o).collect();
+            let s: Vec<f64> = match &self.columns {
+                None => folded.iter().map(|(w, o)| xi.dot(w) + o).collect(),
+                Some(columns) => {
+                    // Each stored entry's weight found by binary search: O(nnz·log k).
+                    let mut s: Vec<f64> = folded.iter().map(|(_, o)| *o).collect();
+                    for (j, x) in xi.entries() {
+                        if let Ok(k) = columns.binary_search(&j) {
+                            for (sr, (w, _)) in s.iter_mut().zip(&folded) {
+                                *sr += x * w[k];
+                            }
+                        }
+                    }
+                    s
+                }
+            };
             if let Some(&value) = s.iter().find(|v| !v.is_finite()) {
                 return Err(Error::NonFiniteRow {
                     what: "score",

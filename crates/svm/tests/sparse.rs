@@ -89,8 +89,83 @@ fn a_huge_feature_index_trains_to_the_hand_derived_optimum() {
     let r = train(&d, &TrainOptions::default()).unwrap();
     assert!(r.converged);
     assert!((r.objective - 1.5).abs() < 1e-12, "{}", r.objective);
-    let w = &r.model.weights[0];
-    assert_eq!((w[0], w[29_999_999]), (0.0, 1.0));
+    // Only the two used columns carry a weight: w and the model are O(non-zeros), not O(K).
+    assert_eq!(r.model.columns, Some(vec![0, 29_999_999]));
+    assert_eq!(r.model.weights, vec![vec![0.0, 1.0]]);
+    assert_eq!(
+        (r.model.weight(0, 0), r.model.weight(0, 29_999_999)),
+        (0.0, 1.0)
+    );
+    assert_eq!(r.model.weight(0, 5), 0.0);
+    // Scores w·x = (1, 0) for the training rows, and a row using an unseen column scores 0.
+    assert_eq!(r.model.scores(&d).unwrap(), vec![1.0, 0.0]);
+    let unseen = read_libsvm("1 7:3\n", "t").unwrap();
+    assert_eq!(r.model.scores(&unseen).unwrap(), vec![0.0]);
+    // The compact model survives its JSON form, and a column past `features` is rejected.
+    let back = svm::model::Model::from_json(&r.model.to_json().unwrap(), "m").unwrap();
+    assert_eq!(back, r.model);
+    let bad = svm::model::Model {
+        columns: Some(vec![0, 30_000_000]),
+        ..r.model.clone()
+    };
+    assert!(bad.validate().is_err());
+    let unsorted = svm::model::Model {
+        columns: Some(vec![29_999_999, 0]),
+        ..r.model
+    };
+    assert!(unsorted.validate().is_err());
+}
+
+#[test]
+fn compacted_columns_give_the_full_width_result_exactly() {
+    // Reference: the same rows with the unused columns kept (the dense run). Columns 0 and 2
+    // of 0…5 are used by every row, so the sparse run trains on 2 columns, the dense on 6.
+    let text = "1 1:2 3:1\n-1 1:-1 3:0.5\n1 1:0.5 3:3\n-1 1:-2 3:-1\n1 6:0\n";
+    let s = read_libsvm(text, "t").unwrap();
+    let dense = s.to_dense().unwrap();
+    for loss in [MarginLoss::hinge(), MarginLoss::squared_hinge()] {
+        for standardize in [false, true] {
+            let o = TrainOptions {
+                loss,
+                standardize,
+                bias: Some(1.0),
+                tol: 1e-12,
+                ..TrainOptions::default()
+            };
+            // Sparse standardisation scales without centring: the reference trains on the
+            // dense copy of the rows so scaled, without standardising again.
+            let reference = match standardize {
+                false => dense.clone(),
+                true => Standardizer::fit(&s)
+                    .unwrap()
+                    .transform(&s)
+                    .unwrap()
+                    .to_dense()
+                    .unwrap(),
+            };
+            let ro = TrainOptions {
+                standardize: false,
+                ..o
+            };
+            let (a, b) = (train(&reference, &ro).unwrap(), train(&s, &o).unwrap());
+            assert_eq!(b.model.columns.as_deref(), Some(&[0, 2][..]));
+            assert!((a.objective - b.objective).abs() <= 1e-12 * a.objective);
+            for j in 0..6 {
+                let (wa, wb) = (a.model.weight(0, j), b.model.weight(0, j));
+                assert!(
+                    (wa - wb).abs() < 1e-9,
+                    "{loss:?} {standardize} w{j}: {wa} {wb}"
+                );
+            }
+            let (pa, pb) = (
+                a.model.scores(&reference).unwrap(),
+                b.model.scores(&s).unwrap(),
+            );
+            for (x, y) in pa.iter().zip(&pb) {
+                assert!((x - y).abs() < 1e-9);
+            }
+        }
+    }
 }
 
 #[test]

@@ -14,6 +14,7 @@ fn binary(weights: Vec<f64>, features: usize, bias: Option<f64>) -> Model {
         classes: vec![-1.0, 1.0],
         weights: vec![weights],
         features,
+        columns: None,
     }
 }
 
