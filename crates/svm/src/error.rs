@@ -116,7 +116,7 @@ pub enum Error {
         limit: usize,
     },
     /// A solver cannot handle this many features.
-    #[error("{solver} factors a {features} × {features} Hessian; it takes at most {limit} features (use dual coordinate descent or Nesterov)")]
+    #[error("{solver} factors a {features} × {features} matrix; it takes at most {limit} features (use dual coordinate descent or Nesterov)")]
     TooManyFeatures {
         /// The solver.
         solver: &'static str,

@@ -233,3 +233,49 @@ fn auc_counts_ordered_pairs_with_ties_as_half() {
     assert_eq!(auc(&[1.0, 2.0], &[-1.0, 1.0]).unwrap(), 1.0);
     assert_eq!(auc(&[1.0, 2.0], &[1.0, -1.0]).unwrap(), 0.0);
 }
+
+#[test]
+fn interior_point_reaches_the_qp_optimum_and_refuses_wide_problems() {
+    // Reference: the shared data README (an independent interior-point QP solver, ~1e-10):
+    // standardized breast_cancer, hinge, C = 10: 177.7929154506 — where dual coordinate
+    // descent needs thousands of epochs.
+    let data = svm::data::builtin("breast_cancer").unwrap();
+    let data = svm::data::Standardizer::fit(&data)
+        .unwrap()
+        .transform(&data)
+        .unwrap();
+    let p = svm::solvers::Problem {
+        x: &data.x,
+        d: data.d,
+        y: &data.labels,
+        c: 10.0,
+    };
+    assert!(svm::solvers::interior_point_suits(&p));
+    let s = svm::solvers::interior_point(p, 1e-11, 200).unwrap();
+    assert!(
+        s.converged && s.iterations < 60,
+        "{} iterations",
+        s.iterations
+    );
+    assert!(
+        (s.objective - 177.7929154506).abs() < 1e-7,
+        "{}",
+        s.objective
+    );
+    // Its certificate is a true duality gap: f(w) recomputed is the reported objective.
+    let (f, _) = p.objective(losses::MarginLoss::hinge(), &s.w).unwrap();
+    assert_eq!(f, s.objective);
+    // d past the limit is a typed error, not a 1025² allocation per iteration.
+    let d = svm::solvers::MAX_INTERIOR_POINT_FEATURES + 1;
+    let x = svm::matrix::Features::from(vec![0.0; d]);
+    let wide = svm::solvers::Problem {
+        x: &x,
+        d,
+        y: &[1.0],
+        c: 1.0,
+    };
+    assert!(matches!(
+        svm::solvers::interior_point(wide, 1e-6, 10),
+        Err(svm::Error::TooManyFeatures { .. })
+    ));
+}

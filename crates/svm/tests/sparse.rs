@@ -88,17 +88,17 @@ fn a_huge_feature_index_trains_to_the_hand_derived_optimum() {
     assert_eq!((d.d, d.x.stored()), (30_000_000, 3));
     let r = train(&d, &TrainOptions::default()).unwrap();
     assert!(r.converged);
-    assert!((r.objective - 1.5).abs() < 1e-12, "{}", r.objective);
+    // The default tolerance certifies 1e-9 relative: f within 1.5e-9, and (f being
+    // 1-strongly convex) ‖w − w*‖ ≤ √(2·1.5e-9) < 1e-4.
+    assert!((r.objective - 1.5).abs() <= 1.5e-9, "{}", r.objective);
     // Only the two used columns carry a weight: w and the model are O(non-zeros), not O(K).
     assert_eq!(r.model.columns, Some(vec![0, 29_999_999]));
-    assert_eq!(r.model.weights, vec![vec![0.0, 1.0]]);
-    assert_eq!(
-        (r.model.weight(0, 0), r.model.weight(0, 29_999_999)),
-        (0.0, 1.0)
-    );
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-4;
+    assert!(close(r.model.weight(0, 0), 0.0) && close(r.model.weight(0, 29_999_999), 1.0));
     assert_eq!(r.model.weight(0, 5), 0.0);
-    // Scores w·x = (1, 0) for the training rows, and a row using an unseen column scores 0.
-    assert_eq!(r.model.scores(&d).unwrap(), vec![1.0, 0.0]);
+    // Scores w·x ≈ (1, 0) for the training rows, and a row using an unseen column scores 0.
+    let scores = r.model.scores(&d).unwrap();
+    assert!(close(scores[0], 1.0) && close(scores[1], 0.0), "{scores:?}");
     let unseen = read_libsvm("1 7:3\n", "t").unwrap();
     assert_eq!(r.model.scores(&unseen).unwrap(), vec![0.0]);
     // The compact model survives its JSON form, and a column past `features` is rejected.

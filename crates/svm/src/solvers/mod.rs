@@ -5,6 +5,7 @@
 //! | solver | losses | certificate |
 //! | --- | --- | --- |
 //! | [`dual_cd`] (Hsieh et al. 2008, shrinking) | hinge, squared hinge | duality gap `f(w) − D(α)` |
+//! | [`interior_point`] (primal–dual, Mehrotra; `d ≤ 1024`) | hinge | duality gap |
 //! | [`newton`] (exact generalised Hessian, Cholesky, Armijo; `d ≤ 4096`) | squared hinge | `‖∇f(w)‖` |
 //! | [`newton_cg`] (truncated Newton: CG on Hessian–vector products, line search; cf. liblinear's `-s 2`) | squared hinge | `‖∇f(w)‖` |
 //! | [`crammer_singer`] (sequential dual, Keerthi et al. 2008; liblinear's `-s 4`) | multiclass hinge | duality gap |
@@ -25,6 +26,7 @@
 mod crammer_singer;
 mod crammer_singer_squared;
 mod dual_cd;
+mod interior_point;
 mod line_search;
 mod nesterov;
 mod newton;
@@ -36,6 +38,7 @@ mod subgradient;
 pub use crammer_singer::{crammer_singer, MulticlassProblem};
 pub use crammer_singer_squared::crammer_singer_squared;
 pub use dual_cd::dual_cd;
+pub use interior_point::{interior_point, interior_point_suits, MAX_INTERIOR_POINT_FEATURES};
 pub(crate) use line_search::armijo_step;
 pub use nesterov::nesterov;
 pub use newton::{newton, newton_with, MAX_NEWTON_FEATURES};

@@ -11,15 +11,16 @@ use crate::error::{Error, Result};
 /// which needs no Hessian matrix.
 pub const MAX_NEWTON_FEATURES: usize = 4096;
 
-/// Solves `A·x = b` for a symmetric positive definite `A` (`d × d`, row-major) by Cholesky.
-fn cholesky_solve(a: &mut [f64], b: &[f64], d: usize) -> Option<Vec<f64>> {
+/// Factors a symmetric positive definite `A` (`d × d`, row-major) in place as `L·Lᵀ` (`L` in
+/// the lower triangle); `false` if a pivot is not positive (`A` is not, to rounding, definite).
+pub(super) fn cholesky_factor(a: &mut [f64], d: usize) -> bool {
     for j in 0..d {
         let mut s = a[j * d + j];
         for k in 0..j {
             s -= a[j * d + k] * a[j * d + k];
         }
-        if s <= 0.0 {
-            return None;
+        if s <= 0.0 || !s.is_finite() {
+            return false;
         }
         let l = s.sqrt();
         a[j * d + j] = l;
@@ -31,20 +32,30 @@ fn cholesky_solve(a: &mut [f64], b: &[f64], d: usize) -> Option<Vec<f64>> {
             a[i * d + j] = t / l;
         }
     }
+    true
+}
+
+/// Solves `L·Lᵀ·x = b` with the factor left by [`cholesky_factor`].
+pub(super) fn cholesky_solve_factored(l: &[f64], b: &[f64], d: usize) -> Vec<f64> {
     let mut z = b.to_vec();
     for i in 0..d {
         for k in 0..i {
-            z[i] -= a[i * d + k] * z[k];
+            z[i] -= l[i * d + k] * z[k];
         }
-        z[i] /= a[i * d + i];
+        z[i] /= l[i * d + i];
     }
     for i in (0..d).rev() {
         for k in i + 1..d {
-            z[i] -= a[k * d + i] * z[k];
+            z[i] -= l[k * d + i] * z[k];
         }
-        z[i] /= a[i * d + i];
+        z[i] /= l[i * d + i];
     }
-    Some(z)
+    z
+}
+
+/// Solves `A·x = b` for a symmetric positive definite `A` by Cholesky (`A` is overwritten).
+fn cholesky_solve(a: &mut [f64], b: &[f64], d: usize) -> Option<Vec<f64>> {
+    cholesky_factor(a, d).then(|| cholesky_solve_factored(a, b, d))
 }
 
 /// Newton's method for the squared hinge: the generalised Hessian `I + 2C·Σ_{zᵢ<1} xᵢxᵢᵀ` is
