@@ -9,7 +9,10 @@ use crate::error::{Error, Result};
 use crate::matrix::Features;
 
 /// How often (in epochs) the duality gap is computed.
-const GAP_EVERY: usize = 2;
+const GAP_EVERY: usize = 10;
+
+/// Visits at rest (all variables 0, unmoved) after which an example is shrunk.
+const SHRINK_AFTER: u8 = 2;
 
 /// A multiclass problem: rows `x` (`n × d`), class indices `labels` in `0..k`, penalty `C`.
 #[derive(Debug, Clone, Copy)]
@@ -142,7 +145,8 @@ struct Scratch {
 
 /// The sequential dual method shared by [`crammer_singer`] and
 /// [`super::crammer_singer_squared`]: the setup, the seeded epochs, the gap checks every
-/// [`GAP_EVERY`] epochs and the result; only each example's sub-problem differs.
+/// `max(GAP_EVERY, epoch/16)` epochs (and whenever an epoch moves nothing), shrinking, and
+/// the result; only each example's sub-problem differs.
 pub(super) fn sequential_dual(
     problem: MulticlassProblem<'_>,
     form: Form,
@@ -189,11 +193,31 @@ pub(super) fn sequential_dual(
                     }
                 })
                 .sum::<f64>();
-        (primal, primal - dual)
+        (primal, dual)
     };
+    // The primal value of the dual iterates is not monotone: the best one seen at a check is
+    // returned, with the gap to the current dual value (which only grows).
+    let mut best: (f64, Vec<f64>) = (f64::INFINITY, Vec::new());
+    let mut check = |w: &[f64], alpha: &[f64]| {
+        let (primal, dual) = gap_of(w, alpha);
+        if primal < best.0 {
+            best = (primal, w.to_vec());
+        }
+        (best.0, best.0 - dual)
+    };
+    // Shrinking: an example whose variables are all 0 and stay 0 when visited (outside the
+    // margin, not a support vector) twice in a row is set aside, `order[..active]` being the
+    // ones still visited. Every example comes back at each gap check, which is always taken
+    // over all of them, so shrinking can slow convergence but never end it early.
+    let mut rest = vec![0u8; n];
+    let mut active = order.len();
+    let mut next_check = GAP_EVERY;
     for epoch in 1..=max_epochs {
-        order.shuffle(&mut rng);
-        for &i in &order {
+        order[..active].shuffle(&mut rng);
+        let mut s = 0;
+        let mut moved_any = false;
+        while s < active {
+            let i = order[s];
             let (xi, y) = (row(i), problem.labels[i]);
             let ai = &mut alpha[i * k..(i + 1) * k];
             let changed = match form {
@@ -210,22 +234,38 @@ pub(super) fn sequential_dual(
                     &mut scratch.new,
                 ),
             };
+            let mut moved = false;
             if changed {
                 for m in 0..k {
                     let delta = scratch.new[m] - ai[m];
                     if delta != 0.0 {
                         xi.axpy(delta, &mut w[m * d..(m + 1) * d]);
                         ai[m] = scratch.new[m];
+                        moved = true;
                     }
                 }
             }
+            moved_any |= moved;
+            if !moved && ai.iter().all(|&v| v == 0.0) {
+                rest[i] += 1;
+                if rest[i] >= SHRINK_AFTER {
+                    active -= 1;
+                    order.swap(s, active);
+                    continue;
+                }
+            } else {
+                rest[i] = 0;
+            }
+            s += 1;
         }
-        if epoch % GAP_EVERY == 0 {
-            let (primal, gap) = gap_of(&w, &alpha);
+        // Nothing moved: the active examples are solved, so check now.
+        if epoch >= next_check || !moved_any {
+            next_check = epoch + GAP_EVERY.max(epoch / 16);
+            let (primal, gap) = check(&w, &alpha);
             history.push(primal);
             if gap <= tol * primal {
                 return Ok(Solution {
-                    w,
+                    w: std::mem::take(&mut best.1),
                     objective: primal,
                     iterations: epoch,
                     converged: true,
@@ -233,12 +273,14 @@ pub(super) fn sequential_dual(
                     history,
                 });
             }
+            active = order.len();
+            rest.iter_mut().for_each(|r| *r = 0);
         }
     }
-    let (primal, gap) = gap_of(&w, &alpha);
+    let (primal, gap) = check(&w, &alpha);
     history.push(primal);
     Ok(Solution {
-        w,
+        w: best.1,
         objective: primal,
         iterations: max_epochs,
         converged: gap <= tol * primal,
