@@ -717,7 +717,8 @@ fn csv_header_rule_and_label_column_are_explicit() {
 
 #[test]
 fn an_iteration_limit_is_reported_with_what_to_do() {
-    // Three epochs per class on raw digits cannot close the duality gap.
+    // Three iterations per class on raw digits (of the interior-point method, which needs
+    // about 25) cannot close the duality gap.
     let v = json(&["train", "builtin:digits", "--max-iter", "3"]);
     assert_eq!(v["converged"], false);
     assert_eq!(v["iterations"], 30); // ten one-vs-rest problems × 3
@@ -749,5 +750,6 @@ fn a_sparse_file_with_a_huge_index_trains_to_the_hand_derived_optimum() {
     let v = json(&["train", &file]);
     assert_eq!(v["features"], 30_000_000);
     assert_eq!(v["converged"], true);
-    assert!((v["objective"].as_f64().unwrap() - 1.5).abs() < 1e-12);
+    // The default --tol 1e-9 certifies f within 1e-9 relative.
+    assert!((v["objective"].as_f64().unwrap() - 1.5).abs() <= 1.5e-9);
 }

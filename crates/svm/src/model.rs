@@ -237,10 +237,11 @@ fn solve(p: Problem<'_>, o: &TrainOptions) -> Result<Solution> {
         (SolverKind::Exact, MarginLoss::Hinge { margin: 1.0 }) => {
             // Few features: the interior-point method, whose iteration count does not grow
             // with C or the features' scale; dual coordinate descent otherwise, and should the
-            // interior-point method stop short (its iterations count in the report).
+            // interior-point method break down to rounding before its iteration limit (its
+            // iterations then count in the report).
             if interior_point_suits(&p) {
                 let s = interior_point(p, o.tol, o.max_iter)?;
-                if s.converged {
+                if s.converged || s.iterations >= o.max_iter {
                     return Ok(s);
                 }
                 let mut cd = dual_cd(p, o.loss, o.tol, o.max_iter, o.seed)?;
