@@ -243,15 +243,22 @@ pub(crate) fn backward<T: Real>(
     Ok(())
 }
 
+/// `ẏ = Σⱼ (∂y/∂xⱼ)·ẋⱼ` by the op's [`CustomOp::tangent`], one input at a time.
 pub(crate) fn tangent<T: Real>(
+    cx: &crate::ops::rule::TangentCx<'_, T>,
     op: &dyn CustomOp<T>,
-    vals: Values<'_, T>,
     links: &[u32],
-    input: usize,
-    input_tangent: &[T],
-    output: &[T],
     output_tangent: &mut [T],
 ) -> Result<()> {
-    let inputs = Inputs { vals, ids: links };
-    op.tangent(input, &inputs, input_tangent, output, output_tangent)
+    output_tangent.fill(T::zero());
+    let inputs = Inputs {
+        vals: cx.tv.vals,
+        ids: links,
+    };
+    for (j, &x) in links.iter().enumerate() {
+        if let Some(t) = cx.tv.tan(x) {
+            op.tangent(j, &inputs, t, cx.y(), output_tangent)?;
+        }
+    }
+    Ok(())
 }

@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use crate::ops::Op;
-use crate::tape::Inner;
 use crate::{NodeId, Real, Tape};
 
 /// One kinked node in a [`KinkReport`].
@@ -94,72 +92,6 @@ impl fmt::Display for KinkReport {
     }
 }
 
-/// Distance of each output element from its kink, for near-tie reports.
-fn distances<T: Real>(inner: &Inner<T>, id: u32, out: &mut Vec<T>) {
-    let vals = inner.values();
-    let node = inner.node(id);
-    let n = node.shape.len();
-    out.clear();
-    let at = |v: &[T], i: usize| if v.len() == 1 { v[0] } else { v[i] };
-    match node.op {
-        Op::Relu(x) | Op::Abs(x) => out.extend(vals.get(x).iter().map(|v| v.abs())),
-        Op::Max(a, b) | Op::Min(a, b) => {
-            let (u, v) = (vals.get(a), vals.get(b));
-            out.extend((0..n).map(|i| (at(u, i) - at(v, i)).abs()));
-        }
-        Op::Clamp { x, lo, hi } => {
-            out.extend(
-                vals.get(x)
-                    .iter()
-                    .map(|&v| (v - lo).abs().min((v - hi).abs())),
-            );
-        }
-        Op::MaxN { start, len } | Op::MinN { start, len } => {
-            let links = &inner.links[start..start + len];
-            let best = vals.get(id);
-            for (i, &b) in best.iter().enumerate() {
-                let d = links
-                    .iter()
-                    .map(|&x| (at(vals.get(x), i) - b).abs())
-                    .filter(|d| *d > T::zero())
-                    .fold(T::infinity(), T::min);
-                out.push(d);
-            }
-        }
-        Op::ReduceMax(x) | Op::ReduceMin(x) | Op::RowMax(x) | Op::RowMin(x) => {
-            let v = vals.get(x);
-            let best = vals.get(id);
-            let cols = v.len() / n.max(1);
-            for (i, &b) in best.iter().enumerate() {
-                let d = v[i * cols..(i + 1) * cols]
-                    .iter()
-                    .map(|&e| (e - b).abs())
-                    .filter(|d| *d > T::zero())
-                    .fold(T::infinity(), T::min);
-                out.push(d);
-            }
-        }
-        _ => {}
-    }
-}
-
-fn is_kink_op<T>(op: &Op<T>) -> bool {
-    matches!(
-        op,
-        Op::Relu(_)
-            | Op::Abs(_)
-            | Op::Max(..)
-            | Op::Min(..)
-            | Op::Clamp { .. }
-            | Op::MaxN { .. }
-            | Op::MinN { .. }
-            | Op::ReduceMax(_)
-            | Op::ReduceMin(_)
-            | Op::RowMax(_)
-            | Op::RowMin(_)
-    )
-}
-
 impl<T: Real> Tape<T> {
     /// The exact ties hit so far: every kink operation's elements that sat exactly on the kink,
     /// where the policy's choice decided the gradient.
@@ -193,10 +125,10 @@ impl<T: Real> Tape<T> {
         let mut dist = Vec::new();
         let mut sites = Vec::new();
         for (i, n) in inner.nodes.iter().enumerate() {
-            if !is_kink_op(&n.op) {
+            if !n.op.is_kink() {
                 continue;
             }
-            distances(&inner, i as u32, &mut dist);
+            n.op.distance(&inner, i as u32, &mut dist);
             let near: Vec<usize> = dist
                 .iter()
                 .enumerate()

@@ -6,7 +6,8 @@
 //! `MinNorm`, `Torch` and `Tf` use `a = 0` (PyTorch `sgn`, TensorFlow `sign`); `Jax` uses `a = 1`
 //! (its JVP selects on `x >= 0`, true for −0.0 too).
 
-use super::{build, info, Op, Sink};
+use super::rule::Tie;
+use super::{build, info, Op};
 use crate::{Real, Var};
 
 impl<'t, T: Real> Var<'t, T> {
@@ -53,10 +54,12 @@ impl<'t, T: Real> Var<'t, T> {
     }
 }
 
-pub(super) fn backward<T: Real>(s: &mut Sink<'_, T>, x: u32, mask: &[T], g: &[T]) {
-    if let Some(gx) = s.grad(x) {
-        for ((d, &m), &gi) in gx.iter_mut().zip(mask).zip(g) {
-            *d += m * gi;
-        }
+/// Certified tie at `x = 0`: the tangent's sign. Backward and tangent are the shared mask
+/// rules; the kink distance is `|x|`.
+pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, x: u32) -> bool {
+    let t = tie.tv.at(x, tie.e);
+    if t != T::zero() {
+        tie.mask[tie.e] = t.signum();
     }
+    t != T::zero()
 }

@@ -6,6 +6,7 @@
 //! ```
 //! No kinks.
 
+use super::rule::TangentCx;
 use super::{build, info, Op, Sink};
 use crate::{Error, Real, Result, Var};
 
@@ -150,5 +151,17 @@ pub(super) fn backward<T: Real>(s: &mut Sink<'_, T>, x: u32, scale: T, g: &[T]) 
         for (d, &gi) in gx.iter_mut().zip(g) {
             *d += scale * gi;
         }
+    }
+}
+
+/// `ẏ = scale·ẋ`.
+pub(super) fn tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, scale: T, out: &mut [T]) {
+    match cx.tv.tan(x) {
+        Some(tx) => {
+            for (o, &d) in out.iter_mut().zip(tx) {
+                *o = scale * d;
+            }
+        }
+        None => out.fill(T::zero()),
     }
 }

@@ -8,6 +8,7 @@
 //! ```
 //! No kinks. A broadcast scalar operand receives the sum of its contributions.
 
+use super::rule::TangentCx;
 use super::{accumulate, build, info, Bc, Op, Sink};
 use crate::{Error, Real, Result, Shape, Var};
 
@@ -221,4 +222,49 @@ pub(super) fn div_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, out: &[
     if let Some(gb) = s.grad(b) {
         accumulate(gb, n, |i| -g[i] * out[i] / y.at(i));
     }
+}
+
+/// `ẏ = ȧ + ḃ`.
+pub(super) fn add_tangent<T: Real>(cx: &TangentCx<'_, T>, a: u32, b: u32, out: &mut [T]) {
+    let n = out.len();
+    let (ta, tb) = (cx.t(a, n), cx.t(b, n));
+    cx.needed().for_each(|e| out[e] = ta.at(e) + tb.at(e));
+}
+
+/// `ẏ = ȧ − ḃ`.
+pub(super) fn sub_tangent<T: Real>(cx: &TangentCx<'_, T>, a: u32, b: u32, out: &mut [T]) {
+    let n = out.len();
+    let (ta, tb) = (cx.t(a, n), cx.t(b, n));
+    cx.needed().for_each(|e| out[e] = ta.at(e) - tb.at(e));
+}
+
+/// `ẏ = ȧ·b + a·ḃ`; data times a variable of the same shape (e.g. `y ⊙ X·w`) in one pass.
+pub(super) fn mul_tangent<T: Real>(cx: &TangentCx<'_, T>, a: u32, b: u32, out: &mut [T]) {
+    let n = out.len();
+    let vals = cx.tv.vals;
+    match (cx.tv.tan(a), cx.tv.tan(b), vals.get(a), vals.get(b)) {
+        (None, Some(tb), va, _) if tb.len() == n && va.len() == n => {
+            for ((o, &x), &d) in out.iter_mut().zip(va).zip(tb) {
+                *o = x * d;
+            }
+        }
+        (Some(ta), None, _, vb) if ta.len() == n && vb.len() == n => {
+            for ((o, &x), &d) in out.iter_mut().zip(vb).zip(ta) {
+                *o = x * d;
+            }
+        }
+        _ => {
+            let (ta, tb, va, vb) = (cx.t(a, n), cx.t(b, n), cx.v(a, n), cx.v(b, n));
+            cx.needed()
+                .for_each(|e| out[e] = ta.at(e) * vb.at(e) + va.at(e) * tb.at(e));
+        }
+    }
+}
+
+/// `ẏ = (ȧ − y·ḃ)/b`.
+pub(super) fn div_tangent<T: Real>(cx: &TangentCx<'_, T>, a: u32, b: u32, out: &mut [T]) {
+    let n = out.len();
+    let (ta, tb, vb, y) = (cx.t(a, n), cx.t(b, n), cx.v(b, n), cx.y());
+    cx.needed()
+        .for_each(|e| out[e] = (ta.at(e) - y[e] * tb.at(e)) / vb.at(e));
 }

@@ -9,7 +9,9 @@
 //! PyTorch did before 2026).
 //! With `MinNorm`, `clamp(z, 0, ∞)` agrees with `relu(z)` at `z = 0`.
 
-use super::{build, info, Op, Sink};
+use super::rule::Tie;
+use super::{build, info, Op};
+use crate::tape::Values;
 use crate::{Error, Real, Result, Var};
 
 impl<'t, T: Real> Var<'t, T> {
@@ -95,10 +97,33 @@ impl<'t, T: Real> Var<'t, T> {
     }
 }
 
-pub(super) fn backward<T: Real>(s: &mut Sink<'_, T>, x: u32, mask: &[T], g: &[T]) {
-    if let Some(gx) = s.grad(x) {
-        for ((d, &m), &gi) in gx.iter_mut().zip(mask).zip(g) {
-            *d += m * gi;
-        }
+/// Certified tie at a bound: inside (mask 1) if the tangent points inside, else 0; with
+/// `lo = hi` the function is constant (0). Backward and tangent are the shared mask rules.
+pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, x: u32, lo: T, hi: T) -> bool {
+    let e = tie.e;
+    let t = tie.tv.at(x, e);
+    let v = tie.tv.vals.get(x)[e];
+    if lo == hi {
+        tie.mask[e] = T::zero();
+        true
+    } else if t == T::zero() {
+        false
+    } else {
+        let inside = if v == lo {
+            t > T::zero()
+        } else {
+            t < T::zero()
+        };
+        tie.mask[e] = if inside { T::one() } else { T::zero() };
+        true
     }
+}
+
+/// The distance to the nearer bound.
+pub(super) fn distance<T: Real>(vals: Values<'_, T>, x: u32, lo: T, hi: T, out: &mut Vec<T>) {
+    out.extend(
+        vals.get(x)
+            .iter()
+            .map(|&v| (v - lo).abs().min((v - hi).abs())),
+    );
 }

@@ -9,8 +9,10 @@
 //! ```
 //! A tie is recorded as a kink at the output element (the row).
 
+use super::rule::{TangentCx, Tie};
 use super::{build, info, Op, Sink};
 use crate::policy::TieWeights;
+use crate::tape::Values;
 use crate::{Error, Real, Result, Shape, Var};
 
 fn reduce<'t, T: Real>(x: Var<'t, T>, is_max: bool, by_row: bool) -> Result<Var<'t, T>> {
@@ -213,5 +215,66 @@ pub(super) fn backward<T: Real>(s: &mut Sink<'_, T>, x: u32, mask: &[T], g: &[T]
                 *d += gi * m;
             }
         }
+    }
+}
+
+/// `ẏᵢ = Σⱼ mᵢⱼ·Ẋᵢⱼ` over the row (the whole input for `reduce_*`).
+pub(super) fn tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    let n = out.len();
+    let cols = cx.tv.vals.shape(x).len() / n.max(1);
+    let t = cx.tv.tan(x);
+    for (e, o) in out.iter_mut().enumerate() {
+        *o = t.map_or(T::zero(), |t| {
+            (0..cols)
+                .map(|c| cx.mask[e * cols + c] * t[e * cols + c])
+                .sum()
+        });
+    }
+}
+
+/// Certified tie in a row: the tied entries with the extreme tangent are kept and share the
+/// weight by the policy's reduction split; decided if that drops any.
+pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, x: u32, is_max: bool) -> bool {
+    let (vals, e) = (tie.tv.vals, tie.e);
+    let v = vals.get(x);
+    let cols = v.len() / vals.shape(tie.node).len().max(1);
+    let row = &v[e * cols..(e + 1) * cols];
+    let best = vals.get(tie.node)[e];
+    let tx = tie.tv.tan(x);
+    let t = |c: usize| tx.map_or(T::zero(), |t| t[e * cols + c]);
+    let mut extreme: Option<T> = None;
+    for (c, &val) in row.iter().enumerate() {
+        if val == best {
+            let tc = t(c);
+            extreme = Some(match extreme {
+                None => tc,
+                Some(a) if is_max => a.max(tc),
+                Some(a) => a.min(tc),
+            });
+        }
+    }
+    let extreme = extreme.unwrap_or(T::zero());
+    let keep = |c: usize| row[c] == best && t(c) == extreme;
+    let kept = (0..cols).filter(|&c| keep(c)).count();
+    let tied = row.iter().filter(|&&val| val == best).count();
+    let mut weights = TieWeights::new(tie.inner.rules.reduction_tie, kept, false);
+    for c in 0..cols {
+        tie.mask[e * cols + c] = if keep(c) { weights.next() } else { T::zero() };
+    }
+    kept < tied
+}
+
+/// The gap between the extreme and the nearest other entry of the row.
+pub(super) fn distance<T: Real>(vals: Values<'_, T>, node: u32, x: u32, out: &mut Vec<T>) {
+    let v = vals.get(x);
+    let best = vals.get(node);
+    let cols = v.len() / best.len().max(1);
+    for (i, &b) in best.iter().enumerate() {
+        let d = v[i * cols..(i + 1) * cols]
+            .iter()
+            .map(|&e| (e - b).abs())
+            .filter(|d| *d > T::zero())
+            .fold(T::infinity(), T::min);
+        out.push(d);
     }
 }

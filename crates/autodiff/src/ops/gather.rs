@@ -6,6 +6,7 @@
 //! ```
 //! No kinks: the indices are data, not a choice.
 
+use super::rule::{Need, TangentCx};
 use super::{build, info, Op, Sink};
 use crate::{Error, Real, Result, Shape, Var};
 
@@ -88,6 +89,27 @@ pub(super) fn backward<T: Real>(s: &mut Sink<'_, T>, x: u32, index: &[usize], g:
     if let Some(gx) = s.grad(x) {
         for (i, (&k, &gi)) in index.iter().zip(g).enumerate() {
             gx[i * c + k] += gi;
+        }
+    }
+}
+
+/// `ẏᵢ = Ẋᵢ,index(i)`.
+pub(super) fn tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, index: &[usize], out: &mut [T]) {
+    let c = cx.tv.vals.shape(x).cols();
+    let t = cx.tv.tan(x);
+    for (e, o) in out.iter_mut().enumerate() {
+        *o = t.map_or(T::zero(), |t| t[e * c + index[e]]);
+    }
+}
+
+/// A needed output `i` reads the one gathered element of row `i`.
+pub(super) fn need<T: Real>(need: &mut Need<'_, T>, x: u32, index: &[usize]) {
+    if let Some((off, len)) = need.slot(x) {
+        let c = len / need.out.len().max(1);
+        for (i, &o) in need.out.iter().enumerate() {
+            if o {
+                need.lower[off + i * c + index[i]] = true;
+            }
         }
     }
 }

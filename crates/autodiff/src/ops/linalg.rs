@@ -10,6 +10,7 @@
 //! many), which changes no result.
 
 use super::kernels::{self, axpy, dot};
+use super::rule::{Need, TangentCx};
 use super::{build, info, Op, Sink};
 use crate::{Error, Real, Result, Shape, Var};
 
@@ -309,5 +310,107 @@ impl<T: Real> crate::Tape<T> {
         Ok(build(self, op, Shape::vector(x.rows()), nv, |p| {
             x.matvec(p.vals.get(v.id), None, p.out);
         }))
+    }
+}
+
+/// `ẏ = ȧ·b + a·ḃ`.
+pub(super) fn dot_tangent<T: Real>(cx: &TangentCx<'_, T>, a: u32, b: u32, out: &mut [T]) {
+    let vals = cx.tv.vals;
+    let mut s = T::zero();
+    if let Some(ta) = cx.tv.tan(a) {
+        s += dot(ta, vals.get(b));
+    }
+    if let Some(tb) = cx.tv.tan(b) {
+        s += dot(vals.get(a), tb);
+    }
+    out[0] = s;
+}
+
+/// `ẏ = Ȧ·x + A·ẋ` at the needed rows only (four at a time through the blocked kernel).
+pub(super) fn matvec_tangent<T: Real>(cx: &TangentCx<'_, T>, a: u32, x: u32, out: &mut [T]) {
+    let vals = cx.tv.vals;
+    let c = vals.shape(a).cols();
+    let (am, xv) = (vals.get(a), vals.get(x));
+    match cx.tv.tan(x) {
+        Some(tx) => kernels::matvec_rows(am, tx, cx.need, out),
+        None => out.fill(T::zero()),
+    }
+    if let Some(ta) = cx.tv.tan(a) {
+        for (row, o) in out.iter_mut().enumerate().filter(|&(e, _)| cx.need[e]) {
+            *o += dot(&ta[row * c..(row + 1) * c], xv);
+        }
+    }
+}
+
+/// `Ẏ = Ȧ·B + A·Ḃ` at the rows holding a needed element.
+pub(super) fn matmul_tangent<T: Real>(cx: &TangentCx<'_, T>, a: u32, b: u32, out: &mut [T]) {
+    let vals = cx.tv.vals;
+    let (sa, sb) = (vals.shape(a), vals.shape(b));
+    let (k, m) = (sa.cols(), sb.cols());
+    let (am, bm) = (vals.get(a), vals.get(b));
+    let (ta, tb) = (cx.tv.tan(a), cx.tv.tan(b));
+    for r in 0..sa.rows() {
+        if !cx.need[r * m..(r + 1) * m].iter().any(|&b| b) {
+            continue;
+        }
+        let row = &mut out[r * m..(r + 1) * m];
+        row.fill(T::zero());
+        for kk in 0..k {
+            if let Some(ta) = ta {
+                axpy(ta[r * k + kk], &bm[kk * m..(kk + 1) * m], row);
+            }
+            if let Some(tb) = tb {
+                axpy(am[r * k + kk], &tb[kk * m..(kk + 1) * m], row);
+            }
+        }
+    }
+}
+
+/// Need of `A·x` and `A·B`: a needed output row reads that row of `A`'s tangent, and all of
+/// the right operand's.
+pub(super) fn product_need<T: Real>(need: &mut Need<'_, T>, a: u32, v: u32) {
+    let n = need.out.len();
+    let rows = need.inner.nodes[a as usize].shape.rows();
+    let per_row = n / rows.max(1);
+    if let Some((off, len)) = need.slot(a) {
+        let c = len / rows.max(1);
+        for r in 0..rows {
+            if need.out[r * per_row..(r + 1) * per_row].iter().any(|&b| b) {
+                need.lower[off + r * c..off + (r + 1) * c].fill(true);
+            }
+        }
+    }
+    need.all(v);
+}
+
+/// `X·v` with the sparse constant `sparse[m]`: `ẏ = X·v̇` at the needed rows.
+pub(super) fn sparse_matvec_tangent<T: Real>(cx: &TangentCx<'_, T>, m: u32, v: u32, out: &mut [T]) {
+    match cx.tv.tan(v) {
+        Some(tv) => cx.inner.sparse[m as usize].matvec(tv, Some(cx.need), out),
+        None => out.fill(T::zero()),
+    }
+}
+
+/// `Xᵀ·g` into `v`'s gradient.
+pub(super) fn sparse_matvec_backward<T: Real>(
+    s: &mut Sink<'_, T>,
+    x: &crate::SparseData<T>,
+    v: u32,
+    g: &[T],
+) {
+    if let Some(gv) = s.grad(v) {
+        x.matvec_transpose_add(g, gv);
+    }
+}
+
+/// A needed row of `X·v` needs the tangent of exactly its stored columns of `v`.
+pub(super) fn sparse_matvec_need<T: Real>(need: &mut Need<'_, T>, m: u32, v: u32) {
+    if let Some((off, _)) = need.slot(v) {
+        let x = &need.inner.sparse[m as usize];
+        for r in (0..need.out.len()).filter(|&r| need.out[r]) {
+            for &j in x.row(r).0 {
+                need.lower[off + j as usize] = true;
+            }
+        }
     }
 }

@@ -13,8 +13,10 @@
 //! like `relu`.
 
 use super::arith::broadcast;
+use super::rule::{TangentCx, Tie};
 use super::{accumulate, build, info, Bc, Op, Sink};
 use crate::policy::{TieSplit, TieWeights};
+use crate::tape::Values;
 use crate::{Error, Operand, Real, Result, Tape, Var};
 
 /// `a` strictly beats `b`: greater for max, smaller for min.
@@ -303,5 +305,95 @@ pub(super) fn nary_backward<T: Real>(s: &mut Sink<'_, T>, links: &[u32], mask: &
             let m = &mask[j * n..(j + 1) * n];
             accumulate(gx, n, |i| g[i] * m[i]);
         }
+    }
+}
+
+/// `ẏ = m·ȧ + (1 − m)·ḃ` with the (resolved) mask `m`.
+pub(super) fn tangent<T: Real>(cx: &TangentCx<'_, T>, a: u32, b: u32, out: &mut [T]) {
+    let n = out.len();
+    let (ta, tb, mask) = (cx.t(a, n), cx.t(b, n), cx.mask);
+    cx.needed()
+        .for_each(|e| out[e] = mask[e] * ta.at(e) + (T::one() - mask[e]) * tb.at(e));
+}
+
+/// Certified tie `a = b`: the side with the larger (max) or smaller (min) tangent wins.
+pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, a: u32, b: u32, is_max: bool) -> bool {
+    let e = tie.e;
+    let (ta, tb) = (tie.tv.at(a, e), tie.tv.at(b, e));
+    if ta == tb {
+        return false;
+    }
+    tie.mask[e] = if (ta > tb) == is_max {
+        T::one()
+    } else {
+        T::zero()
+    };
+    true
+}
+
+/// `|a − b|` per element.
+pub(super) fn distance<T: Real>(vals: Values<'_, T>, a: u32, b: u32, n: usize, out: &mut Vec<T>) {
+    let (u, v) = (Bc::new(vals.get(a), n), Bc::new(vals.get(b), n));
+    out.extend((0..n).map(|i| (u.at(i) - v.at(i)).abs()));
+}
+
+/// `ẏ = Σⱼ mⱼ·ẋⱼ` over the inputs.
+pub(super) fn nary_tangent<T: Real>(cx: &TangentCx<'_, T>, links: &[u32], out: &mut [T]) {
+    let n = out.len();
+    for (e, o) in out.iter_mut().enumerate() {
+        *o = links
+            .iter()
+            .enumerate()
+            .map(|(j, &x)| cx.mask[j * n + e] * cx.tv.at(x, e))
+            .sum();
+    }
+}
+
+/// Certified tie among the inputs of `max_n`/`min_n`: the tied inputs with the extreme tangent
+/// are kept and share the weight by the policy's n-ary split; decided if that drops any.
+pub(super) fn nary_resolve<T: Real>(tie: &mut Tie<'_, '_, T>, links: &[u32], is_max: bool) -> bool {
+    let (vals, tv, e) = (tie.tv.vals, tie.tv, tie.e);
+    let n = vals.shape(tie.node).len();
+    let best = vals.get(tie.node)[e];
+    let at = |x: u32| Bc::new(vals.get(x), n).at(e);
+    let extreme = links
+        .iter()
+        .filter(|&&x| at(x) == best)
+        .map(|&x| tv.at(x, e))
+        .fold(None, |acc: Option<T>, t| {
+            Some(match acc {
+                None => t,
+                Some(a) if is_max => a.max(t),
+                Some(a) => a.min(t),
+            })
+        })
+        .unwrap_or(T::zero());
+    let keep = |x: u32| at(x) == best && tv.at(x, e) == extreme;
+    let kept = links.iter().filter(|&&x| keep(x)).count();
+    let tied = links.iter().filter(|&&x| at(x) == best).count();
+    let constant_kept = links.iter().any(|&x| keep(x) && !vals.needs_grad(x));
+    let mut weights = TieWeights::new(tie.inner.rules.nary_tie, kept, constant_kept);
+    for (j, &x) in links.iter().enumerate() {
+        tie.mask[j * n + e] = if keep(x) { weights.next() } else { T::zero() };
+    }
+    kept < tied
+}
+
+/// The gap between the winner and the nearest other input value.
+pub(super) fn nary_distance<T: Real>(
+    vals: Values<'_, T>,
+    node: u32,
+    links: &[u32],
+    out: &mut Vec<T>,
+) {
+    let best = vals.get(node);
+    let n = best.len();
+    for (i, &b) in best.iter().enumerate() {
+        let d = links
+            .iter()
+            .map(|&x| (Bc::new(vals.get(x), n).at(i) - b).abs())
+            .filter(|d| *d > T::zero())
+            .fold(T::infinity(), T::min);
+        out.push(d);
     }
 }

@@ -1,11 +1,13 @@
-//! The primitives. `Op` is the closed set of node kinds; [`backward`] is the rule table: one arm
-//! per primitive, each delegating to the primitive's module, where its forward pass, its backward
-//! pass and its kink rule sit side by side.
+//! The primitives. `Op` is the closed set of node kinds. Each primitive's module holds all of its
+//! rules side by side — forward pass, backward, tangent, need, and for a kink primitive its tie
+//! resolution and kink distance (see [`rule`]) — and [`dispatch`] routes every variant to them
+//! with exhaustive matches.
 
 pub(crate) mod abs;
 pub(crate) mod affine;
 pub(crate) mod arith;
 pub(crate) mod clamp;
+pub(crate) mod dispatch;
 pub(crate) mod extreme;
 pub(crate) mod gather;
 pub(crate) mod kernels;
@@ -14,10 +16,13 @@ pub(crate) mod maxmin;
 pub(crate) mod reduce;
 pub(crate) mod relu;
 pub(crate) mod reshape;
+pub(crate) mod rule;
 pub(crate) mod smooth;
 
-use crate::tape::{Inner, Parts, Values};
-use crate::{Real, Result, Shape, Tape, Var};
+pub(crate) use dispatch::backward;
+
+use crate::tape::{Parts, Values};
+use crate::{Real, Shape, Tape, Var};
 
 /// Appends a node and lets `f` compute its value (and mask and ties); the single place where
 /// forward passes write to the tape.
@@ -171,83 +176,6 @@ impl<'a, T: Real> Sink<'a, T> {
         self.touched[id as usize] = true;
         Some(&mut self.lower[node.grad..node.grad + node.shape.len()])
     }
-}
-
-/// The reverse pass: one loop over the tape from `root` down to the first node.
-///
-/// `masks` are the kink masks to use: the tape's own, or ones resolved by the certified mode.
-/// `data` holds every node's gradient at its `grad` offset; offsets grow with node index, so the
-/// gradients of a node's operands all lie below its own and can be borrowed beside it.
-pub(crate) fn backward<T: Real>(
-    inner: &Inner<T>,
-    root: u32,
-    masks: &[T],
-    data: &mut [T],
-    touched: &mut [bool],
-) -> Result<()> {
-    let vals = inner.values();
-    for i in (0..=root as usize).rev() {
-        let node = &inner.nodes[i];
-        if !touched[i] || !node.needs_grad() {
-            continue;
-        }
-        let n = node.shape.len();
-        let (lower, upper) = data.split_at_mut(node.grad);
-        let g = &upper[..n];
-        let out = vals.get(i as u32);
-        let mask = &masks[node.mask..];
-        // Operands come before the node, so only the flags below `i` can change.
-        let mut sink = Sink {
-            vals,
-            lower,
-            touched: &mut touched[..i],
-        };
-        match node.op {
-            Op::Leaf => {}
-            Op::Add(a, b) => arith::add_backward(&mut sink, a, b, g),
-            Op::Sub(a, b) => arith::sub_backward(&mut sink, a, b, g),
-            Op::Mul(a, b) => arith::mul_backward(&mut sink, a, b, g),
-            Op::Div(a, b) => arith::div_backward(&mut sink, a, b, out, g),
-            Op::Affine { x, scale } => affine::backward(&mut sink, x, scale, g),
-            Op::Reshape(x) => reshape::backward(&mut sink, x, g),
-            Op::Square(x) => smooth::square_backward(&mut sink, x, g),
-            Op::Sqrt(x) => smooth::sqrt_backward(&mut sink, x, out, g),
-            Op::Exp(x) => smooth::exp_backward(&mut sink, x, out, g),
-            Op::Ln(x) => smooth::ln_backward(&mut sink, x, g),
-            Op::Sum(x) => reduce::sum_backward(&mut sink, x, g),
-            Op::Mean(x) => reduce::mean_backward(&mut sink, x, g),
-            Op::RowSum(x) => reduce::row_sum_backward(&mut sink, x, g),
-            Op::Dot(a, b) => linalg::dot_backward(&mut sink, a, b, g),
-            Op::MatVec(a, v) => linalg::matvec_backward(&mut sink, a, v, g),
-            Op::MatMul(a, b) => linalg::matmul_backward(&mut sink, a, b, g),
-            Op::SparseMatVec { m, v } => {
-                if let Some(gv) = sink.grad(v) {
-                    inner.sparse[m as usize].matvec_transpose_add(g, gv);
-                }
-            }
-            Op::Gather { x, start } => {
-                gather::backward(&mut sink, x, &inner.indices[start..start + n], g)
-            }
-            Op::Relu(x) => relu::backward(&mut sink, x, mask, g),
-            Op::Abs(x) => abs::backward(&mut sink, x, mask, g),
-            Op::Max(a, b) | Op::Min(a, b) => maxmin::backward(&mut sink, a, b, mask, g),
-            Op::Clamp { x, .. } => clamp::backward(&mut sink, x, mask, g),
-            Op::MaxN { start, len } | Op::MinN { start, len } => {
-                maxmin::nary_backward(&mut sink, &inner.links[start..start + len], mask, g)
-            }
-            Op::ReduceMax(x) | Op::ReduceMin(x) | Op::RowMax(x) | Op::RowMin(x) => {
-                extreme::backward(&mut sink, x, mask, g)
-            }
-            Op::Custom { op, start, len } => crate::custom::backward(
-                &mut sink,
-                inner.customs[op].as_ref(),
-                &inner.links[start..start + len],
-                out,
-                g,
-            )?,
-        }
-    }
-    Ok(())
 }
 
 /// A value that is either a full slice or one scalar repeated (scalar broadcasting).

@@ -7,6 +7,7 @@
 //! ```
 //! No kinks.
 
+use super::rule::TangentCx;
 use super::{build, info, kernels, Op, Sink};
 use crate::{Error, Real, Result, Shape, Var};
 
@@ -158,5 +159,24 @@ pub(super) fn row_sum_backward<T: Real>(s: &mut Sink<'_, T>, x: u32, g: &[T]) {
                 *d += gi;
             }
         }
+    }
+}
+
+/// `ẏ = Σ ẋ` (`mean`: divided by the length).
+pub(super) fn sum_tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, mean: bool, out: &mut [T]) {
+    let s: T = cx.tv.tan(x).map_or(T::zero(), |t| t.iter().copied().sum());
+    out[0] = if mean {
+        s / T::cst(cx.tv.vals.shape(x).len() as f64)
+    } else {
+        s
+    };
+}
+
+/// `ẏᵢ = Σⱼ Ẋᵢⱼ`.
+pub(super) fn row_sum_tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    let c = cx.tv.vals.shape(x).cols();
+    let t = cx.tv.tan(x);
+    for (e, o) in out.iter_mut().enumerate() {
+        *o = t.map_or(T::zero(), |t| t[e * c..(e + 1) * c].iter().copied().sum());
     }
 }

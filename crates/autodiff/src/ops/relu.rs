@@ -9,7 +9,8 @@
 //! `relu` is its own primitive rather than `max(x, 0)`: a binary-max rule that splits ties
 //! ½ / ½ (JAX, PyTorch) would otherwise give ½ at 0.
 
-use super::{build, info, Op, Sink};
+use super::rule::Tie;
+use super::{build, info, Op};
 use crate::{Real, Var};
 
 impl<'t, T: Real> Var<'t, T> {
@@ -67,10 +68,15 @@ impl<'t, T: Real> Var<'t, T> {
     }
 }
 
-pub(super) fn backward<T: Real>(s: &mut Sink<'_, T>, x: u32, mask: &[T], g: &[T]) {
-    if let Some(gx) = s.grad(x) {
-        for ((d, &m), &gi) in gx.iter_mut().zip(mask).zip(g) {
-            *d += m * gi;
-        }
+/// Certified tie at `x = 0`: on if the tangent is > 0, off if < 0 (the one-sided slopes).
+/// Backward and tangent are the shared mask rules (`rule::mask_backward`, `rule::mask_tangent`);
+/// the kink distance is `|x|`.
+pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, x: u32) -> bool {
+    let t = tie.tv.at(x, tie.e);
+    if t > T::zero() {
+        tie.mask[tie.e] = T::one();
+    } else if t < T::zero() {
+        tie.mask[tie.e] = T::zero();
     }
+    t != T::zero()
 }

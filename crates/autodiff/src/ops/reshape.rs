@@ -6,6 +6,7 @@
 //! No kinks. With `matmul` by a row or column of ones it broadcasts a vector across a matrix:
 //! `v.reshape([n, 1]).matmul(ones[1, k])` repeats `v` in every column.
 
+use super::rule::TangentCx;
 use super::{build, info, Op, Sink};
 use crate::{Error, Real, Result, Shape, Var};
 
@@ -60,5 +61,13 @@ pub(super) fn backward<T: Real>(s: &mut Sink<'_, T>, x: u32, g: &[T]) {
         for (d, &gi) in gx.iter_mut().zip(g) {
             *d += gi;
         }
+    }
+}
+
+/// `ẏ = ẋ` (same elements, same order).
+pub(super) fn tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    match cx.tv.tan(x) {
+        Some(tx) => out.copy_from_slice(tx),
+        None => out.fill(T::zero()),
     }
 }

@@ -9,6 +9,7 @@
 //! ```
 //! No kinks.
 
+use super::rule::TangentCx;
 use super::{build, info, Op, Sink};
 use crate::{Error, Real, Result, Var};
 
@@ -190,4 +191,39 @@ pub(super) fn exp_backward<T: Real>(s: &mut Sink<'_, T>, x: u32, out: &[T], g: &
 pub(super) fn ln_backward<T: Real>(s: &mut Sink<'_, T>, x: u32, g: &[T]) {
     let v = s.vals.get(x);
     unary_backward(s, x, g, |i| v[i].recip());
+}
+
+/// `ẏ = f'(x)·ẋ` at the needed elements, `f'` given per element.
+fn unary_tangent<T: Real>(
+    cx: &TangentCx<'_, T>,
+    x: u32,
+    out: &mut [T],
+    derivative: impl Fn(usize) -> T,
+) {
+    let tx = cx.t(x, out.len());
+    cx.needed().for_each(|e| out[e] = derivative(e) * tx.at(e));
+}
+
+/// `ẏ = 2x·ẋ`.
+pub(super) fn square_tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    let v = cx.v(x, out.len());
+    unary_tangent(cx, x, out, |e| T::cst(2.0) * v.at(e));
+}
+
+/// `ẏ = ẋ/(2y)`.
+pub(super) fn sqrt_tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    let y = cx.y();
+    unary_tangent(cx, x, out, |e| T::cst(0.5) / y[e]);
+}
+
+/// `ẏ = y·ẋ`.
+pub(super) fn exp_tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    let y = cx.y();
+    unary_tangent(cx, x, out, |e| y[e]);
+}
+
+/// `ẏ = ẋ/x`.
+pub(super) fn ln_tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    let v = cx.v(x, out.len());
+    unary_tangent(cx, x, out, |e| v.at(e).recip());
 }
