@@ -53,7 +53,7 @@ pub use custom::{BackwardContext, CustomOp, Inputs};
 pub use data::{Data, SparseData};
 pub use error::{Error, Result};
 pub use kink::{KinkReport, KinkSite};
-pub use policy::{CustomPolicy, KinkPolicy, TieSplit};
+pub use policy::{CustomPolicy, CustomPolicyBuilder, KinkPolicy, TieSplit};
 pub use real::Real;
 pub use shape::Shape;
 pub use tape::{Gradients, Tape, TapeStats};

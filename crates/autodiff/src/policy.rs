@@ -24,7 +24,7 @@
 //! `maximum` (ties halved), `clamp_backward` with strict bounds at a scalar bound (PyTorch
 //! pull request 191142, 2026, which fixed issues 184572 and 184574 so that `clamp(x, 0, 6)` agrees
 //! with `relu6`; PyTorch releases before it returned 1 there, which
-//! `CustomPolicy::new(0.0, 0.0, TieSplit::Even, 1.0)` reproduces);
+//! `CustomPolicy::builder().tie(TieSplit::Even).clamp_at_bound(1.0)` reproduces);
 //! JAX's `relu` custom JVP (0 at 0), `lax.abs` JVP (`x >= 0`), `_balanced_eq` (ties halved),
 //! `lax.clamp` JVP (strict bounds);
 //! TensorFlow `ReluGrad` (`x > 0`), `_AbsGrad` (sign), `_MaximumMinimumGrad` (`x >= y`: all to the
@@ -50,13 +50,16 @@ pub enum TieSplit {
     First,
 }
 
-/// A user-defined kink policy; built with [`CustomPolicy::new`], which checks the ranges.
+/// A user-defined kink policy, built by name with [`CustomPolicy::builder`] (every rule not set
+/// keeps its `MinNorm` value, so a rule added in a later version breaks no caller), or with
+/// [`CustomPolicy::new`] for the four original rules; both check the ranges.
 ///
 /// # Example
 /// ```
 /// use autodiff::{CustomPolicy, KinkPolicy, Tape, TieSplit};
 /// # fn main() -> autodiff::Result<()> {
-/// let policy = CustomPolicy::new(1.0, 0.0, TieSplit::First, 1.0)?; // candle-like relu'(0) = 1
+/// let policy = CustomPolicy::builder().relu_at_zero(1.0).tie(TieSplit::First).build()?; // candle-like
+/// assert_eq!(policy, CustomPolicy::new(1.0, 0.0, TieSplit::First, 0.0)?);
 /// let tape = Tape::<f64>::with_policy(KinkPolicy::Custom(policy));
 /// let z = tape.param_scalar(0.0)?;
 /// let g = z.relu().backward()?;
@@ -71,7 +74,70 @@ pub struct CustomPolicy {
     clamp_at_bound: f64,
 }
 
+/// Builds a [`CustomPolicy`] rule by rule; see [`CustomPolicy::builder`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct CustomPolicyBuilder {
+    policy: CustomPolicy,
+}
+
+impl CustomPolicyBuilder {
+    /// `relu'(0) ∈ [0, 1]` (default 0).
+    pub fn relu_at_zero(mut self, value: f64) -> Self {
+        self.policy.relu_at_zero = value;
+        self
+    }
+
+    /// `abs'(0) ∈ [−1, 1]` (default 0).
+    pub fn abs_at_zero(mut self, value: f64) -> Self {
+        self.policy.abs_at_zero = value;
+        self
+    }
+
+    /// The tie split of every `max`/`min` (default [`TieSplit::MinNorm`]; reductions split
+    /// evenly unless this is [`TieSplit::First`]).
+    pub fn tie(mut self, split: TieSplit) -> Self {
+        self.policy.tie = split;
+        self
+    }
+
+    /// `clamp'` at a bound, `∈ [0, 1]` (default 0).
+    pub fn clamp_at_bound(mut self, value: f64) -> Self {
+        self.policy.clamp_at_bound = value;
+        self
+    }
+
+    /// The policy, its ranges checked.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the first rule outside its range or not finite.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::CustomPolicy;
+    /// assert!(CustomPolicy::builder().abs_at_zero(1.0).build().is_ok());
+    /// assert!(CustomPolicy::builder().relu_at_zero(2.0).build().is_err()); // not in [0, 1]
+    /// ```
+    pub fn build(self) -> Result<CustomPolicy> {
+        let p = self.policy;
+        CustomPolicy::new(p.relu_at_zero, p.abs_at_zero, p.tie, p.clamp_at_bound)
+    }
+}
+
 impl CustomPolicy {
+    /// A builder starting from the `MinNorm` rules; set the rules by name and call
+    /// [`CustomPolicyBuilder::build`].
+    pub fn builder() -> CustomPolicyBuilder {
+        CustomPolicyBuilder {
+            policy: CustomPolicy {
+                relu_at_zero: 0.0,
+                abs_at_zero: 0.0,
+                tie: TieSplit::MinNorm,
+                clamp_at_bound: 0.0,
+            },
+        }
+    }
+
     /// A policy with `relu'(0) = relu_at_zero ∈ [0, 1]`, `abs'(0) = abs_at_zero ∈ [−1, 1]`,
     /// the given tie split for every `max`/`min`, and `clamp'(z) = clamp_at_bound ∈ [0, 1]` at a
     /// bound.
@@ -151,62 +217,46 @@ impl KinkPolicy {
     }
 
     pub(crate) fn rules<T: Real>(&self) -> Rules<T> {
-        let (relu, abs, binary, nary, reduction, clamp) = match *self {
-            KinkPolicy::MinNorm => (
-                0.0,
-                0.0,
-                TieSplit::MinNorm,
-                TieSplit::MinNorm,
-                TieSplit::Even,
-                0.0,
-            ),
-            KinkPolicy::Torch => (
-                0.0,
-                0.0,
-                TieSplit::Even,
-                TieSplit::Even,
-                TieSplit::Even,
-                0.0,
-            ),
-            KinkPolicy::Jax => (
-                0.0,
-                1.0,
-                TieSplit::Even,
-                TieSplit::Even,
-                TieSplit::Even,
-                0.0,
-            ),
-            KinkPolicy::Tf => (
-                0.0,
-                0.0,
-                TieSplit::First,
-                TieSplit::Even,
-                TieSplit::Even,
-                1.0,
-            ),
-            KinkPolicy::Custom(c) => {
-                let reduction = if c.tie == TieSplit::First {
+        // Each preset by name, one rule per field (see the kink table in the module docs).
+        let rules: Rules<f64> = match *self {
+            KinkPolicy::MinNorm => Rules::MIN_NORM,
+            KinkPolicy::Torch => Rules {
+                binary_tie: TieSplit::Even,
+                nary_tie: TieSplit::Even,
+                ..Rules::MIN_NORM
+            },
+            KinkPolicy::Jax => Rules {
+                abs_at_zero: 1.0,
+                binary_tie: TieSplit::Even,
+                nary_tie: TieSplit::Even,
+                ..Rules::MIN_NORM
+            },
+            KinkPolicy::Tf => Rules {
+                binary_tie: TieSplit::First,
+                nary_tie: TieSplit::Even,
+                clamp_at_bound: 1.0,
+                ..Rules::MIN_NORM
+            },
+            KinkPolicy::Custom(c) => Rules {
+                relu_at_zero: c.relu_at_zero,
+                abs_at_zero: c.abs_at_zero,
+                binary_tie: c.tie,
+                nary_tie: c.tie,
+                reduction_tie: if c.tie == TieSplit::First {
                     TieSplit::First
                 } else {
                     TieSplit::Even
-                };
-                (
-                    c.relu_at_zero,
-                    c.abs_at_zero,
-                    c.tie,
-                    c.tie,
-                    reduction,
-                    c.clamp_at_bound,
-                )
-            }
+                },
+                clamp_at_bound: c.clamp_at_bound,
+            },
         };
         Rules {
-            relu_at_zero: T::cst(relu),
-            abs_at_zero: T::cst(abs),
-            binary_tie: binary,
-            nary_tie: nary,
-            reduction_tie: reduction,
-            clamp_at_bound: T::cst(clamp),
+            relu_at_zero: T::cst(rules.relu_at_zero),
+            abs_at_zero: T::cst(rules.abs_at_zero),
+            binary_tie: rules.binary_tie,
+            nary_tie: rules.nary_tie,
+            reduction_tie: rules.reduction_tie,
+            clamp_at_bound: T::cst(rules.clamp_at_bound),
         }
     }
 }
@@ -246,13 +296,32 @@ impl<T: Real> TieWeights<T> {
     }
 }
 
-/// A policy resolved into the numbers the forward pass writes into masks.
+/// A policy resolved into the numbers the forward pass writes into masks: one named field per
+/// kink rule.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Rules<T> {
+    /// `relu'(0)`.
     pub relu_at_zero: T,
+    /// `abs'(0)`.
     pub abs_at_zero: T,
+    /// How a binary `max`/`min` tie is split.
     pub binary_tie: TieSplit,
+    /// How an n-ary `max_n`/`min_n` tie is split.
     pub nary_tie: TieSplit,
+    /// How a reduction's tie is split.
     pub reduction_tie: TieSplit,
+    /// `clamp'` at a bound.
     pub clamp_at_bound: T,
+}
+
+impl Rules<f64> {
+    /// The minimum-norm rules, from which the other presets differ by name.
+    const MIN_NORM: Rules<f64> = Rules {
+        relu_at_zero: 0.0,
+        abs_at_zero: 0.0,
+        binary_tie: TieSplit::MinNorm,
+        nary_tie: TieSplit::MinNorm,
+        reduction_tie: TieSplit::Even,
+        clamp_at_bound: 0.0,
+    };
 }
