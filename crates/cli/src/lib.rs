@@ -1,7 +1,10 @@
-//! The library behind the `subgrad` command: the expression language of `grad`, the demo, the
-//! training commands and the plots. The binary (`src/main.rs`) only parses arguments and prints;
-//! everything it runs lives here, so tests and fuzz targets reach it too.
+//! The library behind the `subgrad` command: one module per command (`demo`, `grad`, `check`,
+//! and `train` for `train`, `predict` and `cv`), the expression language of `grad` (`expr`)
+//! and the demo's plots (`plots`).
+//! The binary (`src/main.rs`) only parses arguments and prints; everything it runs lives here,
+//! so tests and fuzz targets reach it too.
 
+pub mod check;
 pub mod demo;
 pub mod expr;
 pub mod grad;

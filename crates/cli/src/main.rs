@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use autodiff::KinkPolicy;
 use clap::{Parser, Subcommand, ValueEnum};
-use subgrad_cli::{demo, emit, grad, train, CliError};
+use subgrad_cli::{check, demo, emit, grad, train, CliError};
 
 /// `println!` through [`emit`]: a write error (a closed pipe) is returned, not a panic.
 macro_rules! out {
@@ -422,11 +422,11 @@ fn run_data(command: Command) -> Result<(), CliError> {
             }
         }
         Command::Check { json } => {
-            let rows = train::run_check()?;
+            let rows = check::run()?;
             if json {
                 out!("{}", serde_json::to_string(&rows)?);
             } else {
-                emit(&train::render_check(&rows))?;
+                emit(&check::render(&rows))?;
             }
         }
         _ => unreachable!("handled by run"),
