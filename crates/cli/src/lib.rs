@@ -1,6 +1,6 @@
 //! The library behind the `subgrad` command: one module per command (`demo`, `grad`, `check`,
-//! and `train` for `train`, `predict` and `cv`), the expression language of `grad` (`expr`)
-//! and the demo's plots (`plots`).
+//! and `train` for `train`, `predict` and `cv`), the expression language of `grad` (`expr`),
+//! the plot of `grad --plot` (`grad_plot`) and the demo's plots with the SVG helpers (`plots`).
 //! The binary (`src/main.rs`) only parses arguments and prints; everything it runs lives here,
 //! so tests and fuzz targets reach it too.
 
@@ -8,6 +8,7 @@ pub mod check;
 pub mod demo;
 pub mod expr;
 pub mod grad;
+pub mod grad_plot;
 pub mod plots;
 pub mod train;
 

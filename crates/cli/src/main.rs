@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use autodiff::KinkPolicy;
 use clap::{Parser, Subcommand, ValueEnum};
-use subgrad_cli::{check, demo, emit, grad, train, CliError};
+use subgrad_cli::{check, demo, emit, grad, grad_plot, train, CliError};
 
 /// `println!` through [`emit`]: a write error (a closed pipe) is returned, not a panic.
 macro_rules! out {
@@ -271,15 +271,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         } => {
             let out = grad::run(&expression, &at, policy.into(), certified.then_some(seed))?;
             if let Some(path) = plot {
-                let name = match along {
-                    Some(n) if out.gradient.contains_key(&n) => n,
-                    Some(n) => return Err(CliError::PlotVariable(n)),
-                    None => match out.gradient.keys().next() {
-                        Some(n) => n.clone(),
-                        None => return Err(CliError::PlotVariable(String::from("(none)"))),
-                    },
-                };
-                grad::plot(&expression, &at, &out, &name, &path)?;
+                let name = grad_plot::variable(&out, along)?;
+                grad_plot::draw(&expression, &at, &out, &name, &path)?;
                 if !json {
                     out!("plot      {}", path.display());
                 }
