@@ -1,10 +1,13 @@
 //! `subgrad`: differentiate an expression at a kink and see what happened.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use autodiff::KinkPolicy;
 use clap::{Parser, Subcommand, ValueEnum};
+use subgrad_cli::train::{GradientArg, LossArg, MulticlassArg, SolverArg};
 use subgrad_cli::{check, demo, emit, grad, grad_plot, train, CliError};
+use svm::model::TrainOptions;
 
 /// `println!` through [`emit`]: a write error (a closed pipe) is returned, not a panic.
 macro_rules! out {
@@ -12,8 +15,6 @@ macro_rules! out {
         emit(&format!("{}\n", format_args!($($arg)*)))?
     };
 }
-use svm::model::{Multiclass, SolverKind, TrainOptions};
-use svm::solvers::GradientSource;
 
 /// Reverse-mode autodiff that is explicit at the kink.
 #[derive(Debug, Parser)]
@@ -73,151 +74,23 @@ enum Command {
     /// The showcase: train a linear SVM on the seed's five points with the classic subgradient
     /// method, print the loss and the kinks hit per step, compare autodiff with the closed form,
     /// show every policy at the exact optimum, and write SVG plots.
-    Demo {
-        /// Iterations of the subgradient method.
-        #[arg(long, default_value_t = 5000)]
-        iterations: usize,
-        /// Step size η > 0 (the k-th step has length η/k).
-        #[arg(long, default_value_t = 4.0, allow_hyphen_values = true)]
-        step: f64,
-        /// Print every this many iterations.
-        #[arg(long, default_value_t = 500)]
-        every: usize,
-        /// Folder for the plots.
-        #[arg(long, default_value = "subgrad-demo")]
-        out: std::path::PathBuf,
-        /// Print one JSON object instead of the report.
-        #[arg(long)]
-        json: bool,
-    },
+    Demo(DemoArgs),
     /// Differentiate an expression at a point: value, gradient, kinks hit, one-sided derivatives.
     ///
     /// Grammar: numbers, variables, + - * /, unary minus, parentheses, relu(e), abs(e), exp(e),
     /// ln(e), sqrt(e), square(e), max(a, b) and min(a, b), and max/min of 3 or more arguments.
     #[command(after_help = "Example:\n  subgrad grad 'relu(x) - relu(-x)' --at x=0 --certified")]
-    Grad {
-        /// The expression, e.g. 'max(0, 1 - y*w*x)' (it may start with a minus: '-x').
-        #[arg(allow_hyphen_values = true)]
-        expression: String,
-        /// A variable's value, NAME=VALUE (repeat for several variables).
-        #[arg(long = "at", value_name = "NAME=VALUE", value_parser = grad::parse_assignment)]
-        at: Vec<(String, f64)>,
-        /// The kink convention used by the plain gradient.
-        #[arg(long, value_enum, default_value = "min-norm")]
-        policy: PolicyArg,
-        /// Return a certified Clarke subgradient instead of the policy's per-op choice.
-        #[arg(long)]
-        certified: bool,
-        /// Seed of the certified mode's random direction.
-        #[arg(long, default_value_t = 0, requires = "certified")]
-        seed: u64,
-        /// Print one JSON object instead of the report.
-        #[arg(long)]
-        json: bool,
-        /// Draw f along one variable (the first by default) as an SVG: the curve, the one-sided
-        /// slopes at the point and the returned gradient's tangent.
-        #[arg(long, value_name = "FILE.svg")]
-        plot: Option<std::path::PathBuf>,
-        /// The variable to plot along.
-        #[arg(long, value_name = "NAME", requires = "plot")]
-        along: Option<String>,
-    },
+    Grad(GradArgs),
     /// Train a linear SVM (one-vs-rest for more than two classes) on a LIBSVM/CSV file or an
     /// embedded set, with liblinear's objective ½‖w‖² + C·Σ loss.
     #[command(
         after_help = "Example:\n  subgrad train builtin:breast_cancer --loss squared-hinge -C 1 --standardize"
     )]
-    Train {
-        /// FILE (LIBSVM, or .csv with the label last) or builtin:NAME (seed, breast_cancer, digits, iris).
-        data: String,
-        #[command(flatten)]
-        csv: CsvArgs,
-        /// hinge, squared-hinge, smooth-hinge, smooth-sqrt, huberized, modified-huber, or
-        /// all-pairs (the AUC surrogate, two classes).
-        #[arg(long, default_value = "hinge", value_parser = train::parse_loss_choice)]
-        loss: train::LossChoice,
-        /// liblinear's C.
-        #[arg(
-            short = 'C',
-            default_value_t = 1.0,
-            conflicts_with = "lambda",
-            allow_hyphen_values = true
-        )]
-        c: f64,
-        /// The λ-form's λ (mean loss + λ‖w‖²), converted to C = 1/(2nλ).
-        #[arg(long, allow_hyphen_values = true)]
-        lambda: Option<f64>,
-        /// Multiclass strategy: ovr (one-vs-rest) or crammer-singer.
-        #[arg(long, default_value = "ovr", value_parser = ["ovr", "crammer-singer"])]
-        multiclass: String,
-        /// Standardise the features (mean 0, population std 1). Sparse (LIBSVM) data is
-        /// scaled to std 1 but not centred, so it stays sparse.
-        #[arg(long)]
-        standardize: bool,
-        /// liblinear's -B: append a constant feature with this value; a negative value means no
-        /// bias, as in liblinear.
-        #[arg(long, value_name = "B", allow_hyphen_values = true)]
-        bias: Option<f64>,
-        /// exact (dual coordinate descent / Newton), subgradient, pegasos or nesterov.
-        #[arg(long, default_value = "exact", value_parser = train::parse_solver)]
-        solver: SolverKind,
-        /// Gradients of the first-order solvers: engine or closed-form.
-        #[arg(long, default_value = "engine", value_parser = train::parse_gradient)]
-        gradient: GradientSource,
-        /// Tolerance of the exact solvers (finite, > 0): a bound on the relative objective
-        /// error (f(w) − f*)/f(w) that the solver's certificate proves.
-        #[arg(long, default_value_t = 1e-9, allow_hyphen_values = true)]
-        tol: f64,
-        /// Iteration limit (epochs of the dual solvers, Newton steps), as liblinear's 1000.
-        #[arg(long, default_value_t = svm::model::DEFAULT_MAX_ITER)]
-        max_iter: usize,
-        /// Write the model as JSON.
-        #[arg(long, value_name = "OUT.json")]
-        model: Option<std::path::PathBuf>,
-        /// Print one JSON object instead of the report.
-        #[arg(long)]
-        json: bool,
-    },
+    Train(TrainArgs),
     /// Predict with a saved model; prints the accuracy when the file has labels.
-    Predict {
-        /// The model (JSON from `train --model`).
-        model: std::path::PathBuf,
-        /// FILE or builtin:NAME.
-        data: String,
-        #[command(flatten)]
-        csv: CsvArgs,
-        /// Print one JSON object.
-        #[arg(long)]
-        json: bool,
-    },
+    Predict(PredictArgs),
     /// k-fold cross-validation over C = 2^lo … 2^hi, scored by accuracy.
-    Cv {
-        /// FILE or builtin:NAME.
-        data: String,
-        #[command(flatten)]
-        csv: CsvArgs,
-        /// The loss (all-pairs: scored by AUC instead of accuracy).
-        #[arg(long, default_value = "squared-hinge", value_parser = train::parse_loss_choice)]
-        loss: train::LossChoice,
-        /// Number of folds.
-        #[arg(long, default_value_t = 5)]
-        folds: usize,
-        /// Smallest exponent of the grid.
-        #[arg(long, default_value_t = -5, allow_hyphen_values = true)]
-        lo: i32,
-        /// Largest exponent of the grid.
-        #[arg(long, default_value_t = 5, allow_hyphen_values = true)]
-        hi: i32,
-        /// Standardise (fitted on each training fold).
-        #[arg(long)]
-        standardize: bool,
-        /// Seed of the folds.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Print one JSON object.
-        #[arg(long)]
-        json: bool,
-    },
+    Cv(CvArgs),
     /// Check every loss's autodiff gradient against its closed form, at a random point and at
     /// an exact kink, with the kink-aware gradient checker; prints a table.
     Check {
@@ -227,204 +100,316 @@ enum Command {
     },
 }
 
-fn run(cli: Cli) -> Result<(), CliError> {
-    match cli.command {
-        c @ (Command::Train { .. }
-        | Command::Predict { .. }
-        | Command::Cv { .. }
-        | Command::Check { .. }) => {
-            return run_data(c);
+#[derive(Debug, clap::Args)]
+struct DemoArgs {
+    /// Iterations of the subgradient method.
+    #[arg(long, default_value_t = 5000)]
+    iterations: usize,
+    /// Step size η > 0 (the k-th step has length η/k).
+    #[arg(long, default_value_t = 4.0, allow_hyphen_values = true)]
+    step: f64,
+    /// Print every this many iterations.
+    #[arg(long, default_value_t = 500)]
+    every: usize,
+    /// Folder for the plots.
+    #[arg(long, default_value = "subgrad-demo")]
+    out: PathBuf,
+    /// Print one JSON object instead of the report.
+    #[arg(long)]
+    json: bool,
+}
+
+impl DemoArgs {
+    fn run(self) -> Result<(), CliError> {
+        if self.iterations == 0 || self.every == 0 {
+            return Err(CliError::Usage(
+                "--iterations and --every must be at least 1".into(),
+            ));
         }
-        Command::Demo {
-            iterations,
-            step,
-            every,
-            out,
-            json,
-        } => {
-            if iterations == 0 || every == 0 {
-                return Err(CliError::Usage(
-                    "--iterations and --every must be at least 1".into(),
-                ));
-            }
-            if !(step.is_finite() && step > 0.0) {
-                return Err(CliError::Usage(format!(
-                    "--step {step}: the step size must be a finite number > 0"
-                )));
-            }
-            let result = demo::run(iterations, step, every, &out)?;
-            if json {
-                out!("{}", serde_json::to_string(&result)?);
-            } else {
-                emit(&demo::render(&result))?;
+        if !(self.step.is_finite() && self.step > 0.0) {
+            return Err(CliError::Usage(format!(
+                "--step {}: the step size must be a finite number > 0",
+                self.step
+            )));
+        }
+        let result = demo::run(self.iterations, self.step, self.every, &self.out)?;
+        if self.json {
+            out!("{}", serde_json::to_string(&result)?);
+        } else {
+            emit(&demo::render(&result))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct GradArgs {
+    /// The expression, e.g. 'max(0, 1 - y*w*x)' (it may start with a minus: '-x').
+    #[arg(allow_hyphen_values = true)]
+    expression: String,
+    /// A variable's value, NAME=VALUE (repeat for several variables).
+    // A pair, not an enum: the parser checks the name and that the value is a finite number.
+    #[arg(long = "at", value_name = "NAME=VALUE", value_parser = grad::parse_assignment)]
+    at: Vec<(String, f64)>,
+    /// The kink convention used by the plain gradient.
+    #[arg(long, value_enum, default_value_t = PolicyArg::MinNorm)]
+    policy: PolicyArg,
+    /// Return a certified Clarke subgradient instead of the policy's per-op choice.
+    #[arg(long)]
+    certified: bool,
+    /// Seed of the certified mode's random direction.
+    #[arg(long, default_value_t = 0, requires = "certified")]
+    seed: u64,
+    /// Print one JSON object instead of the report.
+    #[arg(long)]
+    json: bool,
+    /// Draw f along one variable (the first by default) as an SVG: the curve, the one-sided
+    /// slopes at the point and the returned gradient's tangent.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
+    /// The variable to plot along.
+    #[arg(long, value_name = "NAME", requires = "plot")]
+    along: Option<String>,
+}
+
+impl GradArgs {
+    fn run(self) -> Result<(), CliError> {
+        let seed = self.certified.then_some(self.seed);
+        let out = grad::run(&self.expression, &self.at, self.policy.into(), seed)?;
+        if let Some(path) = self.plot {
+            let name = grad_plot::variable(&out, self.along)?;
+            grad_plot::draw(&self.expression, &self.at, &out, &name, &path)?;
+            if !self.json {
+                out!("plot      {}", path.display());
             }
         }
-        Command::Grad {
-            expression,
-            at,
-            policy,
-            certified,
-            seed,
-            json,
-            plot,
-            along,
-        } => {
-            let out = grad::run(&expression, &at, policy.into(), certified.then_some(seed))?;
-            if let Some(path) = plot {
-                let name = grad_plot::variable(&out, along)?;
-                grad_plot::draw(&expression, &at, &out, &name, &path)?;
-                if !json {
-                    out!("plot      {}", path.display());
-                }
-            }
-            if json {
-                out!("{}", serde_json::to_string(&out)?);
-            } else {
-                emit(&grad::render(&out))?;
-            }
+        if self.json {
+            out!("{}", serde_json::to_string(&out)?);
+        } else {
+            emit(&grad::render(&out))?;
         }
+        Ok(())
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct TrainArgs {
+    /// FILE (LIBSVM, or .csv with the label last) or builtin:NAME (seed, breast_cancer, digits, iris).
+    data: String,
+    #[command(flatten)]
+    csv: CsvArgs,
+    /// The loss.
+    #[arg(long, value_enum, default_value_t = LossArg::Hinge)]
+    loss: LossArg,
+    /// liblinear's C.
+    #[arg(
+        short = 'C',
+        default_value_t = 1.0,
+        conflicts_with = "lambda",
+        allow_hyphen_values = true
+    )]
+    c: f64,
+    /// The λ-form's λ (mean loss + λ‖w‖²), converted to C = 1/(2nλ).
+    #[arg(long, allow_hyphen_values = true)]
+    lambda: Option<f64>,
+    /// Multiclass strategy.
+    #[arg(long, value_enum, default_value_t = MulticlassArg::Ovr)]
+    multiclass: MulticlassArg,
+    /// Standardise the features (mean 0, population std 1). Sparse (LIBSVM) data is
+    /// scaled to std 1 but not centred, so it stays sparse.
+    #[arg(long)]
+    standardize: bool,
+    /// liblinear's -B: append a constant feature with this value; a negative value means no
+    /// bias, as in liblinear.
+    #[arg(long, value_name = "B", allow_hyphen_values = true)]
+    bias: Option<f64>,
+    /// The solver.
+    #[arg(long, value_enum, default_value_t = SolverArg::Exact)]
+    solver: SolverArg,
+    /// Gradients of the first-order solvers.
+    #[arg(long, value_enum, default_value_t = GradientArg::Engine)]
+    gradient: GradientArg,
+    /// Tolerance of the exact solvers (finite, > 0): a bound on the relative objective
+    /// error (f(w) − f*)/f(w) that the solver's certificate proves.
+    #[arg(long, default_value_t = 1e-9, allow_hyphen_values = true)]
+    tol: f64,
+    /// Iteration limit (epochs of the dual solvers, Newton steps), as liblinear's 1000.
+    #[arg(long, default_value_t = svm::model::DEFAULT_MAX_ITER)]
+    max_iter: usize,
+    /// Write the model as JSON.
+    #[arg(long, value_name = "OUT.json")]
+    model: Option<PathBuf>,
+    /// Print one JSON object instead of the report.
+    #[arg(long)]
+    json: bool,
+}
+
+impl TrainArgs {
+    fn run(self) -> Result<(), CliError> {
+        if self.max_iter == 0 {
+            return Err(CliError::Usage("--max-iter must be at least 1".into()));
+        }
+        if !(self.tol.is_finite() && self.tol > 0.0) {
+            return Err(CliError::Usage(format!(
+                "--tol {}: the tolerance must be a finite number > 0",
+                self.tol
+            )));
+        }
+        let data = train::load(&self.data, &self.csv.options())?;
+        let c = match self.lambda {
+            Some(l) if l > 0.0 && l.is_finite() => 1.0 / (2.0 * data.n() as f64 * l),
+            Some(l) => return Err(CliError::Usage(format!("--lambda {l} must be > 0"))),
+            None => self.c,
+        };
+        let options = self.loss.apply(TrainOptions {
+            multiclass: self.multiclass.into(),
+            c,
+            // liblinear's `-B b` with b < 0 means no bias term.
+            bias: self.bias.filter(|b| *b >= 0.0),
+            standardize: self.standardize,
+            solver: self.solver.into(),
+            tol: self.tol,
+            max_iter: self.max_iter,
+            gradient: self.gradient.into(),
+            ..TrainOptions::default()
+        });
+        let report = train::run_train(&data, &options, !self.json)?;
+        if let Some(path) = &self.model {
+            train::save(&report.model, path)?;
+        }
+        let out = train::output(&data, &options, &report, self.model);
+        if self.json {
+            out!("{}", serde_json::to_string(&out)?);
+        } else {
+            emit(&train::render(&out))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct PredictArgs {
+    /// The model (JSON from `train --model`).
+    model: PathBuf,
+    /// FILE or builtin:NAME.
+    data: String,
+    #[command(flatten)]
+    csv: CsvArgs,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+impl PredictArgs {
+    fn run(self) -> Result<(), CliError> {
+        let model = train::load_model(&self.model)?;
+        let rows = train::load(&self.data, &self.csv.options())?;
+        let (predictions, accuracy) =
+            model
+                .predict_with_accuracy(&rows)
+                .map_err(|source| CliError::Data {
+                    data: self.data,
+                    source,
+                })?;
+        if self.json {
+            out!(
+                "{}",
+                serde_json::json!({"predictions": predictions, "accuracy": accuracy})
+            );
+        } else {
+            let mut text = String::new();
+            for p in &predictions {
+                text += &format!("{p}\n");
+            }
+            emit(&text)?;
+            eprintln!("accuracy {accuracy:.4} on {} rows", predictions.len());
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct CvArgs {
+    /// FILE or builtin:NAME.
+    data: String,
+    #[command(flatten)]
+    csv: CsvArgs,
+    /// The loss (all-pairs: scored by AUC instead of accuracy).
+    #[arg(long, value_enum, default_value_t = LossArg::SquaredHinge)]
+    loss: LossArg,
+    /// Number of folds.
+    #[arg(long, default_value_t = 5)]
+    folds: usize,
+    /// Smallest exponent of the grid.
+    #[arg(long, default_value_t = -5, allow_hyphen_values = true)]
+    lo: i32,
+    /// Largest exponent of the grid.
+    #[arg(long, default_value_t = 5, allow_hyphen_values = true)]
+    hi: i32,
+    /// Standardise (fitted on each training fold).
+    #[arg(long)]
+    standardize: bool,
+    /// Seed of the folds.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+impl CvArgs {
+    fn run(self) -> Result<(), CliError> {
+        train::check_grid(self.lo, self.hi)?;
+        let data = train::load(&self.data, &self.csv.options())?;
+        if self.folds < 2 || self.folds > data.n() {
+            return Err(CliError::Usage(format!(
+                "--folds {}: need 2 ≤ folds ≤ {} (the number of rows)",
+                self.folds,
+                data.n()
+            )));
+        }
+        let options = self.loss.apply(TrainOptions {
+            standardize: self.standardize,
+            tol: 1e-6,
+            ..TrainOptions::default()
+        });
+        let out = train::run_cv(&data, &options, self.folds, self.lo, self.hi, self.seed)?;
+        if self.json {
+            out!("{}", serde_json::to_string(&out)?);
+        } else {
+            for (c, a) in &out.grid {
+                out!("C = {c:<10} {} {a:.4}", out.score);
+            }
+            out!(
+                "best C = {} ({} {:.4})",
+                out.best_c,
+                out.score,
+                out.best_accuracy
+            );
+        }
+        Ok(())
+    }
+}
+
+fn run_check(json: bool) -> Result<(), CliError> {
+    let rows = check::run()?;
+    if json {
+        out!("{}", serde_json::to_string(&rows)?);
+    } else {
+        emit(&check::render(&rows))?;
     }
     Ok(())
 }
 
-fn run_data(command: Command) -> Result<(), CliError> {
-    match command {
-        Command::Train {
-            data,
-            loss,
-            csv,
-            c,
-            lambda,
-            multiclass,
-            standardize,
-            bias,
-            solver,
-            gradient,
-            tol,
-            max_iter,
-            model,
-            json,
-        } => {
-            if max_iter == 0 {
-                return Err(CliError::Usage("--max-iter must be at least 1".into()));
-            }
-            if !(tol.is_finite() && tol > 0.0) {
-                return Err(CliError::Usage(format!(
-                    "--tol {tol}: the tolerance must be a finite number > 0"
-                )));
-            }
-            let data = train::load(&data, &csv.options())?;
-            let c = match lambda {
-                Some(l) if l > 0.0 && l.is_finite() => 1.0 / (2.0 * data.n() as f64 * l),
-                Some(l) => return Err(CliError::Usage(format!("--lambda {l} must be > 0"))),
-                None => c,
-            };
-            let options = TrainOptions {
-                multiclass: if multiclass == "crammer-singer" {
-                    Multiclass::CrammerSinger
-                } else {
-                    Multiclass::OneVsRest
-                },
-                c,
-                // liblinear's `-B b` with b < 0 means no bias term.
-                bias: bias.filter(|b| *b >= 0.0),
-                standardize,
-                solver,
-                tol,
-                max_iter,
-                gradient,
-                ..TrainOptions::default()
-            };
-            let options = train::with_loss(options, loss);
-            let report = train::run_train(&data, &options, !json)?;
-            if let Some(path) = &model {
-                train::save(&report.model, path)?;
-            }
-            let out = train::output(&data, &options, &report, model);
-            if json {
-                out!("{}", serde_json::to_string(&out)?);
-            } else {
-                emit(&train::render(&out))?;
-            }
-        }
-        Command::Predict {
-            model,
-            data,
-            csv,
-            json,
-        } => {
-            let model = train::load_model(&model)?;
-            let rows = train::load(&data, &csv.options())?;
-            let (predictions, accuracy) = model
-                .predict_with_accuracy(&rows)
-                .map_err(|source| CliError::Data { data, source })?;
-            if json {
-                out!(
-                    "{}",
-                    serde_json::json!({"predictions": predictions, "accuracy": accuracy})
-                );
-            } else {
-                let mut text = String::new();
-                for p in &predictions {
-                    text += &format!("{p}\n");
-                }
-                emit(&text)?;
-                eprintln!("accuracy {accuracy:.4} on {} rows", predictions.len());
-            }
-        }
-        Command::Cv {
-            data,
-            csv,
-            loss,
-            folds,
-            lo,
-            hi,
-            standardize,
-            seed,
-            json,
-        } => {
-            train::check_grid(lo, hi)?;
-            let data = train::load(&data, &csv.options())?;
-            if folds < 2 || folds > data.n() {
-                return Err(CliError::Usage(format!(
-                    "--folds {folds}: need 2 ≤ folds ≤ {} (the number of rows)",
-                    data.n()
-                )));
-            }
-            let options = train::with_loss(
-                TrainOptions {
-                    standardize,
-                    tol: 1e-6,
-                    ..TrainOptions::default()
-                },
-                loss,
-            );
-            let out = train::run_cv(&data, &options, folds, lo, hi, seed)?;
-            if json {
-                out!("{}", serde_json::to_string(&out)?);
-            } else {
-                for (c, a) in &out.grid {
-                    out!("C = {c:<10} {} {a:.4}", out.score);
-                }
-                out!(
-                    "best C = {} ({} {:.4})",
-                    out.best_c,
-                    out.score,
-                    out.best_accuracy
-                );
-            }
-        }
-        Command::Check { json } => {
-            let rows = check::run()?;
-            if json {
-                out!("{}", serde_json::to_string(&rows)?);
-            } else {
-                emit(&check::render(&rows))?;
-            }
-        }
-        _ => unreachable!("handled by run"),
+fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Demo(args) => args.run(),
+        Command::Grad(args) => args.run(),
+        Command::Train(args) => args.run(),
+        Command::Predict(args) => args.run(),
+        Command::Cv(args) => args.run(),
+        Command::Check { json } => run_check(json),
     }
-    Ok(())
 }
 
 fn main() -> ExitCode {

@@ -2,10 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
+use clap::ValueEnum;
 use losses::MarginLoss;
 use serde::Serialize;
 use svm::data::{builtin, read_file_with, CsvOptions, Dataset, Header, LabelColumn};
-use svm::model::{cross_validate, train, Model, SolverKind, TrainOptions, TrainReport};
+use svm::model::{cross_validate, train, Model, Multiclass, SolverKind, TrainOptions, TrainReport};
 use svm::solvers::GradientSource;
 
 use crate::CliError;
@@ -68,65 +69,119 @@ pub fn csv_options(header: bool, no_header: bool, label: Option<&str>) -> CsvOpt
     }
 }
 
-/// A loss `train` and `cv` accept: a margin loss, or the all-pairs ranking loss.
-#[derive(Debug, Clone, Copy)]
-pub enum LossChoice {
-    /// A margin loss of `y·w·x`.
-    Margin(MarginLoss),
-    /// The all-pairs squared hinge with margin 1 (AUC surrogate).
+/// The losses `train` and `cv` accept (`--loss`): the margin losses, or the all-pairs ranking
+/// loss. The smoothed losses have their smoothing fixed at 0.5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LossArg {
+    /// max(0, 1 − z).
+    Hinge,
+    /// max(0, 1 − z)², liblinear's L2 loss.
+    SquaredHinge,
+    /// The Gaussian-smoothed hinge ψ_G, σ = 0.5.
+    #[value(alias = "smooth-gaussian")]
+    SmoothHinge,
+    /// The square-root-smoothed hinge ψ_M, σ = 0.5.
+    SmoothSqrt,
+    /// The Huberised hinge, γ = 0.5.
+    Huberized,
+    /// The modified Huber loss.
+    ModifiedHuber,
+    /// The all-pairs squared hinge with margin 1 (the AUC surrogate, two classes).
     AllPairs,
 }
 
-/// Parses a loss name, including `all-pairs`.
-pub fn parse_loss_choice(s: &str) -> Result<LossChoice, String> {
-    if s == "all-pairs" {
-        Ok(LossChoice::AllPairs)
-    } else {
-        parse_loss(s).map(LossChoice::Margin)
+impl LossArg {
+    /// `options` training with this loss: [`TrainOptions::loss`] for a margin loss,
+    /// [`TrainOptions::all_pairs`] with margin 1 for `all-pairs`.
+    ///
+    /// # Example
+    /// ```
+    /// use losses::MarginLoss;
+    /// use subgrad_cli::train::LossArg;
+    /// use svm::model::TrainOptions;
+    /// let o = LossArg::SmoothHinge.apply(TrainOptions::default());
+    /// assert_eq!(o.loss, MarginLoss::SmoothGaussian { sigma: 0.5 });
+    /// let o = LossArg::AllPairs.apply(TrainOptions::default());
+    /// assert_eq!(o.all_pairs, Some(1.0));
+    /// ```
+    pub fn apply(self, options: TrainOptions) -> TrainOptions {
+        let loss = match self {
+            LossArg::Hinge => MarginLoss::hinge(),
+            LossArg::SquaredHinge => MarginLoss::squared_hinge(),
+            LossArg::SmoothHinge => MarginLoss::SmoothGaussian { sigma: 0.5 },
+            LossArg::SmoothSqrt => MarginLoss::SmoothSqrt { sigma: 0.5 },
+            LossArg::Huberized => MarginLoss::Huberized { gamma: 0.5 },
+            LossArg::ModifiedHuber => MarginLoss::ModifiedHuber,
+            LossArg::AllPairs => {
+                return TrainOptions {
+                    all_pairs: Some(1.0),
+                    ..options
+                }
+            }
+        };
+        TrainOptions { loss, ..options }
     }
 }
 
-/// Applies a loss choice to training options.
-pub fn with_loss(options: TrainOptions, loss: LossChoice) -> TrainOptions {
-    match loss {
-        LossChoice::Margin(loss) => TrainOptions { loss, ..options },
-        LossChoice::AllPairs => TrainOptions {
-            all_pairs: Some(1.0),
-            ..options
-        },
+/// The solvers `train` accepts (`--solver`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SolverArg {
+    /// The exact solver with a certificate (dual coordinate descent, interior point or
+    /// Newton, by loss and data).
+    Exact,
+    /// The classic subgradient method with iterate averaging.
+    Subgradient,
+    /// Pegasos SGD (the hinge or the squared hinge).
+    Pegasos,
+    /// Nesterov's accelerated gradient (smooth losses).
+    Nesterov,
+}
+
+impl From<SolverArg> for SolverKind {
+    fn from(s: SolverArg) -> Self {
+        match s {
+            SolverArg::Exact => SolverKind::Exact,
+            SolverArg::Subgradient => SolverKind::Subgradient,
+            SolverArg::Pegasos => SolverKind::Pegasos,
+            SolverArg::Nesterov => SolverKind::Nesterov,
+        }
     }
 }
 
-/// Parses a margin-loss name.
-pub fn parse_loss(s: &str) -> Result<MarginLoss, String> {
-    Ok(match s {
-        "hinge" => MarginLoss::hinge(),
-        "squared-hinge" => MarginLoss::squared_hinge(),
-        "smooth-hinge" | "smooth-gaussian" => MarginLoss::SmoothGaussian { sigma: 0.5 },
-        "smooth-sqrt" => MarginLoss::SmoothSqrt { sigma: 0.5 },
-        "huberized" => MarginLoss::Huberized { gamma: 0.5 },
-        "modified-huber" => MarginLoss::ModifiedHuber,
-        other => {
-            return Err(format!(
-                "unknown loss `{other}` (hinge, squared-hinge, smooth-hinge, smooth-sqrt, huberized, modified-huber, all-pairs)"
-            ))
-        }
-    })
+/// Where the first-order solvers get their gradients (`--gradient`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GradientArg {
+    /// The engine, on the loss built from primitives.
+    Engine,
+    /// The hand-derived closed form.
+    ClosedForm,
 }
 
-/// Parses a solver name.
-pub fn parse_solver(s: &str) -> Result<SolverKind, String> {
-    Ok(match s {
-        "exact" => SolverKind::Exact,
-        "subgradient" => SolverKind::Subgradient,
-        "pegasos" => SolverKind::Pegasos,
-        "nesterov" => SolverKind::Nesterov,
-        other => {
-            return Err(format!(
-                "unknown solver `{other}` (exact, subgradient, pegasos, nesterov)"
-            ))
+impl From<GradientArg> for GradientSource {
+    fn from(g: GradientArg) -> Self {
+        match g {
+            GradientArg::Engine => GradientSource::Engine,
+            GradientArg::ClosedForm => GradientSource::ClosedForm,
         }
-    })
+    }
+}
+
+/// How `train` handles more than two classes (`--multiclass`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MulticlassArg {
+    /// One-vs-rest: one binary problem per class.
+    Ovr,
+    /// One joint Crammer–Singer problem (the hinge or the squared hinge).
+    CrammerSinger,
+}
+
+impl From<MulticlassArg> for Multiclass {
+    fn from(m: MulticlassArg) -> Self {
+        match m {
+            MulticlassArg::Ovr => Multiclass::OneVsRest,
+            MulticlassArg::CrammerSinger => Multiclass::CrammerSinger,
+        }
+    }
 }
 
 /// `train`'s JSON output.
@@ -368,15 +423,4 @@ pub fn run_cv(
         best_c,
         best_accuracy,
     })
-}
-
-/// Parses a gradient source name.
-pub fn parse_gradient(s: &str) -> Result<GradientSource, String> {
-    match s {
-        "engine" => Ok(GradientSource::Engine),
-        "closed-form" => Ok(GradientSource::ClosedForm),
-        other => Err(format!(
-            "unknown gradient source `{other}` (engine, closed-form)"
-        )),
-    }
 }

@@ -189,6 +189,43 @@ fn grad_bad_input_is_a_clear_error() {
 }
 
 #[test]
+fn option_values_are_checked_by_clap_which_lists_the_possible_values() {
+    fails_with(
+        &["train", "builtin:seed", "--solver", "newton"],
+        "invalid value 'newton' for '--solver <SOLVER>'\n  \
+         [possible values: exact, subgradient, pegasos, nesterov]",
+    );
+    fails_with(
+        &["train", "builtin:seed", "--loss", "quadratic"],
+        "[possible values: hinge, squared-hinge, smooth-hinge, smooth-sqrt, huberized, \
+         modified-huber, all-pairs]",
+    );
+    fails_with(
+        &["train", "builtin:seed", "--gradient", "autodiff"],
+        "[possible values: engine, closed-form]",
+    );
+    fails_with(
+        &["train", "builtin:seed", "--multiclass", "ovo"],
+        "[possible values: ovr, crammer-singer]",
+    );
+    // `smooth-gaussian` stays accepted as another name of `smooth-hinge`.
+    let a = json(&["train", "builtin:seed", "--loss", "smooth-gaussian"]);
+    let b = json(&["train", "builtin:seed", "--loss", "smooth-hinge"]);
+    assert_eq!(a["objective"], b["objective"]);
+    // The help lists them too: `-h` on one line, `--help` one per line with what it means.
+    let short = subgrad().args(["train", "-h"]).output().unwrap();
+    let short = String::from_utf8_lossy(&short.stdout);
+    assert!(
+        short.contains("[possible values: exact, subgradient, pegasos, nesterov]"),
+        "{short}"
+    );
+    let long = subgrad().args(["cv", "--help"]).output().unwrap();
+    let long = String::from_utf8_lossy(&long.stdout);
+    assert!(long.contains("Possible values:\n"), "{long}");
+    assert!(long.contains("- all-pairs:"), "{long}");
+}
+
+#[test]
 fn every_command_has_help() {
     for cmd in [
         vec!["--help"],
@@ -366,7 +403,7 @@ fn malformed_files_name_the_line_and_column() {
     );
     fails_with(
         &["train", "builtin:seed", "--loss", "quadratic"],
-        "unknown loss `quadratic`",
+        "invalid value 'quadratic' for '--loss <LOSS>'",
     );
     fails_with(&["train", "builtin:seed", "-C", "-1"], "C = -1");
     fails_with(
