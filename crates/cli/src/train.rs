@@ -184,38 +184,22 @@ impl From<MulticlassArg> for Multiclass {
     }
 }
 
-/// `train`'s JSON output.
+/// `train`'s result, as `--json` prints it: the library's [`TrainReport`] with its fields at the
+/// top level (`objective`, `train_accuracy`, `iterations`, `converged`, `certificate`,
+/// `seconds`, `history`, `train_auc`, and the trained [`Model`] under `model`), beside the data's
+/// shape and what the command itself adds.
 #[derive(Debug, Serialize)]
-pub struct TrainOutput {
-    /// Rows trained on.
+pub struct TrainOutput<'a> {
+    /// Rows of the data.
     pub rows: usize,
     /// Features of the data (before any bias feature).
     pub features: usize,
-    /// The objective reached (summed over classes for one-vs-rest).
-    pub objective: f64,
-    /// Training accuracy.
-    pub train_accuracy: f64,
-    /// Iterations.
-    pub iterations: usize,
-    /// Whether the solver met its tolerance.
-    pub converged: bool,
-    /// Duality gap or gradient norm, if the solver has one.
-    pub certificate: Option<f64>,
-    /// Wall-clock seconds.
-    pub seconds: f64,
-    /// The loss.
-    pub loss: String,
-    /// The penalty C used.
-    #[serde(rename = "C")]
-    pub c: f64,
-    /// The classes.
-    pub classes: Vec<f64>,
-    /// Training AUC (two classes).
+    /// What training reported, the model included.
+    #[serde(flatten)]
+    pub report: &'a TrainReport,
+    /// Where the model was written (`--model`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub train_auc: Option<f64>,
-    /// Where the model was written.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub model: Option<PathBuf>,
+    pub model_file: Option<PathBuf>,
     /// The iteration limit the run had (`--max-iter`).
     pub max_iter: usize,
     /// The largest |feature value| when the features were not standardised and it exceeds 10
@@ -242,66 +226,75 @@ pub fn run_train(
     Ok(report?)
 }
 
-/// The report as JSON fields.
-pub fn output(
+/// `report` with the data's shape, where the model was written and the run's options that
+/// [`render`] needs.
+///
+/// # Example
+/// ```
+/// use subgrad_cli::train::{load, output, run_train};
+/// use svm::data::CsvOptions;
+/// use svm::model::TrainOptions;
+/// let data = load("builtin:seed", &CsvOptions::default())?;
+/// let options = TrainOptions::default();
+/// let report = run_train(&data, &options, false)?;
+/// let json = serde_json::to_value(output(&data, &options, &report, None))?;
+/// assert_eq!((json["rows"].as_u64(), json["features"].as_u64()), (Some(5), Some(2)));
+/// assert_eq!(json["objective"], report.objective);
+/// assert_eq!(json["model"], serde_json::to_value(&report.model)?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn output<'a>(
     data: &Dataset,
     options: &TrainOptions,
-    report: &TrainReport,
-    model: Option<PathBuf>,
-) -> TrainOutput {
+    report: &'a TrainReport,
+    model_file: Option<PathBuf>,
+) -> TrainOutput<'a> {
     let largest = (0..data.n())
         .flat_map(|i| data.row(i).entries())
         .map(|(_, v)| v.abs())
         .fold(0.0, f64::max);
     TrainOutput {
-        max_iter: options.max_iter,
-        unscaled: (!options.standardize && largest > 10.0).then_some(largest),
         rows: data.n(),
         features: data.d,
-        objective: report.objective,
-        train_accuracy: report.train_accuracy,
-        iterations: report.iterations,
-        converged: report.converged,
-        certificate: report.certificate,
-        seconds: report.seconds,
-        loss: report.model.loss.clone(),
-        c: report.model.c,
-        classes: report.model.classes.clone(),
-        train_auc: report.train_auc,
-        model,
+        report,
+        model_file,
+        max_iter: options.max_iter,
+        unscaled: (!options.standardize && largest > 10.0).then_some(largest),
     }
 }
 
 /// The human-readable report.
-pub fn render(out: &TrainOutput) -> String {
+pub fn render(out: &TrainOutput<'_>) -> String {
+    let (report, model) = (out.report, &out.report.model);
     let mut s = format!(
         "{} rows × {} features\nloss {} with C = {}, classes {:?}\nobjective ½‖w‖² + C·Σ loss{} = {:.10}\n",
         out.rows,
         out.features,
-        out.loss,
-        out.c,
-        out.classes,
-        if out.classes.len() > 2 && !out.loss.starts_with("crammer-singer") {
+        model.loss,
+        model.c,
+        model.classes,
+        if model.classes.len() > 2 && !model.loss.starts_with("crammer-singer") {
             " (summed over one-vs-rest)"
         } else {
             ""
         },
-        out.objective
+        report.objective
     );
     s += &format!(
         "train accuracy {:.4}, {} iterations, {}, certificate {}, {:.3} s\n",
-        out.train_accuracy,
-        out.iterations,
-        match (out.converged, out.certificate) {
+        report.train_accuracy,
+        report.iterations,
+        match (report.converged, report.certificate) {
             (true, _) => "converged",
             (false, None) => "first-order method (no certificate)",
             (false, Some(_)) => "stopped at the iteration limit",
         },
-        out.certificate
+        report
+            .certificate
             .map_or("none".to_string(), |c| format!("{c:.3e}")),
-        out.seconds
+        report.seconds
     );
-    if !out.converged && out.certificate.is_some() {
+    if !report.converged && report.certificate.is_some() {
         s += &format!(
             "warning: the tolerance was not reached in --max-iter {} iterations; raise \
              --max-iter or --tol",
@@ -315,10 +308,10 @@ pub fn render(out: &TrainOutput) -> String {
         }
         s += "\n";
     }
-    if let Some(a) = out.train_auc {
+    if let Some(a) = report.train_auc {
         s += &format!("train AUC {a:.4}\n");
     }
-    if let Some(p) = &out.model {
+    if let Some(p) = &out.model_file {
         s += &format!("model written to {}\n", p.display());
     }
     s

@@ -341,6 +341,35 @@ fn train_breast_cancer_reaches_the_reference_optimum_and_predict_reuses_the_mode
 }
 
 #[test]
+fn train_json_is_the_library_report_with_the_objective_of_the_report_line() {
+    let args = ["train", "builtin:iris", "--standardize", "--model"];
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.json");
+    let v = json(&[&args[..], &[model.to_str().unwrap()]].concat());
+    let text = subgrad().args(args).arg(&model).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    // objective ½‖w‖² + C·Σ loss (summed over one-vs-rest) = 162.3547701614
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("objective "))
+        .unwrap_or_else(|| panic!("no objective line in {text}"));
+    let printed = line.rsplit(" = ").next().unwrap();
+    let objective = v["objective"].as_f64().unwrap();
+    assert_eq!(format!("{objective:.10}"), printed, "{line}");
+    // The report's model is the model written to --model, field for field.
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    assert_eq!(v["model"], written);
+    assert_eq!(v["model_file"], model.to_str().unwrap());
+    assert_eq!(v["model"]["classes"], serde_json::json!([0.0, 1.0, 2.0]));
+    assert!(v["train_auc"].is_null()); // three classes: no AUC
+    assert_eq!(
+        v["history"].as_array().map(|h| h.is_empty()),
+        Some(false),
+        "{v}"
+    );
+}
+
+#[test]
 fn train_lambda_form_converts_to_c() {
     // λ = 1/(2nC): on the 5 seed points, λ = 0.1 is C = 1.
     let a = json(&[
@@ -359,7 +388,7 @@ fn train_lambda_form_converts_to_c() {
         "-C",
         "1",
     ]);
-    assert_eq!(a["C"], 1.0);
+    assert_eq!(a["model"]["c"], 1.0);
     assert!((a["objective"].as_f64().unwrap() - b["objective"].as_f64().unwrap()).abs() < 1e-12);
 }
 
@@ -458,7 +487,7 @@ fn all_pairs_loss_trains_a_ranker_and_cv_scores_it_by_auc() {
         "-C",
         "10",
     ]);
-    assert_eq!(v["loss"], "all-pairs");
+    assert_eq!(v["model"]["loss"], "all-pairs");
     assert_eq!(v["converged"], true);
     assert!(v["train_auc"].as_f64().unwrap() > 0.98);
     let cv = json(&[
@@ -727,13 +756,13 @@ fn csv_header_rule_and_label_column_are_explicit() {
     for label in ["y", "0"] {
         let v = json(&["train", &bad("label-first.csv"), "--label", label]);
         assert_eq!(
-            v["classes"],
+            v["model"]["classes"],
             serde_json::json!([-1.0, 1.0]),
             "--label {label}"
         );
     }
     let v = json(&["train", &bad("label-first.csv")]);
-    assert_eq!(v["classes"], serde_json::json!([2.0, 3.0]));
+    assert_eq!(v["model"]["classes"], serde_json::json!([2.0, 3.0]));
     fails_with(
         &["train", &bad("label-first.csv"), "--label", "z"],
         "no column named `z`",
