@@ -93,13 +93,10 @@ enum Command {
     Cv(CvArgs),
     /// Check every loss's autodiff gradient against its closed form, at a random point and at
     /// an exact kink, with the kink-aware gradient checker; prints a table.
-    Check {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Check(CheckArgs),
 }
 
+/// `subgrad demo`'s arguments.
 #[derive(Debug, clap::Args)]
 struct DemoArgs {
     /// Iterations of the subgradient method.
@@ -142,6 +139,7 @@ impl DemoArgs {
     }
 }
 
+/// `subgrad grad`'s arguments.
 #[derive(Debug, clap::Args)]
 struct GradArgs {
     /// The expression, e.g. 'max(0, 1 - y*w*x)' (it may start with a minus: '-x').
@@ -192,6 +190,7 @@ impl GradArgs {
     }
 }
 
+/// `subgrad train`'s arguments.
 #[derive(Debug, clap::Args)]
 struct TrainArgs {
     /// FILE (LIBSVM, or .csv with the label last) or builtin:NAME (seed, breast_cancer, digits, iris).
@@ -287,6 +286,7 @@ impl TrainArgs {
     }
 }
 
+/// `subgrad predict`'s arguments.
 #[derive(Debug, clap::Args)]
 struct PredictArgs {
     /// The model (JSON from `train --model`).
@@ -328,6 +328,7 @@ impl PredictArgs {
     }
 }
 
+/// `subgrad cv`'s arguments.
 #[derive(Debug, clap::Args)]
 struct CvArgs {
     /// FILE or builtin:NAME.
@@ -391,16 +392,27 @@ impl CvArgs {
     }
 }
 
-fn run_check(json: bool) -> Result<(), CliError> {
-    let rows = check::run()?;
-    if json {
-        out!("{}", serde_json::to_string(&rows)?);
-    } else {
-        emit(&check::render(&rows))?;
-    }
-    Ok(())
+/// `subgrad check`'s arguments.
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
 }
 
+impl CheckArgs {
+    fn run(self) -> Result<(), CliError> {
+        let rows = check::run()?;
+        if self.json {
+            out!("{}", serde_json::to_string(&rows)?);
+        } else {
+            emit(&check::render(&rows))?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs the command `cli` names.
 fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Demo(args) => args.run(),
@@ -408,7 +420,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Train(args) => args.run(),
         Command::Predict(args) => args.run(),
         Command::Cv(args) => args.run(),
-        Command::Check { json } => run_check(json),
+        Command::Check(args) => args.run(),
     }
 }
 
