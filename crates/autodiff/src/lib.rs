@@ -58,3 +58,15 @@ pub use real::Real;
 pub use shape::Shape;
 pub use tape::{Gradients, Tape, TapeStats};
 pub use var::{NodeId, Operand, Var};
+
+/// The name of every primitive the engine has, as kink reports and errors print them: the
+/// closed set a tape's nodes are drawn from (custom ops all report `custom`).
+///
+/// # Example
+/// ```
+/// let names = autodiff::primitives();
+/// assert!(names.contains(&"relu") && names.contains(&"sparse_matvec"));
+/// ```
+pub fn primitives() -> &'static [&'static str] {
+    &ops::NAMES
+}

@@ -114,42 +114,83 @@ pub(crate) enum Op<T> {
     },
 }
 
+/// Every primitive's name, indexed by [`Op::index`]: what kink reports and errors print, and
+/// what [`crate::primitives`] lists (the catalogue test holds one row per entry).
+pub(crate) const NAMES: [&str; 31] = [
+    "leaf",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "affine",
+    "reshape",
+    "square",
+    "sqrt",
+    "exp",
+    "ln",
+    "sum",
+    "mean",
+    "row_sum",
+    "dot",
+    "matvec",
+    "matmul",
+    "gather",
+    "sparse_matvec",
+    "relu",
+    "abs",
+    "max",
+    "min",
+    "clamp",
+    "max_n",
+    "min_n",
+    "reduce_max",
+    "reduce_min",
+    "row_max",
+    "row_min",
+    "custom",
+];
+
 impl<T> Op<T> {
+    /// The primitive's position in [`NAMES`] (an exhaustive match: a new variant needs one).
+    pub(crate) fn index(&self) -> usize {
+        match self {
+            Op::Leaf => 0,
+            Op::Add(..) => 1,
+            Op::Sub(..) => 2,
+            Op::Mul(..) => 3,
+            Op::Div(..) => 4,
+            Op::Affine { .. } => 5,
+            Op::Reshape(_) => 6,
+            Op::Square(_) => 7,
+            Op::Sqrt(_) => 8,
+            Op::Exp(_) => 9,
+            Op::Ln(_) => 10,
+            Op::Sum(_) => 11,
+            Op::Mean(_) => 12,
+            Op::RowSum(_) => 13,
+            Op::Dot(..) => 14,
+            Op::MatVec(..) => 15,
+            Op::MatMul(..) => 16,
+            Op::Gather { .. } => 17,
+            Op::SparseMatVec { .. } => 18,
+            Op::Relu(_) => 19,
+            Op::Abs(_) => 20,
+            Op::Max(..) => 21,
+            Op::Min(..) => 22,
+            Op::Clamp { .. } => 23,
+            Op::MaxN { .. } => 24,
+            Op::MinN { .. } => 25,
+            Op::ReduceMax(_) => 26,
+            Op::ReduceMin(_) => 27,
+            Op::RowMax(_) => 28,
+            Op::RowMin(_) => 29,
+            Op::Custom { .. } => 30,
+        }
+    }
+
     /// The primitive's name, as in error messages and kink reports.
     pub(crate) fn name(&self) -> &'static str {
-        match self {
-            Op::Leaf => "leaf",
-            Op::Add(..) => "add",
-            Op::Sub(..) => "sub",
-            Op::Mul(..) => "mul",
-            Op::Div(..) => "div",
-            Op::Affine { .. } => "affine",
-            Op::Reshape(_) => "reshape",
-            Op::Square(_) => "square",
-            Op::Sqrt(_) => "sqrt",
-            Op::Exp(_) => "exp",
-            Op::Ln(_) => "ln",
-            Op::Sum(_) => "sum",
-            Op::Mean(_) => "mean",
-            Op::RowSum(_) => "row_sum",
-            Op::Dot(..) => "dot",
-            Op::MatVec(..) => "matvec",
-            Op::MatMul(..) => "matmul",
-            Op::Gather { .. } => "gather",
-            Op::SparseMatVec { .. } => "sparse_matvec",
-            Op::Relu(_) => "relu",
-            Op::Abs(_) => "abs",
-            Op::Max(..) => "max",
-            Op::Min(..) => "min",
-            Op::Clamp { .. } => "clamp",
-            Op::MaxN { .. } => "max_n",
-            Op::MinN { .. } => "min_n",
-            Op::ReduceMax(_) => "reduce_max",
-            Op::ReduceMin(_) => "reduce_min",
-            Op::RowMax(_) => "row_max",
-            Op::RowMin(_) => "row_min",
-            Op::Custom { .. } => "custom",
-        }
+        NAMES[self.index()]
     }
 }
 

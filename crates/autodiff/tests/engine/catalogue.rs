@@ -1,0 +1,279 @@
+//! The primitive catalogue: one row per primitive the engine has (`autodiff::primitives()`), each
+//! with its gradient under every policy preset, its certified result and its kink report (exact
+//! and near), all derived by hand beside the row. A primitive without a row fails
+//! `every_primitive_has_a_row`, so a new one cannot land unchecked.
+
+use std::sync::Arc;
+
+use autodiff::certify::random_direction;
+use autodiff::{
+    BackwardContext, Certify, CustomOp, Inputs, KinkPolicy, Result, Shape, SparseData, Tape, Var,
+};
+
+const SEED: u64 = 11;
+
+type Build = for<'t> fn(&'t Tape<f64>, Var<'t, f64>) -> Var<'t, f64>;
+
+/// One primitive's row. `x` is the one parameter (`shape`), `f` builds a scalar from it through
+/// the primitive. For a kink primitive `x` sits on a tie and `near` within 1e-12 of it.
+struct Row {
+    name: &'static str,
+    x: &'static [f64],
+    shape: Shape,
+    f: Build,
+    /// `∂f/∂x` under MinNorm, Torch, Jax and Tf.
+    grads: [&'static [f64]; 4],
+    /// The certified gradient, given the direction `q` the seed draws.
+    certified: fn(&[f64]) -> Vec<f64>,
+    /// Tied output elements of the primitive's node (empty for a smooth primitive).
+    exact: &'static [usize],
+    near: Option<&'static [f64]>,
+}
+
+/// `x·eᵢ` as a scalar: one entry of a vector parameter, through `dot`.
+fn pick<'t>(t: &'t Tape<f64>, x: Var<'t, f64>, i: usize) -> Var<'t, f64> {
+    let mut e = vec![0.0; x.shape().len()];
+    e[i] = 1.0;
+    x.dot(t.constant_vec(&e).unwrap())
+}
+
+fn same(g: &'static [f64]) -> [&'static [f64]; 4] {
+    [g, g, g, g]
+}
+
+/// `2x`, with its backward and tangent (the catalogue's custom op).
+struct Double;
+
+impl CustomOp<f64> for Double {
+    fn name(&self) -> &str {
+        "double"
+    }
+    fn output_shape(&self, inputs: &Inputs<'_, f64>) -> Result<Shape> {
+        Ok(inputs.shape(0))
+    }
+    fn forward(&self, inputs: &Inputs<'_, f64>, output: &mut [f64]) -> Result<()> {
+        for (o, &x) in output.iter_mut().zip(inputs.value(0)) {
+            *o = 2.0 * x;
+        }
+        Ok(())
+    }
+    fn backward(&self, _: usize, cx: &BackwardContext<'_, f64>, grad: &mut [f64]) -> Result<()> {
+        for (d, &g) in grad.iter_mut().zip(cx.grad_output) {
+            *d += 2.0 * g;
+        }
+        Ok(())
+    }
+    fn tangent(
+        &self,
+        _: usize,
+        _: &Inputs<'_, f64>,
+        input_tangent: &[f64],
+        _: &[f64],
+        output_tangent: &mut [f64],
+    ) -> Result<()> {
+        for (o, &t) in output_tangent.iter_mut().zip(input_tangent) {
+            *o += 2.0 * t;
+        }
+        Ok(())
+    }
+}
+
+// A table: one row per line group reads better than rustfmt's one field per line.
+#[rustfmt::skip]
+fn rows() -> Vec<Row> {
+    let v = |n| Shape::vector(n);
+    let m = |r, c| Shape::matrix(r, c);
+    let plain = |_: &[f64]| Vec::new(); // smooth: the certified result is the plain gradient
+    // Certified one-sided choices along q (hand-derived from each rule):
+    // the side whose tangent wins, one-hot.
+    fn larger(q: &[f64]) -> Vec<f64> {
+        if q[0] > q[1] {
+            vec![1.0, 0.0]
+        } else {
+            vec![0.0, 1.0]
+        }
+    }
+    fn smaller(q: &[f64]) -> Vec<f64> {
+        if q[0] < q[1] {
+            vec![1.0, 0.0]
+        } else {
+            vec![0.0, 1.0]
+        }
+    }
+    vec![
+        // Smooth primitives: derivative by hand at the point, the same under every policy.
+        Row { name: "leaf", x: &[3.0], shape: Shape::scalar(), f: |_, x| x,
+              grads: same(&[1.0]), certified: plain, exact: &[], near: None },
+        Row { name: "add", x: &[1.0, 2.0], shape: v(2), f: |t, x| pick(t, x, 0) + pick(t, x, 1),
+              grads: same(&[1.0, 1.0]), certified: plain, exact: &[], near: None },
+        Row { name: "sub", x: &[1.0, 2.0], shape: v(2), f: |t, x| pick(t, x, 0) - pick(t, x, 1),
+              grads: same(&[1.0, -1.0]), certified: plain, exact: &[], near: None },
+        // ∂(ab) = (b, a) at (1, 2).
+        Row { name: "mul", x: &[1.0, 2.0], shape: v(2), f: |t, x| pick(t, x, 0) * pick(t, x, 1),
+              grads: same(&[2.0, 1.0]), certified: plain, exact: &[], near: None },
+        // ∂(a/b) = (1/b, −a/b²) at (1, 2).
+        Row { name: "div", x: &[1.0, 2.0], shape: v(2), f: |t, x| pick(t, x, 0) / pick(t, x, 1),
+              grads: same(&[0.5, -0.25]), certified: plain, exact: &[], near: None },
+        Row { name: "affine", x: &[1.0, 2.0], shape: v(2), f: |_, x| x.affine(3.0, 1.0).sum(),
+              grads: same(&[3.0, 3.0]), certified: plain, exact: &[], near: None },
+        Row { name: "reshape", x: &[1.0, 2.0, 3.0, 4.0], shape: v(4),
+              f: |_, x| x.reshape(Shape::matrix(2, 2)).row_sum().sum(),
+              grads: same(&[1.0; 4]), certified: plain, exact: &[], near: None },
+        Row { name: "square", x: &[3.0], shape: v(1), f: |_, x| x.square().sum(),
+              grads: same(&[6.0]), certified: plain, exact: &[], near: None },
+        Row { name: "sqrt", x: &[4.0], shape: v(1), f: |_, x| x.sqrt().sum(),
+              grads: same(&[0.25]), certified: plain, exact: &[], near: None },
+        Row { name: "exp", x: &[0.0], shape: v(1), f: |_, x| x.exp().sum(),
+              grads: same(&[1.0]), certified: plain, exact: &[], near: None },
+        Row { name: "ln", x: &[2.0], shape: v(1), f: |_, x| x.ln().sum(),
+              grads: same(&[0.5]), certified: plain, exact: &[], near: None },
+        Row { name: "sum", x: &[1.0, 2.0], shape: v(2), f: |_, x| x.sum(),
+              grads: same(&[1.0, 1.0]), certified: plain, exact: &[], near: None },
+        Row { name: "mean", x: &[1.0, 3.0], shape: v(2), f: |_, x| x.mean(),
+              grads: same(&[0.5, 0.5]), certified: plain, exact: &[], near: None },
+        // Σᵢ rᵢ·Σⱼ Xᵢⱼ with r = (1, 2): ∂X = (1, 1, 2, 2).
+        Row { name: "row_sum", x: &[1.0, 2.0, 3.0, 4.0], shape: m(2, 2),
+              f: |t, x| x.row_sum().dot(t.constant_vec(&[1.0, 2.0]).unwrap()),
+              grads: same(&[1.0, 1.0, 2.0, 2.0]), certified: plain, exact: &[], near: None },
+        Row { name: "dot", x: &[1.0, 2.0], shape: v(2),
+              f: |t, x| x.dot(t.constant_vec(&[3.0, 4.0]).unwrap()),
+              grads: same(&[3.0, 4.0]), certified: plain, exact: &[], near: None },
+        // Σ A·v with v = (1, −1): ∂Aᵢⱼ = vⱼ.
+        Row { name: "matvec", x: &[1.0, 2.0, 3.0, 4.0], shape: m(2, 2),
+              f: |t, x| x.matvec(t.constant_vec(&[1.0, -1.0]).unwrap()).sum(),
+              grads: same(&[1.0, -1.0, 1.0, -1.0]), certified: plain, exact: &[], near: None },
+        // Σ A·B with B = (1, 2)ᵀ: ∂Aᵢⱼ = Bⱼ.
+        Row { name: "matmul", x: &[1.0, 2.0, 3.0, 4.0], shape: m(2, 2),
+              f: |t, x| x.matmul(t.constant(&[1.0, 2.0], Shape::matrix(2, 1)).unwrap()).sum(),
+              grads: same(&[1.0, 2.0, 1.0, 2.0]), certified: plain, exact: &[], near: None },
+        // X₀₁ + X₁₀.
+        Row { name: "gather", x: &[1.0, 2.0, 3.0, 4.0], shape: m(2, 2),
+              f: |_, x| x.gather(&[1, 0]).sum(),
+              grads: same(&[0.0, 1.0, 1.0, 0.0]), certified: plain, exact: &[], near: None },
+        // Σ X·v for X = [[1, 0, 2], [0, 3, 0]]: ∂v = the column sums (1, 3, 2).
+        Row { name: "sparse_matvec", x: &[1.0, 1.0, 1.0], shape: v(3),
+              f: |t, x| {
+                  let s = SparseData::new(vec![0, 2, 3], vec![0, 2, 1], vec![1.0, 2.0, 3.0], 3);
+                  t.sparse_matvec(&s.unwrap(), x).unwrap().sum()
+              },
+              grads: same(&[1.0, 3.0, 2.0]), certified: plain, exact: &[], near: None },
+        Row { name: "custom", x: &[1.0], shape: v(1),
+              f: |t, x| t.custom(Arc::new(Double), &[x]).unwrap().sum(),
+              grads: same(&[2.0]), certified: plain, exact: &[], near: None },
+        // Kink primitives on a tie: the kink table of `policy.rs`, and the certified rule of
+        // each primitive's module along the seeded direction q.
+        Row { name: "relu", x: &[0.0], shape: v(1), f: |_, x| x.relu().sum(),
+              grads: same(&[0.0]), certified: |q| vec![f64::from(u8::from(q[0] > 0.0))],
+              exact: &[0], near: Some(&[1e-12]) },
+        Row { name: "abs", x: &[0.0], shape: v(1), f: |_, x| x.abs().sum(),
+              grads: [&[0.0], &[0.0], &[1.0], &[0.0]], certified: |q| vec![q[0].signum()],
+              exact: &[0], near: Some(&[1e-12]) },
+        Row { name: "max", x: &[1.0, 1.0], shape: v(2),
+              f: |t, x| pick(t, x, 0).max(pick(t, x, 1)),
+              grads: [&[0.5, 0.5], &[0.5, 0.5], &[0.5, 0.5], &[1.0, 0.0]], certified: larger,
+              exact: &[0], near: Some(&[1.0, 1.0 + 1e-12]) },
+        Row { name: "min", x: &[1.0, 1.0], shape: v(2),
+              f: |t, x| pick(t, x, 0).min(pick(t, x, 1)),
+              grads: [&[0.5, 0.5], &[0.5, 0.5], &[0.5, 0.5], &[1.0, 0.0]], certified: smaller,
+              exact: &[0], near: Some(&[1.0, 1.0 + 1e-12]) },
+        // At the lower bound: inside iff the tangent is > 0.
+        Row { name: "clamp", x: &[0.0], shape: v(1), f: |_, x| x.clamp(0.0, 1.0).sum(),
+              grads: [&[0.0], &[0.0], &[0.0], &[1.0]],
+              certified: |q| vec![f64::from(u8::from(q[0] > 0.0))],
+              exact: &[0], near: Some(&[1e-12]) },
+        Row { name: "max_n", x: &[1.0, 1.0], shape: v(2),
+              f: |t, x| t.max_n(&[pick(t, x, 0), pick(t, x, 1)]),
+              grads: same(&[0.5, 0.5]), certified: larger,
+              exact: &[0], near: Some(&[1.0, 1.0 + 1e-12]) },
+        Row { name: "min_n", x: &[1.0, 1.0], shape: v(2),
+              f: |t, x| t.min_n(&[pick(t, x, 0), pick(t, x, 1)]),
+              grads: same(&[0.5, 0.5]), certified: smaller,
+              exact: &[0], near: Some(&[1.0, 1.0 + 1e-12]) },
+        Row { name: "reduce_max", x: &[2.0, 2.0, 1.0], shape: v(3), f: |_, x| x.reduce_max(),
+              grads: same(&[0.5, 0.5, 0.0]), certified: |q| [larger(q), vec![0.0]].concat(),
+              exact: &[0], near: Some(&[2.0, 2.0 + 1e-12, 1.0]) },
+        Row { name: "reduce_min", x: &[1.0, 1.0, 2.0], shape: v(3), f: |_, x| x.reduce_min(),
+              grads: same(&[0.5, 0.5, 0.0]), certified: |q| [smaller(q), vec![0.0]].concat(),
+              exact: &[0], near: Some(&[1.0, 1.0 + 1e-12, 2.0]) },
+        // Row 0 tied, row 1 decided (its larger entry is the second).
+        Row { name: "row_max", x: &[2.0, 2.0, 1.0, 3.0], shape: m(2, 2),
+              f: |_, x| x.row_max().sum(),
+              grads: same(&[0.5, 0.5, 0.0, 1.0]), certified: |q| [larger(q), vec![0.0, 1.0]].concat(),
+              exact: &[0], near: Some(&[2.0, 2.0 + 1e-12, 1.0, 3.0]) },
+        Row { name: "row_min", x: &[1.0, 1.0, 3.0, 2.0], shape: m(2, 2),
+              f: |_, x| x.row_min().sum(),
+              grads: same(&[0.5, 0.5, 0.0, 1.0]), certified: |q| [smaller(q), vec![0.0, 1.0]].concat(),
+              exact: &[0], near: Some(&[1.0, 1.0 + 1e-12, 3.0, 2.0]) },
+    ]
+}
+
+#[test]
+fn every_primitive_has_a_row() {
+    let rows = rows();
+    for name in autodiff::primitives() {
+        assert_eq!(
+            rows.iter().filter(|r| r.name == *name).count(),
+            1,
+            "primitive `{name}` needs exactly one catalogue row"
+        );
+    }
+    assert_eq!(rows.len(), autodiff::primitives().len());
+}
+
+#[test]
+fn every_primitive_gives_its_pinned_gradient_under_every_policy() {
+    let policies = [
+        KinkPolicy::MinNorm,
+        KinkPolicy::Torch,
+        KinkPolicy::Jax,
+        KinkPolicy::Tf,
+    ];
+    for row in rows() {
+        for (policy, want) in policies.iter().zip(row.grads) {
+            let tape = Tape::<f64>::with_policy(*policy);
+            let x = tape.param(row.x, row.shape).unwrap();
+            let g = (row.f)(&tape, x).backward().unwrap();
+            assert_eq!(g.wrt(x), want, "{} under {}", row.name, policy.name());
+        }
+    }
+}
+
+#[test]
+fn every_primitive_certifies_by_its_one_sided_rule_and_reports_its_kinks() {
+    for row in rows() {
+        let tape = Tape::<f64>::new();
+        let x = tape.param(row.x, row.shape).unwrap();
+        let y = (row.f)(&tape, x);
+        let plain = y.backward().unwrap().wrt(x).to_vec();
+        let certified = tape
+            .backward_certified(y, Certify::Random { seed: SEED })
+            .unwrap();
+        // The direction the seed draws, over the one parameter (the tape's only parameter).
+        let q = random_direction(SEED, row.x.len());
+        let mut want = (row.certified)(&q);
+        if want.is_empty() {
+            want = plain.clone();
+        }
+        assert_eq!(certified.wrt(x), want, "{} certified along {q:?}", row.name);
+        let report = tape.kinks();
+        if row.exact.is_empty() {
+            assert!(report.is_empty(), "{}: {report}", row.name);
+            assert_eq!(certified.stats.ties, 0, "{}", row.name);
+            continue;
+        }
+        let site = report.sites().iter().find(|s| s.op == row.name);
+        let site = site.unwrap_or_else(|| panic!("{}: no exact kink in {report}", row.name));
+        assert_eq!(site.exact, row.exact, "{}", row.name);
+        assert_eq!(certified.stats.ties, row.exact.len(), "{}", row.name);
+        // Beside the tie: no exact tie, the same elements reported near.
+        let near = row.near.expect("a kink row has a near point");
+        let tape = Tape::<f64>::new();
+        let x = tape.param(near, row.shape).unwrap();
+        (row.f)(&tape, x);
+        assert!(tape.kinks().is_empty(), "{}", row.name);
+        let report = tape.kinks_near(1e-9);
+        let site = report.sites().iter().find(|s| s.op == row.name);
+        let site = site.unwrap_or_else(|| panic!("{}: no near kink in {report}", row.name));
+        assert_eq!(site.near, row.exact, "{} near", row.name);
+    }
+}
