@@ -275,6 +275,9 @@ pub struct TapeStats {
     pub bytes_per_node: usize,
     /// Bytes held now by nodes, values, masks and tie lists (lengths, not capacities).
     pub bytes: usize,
+    /// Bytes reserved by the same buffers (their capacities): what [`Tape::clear`] keeps for
+    /// the next computation.
+    pub capacity_bytes: usize,
 }
 
 impl<T: Real> Tape<T> {
@@ -417,6 +420,9 @@ impl<T: Real> Tape<T> {
             bytes: inner.nodes.len() * bytes_per_node
                 + (inner.arena.len() + inner.masks.len()) * t
                 + inner.ties.len() * std::mem::size_of::<usize>(),
+            capacity_bytes: inner.nodes.capacity() * bytes_per_node
+                + (inner.arena.capacity() + inner.masks.capacity()) * t
+                + inner.ties.capacity() * std::mem::size_of::<usize>(),
         }
     }
 

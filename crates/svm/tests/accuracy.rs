@@ -1,5 +1,6 @@
-//! The accuracy targets: objectives reached against the reference optima of the data README
-//! (computed by an independent interior-point QP solver to ~1e-10).
+//! The accuracy targets: objectives reached against the reference optima of
+//! `crates/svm/data/README.md`, where their provenance is written (independent interior-point QP
+//! solvers).
 
 use losses::MarginLoss;
 use svm::data::{builtin, Standardizer};
@@ -89,7 +90,7 @@ fn digits_one_vs_rest_squared_hinge_within_1e_5_of_the_optimum() {
 
 #[test]
 fn digits_one_vs_rest_hinge_within_1e_6_of_the_optimum() {
-    // Reference: the shared data README, an interior-point QP solver (sum of the ten
+    // Reference: crates/svm/data/README.md (from the shared data README), an interior-point QP solver (sum of the ten
     // one-vs-rest optima on raw pixels): 29.906177 / 244.591653 / 2177.604267. Large C on
     // unscaled features is where dual coordinate descent crawls (and liblinear stops 1.35
     // relative off at C = 10); the default exact solver must still get there.
