@@ -3,7 +3,7 @@
 //! solver calls.
 //!
 //! liblinear is timed through its C entry point `train()` on feature nodes built beforehand,
-//! so the timed region holds its solver only, as subgrad's holds `dual_cd`/`newton_cg` on
+//! so the timed region holds its solver only, as subgrad's holds `exact_hinge`/`newton_cg` on
 //! prebuilt rows. (The `liblinear` crate's `Builder::build_model` first copies the whole
 //! training input into fresh feature-node vectors, an `O(nnz)` copy that is not liblinear's
 //! solver; the crate's API is still used, for the high-accuracy reference run.)
@@ -20,7 +20,7 @@ use losses::MarginLoss;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use svm::matrix::{Csr, Features};
-use svm::solvers::{dual_cd, newton_cg, Problem, Solution};
+use svm::solvers::{exact_hinge, newton_cg, Problem, Solution};
 
 /// Boxed errors (svm's, and liblinear's `failure` errors as text).
 pub type BoxResult<T> = Result<T, Box<dyn Error>>;
@@ -28,7 +28,8 @@ pub type BoxResult<T> = Result<T, Box<dyn Error>>;
 /// The loss being compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Loss {
-    /// Hinge: subgrad `dual_cd` vs liblinear `-s 3` (dual CD).
+    /// Hinge: subgrad `exact_hinge` (interior point for few features, else dual CD) vs
+    /// liblinear `-s 3` (dual CD).
     Hinge,
     /// Squared hinge: subgrad `newton_cg` vs liblinear `-s 2` (primal TRON).
     SquaredHinge,
@@ -351,7 +352,7 @@ pub struct SgRun {
     pub seconds: f64,
 }
 
-/// subgrad's solver for `loss`: `dual_cd` (seed 0) for the hinge, `newton_cg` for the squared
+/// subgrad's solver for `loss`: `exact_hinge` (seed 0) for the hinge, `newton_cg` for the squared
 /// hinge, with `tol` bounding `(f(w) − f*)/f(w)`.
 ///
 /// # Errors
@@ -360,7 +361,7 @@ pub fn subgrad_train(b: &Bench, loss: Loss, tol: f64, max_iter: usize) -> BoxRes
     let p = b.problem();
     let start = Instant::now();
     let solution = match loss {
-        Loss::Hinge => dual_cd(p, MarginLoss::hinge(), tol, max_iter, 0)?,
+        Loss::Hinge => exact_hinge(p, tol, max_iter, 0)?,
         Loss::SquaredHinge => newton_cg(p, tol, max_iter)?,
     };
     Ok(SgRun {

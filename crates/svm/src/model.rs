@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::data::{kfold, Dataset, Standardizer};
 use crate::error::{Error, Result};
 use crate::solvers::{
-    armijo_step, crammer_singer as cs_dual, crammer_singer_squared, dual_cd, interior_point,
-    interior_point_suits, nesterov, newton_cg_with, pegasos_with, subgradient, Certificate,
-    GradientSource, MulticlassProblem, Problem, Solution, MAX_C,
+    armijo_step, crammer_singer as cs_dual, crammer_singer_squared, exact_hinge, nesterov,
+    newton_cg_with, pegasos_with, subgradient, Certificate, GradientSource, MulticlassProblem,
+    Problem, Solution, MAX_C,
 };
 
 /// Which solver [`train`] uses.
@@ -235,20 +235,7 @@ pub struct TrainReport {
 fn solve(p: Problem<'_>, o: &TrainOptions) -> Result<Solution> {
     match (o.solver, o.loss) {
         (SolverKind::Exact, MarginLoss::Hinge { margin: 1.0 }) => {
-            // Few features: the interior-point method, whose iteration count does not grow
-            // with C or the features' scale; dual coordinate descent otherwise, and should the
-            // interior-point method break down to rounding before its iteration limit (its
-            // iterations then count in the report).
-            if interior_point_suits(&p) {
-                let s = interior_point(p, o.tol, o.max_iter)?;
-                if s.converged || s.iterations >= o.max_iter {
-                    return Ok(s);
-                }
-                let mut cd = dual_cd(p, o.loss, o.tol, o.max_iter, o.seed)?;
-                cd.iterations += s.iterations;
-                return Ok(cd);
-            }
-            dual_cd(p, o.loss, o.tol, o.max_iter, o.seed)
+            exact_hinge(p, o.tol, o.max_iter, o.seed)
         }
         (SolverKind::Exact, MarginLoss::SquaredHinge { margin: 1.0 }) => {
             // The exact solvers use the closed form (`gradient` selects the first-order

@@ -26,6 +26,7 @@
 mod crammer_singer;
 mod crammer_singer_squared;
 mod dual_cd;
+mod exact_hinge;
 mod interior_point;
 mod line_search;
 mod nesterov;
@@ -38,6 +39,7 @@ mod subgradient;
 pub use crammer_singer::{crammer_singer, MulticlassProblem};
 pub use crammer_singer_squared::crammer_singer_squared;
 pub use dual_cd::dual_cd;
+pub use exact_hinge::exact_hinge;
 pub use interior_point::{interior_point, interior_point_suits, MAX_INTERIOR_POINT_FEATURES};
 pub(crate) use line_search::armijo_step;
 pub use nesterov::nesterov;
