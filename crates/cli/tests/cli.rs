@@ -820,8 +820,8 @@ fn csv_header_rule_and_label_column_are_explicit() {
 
 #[test]
 fn an_iteration_limit_is_reported_with_what_to_do() {
-    // Three iterations per class on raw digits (of the interior-point method, which needs
-    // about 25) cannot close the duality gap.
+    // Three epochs per class on raw digits (dual coordinate descent, which the exact hinge
+    // path runs first) cannot close the duality gap.
     let v = json(&["train", "builtin:digits", "--max-iter", "3"]);
     assert_eq!(v["converged"], false);
     assert_eq!(v["iterations"], 30); // ten one-vs-rest problems × 3

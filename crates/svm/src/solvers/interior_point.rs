@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use super::newton::{cholesky_factor, cholesky_solve_factored};
 use super::{check_iterations, check_tol, sq_norm, Certificate, Problem, Solution};
 use crate::error::{Error, Result};
-use crate::matrix::{Features, Row};
+use crate::matrix::Row;
 
 /// The most features [`interior_point`] takes: each iteration forms and factors the dense
 /// `d × d` matrix `I + Xᵀ·diag(δ)⁻¹·X` (1024² `f64` = 8 MiB, `O(n·d² + d³)` time).
@@ -41,13 +41,7 @@ pub fn interior_point_suits(problem: &Problem<'_>) -> bool {
     if problem.d > MAX_INTERIOR_POINT_FEATURES {
         return false;
     }
-    let (squares, total) = match problem.x {
-        Features::Dense(_) => (problem.d * problem.d, problem.d),
-        Features::Sparse(m) => {
-            let lengths = m.indptr().windows(2).map(|w| w[1] - w[0]);
-            (lengths.clone().map(|l| l * l).sum(), lengths.sum())
-        }
-    };
+    let (squares, total) = problem.row_work();
     squares <= MAX_ROW_WORK.saturating_mul(total)
 }
 
