@@ -45,18 +45,19 @@ fn other(y: usize, j: usize) -> usize {
 }
 
 /// Each example's `k × k` matrix `Kᵢ = Eᵢᵀ·Gᵢ⁻¹·Eᵢ`, its upper triangle packed row by row
-/// (`k(k + 1)/2` values per example), with `Gᵢ = diag(sᵢ/λᵢ) + ρᵢ·eeᵀ` and `Eᵢ`'s rows
-/// `e_y − e_m`. With `u = λᵢ/sᵢ`, `τ = Σ u`, `Gᵢ⁻¹ = diag(u) − ρ·uuᵀ/(1 + ρτ)`
-/// (Sherman–Morrison), so
+/// (`k(k + 1)/2` values per example), with `Gᵢ = diag(sᵢ/λᵢ) + ρᵢ·eeᵀ`, `ρᵢ = pᵢ/qᵢ`, and
+/// `Eᵢ`'s rows `e_y − e_m`. With `u = λᵢ/sᵢ`, `τ = Σ u`,
+/// `Gᵢ⁻¹ = diag(u) − p·uuᵀ/(q + pτ)` (Sherman–Morrison), so
 ///
 /// ```text
-/// K[y][y] = τ/(1 + ρτ),   K[y][m] = −u_m/(1 + ρτ),
-/// K[m][m] = u_m·(1 + ρ·τ₋ₘ)/(1 + ρτ),   K[m][m'] = −ρ·u_m·u_m'/(1 + ρτ)   (m ≠ m'),
+/// K[y][y] = q·τ/(q + pτ),   K[y][m] = −q·u_m/(q + pτ),
+/// K[m][m] = u_m·(q + p·τ₋ₘ)/(q + pτ),   K[m][m'] = −p·u_m·u_m'/(q + pτ)   (m ≠ m'),
 /// ```
 ///
-/// `τ₋ₘ = Σ_{m'≠m} u_m'` summed directly: `u_m − ρu_m²/(1 + ρτ)` would cancel when one
-/// constraint is active (`u_m → ∞`).
-fn k_matrices(problem: &MulticlassProblem<'_>, u: &[f64], rho: &[f64]) -> Vec<f64> {
+/// `τ₋ₘ = Σ_{m'≠m} u_m'` summed directly: `u_m − p·u_m²/(q + pτ)` would cancel when one
+/// constraint is active (`u_m → ∞`). `ρ` is kept as a fraction because the hinge's
+/// `ρ = ξ/ν` grows without bound at an example whose loss is at the box (`ν → 0`).
+fn k_matrices(problem: &MulticlassProblem<'_>, u: &[f64], p: &[f64], q: &[f64]) -> Vec<f64> {
     let (k, j1) = (problem.k, problem.k - 1);
     let mut out = Vec::with_capacity(problem.labels.len() * k * (k + 1) / 2);
     let (mut ki, mut others) = (vec![0.0; k * k], vec![0.0; j1]);
@@ -64,23 +65,24 @@ fn k_matrices(problem: &MulticlassProblem<'_>, u: &[f64], rho: &[f64]) -> Vec<f6
         let ui = &u[i * j1..(i + 1) * j1];
         let tau: f64 = ui.iter().sum();
         sum_of_others(ui, &mut others);
-        let scale = 1.0 / (1.0 + rho[i] * tau);
-        ki[y * k + y] = tau * scale;
+        let (pi, qi) = (p[i], q[i]);
+        let scale = 1.0 / (qi + pi * tau);
+        ki[y * k + y] = qi * tau * scale;
         for j in 0..j1 {
             let m = other(y, j);
-            ki[y * k + m] = -ui[j] * scale;
-            ki[m * k + y] = -ui[j] * scale;
+            ki[y * k + m] = -qi * ui[j] * scale;
+            ki[m * k + y] = -qi * ui[j] * scale;
             for jj in 0..j1 {
                 let mm = other(y, jj);
                 ki[m * k + mm] = if j == jj {
-                    ui[j] * (1.0 + rho[i] * others[j]) * scale
+                    ui[j] * (qi + pi * others[j]) * scale
                 } else {
-                    -rho[i] * ui[j] * ui[jj] * scale
+                    -pi * ui[j] * ui[jj] * scale
                 };
             }
         }
-        for p in 0..k {
-            out.extend_from_slice(&ki[p * k + p..(p + 1) * k]);
+        for a in 0..k {
+            out.extend_from_slice(&ki[a * k + a..(a + 1) * k]);
         }
     }
     out
@@ -100,27 +102,40 @@ fn sum_of_others(v: &[f64], others: &mut [f64]) {
     }
 }
 
-/// `Gᵢ⁻¹·b` for every example (`b`, `u = λ/s`: `n·(k − 1)` values): `u∘(b − ρ·σ)` with
-/// `σ = Σ u∘b/(1 + ρτ)`, each entry's `b_m − ρσ` formed as
-/// `(b_m·(1 + ρ·τ₋ₘ) − ρ·Σ_{m'≠m} u_m'·b_m')/(1 + ρτ)` (see [`k_matrices`]).
-fn solve_g(k: usize, u: &[f64], rho: &[f64], b: &[f64]) -> Vec<f64> {
+/// `Δλᵢ = Gᵢ⁻¹·(cᵢ + e·fᵢ/qᵢ)` and `Δξᵢ = ρᵢ·eᵀΔλᵢ − fᵢ/qᵢ` for every example (`c`,
+/// `u = λ/s`: `n·(k − 1)` values; `p`, `q`, `f`: `n`), by Sherman–Morrison as
+///
+/// ```text
+/// Δλ_m = u_m·(q·c_m + f + p·Σ_{m'≠m} u_m'·(c_m − c_m'))/(q + pτ),   Δξ = (p·uᵀc − f)/(q + pτ)
+/// ```
+///
+/// with the differences taken directly: expanded, the hinge's terms grow as `1/ν` at an
+/// example at the box (`ν → 0`) and cancel to the last digit.
+fn solve_g(
+    k: usize,
+    u: &[f64],
+    (p, q): (&[f64], &[f64]),
+    c: &[f64],
+    f: &[f64],
+) -> (Vec<f64>, Vec<f64>) {
     let j1 = k - 1;
-    let mut out = vec![0.0; b.len()];
-    let (mut ub, mut others_u, mut others_ub) = (vec![0.0; j1], vec![0.0; j1], vec![0.0; j1]);
-    for (i, &r) in rho.iter().enumerate() {
-        let (ui, bi) = (&u[i * j1..(i + 1) * j1], &b[i * j1..(i + 1) * j1]);
-        for j in 0..j1 {
-            ub[j] = ui[j] * bi[j];
-        }
-        sum_of_others(ui, &mut others_u);
-        sum_of_others(&ub, &mut others_ub);
+    let mut dl = vec![0.0; c.len()];
+    let mut dxi = vec![0.0; f.len()];
+    for i in 0..f.len() {
+        let (ui, ci) = (&u[i * j1..(i + 1) * j1], &c[i * j1..(i + 1) * j1]);
         let tau: f64 = ui.iter().sum();
-        let scale = 1.0 / (1.0 + r * tau);
+        let scale = 1.0 / (q[i] + p[i] * tau);
         for j in 0..j1 {
-            out[i * j1 + j] = ui[j] * (bi[j] * (1.0 + r * others_u[j]) - r * others_ub[j]) * scale;
+            let spread: f64 = (0..j1)
+                .filter(|&jj| jj != j)
+                .map(|jj| ui[jj] * (ci[j] - ci[jj]))
+                .sum();
+            dl[i * j1 + j] = ui[j] * (q[i] * ci[j] + f[i] + p[i] * spread) * scale;
         }
+        let uc: f64 = ui.iter().zip(ci).map(|(a, b)| a * b).sum();
+        dxi[i] = (p[i] * uc - f[i]) * scale;
     }
-    out
+    (dl, dxi)
 }
 
 /// The index of the feature pair `a ≤ b` among the `d(d + 1)/2` packed row by row.
@@ -437,55 +452,54 @@ pub fn crammer_singer_interior_point(
             (sl + xn) / pairs
         };
         let t = complementarity(&s, &lambda, &xi, &nu);
-        let rho: Vec<f64> = (0..n)
-            .map(|i| if squared { 0.5 / c } else { xi[i] / nu[i] })
-            .collect();
+        // ρᵢ = pᵢ/qᵢ: ξᵢ/νᵢ for the hinge, 1/(2C) for the squared form.
+        let (p, q) = if squared {
+            (vec![1.0; n], vec![2.0 * c; n])
+        } else {
+            (xi.clone(), nu.clone())
+        };
         let u: Vec<f64> = lambda.iter().zip(&s).map(|(l, s)| l / s).collect();
-        let mut m = normal_matrix(&problem, &k_matrices(&problem, &u, &rho), work);
+        let mut m = normal_matrix(&problem, &k_matrices(&problem, &u, &p, &q), work);
         if !cholesky_factor(&mut m, kd) {
             break;
         }
         // One Newton direction for the complementarity residuals (r_λ, r_ν).
         let direction = |r_lambda: &[f64], r_nu: &[f64]| {
-            // bᵢ = −r_sᵢ − r_λᵢ/λᵢ + e·βᵢ.
-            let beta: Vec<f64> = (0..n)
+            // bᵢ = cᵢ + e·fᵢ/qᵢ: cᵢ = −r_sᵢ − r_λᵢ/λᵢ, and fᵢ = r_νᵢ + ξᵢ·r_ξᵢ (hinge) or
+            // r_ξᵢ (squared).
+            let f: Vec<f64> = (0..n)
                 .map(|i| {
                     if squared {
-                        r_xi[i] * rho[i]
+                        r_xi[i]
                     } else {
-                        (r_nu[i] + xi[i] * r_xi[i]) / nu[i]
+                        r_nu[i] + xi[i] * r_xi[i]
                     }
                 })
                 .collect();
-            let b: Vec<f64> = (0..n * j1)
-                .map(|r| -r_s[r] - r_lambda[r] / lambda[r] + beta[r / j1])
+            let mut cv: Vec<f64> = (0..n * j1)
+                .map(|r| -r_s[r] - r_lambda[r] / lambda[r])
                 .collect();
-            let rhs: Vec<f64> = weights_of(&problem, &solve_g(k, &u, &rho, &b))
+            let (g, _) = solve_g(k, &u, (&p, &q), &cv, &f);
+            let rhs: Vec<f64> = weights_of(&problem, &g)
                 .iter()
                 .zip(&r_w)
                 .map(|(a, b)| a - b)
                 .collect();
             let dw = cholesky_solve_factored(&m, &rhs, kd);
             let dz = margins(&problem, &scores(&problem, &dw));
-            let b_minus: Vec<f64> = b.iter().zip(&dz).map(|(a, b)| a - b).collect();
-            let dl = solve_g(k, &u, &rho, &b_minus);
+            for (a, b) in cv.iter_mut().zip(&dz) {
+                *a -= b;
+            }
+            let (dl, dxi) = solve_g(k, &u, (&p, &q), &cv, &f);
             let ds: Vec<f64> = (0..n * j1)
                 .map(|r| (-r_lambda[r] - s[r] * dl[r]) / lambda[r])
-                .collect();
-            let sum_dl: Vec<f64> = dl.chunks(j1).map(|li| li.iter().sum()).collect();
-            let dxi: Vec<f64> = (0..n)
-                .map(|i| {
-                    if squared {
-                        (sum_dl[i] - r_xi[i]) * rho[i]
-                    } else {
-                        (-r_nu[i] - xi[i] * r_xi[i] + xi[i] * sum_dl[i]) / nu[i]
-                    }
-                })
                 .collect();
             let dnu: Vec<f64> = if squared {
                 Vec::new()
             } else {
-                (0..n).map(|i| r_xi[i] - sum_dl[i]).collect()
+                (0..n)
+                    .map(|i| r_xi[i] - dl[i * j1..(i + 1) * j1].iter().sum::<f64>())
+                    .collect()
             };
             (dw, dl, ds, dxi, dnu)
         };
