@@ -115,12 +115,12 @@ pub enum Error {
         /// [`crate::data::MAX_FEATURE_INDEX`].
         limit: usize,
     },
-    /// A solver cannot handle this many features.
-    #[error("{solver} factors a {features} × {features} matrix; it takes at most {limit} features (use dual coordinate descent or Nesterov)")]
+    /// A solver cannot handle this many features (or, for Crammer–Singer, weights `k·d`).
+    #[error("{solver} factors a {features} × {features} matrix; it takes at most {limit} (dual coordinate descent, the sequential dual and Nesterov factor none)")]
     TooManyFeatures {
         /// The solver.
         solver: &'static str,
-        /// The number of features.
+        /// The order of the matrix it would factor: the features, or the weights `k·d`.
         features: usize,
         /// Its limit.
         limit: usize,

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::data::{kfold, Dataset, Standardizer};
 use crate::error::{Error, Result};
 use crate::solvers::{
-    armijo_step, crammer_singer as cs_dual, crammer_singer_squared, exact_hinge, nesterov,
+    armijo_step, crammer_singer as cs_dual, crammer_singer_interior_point,
+    crammer_singer_interior_point_suits, crammer_singer_squared, exact_hinge, nesterov,
     newton_cg_with, pegasos_with, subgradient, Certificate, GradientSource, MulticlassProblem,
     Problem, Solution, MAX_C,
 };
@@ -16,9 +17,10 @@ use crate::solvers::{
 /// Which solver [`train`] uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SolverKind {
-    /// The exact solver with a certificate: dual coordinate descent for the hinge, the
-    /// truncated Newton method (conjugate gradient, no `d × d` matrix) for the squared hinge, Nesterov for the other smooth losses,
-    /// the sequential dual method for Crammer–Singer with the hinge.
+    /// The exact solver with a certificate: dual coordinate descent for the hinge (the
+    /// interior-point method for few features and short rows), the truncated Newton method
+    /// (conjugate gradient, no `d × d` matrix) for the squared hinge, Nesterov for the other
+    /// smooth losses; Crammer–Singer as [`Multiclass::CrammerSinger`] says.
     Exact,
     /// The classic subgradient method with iterate averaging.
     Subgradient,
@@ -34,9 +36,12 @@ pub enum Multiclass {
     /// One binary problem per class (objectives summed).
     OneVsRest,
     /// One joint Crammer–Singer problem `½‖W‖² + C·Σᵢ max(0, 1 + max_{r≠yᵢ} wᵣ·xᵢ − w_yᵢ·xᵢ)`
-    /// (squared when the loss is the squared hinge), solved exactly by the sequential dual
-    /// method (Keerthi et al. 2008 for the hinge, Lee & Lin 2013 for the squared form) with a
-    /// duality-gap certificate, on dense or sparse rows.
+    /// (squared when the loss is the squared hinge), solved exactly with a duality-gap
+    /// certificate, on dense or sparse rows: by the primal–dual interior-point method when the
+    /// `k·d` weights are at most 1024 and the rows short
+    /// ([`crate::solvers::crammer_singer_interior_point_suits`]), else (or should it stop
+    /// short) by the sequential dual method (Keerthi et al. 2008 for the hinge, Lee & Lin 2013
+    /// for the squared form).
     /// The loss must be the hinge or the squared hinge with margin 1; the solver option is not
     /// used. With two classes, training is binary.
     CrammerSinger,
@@ -599,11 +604,26 @@ fn crammer_singer(data: &Dataset, classes: &[f64], o: &TrainOptions) -> Result<S
         k,
         c: o.c,
     };
-    if squared {
-        crammer_singer_squared(p, o.tol, o.max_iter, o.seed)
-    } else {
-        cs_dual(p, o.tol, o.max_iter, o.seed)
+    let sequential = |p| {
+        if squared {
+            crammer_singer_squared(p, o.tol, o.max_iter, o.seed)
+        } else {
+            cs_dual(p, o.tol, o.max_iter, o.seed)
+        }
+    };
+    // Few weights and short rows: the interior-point method, whose iteration count does not
+    // grow with C or the features' scale; the sequential dual otherwise, and should the
+    // interior-point method stop short (its iterations count in the report).
+    if crammer_singer_interior_point_suits(&p) {
+        let s = crammer_singer_interior_point(p, squared, o.tol, o.max_iter)?;
+        if s.converged {
+            return Ok(s);
+        }
+        let mut sd = sequential(p)?;
+        sd.iterations += s.iterations;
+        return Ok(sd);
     }
+    sequential(p)
 }
 
 impl Model {

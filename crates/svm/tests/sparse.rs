@@ -37,6 +37,7 @@ fn training_on_sparse_rows_gives_the_dense_result_exactly() {
         (MarginLoss::hinge(), Multiclass::OneVsRest),
         (MarginLoss::squared_hinge(), Multiclass::OneVsRest),
         (MarginLoss::hinge(), Multiclass::CrammerSinger),
+        (MarginLoss::squared_hinge(), Multiclass::CrammerSinger),
     ] {
         let o = TrainOptions {
             loss,

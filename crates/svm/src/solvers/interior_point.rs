@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use super::newton::{cholesky_factor, cholesky_solve_factored};
 use super::{check_iterations, check_tol, sq_norm, Certificate, Problem, Solution};
 use crate::error::{Error, Result};
-use crate::matrix::Row;
+use crate::matrix::{Features, Row};
 
 /// The most features [`interior_point`] takes: each iteration forms and factors the dense
 /// `d × d` matrix `I + Xᵀ·diag(δ)⁻¹·X` (1024² `f64` = 8 MiB, `O(n·d² + d³)` time).
@@ -16,7 +16,7 @@ pub const MAX_INTERIOR_POINT_FEATURES: usize = 1024;
 /// The rows are split into this many blocks, each accumulating its own part of the normal
 /// matrix (in parallel), summed in block order, so the result does not depend on the number
 /// of threads.
-const BLOCKS: usize = 4;
+pub(super) const BLOCKS: usize = 4;
 
 /// The mean stored values per row (weighted by row length) up to which [`suits`] prefers the
 /// interior-point method to dual coordinate descent: an iteration then costs about as much as
@@ -38,18 +38,34 @@ const MAX_ROW_WORK: usize = 128;
 /// assert!(!interior_point_suits(&Problem { x: &x, d: 200, y: &[1.0, -1.0], c: 1.0 }));
 /// ```
 pub fn interior_point_suits(problem: &Problem<'_>) -> bool {
-    if problem.d > MAX_INTERIOR_POINT_FEATURES {
-        return false;
-    }
-    let (squares, total) = problem.row_work();
+    problem.d <= MAX_INTERIOR_POINT_FEATURES && short_rows(problem.x, problem.d)
+}
+
+/// Whether the rows are short enough for an interior-point iteration to pay:
+/// `Σᵢ nnzᵢ² ≤ 128·Σᵢ nnzᵢ` (dense rows: `d ≤ 128`), shared with
+/// [`super::crammer_singer_interior_point_suits`].
+pub(super) fn short_rows(x: &Features, d: usize) -> bool {
+    let (squares, total) = match x {
+        Features::Dense(_) => (d.saturating_mul(d), d),
+        Features::Sparse(m) => {
+            let lengths = m.indptr().windows(2).map(|w| w[1] - w[0]);
+            (
+                lengths
+                    .clone()
+                    .map(|l| l * l)
+                    .fold(0, usize::saturating_add),
+                lengths.sum(),
+            )
+        }
+    };
     squares <= MAX_ROW_WORK.saturating_mul(total)
 }
 
 /// Below this many multiply–adds (`n·d²`) the normal matrix is formed on one thread.
-const PARALLEL_WORK: usize = 1 << 21;
+pub(super) const PARALLEL_WORK: usize = 1 << 21;
 
 /// Fraction of the distance to the boundary a step may travel.
-const STEP_FRACTION: f64 = 0.995;
+pub(super) const STEP_FRACTION: f64 = 0.995;
 
 /// `m += Σ_{i ∈ rows} xᵢxᵢᵀ/δᵢ`, upper triangle only (`m` is `d × d`, row-major).
 fn accumulate(problem: &Problem<'_>, rows: std::ops::Range<usize>, delta: &[f64], m: &mut [f64]) {
@@ -128,9 +144,9 @@ fn xt(problem: &Problem<'_>, v: &[f64]) -> Vec<f64> {
 }
 
 /// The largest step `t ≤ 1` keeping `v + t·dv ≥ 0` for every pair.
-fn max_step(pairs: [(&[f64], &[f64]); 4]) -> f64 {
+pub(super) fn max_step(pairs: &[(&[f64], &[f64])]) -> f64 {
     let mut t: f64 = 1.0;
-    for (v, dv) in pairs {
+    for &(v, dv) in pairs {
         for (&a, &da) in v.iter().zip(dv) {
             if da < 0.0 {
                 t = t.min(-a / da);
@@ -261,7 +277,7 @@ pub fn interior_point(problem: Problem<'_>, tol: f64, max_iter: usize) -> Result
         let r_alpha: Vec<f64> = (0..n).map(|i| s[i] * alpha[i]).collect();
         let r_mu: Vec<f64> = (0..n).map(|i| xi[i] * mu[i]).collect();
         let (_, da, ds, dxi, dmu) = direction(&r_alpha, &r_mu);
-        let step = max_step([(&s, &ds), (&xi, &dxi), (&alpha, &da), (&mu, &dmu)]);
+        let step = max_step(&[(&s, &ds), (&xi, &dxi), (&alpha, &da), (&mu, &dmu)]);
         let t_aff = (0..n)
             .map(|i| {
                 (s[i] + step * ds[i]) * (alpha[i] + step * da[i])
@@ -277,7 +293,7 @@ pub fn interior_point(problem: Problem<'_>, tol: f64, max_iter: usize) -> Result
             .map(|i| xi[i] * mu[i] + dxi[i] * dmu[i] - sigma * t)
             .collect();
         let (dw, da, ds, dxi, dmu) = direction(&r_alpha, &r_mu);
-        let step = STEP_FRACTION * max_step([(&s, &ds), (&xi, &dxi), (&alpha, &da), (&mu, &dmu)]);
+        let step = STEP_FRACTION * max_step(&[(&s, &ds), (&xi, &dxi), (&alpha, &da), (&mu, &dmu)]);
         let step = step.min(1.0);
         for (a, b) in w.iter_mut().zip(&dw) {
             *a += step * b;

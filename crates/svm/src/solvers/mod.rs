@@ -10,6 +10,7 @@
 //! | [`newton_cg`] (truncated Newton: CG on Hessian–vector products, line search; cf. liblinear's `-s 2`) | squared hinge | `‖∇f(w)‖` |
 //! | [`crammer_singer`] (sequential dual, Keerthi et al. 2008; liblinear's `-s 4`) | multiclass hinge | duality gap |
 //! | [`crammer_singer_squared`] (sequential dual, Lee & Lin 2013) | multiclass squared hinge | duality gap |
+//! | [`crammer_singer_interior_point`] (primal–dual, Mehrotra; `k·d ≤ 1024`) | multiclass hinge and squared hinge | duality gap |
 //! | [`subgradient`] (steps `η/k` along `−g/‖g‖`, iterate averaging) | any | none |
 //! | [`pegasos`] (SGD, λ-form) | hinge, squared hinge | none |
 //! | [`nesterov`] (accelerated gradient, Armijo backtracking) | smooth: squared hinge, ψ_G, ψ_M, … | `‖∇f(w)‖` |
@@ -24,6 +25,7 @@
 //! path needs dense rows and densifies sparse ones up to [`crate::data::MAX_DENSE_ELEMENTS`].
 
 mod crammer_singer;
+mod crammer_singer_interior_point;
 mod crammer_singer_squared;
 mod dual_cd;
 mod exact_hinge;
@@ -37,6 +39,9 @@ mod pegasos;
 mod subgradient;
 
 pub use crammer_singer::{crammer_singer, MulticlassProblem};
+pub use crammer_singer_interior_point::{
+    crammer_singer_interior_point, crammer_singer_interior_point_suits,
+};
 pub use crammer_singer_squared::crammer_singer_squared;
 pub use dual_cd::dual_cd;
 pub use exact_hinge::exact_hinge;
