@@ -4,8 +4,8 @@
 
 use super::rule::{self, Need, TangentCx, Tie};
 use super::{
-    abs, affine, arith, clamp, extreme, gather, linalg, maxmin, reduce, relu, reshape, smooth, Op,
-    Sink,
+    abs, activation, affine, arith, clamp, extreme, gather, linalg, maxmin, power, reduce, relu,
+    reshape, smooth, Op, Sink,
 };
 use crate::tape::{Inner, Values};
 use crate::{Real, Result};
@@ -33,6 +33,12 @@ impl<T: Real> Op<T> {
             | Op::Sqrt(x)
             | Op::Exp(x)
             | Op::Ln(x)
+            | Op::Softplus(x)
+            | Op::Sigmoid(x)
+            | Op::Tanh(x)
+            | Op::Log1p(x)
+            | Op::Powi { x, .. }
+            | Op::Powf { x, .. }
             | Op::Sum(x)
             | Op::Mean(x)
             | Op::RowSum(x)
@@ -78,6 +84,12 @@ impl<T: Real> Op<T> {
             | Op::Sqrt(_)
             | Op::Exp(_)
             | Op::Ln(_)
+            | Op::Softplus(_)
+            | Op::Sigmoid(_)
+            | Op::Tanh(_)
+            | Op::Log1p(_)
+            | Op::Powi { .. }
+            | Op::Powf { .. }
             | Op::Sum(_)
             | Op::Mean(_)
             | Op::RowSum(_)
@@ -110,6 +122,12 @@ impl<T: Real> Op<T> {
             | Op::Sqrt(x)
             | Op::Exp(x)
             | Op::Ln(x)
+            | Op::Softplus(x)
+            | Op::Sigmoid(x)
+            | Op::Tanh(x)
+            | Op::Log1p(x)
+            | Op::Powi { x, .. }
+            | Op::Powf { x, .. }
             | Op::Relu(x)
             | Op::Abs(x)
             | Op::Clamp { x, .. } => need.elementwise(x),
@@ -152,6 +170,12 @@ impl<T: Real> Op<T> {
             Op::Sqrt(x) => smooth::sqrt_tangent(cx, x, out),
             Op::Exp(x) => smooth::exp_tangent(cx, x, out),
             Op::Ln(x) => smooth::ln_tangent(cx, x, out),
+            Op::Softplus(x) => activation::softplus_tangent(cx, x, out),
+            Op::Sigmoid(x) => activation::sigmoid_tangent(cx, x, out),
+            Op::Tanh(x) => activation::tanh_tangent(cx, x, out),
+            Op::Log1p(x) => smooth::log1p_tangent(cx, x, out),
+            Op::Powi { x, n } => power::powi_tangent(cx, x, n, out),
+            Op::Powf { x, p } => power::powf_tangent(cx, x, p, out),
             Op::Sum(x) => reduce::sum_tangent(cx, x, false, out),
             Op::Mean(x) => reduce::sum_tangent(cx, x, true, out),
             Op::RowSum(x) => reduce::row_sum_tangent(cx, x, out),
@@ -209,6 +233,12 @@ impl<T: Real> Op<T> {
             | Op::Sqrt(_)
             | Op::Exp(_)
             | Op::Ln(_)
+            | Op::Softplus(_)
+            | Op::Sigmoid(_)
+            | Op::Tanh(_)
+            | Op::Log1p(_)
+            | Op::Powi { .. }
+            | Op::Powf { .. }
             | Op::Sum(_)
             | Op::Mean(_)
             | Op::RowSum(_)
@@ -248,6 +278,12 @@ impl<T: Real> Op<T> {
             | Op::Sqrt(_)
             | Op::Exp(_)
             | Op::Ln(_)
+            | Op::Softplus(_)
+            | Op::Sigmoid(_)
+            | Op::Tanh(_)
+            | Op::Log1p(_)
+            | Op::Powi { .. }
+            | Op::Powf { .. }
             | Op::Sum(_)
             | Op::Mean(_)
             | Op::RowSum(_)
@@ -303,6 +339,12 @@ pub(crate) fn backward<T: Real>(
             Op::Sqrt(x) => smooth::sqrt_backward(s, x, out, g),
             Op::Exp(x) => smooth::exp_backward(s, x, out, g),
             Op::Ln(x) => smooth::ln_backward(s, x, g),
+            Op::Softplus(x) => activation::softplus_backward(s, x, g),
+            Op::Sigmoid(x) => activation::sigmoid_backward(s, x, out, g),
+            Op::Tanh(x) => activation::tanh_backward(s, x, out, g),
+            Op::Log1p(x) => smooth::log1p_backward(s, x, g),
+            Op::Powi { x, n } => power::powi_backward(s, x, n, g),
+            Op::Powf { x, p } => power::powf_backward(s, x, p, g),
             Op::Sum(x) => reduce::sum_backward(s, x, g),
             Op::Mean(x) => reduce::mean_backward(s, x, g),
             Op::RowSum(x) => reduce::row_sum_backward(s, x, g),

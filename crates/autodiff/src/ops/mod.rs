@@ -4,6 +4,7 @@
 //! with exhaustive matches.
 
 pub(crate) mod abs;
+pub(crate) mod activation;
 pub(crate) mod affine;
 pub(crate) mod arith;
 pub(crate) mod clamp;
@@ -13,6 +14,7 @@ pub(crate) mod gather;
 pub(crate) mod kernels;
 pub(crate) mod linalg;
 pub(crate) mod maxmin;
+pub(crate) mod power;
 pub(crate) mod reduce;
 pub(crate) mod relu;
 pub(crate) mod reshape;
@@ -68,6 +70,20 @@ pub(crate) enum Op<T> {
     Sqrt(u32),
     Exp(u32),
     Ln(u32),
+    Softplus(u32),
+    Sigmoid(u32),
+    Tanh(u32),
+    Log1p(u32),
+    /// `xⁿ` with a constant integer exponent.
+    Powi {
+        x: u32,
+        n: i32,
+    },
+    /// `xᵖ` with a constant real exponent.
+    Powf {
+        x: u32,
+        p: T,
+    },
     Sum(u32),
     Mean(u32),
     RowSum(u32),
@@ -116,7 +132,7 @@ pub(crate) enum Op<T> {
 
 /// Every primitive's name, indexed by [`Op::index`]: what kink reports and errors print, and
 /// what [`crate::primitives`] lists (the catalogue test holds one row per entry).
-pub(crate) const NAMES: [&str; 31] = [
+pub(crate) const NAMES: [&str; 37] = [
     "leaf",
     "add",
     "sub",
@@ -148,6 +164,12 @@ pub(crate) const NAMES: [&str; 31] = [
     "row_max",
     "row_min",
     "custom",
+    "softplus",
+    "sigmoid",
+    "tanh",
+    "log1p",
+    "powi",
+    "powf",
 ];
 
 impl<T> Op<T> {
@@ -165,6 +187,12 @@ impl<T> Op<T> {
             Op::Sqrt(_) => 8,
             Op::Exp(_) => 9,
             Op::Ln(_) => 10,
+            Op::Softplus(_) => 31,
+            Op::Sigmoid(_) => 32,
+            Op::Tanh(_) => 33,
+            Op::Log1p(_) => 34,
+            Op::Powi { .. } => 35,
+            Op::Powf { .. } => 36,
             Op::Sum(_) => 11,
             Op::Mean(_) => 12,
             Op::RowSum(_) => 13,

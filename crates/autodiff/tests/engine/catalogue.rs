@@ -127,6 +127,24 @@ fn rows() -> Vec<Row> {
               grads: same(&[1.0]), certified: plain, exact: &[], near: None },
         Row { name: "ln", x: &[2.0], shape: v(1), f: |_, x| x.ln().sum(),
               grads: same(&[0.5]), certified: plain, exact: &[], near: None },
+        // softplus' = σ(0) = 1/(1 + e⁰) = ½.
+        Row { name: "softplus", x: &[0.0], shape: v(1), f: |_, x| x.softplus().sum(),
+              grads: same(&[0.5]), certified: plain, exact: &[], near: None },
+        // σ' = σ(1 − σ) = ½·½ at 0.
+        Row { name: "sigmoid", x: &[0.0], shape: v(1), f: |_, x| x.sigmoid().sum(),
+              grads: same(&[0.25]), certified: plain, exact: &[], near: None },
+        // tanh' = 1 − tanh² = 1 at 0.
+        Row { name: "tanh", x: &[0.0], shape: v(1), f: |_, x| x.tanh().sum(),
+              grads: same(&[1.0]), certified: plain, exact: &[], near: None },
+        // 1/(1 + x) at x = 1.
+        Row { name: "log1p", x: &[1.0], shape: v(1), f: |_, x| x.log1p().sum(),
+              grads: same(&[0.5]), certified: plain, exact: &[], near: None },
+        // 3x² at x = 2.
+        Row { name: "powi", x: &[2.0], shape: v(1), f: |_, x| x.powi(3).sum(),
+              grads: same(&[12.0]), certified: plain, exact: &[], near: None },
+        // 1.5·x^0.5 at x = 4: 1.5·2.
+        Row { name: "powf", x: &[4.0], shape: v(1), f: |_, x| x.powf(1.5).sum(),
+              grads: same(&[3.0]), certified: plain, exact: &[], near: None },
         Row { name: "sum", x: &[1.0, 2.0], shape: v(2), f: |_, x| x.sum(),
               grads: same(&[1.0, 1.0]), certified: plain, exact: &[], near: None },
         Row { name: "mean", x: &[1.0, 3.0], shape: v(2), f: |_, x| x.mean(),

@@ -50,6 +50,41 @@ fn check(shapes: &[Shape], data: Vec<Vec<f64>>, f: &Build) -> Result<(), TestCas
     Ok(())
 }
 
+/// The forward-mode (tangent) rules: `L'(x; d)` from the engine's tangent pass against the
+/// central difference `(L(x + h·d) − L(x − h·d))/(2h)` along a direction `d` per operand.
+fn check_tangent(
+    shapes: &[Shape],
+    data: Vec<Vec<f64>>,
+    dir: Vec<Vec<f64>>,
+    f: &Build,
+) -> Result<(), TestCaseError> {
+    let tape = Tape::<f64>::new();
+    let xs: Vec<_> = shapes
+        .iter()
+        .zip(&data)
+        .map(|(&s, d)| tape.param(d, s).unwrap())
+        .collect();
+    let y = f(&tape, &xs);
+    let r: Vec<f64> = (0..y.shape().len()).map(|i| 1.0 + i as f64 / 7.0).collect();
+    let loss = y.dot(tape.constant(&r, y.shape()).unwrap());
+    let along: Vec<_> = xs.iter().zip(&dir).map(|(&x, d)| (x, &d[..])).collect();
+    let tangent = tape.directional_derivative(loss, &along).unwrap();
+    let h = 1e-6;
+    let moved = |sign: f64| -> Vec<Vec<f64>> {
+        data.iter()
+            .zip(&dir)
+            .map(|(x, d)| x.iter().zip(d).map(|(v, e)| v + sign * h * e).collect())
+            .collect()
+    };
+    let numeric =
+        (objective(shapes, &moved(1.0), f).0 - objective(shapes, &moved(-1.0), f).0) / (2.0 * h);
+    prop_assert!(
+        relative_eq!(tangent, numeric, epsilon = 1e-5, max_relative = 1e-5),
+        "tangent {tangent} vs central difference {numeric}"
+    );
+    Ok(())
+}
+
 fn v(n: usize) -> impl Strategy<Value = Vec<f64>> {
     prop::collection::vec(-3.0..3.0f64, n)
 }
@@ -82,6 +117,30 @@ proptest! {
     #[test]
     fn smooth_functions_match_central_differences(a in v(4), p in pos(4)) {
         check(&[V4, V4], vec![a, p], &|_, x| x[0].square() + x[0].exp() + x[1].sqrt() + x[1].ln())?;
+    }
+
+    #[test]
+    fn softplus_sigmoid_and_tanh_match_central_differences(a in v(4)) {
+        check(&[V4], vec![a], &|_, x| x[0].softplus() * 3.0 + x[0].sigmoid().square() - x[0].tanh() + x[0].tanh().sigmoid())?;
+    }
+
+    #[test]
+    fn log1p_powi_and_powf_match_central_differences(a in v(4), p in pos(4)) {
+        // log1p on (−0.4, 2.1), inside its domain x > −1; negative exponents on positive bases only.
+        check(&[V4, V4], vec![a, p], &|_, x| {
+            x[1].affine(1.0, -0.9).log1p() + x[0].powi(3) + x[0].powi(2) * 0.5 + x[0].powi(0) + x[1].powi(-2)
+                + x[1].powf(1.5) + x[1].powf(-0.5) * 2.0 + x[1].powf(0.0)
+        })?;
+    }
+
+    #[test]
+    fn tangents_of_the_activations_log1p_and_powers_match_central_differences(
+        a in v(4), p in pos(4), da in v(4), dp in v(4),
+    ) {
+        check_tangent(&[V4, V4], vec![a, p], vec![da, dp], &|_, x| {
+            x[0].softplus() + x[0].sigmoid() * 2.0 - x[0].tanh() + x[1].affine(1.0, -0.9).log1p()
+                + x[0].powi(3) + x[1].powi(-2) + x[1].powf(1.5)
+        })?;
     }
 
     #[test]
