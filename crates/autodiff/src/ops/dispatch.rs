@@ -4,8 +4,8 @@
 
 use super::rule::{self, Need, TangentCx, Tie};
 use super::{
-    abs, activation, affine, arith, clamp, extreme, gather, linalg, maxmin, power, reduce, relu,
-    reshape, smooth, Op, Sink,
+    abs, activation, affine, arith, clamp, extreme, gather, leaky_relu, linalg, maxmin, power,
+    reduce, relu, reshape, smooth, Op, Sink,
 };
 use crate::tape::{Inner, Values};
 use crate::{Real, Result};
@@ -39,6 +39,7 @@ impl<T: Real> Op<T> {
             | Op::Log1p(x)
             | Op::Powi { x, .. }
             | Op::Powf { x, .. }
+            | Op::LeakyRelu { x, .. }
             | Op::Sum(x)
             | Op::Mean(x)
             | Op::RowSum(x)
@@ -63,6 +64,7 @@ impl<T: Real> Op<T> {
     pub(crate) fn is_kink(&self) -> bool {
         match self {
             Op::Relu(_)
+            | Op::LeakyRelu { .. }
             | Op::Abs(_)
             | Op::Max(..)
             | Op::Min(..)
@@ -128,6 +130,7 @@ impl<T: Real> Op<T> {
             | Op::Log1p(x)
             | Op::Powi { x, .. }
             | Op::Powf { x, .. }
+            | Op::LeakyRelu { x, .. }
             | Op::Relu(x)
             | Op::Abs(x)
             | Op::Clamp { x, .. } => need.elementwise(x),
@@ -176,6 +179,7 @@ impl<T: Real> Op<T> {
             Op::Log1p(x) => smooth::log1p_tangent(cx, x, out),
             Op::Powi { x, n } => power::powi_tangent(cx, x, n, out),
             Op::Powf { x, p } => power::powf_tangent(cx, x, p, out),
+            Op::LeakyRelu { x, .. } => rule::mask_tangent(cx, x, out),
             Op::Sum(x) => reduce::sum_tangent(cx, x, false, out),
             Op::Mean(x) => reduce::sum_tangent(cx, x, true, out),
             Op::RowSum(x) => reduce::row_sum_tangent(cx, x, out),
@@ -210,6 +214,7 @@ impl<T: Real> Op<T> {
         let inner = tie.inner;
         match *self {
             Op::Relu(x) => relu::resolve(tie, x),
+            Op::LeakyRelu { x, alpha } => leaky_relu::resolve(tie, x, alpha),
             Op::Abs(x) => abs::resolve(tie, x),
             Op::Clamp { x, lo, hi } => clamp::resolve(tie, x, lo, hi),
             Op::Max(a, b) => maxmin::resolve(tie, a, b, true),
@@ -259,6 +264,7 @@ impl<T: Real> Op<T> {
         out.clear();
         match *self {
             Op::Relu(x) | Op::Abs(x) => rule::distance_from_zero(vals, x, out),
+            Op::LeakyRelu { x, .. } => rule::distance_from_zero(vals, x, out),
             Op::Clamp { x, lo, hi } => clamp::distance(vals, x, lo, hi, out),
             Op::Max(a, b) | Op::Min(a, b) => maxmin::distance(vals, a, b, n, out),
             Op::MaxN { start, len } | Op::MinN { start, len } => {
@@ -345,6 +351,7 @@ pub(crate) fn backward<T: Real>(
             Op::Log1p(x) => smooth::log1p_backward(s, x, g),
             Op::Powi { x, n } => power::powi_backward(s, x, n, g),
             Op::Powf { x, p } => power::powf_backward(s, x, p, g),
+            Op::LeakyRelu { x, .. } => rule::mask_backward(s, x, mask, g),
             Op::Sum(x) => reduce::sum_backward(s, x, g),
             Op::Mean(x) => reduce::mean_backward(s, x, g),
             Op::RowSum(x) => reduce::row_sum_backward(s, x, g),

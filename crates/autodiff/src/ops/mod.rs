@@ -12,6 +12,7 @@ pub(crate) mod dispatch;
 pub(crate) mod extreme;
 pub(crate) mod gather;
 pub(crate) mod kernels;
+pub(crate) mod leaky_relu;
 pub(crate) mod linalg;
 pub(crate) mod maxmin;
 pub(crate) mod power;
@@ -84,6 +85,11 @@ pub(crate) enum Op<T> {
         x: u32,
         p: T,
     },
+    /// `leaky_relu` with the constant slope `alpha` below 0.
+    LeakyRelu {
+        x: u32,
+        alpha: T,
+    },
     Sum(u32),
     Mean(u32),
     RowSum(u32),
@@ -132,7 +138,7 @@ pub(crate) enum Op<T> {
 
 /// Every primitive's name, indexed by [`Op::index`]: what kink reports and errors print, and
 /// what [`crate::primitives`] lists (the catalogue test holds one row per entry).
-pub(crate) const NAMES: [&str; 37] = [
+pub(crate) const NAMES: [&str; 38] = [
     "leaf",
     "add",
     "sub",
@@ -170,6 +176,7 @@ pub(crate) const NAMES: [&str; 37] = [
     "log1p",
     "powi",
     "powf",
+    "leaky_relu",
 ];
 
 impl<T> Op<T> {
@@ -193,6 +200,7 @@ impl<T> Op<T> {
             Op::Log1p(_) => 34,
             Op::Powi { .. } => 35,
             Op::Powf { .. } => 36,
+            Op::LeakyRelu { .. } => 37,
             Op::Sum(_) => 11,
             Op::Mean(_) => 12,
             Op::RowSum(_) => 13,

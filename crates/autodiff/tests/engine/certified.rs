@@ -373,6 +373,27 @@ fn directional_derivatives_follow_the_one_sided_rules() {
     );
 }
 
+#[test]
+fn directional_derivative_of_leaky_relu_at_zero_is_one_sided() {
+    let tape = Tape::<f64>::new();
+    let x = tape.param_vec(&[0.0, 0.0]).unwrap();
+    let a = x.gather_first();
+    // leaky_relu_α at 0: slope 1 to the right, α to the left: f'(0; ṫ) = ṫ if ṫ > 0, else αṫ.
+    for (alpha, d, want) in [
+        (0.1, 2.0, 2.0),
+        (0.1, -2.0, -0.2),
+        (-0.5, -2.0, 1.0),
+        (3.0, -1.0, -3.0),
+    ] {
+        let f = a.leaky_relu(alpha);
+        assert_eq!(
+            tape.directional_derivative(f, &[(x, &[d, 0.0])]).unwrap(),
+            want,
+            "α = {alpha}, ṫ = {d}"
+        );
+    }
+}
+
 /// Elements of a length-2 parameter as scalar nodes (test helpers).
 trait Pick<'t> {
     fn gather_first(self) -> Var<'t, f64>;

@@ -482,3 +482,26 @@ fn log1p_powi_and_powf_reject_bad_input_with_typed_errors() {
         assert_eq!(caught.downcast_ref::<String>().unwrap(), &message);
     }
 }
+
+#[test]
+fn leaky_relu_rejects_a_non_finite_slope_with_a_typed_error() {
+    let tape = Tape::<f64>::new();
+    let x = tape.param_vec(&[1.0, 0.0]).unwrap();
+    for alpha in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let err = x.try_leaky_relu(alpha).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidArgument {
+                    op: "leaky_relu",
+                    what: "slope",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| x.leaky_relu(alpha)))
+            .unwrap_err();
+        assert_eq!(caught.downcast_ref::<String>().unwrap(), &err.to_string());
+    }
+}
