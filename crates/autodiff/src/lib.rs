@@ -2,7 +2,7 @@
 //!
 //! Tape-based reverse-mode automatic differentiation over dense vectors and matrices, explicit at
 //! the kink: every non-differentiable primitive (`relu`, `leaky_relu`, `abs`, `max`/`min`,
-//! `clamp`, max/min reductions) documents the subgradient it returns, the rule is
+//! `clamp`, max/min reductions, `norm`) documents the subgradient it returns, the rule is
 //! selectable per tape ([`KinkPolicy`]), and the tape reports where exact ties happened
 //! ([`Tape::kinks`]).
 //!

@@ -17,6 +17,7 @@
 //! reduction max/min, k tied         1/k            1/k     1/k     1/k     1/k, or first
 //! clamp(z, lo, hi) at z = lo or hi  0              0       0       1       c ∈ [0, 1]
 //! leaky_relu_α'(0), θ = weight of 1  min-norm (*)    α       1       α       α + θ(1 − α), θ ∈ [0, 1]
+//! norm(x) at x = 0 (the unit ball)  0              0       0       0       0
 //! ```
 //! (*) The minimum-norm element of `[min(α, 1), max(α, 1)]`: `α` for `0 ≤ α ≤ 1`, `0` for `α < 0`,
 //! `1` for `α > 1` (that is, `α` clamped into `[0, 1]`), computed from `α` in the forward pass.
@@ -38,6 +39,11 @@
 //! (`jax/_src/nn/functions.py`: `jnp.where(x >= 0, x, negative_slope * x)`, so 1 at 0), and
 //! TensorFlow's `LeakyReluGrad` functor (`tensorflow/core/kernels/relu_op_functor.h`:
 //! `(features > 0).select(gradients, gradients * alpha)`, so α at 0).
+//! `norm` at 0 is not a policy rule: every preset (and every custom policy) returns the
+//! minimum-norm element 0 of the unit ball, as PyTorch's `norm_backward` does for p = 2
+//! (`(self / norm).masked_fill_(norm == 0, 0)` in `torch/csrc/autograd/FunctionsManual.cpp`);
+//! JAX's `jnp.linalg.norm` and TensorFlow's `tf.norm` are `sqrt(Σ x·x̄)`, whose chain rule gives
+//! NaN there.
 //!
 //! None of these per-operation choices is a subgradient of every composition;
 //! see the crate docs for the certified mode that is.

@@ -10,7 +10,8 @@ impl<T: Real> Tape<T> {
     ///
     /// Exact one-sided rules at ties: `relu → max(ṫ, 0)`, `leaky_relu_α → ṫ if ṫ > 0, else αṫ`,
     /// `abs → |ṫ|`, `max → max(ṫa, ṫb)`, `min → min`, reductions → the extreme tangent among
-    /// the tied entries, `clamp` at a bound → the tangent if it points inside, else 0.
+    /// the tied entries, `clamp` at a bound → the tangent if it points inside, else 0,
+    /// `norm` at the zero vector → `‖ṫ‖`.
     ///
     /// # Errors
     /// [`Error::ForeignVar`], [`Error::NotScalar`]; [`Error::DataLength`] if a direction's length

@@ -4,8 +4,8 @@
 
 use super::rule::{self, Need, TangentCx, Tie};
 use super::{
-    abs, activation, affine, arith, clamp, extreme, gather, leaky_relu, linalg, maxmin, power,
-    reduce, relu, reshape, smooth, Op, Sink,
+    abs, activation, affine, arith, clamp, extreme, gather, leaky_relu, linalg, maxmin, norm,
+    power, reduce, relu, reshape, smooth, Op, Sink,
 };
 use crate::tape::{Inner, Values};
 use crate::{Real, Result};
@@ -40,6 +40,7 @@ impl<T: Real> Op<T> {
             | Op::Powi { x, .. }
             | Op::Powf { x, .. }
             | Op::LeakyRelu { x, .. }
+            | Op::Norm(x)
             | Op::Sum(x)
             | Op::Mean(x)
             | Op::RowSum(x)
@@ -65,6 +66,7 @@ impl<T: Real> Op<T> {
         match self {
             Op::Relu(_)
             | Op::LeakyRelu { .. }
+            | Op::Norm(_)
             | Op::Abs(_)
             | Op::Max(..)
             | Op::Min(..)
@@ -140,6 +142,7 @@ impl<T: Real> Op<T> {
             Op::MinN { start, len } => inner.links[start..start + len]
                 .iter()
                 .for_each(|&x| need.elementwise(x)),
+            Op::Norm(x) => need.all(x),
             Op::Sum(x) | Op::Mean(x) | Op::ReduceMax(x) | Op::ReduceMin(x) => need.all(x),
             Op::Dot(a, b) => {
                 need.all(a);
@@ -180,6 +183,7 @@ impl<T: Real> Op<T> {
             Op::Powi { x, n } => power::powi_tangent(cx, x, n, out),
             Op::Powf { x, p } => power::powf_tangent(cx, x, p, out),
             Op::LeakyRelu { x, .. } => rule::mask_tangent(cx, x, out),
+            Op::Norm(x) => norm::tangent(cx, x, out),
             Op::Sum(x) => reduce::sum_tangent(cx, x, false, out),
             Op::Mean(x) => reduce::sum_tangent(cx, x, true, out),
             Op::RowSum(x) => reduce::row_sum_tangent(cx, x, out),
@@ -215,6 +219,7 @@ impl<T: Real> Op<T> {
         match *self {
             Op::Relu(x) => relu::resolve(tie, x),
             Op::LeakyRelu { x, alpha } => leaky_relu::resolve(tie, x, alpha),
+            Op::Norm(x) => norm::resolve(tie, x),
             Op::Abs(x) => abs::resolve(tie, x),
             Op::Clamp { x, lo, hi } => clamp::resolve(tie, x, lo, hi),
             Op::Max(a, b) => maxmin::resolve(tie, a, b, true),
@@ -265,6 +270,7 @@ impl<T: Real> Op<T> {
         match *self {
             Op::Relu(x) | Op::Abs(x) => rule::distance_from_zero(vals, x, out),
             Op::LeakyRelu { x, .. } => rule::distance_from_zero(vals, x, out),
+            Op::Norm(_) => norm::distance(vals, node, out),
             Op::Clamp { x, lo, hi } => clamp::distance(vals, x, lo, hi, out),
             Op::Max(a, b) | Op::Min(a, b) => maxmin::distance(vals, a, b, n, out),
             Op::MaxN { start, len } | Op::MinN { start, len } => {
@@ -352,6 +358,7 @@ pub(crate) fn backward<T: Real>(
             Op::Powi { x, n } => power::powi_backward(s, x, n, g),
             Op::Powf { x, p } => power::powf_backward(s, x, p, g),
             Op::LeakyRelu { x, .. } => rule::mask_backward(s, x, mask, g),
+            Op::Norm(x) => norm::backward(s, x, mask, g),
             Op::Sum(x) => reduce::sum_backward(s, x, g),
             Op::Mean(x) => reduce::mean_backward(s, x, g),
             Op::RowSum(x) => reduce::row_sum_backward(s, x, g),

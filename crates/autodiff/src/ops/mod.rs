@@ -15,6 +15,7 @@ pub(crate) mod kernels;
 pub(crate) mod leaky_relu;
 pub(crate) mod linalg;
 pub(crate) mod maxmin;
+pub(crate) mod norm;
 pub(crate) mod power;
 pub(crate) mod reduce;
 pub(crate) mod relu;
@@ -90,6 +91,8 @@ pub(crate) enum Op<T> {
         x: u32,
         alpha: T,
     },
+    /// The Euclidean norm of all elements.
+    Norm(u32),
     Sum(u32),
     Mean(u32),
     RowSum(u32),
@@ -138,7 +141,7 @@ pub(crate) enum Op<T> {
 
 /// Every primitive's name, indexed by [`Op::index`]: what kink reports and errors print, and
 /// what [`crate::primitives`] lists (the catalogue test holds one row per entry).
-pub(crate) const NAMES: [&str; 38] = [
+pub(crate) const NAMES: [&str; 39] = [
     "leaf",
     "add",
     "sub",
@@ -177,6 +180,7 @@ pub(crate) const NAMES: [&str; 38] = [
     "powi",
     "powf",
     "leaky_relu",
+    "norm",
 ];
 
 impl<T> Op<T> {
@@ -201,6 +205,7 @@ impl<T> Op<T> {
             Op::Powi { .. } => 35,
             Op::Powf { .. } => 36,
             Op::LeakyRelu { .. } => 37,
+            Op::Norm(_) => 38,
             Op::Sum(_) => 11,
             Op::Mean(_) => 12,
             Op::RowSum(_) => 13,

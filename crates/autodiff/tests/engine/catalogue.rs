@@ -190,6 +190,11 @@ fn rows() -> Vec<Row> {
               grads: [&[0.1], &[0.1], &[1.0], &[0.1]],
               certified: |q| vec![if q[0] > 0.0 { 1.0 } else { 0.1 }],
               exact: &[0], near: Some(&[1e-12]) },
+        // At the zero vector: every preset 0 (the unit ball's minimum-norm element); certified
+        // q/‖q‖ (the gradient of ‖s·q‖ = s‖q‖ along the ray); near: ‖x‖ = 1e-12.
+        Row { name: "norm", x: &[0.0, 0.0], shape: v(2), f: |_, x| x.norm(),
+              grads: same(&[0.0, 0.0]), certified: unit,
+              exact: &[0], near: Some(&[1e-12, 0.0]) },
         Row { name: "abs", x: &[0.0], shape: v(1), f: |_, x| x.abs().sum(),
               grads: [&[0.0], &[0.0], &[1.0], &[0.0]], certified: |q| vec![q[0].signum()],
               exact: &[0], near: Some(&[1e-12]) },
@@ -230,6 +235,14 @@ fn rows() -> Vec<Row> {
               grads: same(&[0.5, 0.5, 0.0, 1.0]), certified: |q| [smaller(q), vec![0.0, 1.0]].concat(),
               exact: &[0], near: Some(&[1.0, 1.0 + 1e-12, 3.0, 2.0]) },
     ]
+}
+
+/// `q/‖q‖`, with `‖q‖ = s·√(Σ (qᵢ/s)²)`, `s = maxᵢ |qᵢ|`: the scaled form `norm` documents (the
+/// textbook `√(Σ qᵢ²)` can differ in the last bit).
+fn unit(q: &[f64]) -> Vec<f64> {
+    let s = q.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let length = s * q.iter().map(|v| (v / s) * (v / s)).sum::<f64>().sqrt();
+    q.iter().map(|v| v / length).collect()
 }
 
 /// `leaky_relu` at 0 for the slopes whose minimum-norm element is not `α`: the interval between

@@ -394,6 +394,30 @@ fn directional_derivative_of_leaky_relu_at_zero_is_one_sided() {
     }
 }
 
+#[test]
+fn directional_derivative_of_norm_at_the_zero_vector_is_the_length_of_the_direction() {
+    let tape = Tape::<f64>::new();
+    let x = tape.param_vec(&[0.0, 0.0]).unwrap();
+    // ‖0 + t·d‖ = t‖d‖: f'(0; d) = ‖d‖ = 5 for d = (3, −4), whichever way it points.
+    let n = x.norm();
+    assert_eq!(
+        tape.directional_derivative(n, &[(x, &[3.0, -4.0])])
+            .unwrap(),
+        5.0
+    );
+    assert_eq!(
+        tape.directional_derivative(n, &[(x, &[-3.0, 4.0])])
+            .unwrap(),
+        5.0
+    );
+    // ‖·‖ is a cone: its subdifferential along d is [−‖d‖, ‖d‖].
+    assert_eq!(
+        tape.subdifferential_interval(n, &[(x, &[0.0, 2.0])])
+            .unwrap(),
+        (-2.0, 2.0)
+    );
+}
+
 /// Elements of a length-2 parameter as scalar nodes (test helpers).
 trait Pick<'t> {
     fn gather_first(self) -> Var<'t, f64>;

@@ -3,6 +3,7 @@
 //! Expected values are the conventions stated in `autodiff::policy` (and, for the presets, in the
 //! frameworks' own backward rules), not outputs copied from the engine.
 
+use autodiff::certify::random_direction;
 use autodiff::{Certify, CustomPolicy, KinkPolicy, Shape, Tape, TieSplit, Var};
 
 /// The value of one form of `relu` applied to `z`.
@@ -452,4 +453,89 @@ fn leaky_relu_certified_takes_the_side_the_direction_enters() {
     let certified = tape.backward_certified(f, Certify::Lexicographic).unwrap();
     assert_eq!(certified.wrt(x), &[1.1]);
     assert_eq!(certified.stats.resolved, 2);
+}
+
+#[test]
+fn norm_at_the_zero_vector_is_zero_with_one_exact_tie_under_every_preset() {
+    for policy in PRESETS {
+        let tape = Tape::<f64>::with_policy(policy);
+        let x = tape.param_vec(&[0.0, -0.0, 0.0]).unwrap();
+        let n = x.norm();
+        assert_eq!(n.item(), 0.0);
+        assert_eq!(n.backward().unwrap().wrt(x), &[0.0; 3], "{}", policy.name());
+        let report = tape.kinks();
+        assert_eq!(report.exact_count(), 1);
+        assert_eq!(report.site(n.id()).unwrap().exact, vec![0]);
+        assert_eq!(report.site(n.id()).unwrap().op, "norm");
+    }
+}
+
+#[test]
+fn norm_certified_at_the_zero_vector_is_the_unit_vector_along_the_direction() {
+    let tape = Tape::<f64>::new();
+    let x = tape.param_vec(&[0.0, 0.0, 0.0]).unwrap();
+    let n = x.norm();
+    let seed = 5;
+    let certified = tape
+        .backward_certified(n, Certify::Random { seed })
+        .unwrap();
+    assert_eq!((certified.stats.ties, certified.stats.resolved), (1, 1));
+    // ‖0 + s·q‖ = s‖q‖: the gradient along the ray is q/‖q‖, a unit vector in the unit ball.
+    let q = random_direction(seed, 3);
+    let length = (q[0] * q[0] + q[1] * q[1] + q[2] * q[2]).sqrt();
+    let g = certified.wrt(x);
+    for i in 0..3 {
+        assert!((g[i] - q[i] / length).abs() < 1e-15, "{g:?} vs {q:?}");
+    }
+    assert!((g.iter().map(|v| v * v).sum::<f64>() - 1.0).abs() < 1e-15);
+    // The first coordinate direction: e₁ exactly.
+    let certified = tape.backward_certified(n, Certify::Lexicographic).unwrap();
+    assert_eq!(certified.wrt(x), &[1.0, 0.0, 0.0]);
+}
+
+#[test]
+fn norm_agrees_with_the_square_root_of_the_sum_of_squares_away_from_zero() {
+    // ∂‖x‖/∂x = x/‖x‖: (0.6, −0.8) at (3, −4), by hand.
+    let hand = |x: &[f64]| -> Vec<f64> {
+        let length = x.iter().map(|v| v * v).sum::<f64>().sqrt();
+        x.iter().map(|v| v / length).collect()
+    };
+    for at in [[3.0, -4.0], [-1.5, 2.0], [1e-3, -2e-3], [7.0, 0.0]] {
+        let tape = Tape::<f64>::new();
+        let x = tape.param_vec(&at).unwrap();
+        let by_norm = x.norm();
+        let by_sqrt = x.square().sum().sqrt();
+        assert!((by_norm.item() - by_sqrt.item()).abs() <= 1e-15 * by_sqrt.item());
+        let g_norm = by_norm.backward().unwrap().wrt(x).to_vec();
+        let g_sqrt = by_sqrt.backward().unwrap().wrt(x).to_vec();
+        for ((a, b), c) in g_norm.iter().zip(&g_sqrt).zip(hand(&at)) {
+            assert!((a - b).abs() < 1e-15 && (a - c).abs() < 1e-15, "{at:?}");
+        }
+        assert!(tape.kinks().is_empty());
+    }
+    // At 0 the sum-of-squares form has the infinite derivative 1/(2√0); norm has its tie.
+    let tape = Tape::<f64>::new();
+    let x = tape.param_vec(&[0.0, 0.0]).unwrap();
+    let by_sqrt = x.square().sum().sqrt();
+    assert!(matches!(
+        by_sqrt.backward(),
+        Err(autodiff::Error::NonFinite { .. })
+    ));
+    assert_eq!(x.norm().backward().unwrap().wrt(x), &[0.0, 0.0]);
+}
+
+#[test]
+fn norm_of_huge_entries_does_not_overflow() {
+    // ‖(10³⁰⁰, 10³⁰⁰)‖ = √2·10³⁰⁰, although 10⁶⁰⁰ overflows; the gradient is (1/√2, 1/√2).
+    let tape = Tape::<f64>::new();
+    let x = tape.param_vec(&[1e300, -1e300]).unwrap();
+    let n = x.norm();
+    assert!((n.item() / 1e300 - std::f64::consts::SQRT_2).abs() < 1e-15);
+    assert!(x.square().sum().sqrt().item().is_infinite());
+    let g = n.backward().unwrap();
+    let r = std::f64::consts::FRAC_1_SQRT_2;
+    assert!((g.wrt(x)[0] - r).abs() < 1e-15 && (g.wrt(x)[1] + r).abs() < 1e-15);
+    // And tiny entries do not underflow to the zero vector: ‖(10⁻³⁰⁰, 0)‖ = 10⁻³⁰⁰.
+    let tiny = tape.param_vec(&[1e-300, 0.0]).unwrap();
+    assert_eq!(tiny.norm().item(), 1e-300);
 }

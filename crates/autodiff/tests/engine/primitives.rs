@@ -1,7 +1,7 @@
 //! Every primitive's gradient against central differences at random smooth points.
 //!
 //! Points within 1e-4 of a kink are skipped with `prop_assume!` (using the engine's near-tie
-//! report, or, for `leaky_relu`, the test's own distance from the kink), so the finite
+//! report, or, for `leaky_relu` and `norm`, the test's own distance from the kink), so the finite
 //! differences see a smooth function.
 
 use approx::relative_eq;
@@ -109,6 +109,11 @@ fn check_tangent(
     Ok(())
 }
 
+/// `‖x‖ = √(Σ xᵢ²)`, the test's own distance of `norm`'s input from its kink (the zero vector).
+fn euclidean(x: &[f64]) -> f64 {
+    x.iter().map(|v| v * v).sum::<f64>().sqrt()
+}
+
 fn v(n: usize) -> impl Strategy<Value = Vec<f64>> {
     prop::collection::vec(-3.0..3.0f64, n)
 }
@@ -165,6 +170,13 @@ proptest! {
     }
 
     #[test]
+    fn norm_matches_central_differences_away_from_the_zero_vector(a in v(6), b in v(4)) {
+        // The kink is the zero vector: skip inputs of norm within 1e-4 of it.
+        prop_assume!(euclidean(&a) > 1e-4 && euclidean(&b) > 1e-4);
+        check_at(&[Shape::matrix(2, 3), V4], vec![a, b], &|_, x| x[0].norm() * x[1] + x[1].norm().square())?;
+    }
+
+    #[test]
     fn tangents_of_the_activations_log1p_and_powers_match_central_differences(
         a in v(4), p in pos(4), da in v(4), dp in v(4),
     ) {
@@ -178,6 +190,12 @@ proptest! {
     fn tangent_of_leaky_relu_matches_central_differences_away_from_zero(a in v(4), d in v(4)) {
         prop_assume!(a.iter().all(|v| v.abs() > 1e-4));
         check_tangent(&[V4], vec![a], vec![d], &|_, x| x[0].leaky_relu(-0.5) * 3.0 + x[0].leaky_relu(2.0).square())?;
+    }
+
+    #[test]
+    fn tangent_of_norm_matches_central_differences_away_from_the_zero_vector(a in v(6), b in v(4), da in v(6), db in v(4)) {
+        prop_assume!(euclidean(&a) > 1e-4 && euclidean(&b) > 1e-4);
+        check_tangent(&[Shape::matrix(2, 3), V4], vec![a, b], vec![da, db], &|_, x| x[0].norm() * x[1] + x[1].norm().square())?;
     }
 
     #[test]
