@@ -10,8 +10,8 @@ use crate::{NodeId, Real, Tape};
 pub struct KinkSite {
     /// The node.
     pub node: NodeId,
-    /// The primitive's name (`relu`, `abs`, `max`, `min`, `clamp`, `max_n`, `min_n`,
-    /// `reduce_max`, `reduce_min`, `row_max`, `row_min`).
+    /// The primitive's name (`relu`, `leaky_relu`, `abs`, `max`, `min`, `clamp`, `max_n`, `min_n`,
+    /// `reduce_max`, `reduce_min`, `row_max`, `row_min`, `norm`).
     pub op: &'static str,
     /// Output element indices that sat exactly on the kink, where the policy chose the
     /// subgradient (for row reductions: the rows with a tied extreme).
@@ -118,8 +118,9 @@ impl<T: Real> Tape<T> {
     }
 
     /// Like [`Tape::kinks`], and also the elements whose distance to the kink is positive but at
-    /// most `tolerance` (for `relu`/`abs`: `|x|`; `max`/`min`: `|a − b|`; `clamp`: the distance
-    /// to the nearer bound; n-ary and reductions: the gap to the runner-up).
+    /// most `tolerance` (for `relu`/`leaky_relu`/`abs`: `|x|`; `max`/`min`: `|a − b|`; `clamp`:
+    /// the distance to the nearer bound; n-ary and reductions: the gap to the runner-up; `norm`:
+    /// `‖x‖`).
     pub fn kinks_near(&self, tolerance: T) -> KinkReport {
         let inner = self.borrow();
         let mut dist = Vec::new();

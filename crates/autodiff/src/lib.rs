@@ -1,9 +1,10 @@
 //! # autodiff — subgrad's engine
 //!
 //! Tape-based reverse-mode automatic differentiation over dense vectors and matrices, explicit at
-//! the kink: every non-differentiable primitive (`relu`, `abs`, `max`/`min`, `clamp`, max/min
-//! reductions) documents the subgradient it returns, the rule is selectable per tape
-//! ([`KinkPolicy`]), and the tape reports where exact ties happened ([`Tape::kinks`]).
+//! the kink: every non-differentiable primitive (`relu`, `leaky_relu`, `abs`, `max`/`min`,
+//! `clamp`, max/min reductions, `norm`) documents the subgradient it returns, the rule is
+//! selectable per tape ([`KinkPolicy`]), and the tape reports where exact ties happened
+//! ([`Tape::kinks`]).
 //!
 //! ```
 //! use autodiff::{KinkPolicy, Tape};

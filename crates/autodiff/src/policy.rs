@@ -16,7 +16,11 @@
 //!                                                  1/k     1/k     1/k     tie split
 //! reduction max/min, k tied         1/k            1/k     1/k     1/k     1/k, or first
 //! clamp(z, lo, hi) at z = lo or hi  0              0       0       1       c ∈ [0, 1]
+//! leaky_relu_α'(0), θ = weight of 1  min-norm (*)    α       1       α       α + θ(1 − α), θ ∈ [0, 1]
+//! norm(x) at x = 0 (the unit ball)  0              0       0       0       0
 //! ```
+//! (*) The minimum-norm element of `[min(α, 1), max(α, 1)]`: `α` for `0 ≤ α ≤ 1`, `0` for `α < 0`,
+//! `1` for `α > 1` (that is, `α` clamped into `[0, 1]`), computed from `α` in the forward pass.
 //! `MinNorm` returns the minimum-norm element of each operation's own (local) subdifferential.
 //! That makes `relu(z)`, `max(z, 0)`, `max(0, z)` and `clamp(z, 0, ∞)` agree at `z = 0`.
 //!
@@ -30,6 +34,16 @@
 //! TensorFlow `ReluGrad` (`x > 0`), `_AbsGrad` (sign), `_MaximumMinimumGrad` (`x >= y`: all to the
 //! first argument), `_ClipByValueGrad` (bounds inclusive).
 //! All of them spread reduction ties evenly.
+//! `leaky_relu`: PyTorch's `leaky_relu_backward_kernel` (`aten/src/ATen/native/cpu/Activation.cpp`:
+//! `a > 0 ? grad : grad * negval`, so α at 0), JAX's `jax.nn.leaky_relu`
+//! (`jax/_src/nn/functions.py`: `jnp.where(x >= 0, x, negative_slope * x)`, so 1 at 0), and
+//! TensorFlow's `LeakyReluGrad` functor (`tensorflow/core/kernels/relu_op_functor.h`:
+//! `(features > 0).select(gradients, gradients * alpha)`, so α at 0).
+//! `norm` at 0 is not a policy rule: every preset (and every custom policy) returns the
+//! minimum-norm element 0 of the unit ball, as PyTorch's `norm_backward` does for p = 2
+//! (`(self / norm).masked_fill_(norm == 0, 0)` in `torch/csrc/autograd/FunctionsManual.cpp`);
+//! JAX's `jnp.linalg.norm` and TensorFlow's `tf.norm` are `sqrt(Σ x·x̄)`, whose chain rule gives
+//! NaN there.
 //!
 //! None of these per-operation choices is a subgradient of every composition;
 //! see the crate docs for the certified mode that is.
@@ -72,6 +86,8 @@ pub struct CustomPolicy {
     abs_at_zero: f64,
     tie: TieSplit,
     clamp_at_bound: f64,
+    /// `None`: the minimum-norm element, which depends on `α`.
+    leaky_relu_at_zero: Option<f64>,
 }
 
 /// Builds a [`CustomPolicy`] rule by rule; see [`CustomPolicy::builder`].
@@ -107,6 +123,24 @@ impl CustomPolicyBuilder {
         self
     }
 
+    /// The weight `θ ∈ [0, 1]` of the positive side in `leaky_relu_α'(0) = α + θ(1 − α)`
+    /// (default: the minimum-norm element of `[min(α, 1), max(α, 1)]`, which depends on `α`).
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{CustomPolicy, KinkPolicy, Tape};
+    /// # fn main() -> autodiff::Result<()> {
+    /// let jax_like = CustomPolicy::builder().leaky_relu_at_zero(1.0).build()?;
+    /// let tape = Tape::<f64>::with_policy(KinkPolicy::Custom(jax_like));
+    /// let z = tape.param_scalar(0.0)?;
+    /// assert_eq!(z.try_leaky_relu(0.1)?.backward()?.wrt(z)[0], 1.0);
+    /// # Ok(()) }
+    /// ```
+    pub fn leaky_relu_at_zero(mut self, theta: f64) -> Self {
+        self.policy.leaky_relu_at_zero = Some(theta);
+        self
+    }
+
     /// The policy, its ranges checked.
     ///
     /// # Errors
@@ -120,7 +154,27 @@ impl CustomPolicyBuilder {
     /// ```
     pub fn build(self) -> Result<CustomPolicy> {
         let p = self.policy;
-        CustomPolicy::new(p.relu_at_zero, p.abs_at_zero, p.tie, p.clamp_at_bound)
+        let policy = CustomPolicy::new(p.relu_at_zero, p.abs_at_zero, p.tie, p.clamp_at_bound)?;
+        if let Some(theta) = p.leaky_relu_at_zero {
+            check_range("leaky_relu_at_zero", theta, 0.0, 1.0)?;
+        }
+        Ok(CustomPolicy {
+            leaky_relu_at_zero: p.leaky_relu_at_zero,
+            ..policy
+        })
+    }
+}
+
+/// `Ok` if `value` is finite and in `[lo, hi]`, else [`Error::InvalidArgument`] naming the rule.
+fn check_range(what: &'static str, value: f64, lo: f64, hi: f64) -> Result<()> {
+    if value.is_finite() && (lo..=hi).contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument {
+            op: "custom policy",
+            what,
+            value,
+        })
     }
 }
 
@@ -134,13 +188,15 @@ impl CustomPolicy {
                 abs_at_zero: 0.0,
                 tie: TieSplit::MinNorm,
                 clamp_at_bound: 0.0,
+                leaky_relu_at_zero: None,
             },
         }
     }
 
     /// A policy with `relu'(0) = relu_at_zero ∈ [0, 1]`, `abs'(0) = abs_at_zero ∈ [−1, 1]`,
     /// the given tie split for every `max`/`min`, and `clamp'(z) = clamp_at_bound ∈ [0, 1]` at a
-    /// bound.
+    /// bound; every later rule (`leaky_relu` at 0) keeps its `MinNorm` value (set it with
+    /// [`CustomPolicy::builder`]).
     ///
     /// All ranges are the local subdifferentials, so every choice is a valid per-operation
     /// subgradient.
@@ -153,25 +209,15 @@ impl CustomPolicy {
         tie: TieSplit,
         clamp_at_bound: f64,
     ) -> Result<Self> {
-        let check = |what, value: f64, lo: f64, hi: f64| {
-            if value.is_finite() && (lo..=hi).contains(&value) {
-                Ok(())
-            } else {
-                Err(Error::InvalidArgument {
-                    op: "custom policy",
-                    what,
-                    value,
-                })
-            }
-        };
-        check("relu_at_zero", relu_at_zero, 0.0, 1.0)?;
-        check("abs_at_zero", abs_at_zero, -1.0, 1.0)?;
-        check("clamp_at_bound", clamp_at_bound, 0.0, 1.0)?;
+        check_range("relu_at_zero", relu_at_zero, 0.0, 1.0)?;
+        check_range("abs_at_zero", abs_at_zero, -1.0, 1.0)?;
+        check_range("clamp_at_bound", clamp_at_bound, 0.0, 1.0)?;
         Ok(CustomPolicy {
             relu_at_zero,
             abs_at_zero,
             tie,
             clamp_at_bound,
+            leaky_relu_at_zero: None,
         })
     }
 }
@@ -223,18 +269,21 @@ impl KinkPolicy {
             KinkPolicy::Torch => Rules {
                 binary_tie: TieSplit::Even,
                 nary_tie: TieSplit::Even,
+                leaky_relu_at_zero: Some(0.0),
                 ..Rules::MIN_NORM
             },
             KinkPolicy::Jax => Rules {
                 abs_at_zero: 1.0,
                 binary_tie: TieSplit::Even,
                 nary_tie: TieSplit::Even,
+                leaky_relu_at_zero: Some(1.0),
                 ..Rules::MIN_NORM
             },
             KinkPolicy::Tf => Rules {
                 binary_tie: TieSplit::First,
                 nary_tie: TieSplit::Even,
                 clamp_at_bound: 1.0,
+                leaky_relu_at_zero: Some(0.0),
                 ..Rules::MIN_NORM
             },
             KinkPolicy::Custom(c) => Rules {
@@ -248,6 +297,7 @@ impl KinkPolicy {
                     TieSplit::Even
                 },
                 clamp_at_bound: c.clamp_at_bound,
+                leaky_relu_at_zero: c.leaky_relu_at_zero,
             },
         };
         Rules {
@@ -257,6 +307,7 @@ impl KinkPolicy {
             nary_tie: rules.nary_tie,
             reduction_tie: rules.reduction_tie,
             clamp_at_bound: T::cst(rules.clamp_at_bound),
+            leaky_relu_at_zero: rules.leaky_relu_at_zero.map(T::cst),
         }
     }
 }
@@ -312,6 +363,9 @@ pub(crate) struct Rules<T> {
     pub reduction_tie: TieSplit,
     /// `clamp'` at a bound.
     pub clamp_at_bound: T,
+    /// The weight `θ` of the positive side in `leaky_relu_α'(0) = α + θ(1 − α)`; `None` for the
+    /// minimum-norm element, which the forward pass computes from `α`.
+    pub leaky_relu_at_zero: Option<T>,
 }
 
 impl Rules<f64> {
@@ -323,5 +377,6 @@ impl Rules<f64> {
         nary_tie: TieSplit::MinNorm,
         reduction_tie: TieSplit::Even,
         clamp_at_bound: 0.0,
+        leaky_relu_at_zero: None,
     };
 }

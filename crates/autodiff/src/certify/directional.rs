@@ -8,9 +8,10 @@ impl<T: Real> Tape<T> {
     /// The one-sided directional derivative `f'(x; d) = lim_{t↓0} (f(x + t·d) − f(x))/t` of the
     /// scalar `y` along `d`, given per parameter (parameters not listed move by 0).
     ///
-    /// Exact one-sided rules at ties: `relu → max(ṫ, 0)`, `abs → |ṫ|`, `max → max(ṫa, ṫb)`,
-    /// `min → min`, reductions → the extreme tangent among the tied entries, `clamp` at a bound →
-    /// the tangent if it points inside, else 0.
+    /// Exact one-sided rules at ties: `relu → max(ṫ, 0)`, `leaky_relu_α → ṫ if ṫ > 0, else αṫ`,
+    /// `abs → |ṫ|`, `max → max(ṫa, ṫb)`, `min → min`, reductions → the extreme tangent among
+    /// the tied entries, `clamp` at a bound → the tangent if it points inside, else 0,
+    /// `norm` at the zero vector → `‖ṫ‖`.
     ///
     /// # Errors
     /// [`Error::ForeignVar`], [`Error::NotScalar`]; [`Error::DataLength`] if a direction's length

@@ -3,7 +3,8 @@
 //! # The guarantee
 //! Every function a tape computes from the engine's primitives is piecewise smooth: near any
 //! point it is one of finitely many smooth *pieces*, selected by which branch each kink operation
-//! (`relu`, `abs`, `max`/`min` binary and n-ary, reductions, `clamp`) takes.
+//! (`relu`, `leaky_relu`, `abs`, `max`/`min` binary and n-ary, reductions, `clamp`, `norm`)
+//! takes.
 //! [`Tape::backward_certified`] returns the gradient of a piece that is active on a segment
 //! `x + t·q`, `0 < t < ε`, for a direction `q`. That gradient is a limit of true gradients at
 //! points converging to `x`, hence an element of the Clarke subdifferential ∂f(x)
@@ -18,9 +19,10 @@
 //! 3. Otherwise a forward tangent pass computes directional derivatives along `q`, over the
 //!    elements the tied elements depend on only (for a hinge loss: the rows of `X·w` on the
 //!    margin), and resolves each tie by its one-sided rule: `relu` on if the tangent is > 0 and
-//!    off if < 0; `abs` takes the tangent's sign; `max`/`min` takes the larger/smaller tangent;
-//!    reductions keep the tied entries with the extreme tangent; `clamp` at a bound is inside if
-//!    the tangent points inside.
+//!    off if < 0; `leaky_relu` likewise (slope 1 or α); `abs` takes the tangent's sign;
+//!    `max`/`min` takes the larger/smaller tangent; reductions keep the tied entries with the
+//!    extreme tangent; `clamp` at a bound is inside if the tangent points inside; `norm` at the
+//!    zero vector takes `t/‖t‖` for the input tangent `t ≠ 0`.
 //!    A tie whose tangents are equal has identical first-order data on its branches along `q`
 //!    and is split by the tape's policy.
 //! 4. The ordinary backward runs with the resolved branches.

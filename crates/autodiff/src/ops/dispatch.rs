@@ -4,8 +4,8 @@
 
 use super::rule::{self, Need, TangentCx, Tie};
 use super::{
-    abs, affine, arith, clamp, extreme, gather, linalg, maxmin, reduce, relu, reshape, smooth, Op,
-    Sink,
+    abs, activation, affine, arith, clamp, extreme, gather, leaky_relu, linalg, maxmin, norm,
+    power, reduce, relu, reshape, smooth, Op, Sink,
 };
 use crate::tape::{Inner, Values};
 use crate::{Real, Result};
@@ -33,6 +33,14 @@ impl<T: Real> Op<T> {
             | Op::Sqrt(x)
             | Op::Exp(x)
             | Op::Ln(x)
+            | Op::Softplus(x)
+            | Op::Sigmoid(x)
+            | Op::Tanh(x)
+            | Op::Log1p(x)
+            | Op::Powi { x, .. }
+            | Op::Powf { x, .. }
+            | Op::LeakyRelu { x, .. }
+            | Op::Norm(x)
             | Op::Sum(x)
             | Op::Mean(x)
             | Op::RowSum(x)
@@ -57,6 +65,8 @@ impl<T: Real> Op<T> {
     pub(crate) fn is_kink(&self) -> bool {
         match self {
             Op::Relu(_)
+            | Op::LeakyRelu { .. }
+            | Op::Norm(_)
             | Op::Abs(_)
             | Op::Max(..)
             | Op::Min(..)
@@ -78,6 +88,12 @@ impl<T: Real> Op<T> {
             | Op::Sqrt(_)
             | Op::Exp(_)
             | Op::Ln(_)
+            | Op::Softplus(_)
+            | Op::Sigmoid(_)
+            | Op::Tanh(_)
+            | Op::Log1p(_)
+            | Op::Powi { .. }
+            | Op::Powf { .. }
             | Op::Sum(_)
             | Op::Mean(_)
             | Op::RowSum(_)
@@ -110,6 +126,13 @@ impl<T: Real> Op<T> {
             | Op::Sqrt(x)
             | Op::Exp(x)
             | Op::Ln(x)
+            | Op::Softplus(x)
+            | Op::Sigmoid(x)
+            | Op::Tanh(x)
+            | Op::Log1p(x)
+            | Op::Powi { x, .. }
+            | Op::Powf { x, .. }
+            | Op::LeakyRelu { x, .. }
             | Op::Relu(x)
             | Op::Abs(x)
             | Op::Clamp { x, .. } => need.elementwise(x),
@@ -119,6 +142,7 @@ impl<T: Real> Op<T> {
             Op::MinN { start, len } => inner.links[start..start + len]
                 .iter()
                 .for_each(|&x| need.elementwise(x)),
+            Op::Norm(x) => need.all(x),
             Op::Sum(x) | Op::Mean(x) | Op::ReduceMax(x) | Op::ReduceMin(x) => need.all(x),
             Op::Dot(a, b) => {
                 need.all(a);
@@ -152,6 +176,14 @@ impl<T: Real> Op<T> {
             Op::Sqrt(x) => smooth::sqrt_tangent(cx, x, out),
             Op::Exp(x) => smooth::exp_tangent(cx, x, out),
             Op::Ln(x) => smooth::ln_tangent(cx, x, out),
+            Op::Softplus(x) => activation::softplus_tangent(cx, x, out),
+            Op::Sigmoid(x) => activation::sigmoid_tangent(cx, x, out),
+            Op::Tanh(x) => activation::tanh_tangent(cx, x, out),
+            Op::Log1p(x) => smooth::log1p_tangent(cx, x, out),
+            Op::Powi { x, n } => power::powi_tangent(cx, x, n, out),
+            Op::Powf { x, p } => power::powf_tangent(cx, x, p, out),
+            Op::LeakyRelu { x, .. } => rule::mask_tangent(cx, x, out),
+            Op::Norm(x) => norm::tangent(cx, x, out),
             Op::Sum(x) => reduce::sum_tangent(cx, x, false, out),
             Op::Mean(x) => reduce::sum_tangent(cx, x, true, out),
             Op::RowSum(x) => reduce::row_sum_tangent(cx, x, out),
@@ -186,6 +218,8 @@ impl<T: Real> Op<T> {
         let inner = tie.inner;
         match *self {
             Op::Relu(x) => relu::resolve(tie, x),
+            Op::LeakyRelu { x, alpha } => leaky_relu::resolve(tie, x, alpha),
+            Op::Norm(x) => norm::resolve(tie, x),
             Op::Abs(x) => abs::resolve(tie, x),
             Op::Clamp { x, lo, hi } => clamp::resolve(tie, x, lo, hi),
             Op::Max(a, b) => maxmin::resolve(tie, a, b, true),
@@ -209,6 +243,12 @@ impl<T: Real> Op<T> {
             | Op::Sqrt(_)
             | Op::Exp(_)
             | Op::Ln(_)
+            | Op::Softplus(_)
+            | Op::Sigmoid(_)
+            | Op::Tanh(_)
+            | Op::Log1p(_)
+            | Op::Powi { .. }
+            | Op::Powf { .. }
             | Op::Sum(_)
             | Op::Mean(_)
             | Op::RowSum(_)
@@ -229,6 +269,8 @@ impl<T: Real> Op<T> {
         out.clear();
         match *self {
             Op::Relu(x) | Op::Abs(x) => rule::distance_from_zero(vals, x, out),
+            Op::LeakyRelu { x, .. } => rule::distance_from_zero(vals, x, out),
+            Op::Norm(_) => norm::distance(vals, node, out),
             Op::Clamp { x, lo, hi } => clamp::distance(vals, x, lo, hi, out),
             Op::Max(a, b) | Op::Min(a, b) => maxmin::distance(vals, a, b, n, out),
             Op::MaxN { start, len } | Op::MinN { start, len } => {
@@ -248,6 +290,12 @@ impl<T: Real> Op<T> {
             | Op::Sqrt(_)
             | Op::Exp(_)
             | Op::Ln(_)
+            | Op::Softplus(_)
+            | Op::Sigmoid(_)
+            | Op::Tanh(_)
+            | Op::Log1p(_)
+            | Op::Powi { .. }
+            | Op::Powf { .. }
             | Op::Sum(_)
             | Op::Mean(_)
             | Op::RowSum(_)
@@ -303,6 +351,14 @@ pub(crate) fn backward<T: Real>(
             Op::Sqrt(x) => smooth::sqrt_backward(s, x, out, g),
             Op::Exp(x) => smooth::exp_backward(s, x, out, g),
             Op::Ln(x) => smooth::ln_backward(s, x, g),
+            Op::Softplus(x) => activation::softplus_backward(s, x, g),
+            Op::Sigmoid(x) => activation::sigmoid_backward(s, x, out, g),
+            Op::Tanh(x) => activation::tanh_backward(s, x, out, g),
+            Op::Log1p(x) => smooth::log1p_backward(s, x, g),
+            Op::Powi { x, n } => power::powi_backward(s, x, n, g),
+            Op::Powf { x, p } => power::powf_backward(s, x, p, g),
+            Op::LeakyRelu { x, .. } => rule::mask_backward(s, x, mask, g),
+            Op::Norm(x) => norm::backward(s, x, mask, g),
             Op::Sum(x) => reduce::sum_backward(s, x, g),
             Op::Mean(x) => reduce::mean_backward(s, x, g),
             Op::RowSum(x) => reduce::row_sum_backward(s, x, g),

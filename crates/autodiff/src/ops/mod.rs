@@ -4,6 +4,7 @@
 //! with exhaustive matches.
 
 pub(crate) mod abs;
+pub(crate) mod activation;
 pub(crate) mod affine;
 pub(crate) mod arith;
 pub(crate) mod clamp;
@@ -11,8 +12,11 @@ pub(crate) mod dispatch;
 pub(crate) mod extreme;
 pub(crate) mod gather;
 pub(crate) mod kernels;
+pub(crate) mod leaky_relu;
 pub(crate) mod linalg;
 pub(crate) mod maxmin;
+pub(crate) mod norm;
+pub(crate) mod power;
 pub(crate) mod reduce;
 pub(crate) mod relu;
 pub(crate) mod reshape;
@@ -68,6 +72,27 @@ pub(crate) enum Op<T> {
     Sqrt(u32),
     Exp(u32),
     Ln(u32),
+    Softplus(u32),
+    Sigmoid(u32),
+    Tanh(u32),
+    Log1p(u32),
+    /// `xⁿ` with a constant integer exponent.
+    Powi {
+        x: u32,
+        n: i32,
+    },
+    /// `xᵖ` with a constant real exponent.
+    Powf {
+        x: u32,
+        p: T,
+    },
+    /// `leaky_relu` with the constant slope `alpha` below 0.
+    LeakyRelu {
+        x: u32,
+        alpha: T,
+    },
+    /// The Euclidean norm of all elements.
+    Norm(u32),
     Sum(u32),
     Mean(u32),
     RowSum(u32),
@@ -116,7 +141,7 @@ pub(crate) enum Op<T> {
 
 /// Every primitive's name, indexed by [`Op::index`]: what kink reports and errors print, and
 /// what [`crate::primitives`] lists (the catalogue test holds one row per entry).
-pub(crate) const NAMES: [&str; 31] = [
+pub(crate) const NAMES: [&str; 39] = [
     "leaf",
     "add",
     "sub",
@@ -148,6 +173,14 @@ pub(crate) const NAMES: [&str; 31] = [
     "row_max",
     "row_min",
     "custom",
+    "softplus",
+    "sigmoid",
+    "tanh",
+    "log1p",
+    "powi",
+    "powf",
+    "leaky_relu",
+    "norm",
 ];
 
 impl<T> Op<T> {
@@ -165,6 +198,14 @@ impl<T> Op<T> {
             Op::Sqrt(_) => 8,
             Op::Exp(_) => 9,
             Op::Ln(_) => 10,
+            Op::Softplus(_) => 31,
+            Op::Sigmoid(_) => 32,
+            Op::Tanh(_) => 33,
+            Op::Log1p(_) => 34,
+            Op::Powi { .. } => 35,
+            Op::Powf { .. } => 36,
+            Op::LeakyRelu { .. } => 37,
+            Op::Norm(_) => 38,
             Op::Sum(_) => 11,
             Op::Mean(_) => 12,
             Op::RowSum(_) => 13,

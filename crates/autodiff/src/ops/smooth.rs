@@ -1,11 +1,13 @@
-//! Smooth elementwise functions: `square`, `sqrt`, `exp`, `ln`.
+//! Smooth elementwise functions: `square`, `sqrt`, `exp`, `ln`, `log1p`, and the helpers the
+//! other smooth elementwise families (`activation`, `power`) share.
 //!
 //! ```text
-//! square:  y = x²      y' = 2x
-//! sqrt:    y = √x      y' = 1/(2√x)   domain x ≥ 0; at x = 0 the derivative is +∞, which
-//!                                      backward reports as Error::NonFinite if it reaches a parameter
-//! exp:     y = eˣ      y' = eˣ        an input whose eˣ overflows is Error::Domain
-//! ln:      y = ln x    y' = 1/x       domain x > 0
+//! square:  y = x²          y' = 2x
+//! sqrt:    y = √x          y' = 1/(2√x)   domain x ≥ 0; at x = 0 the derivative is +∞, which
+//!                                          backward reports as Error::NonFinite if it reaches a parameter
+//! exp:     y = eˣ          y' = eˣ        an input whose eˣ overflows is Error::Domain
+//! ln:      y = ln x        y' = 1/x       domain x > 0
+//! log1p:   y = ln(1 + x)   y' = 1/(1 + x) domain x > −1; accurate for small |x|
 //! ```
 //! No kinks.
 
@@ -13,7 +15,8 @@ use super::rule::TangentCx;
 use super::{build, info, Op, Sink};
 use crate::{Error, Real, Result, Var};
 
-fn check_domain<T: Real>(
+/// Fails with [`Error::Domain`] naming the first element of `x` for which `ok` is false.
+pub(super) fn check_domain<T: Real>(
     x: Var<'_, T>,
     op: &'static str,
     domain: &'static str,
@@ -32,7 +35,8 @@ fn check_domain<T: Real>(
     }
 }
 
-fn map<'t, T: Real>(x: Var<'t, T>, op: Op<T>, f: impl Fn(T) -> T) -> Var<'t, T> {
+/// Pushes `op`, whose value is `f` applied to every element of `x`.
+pub(super) fn map<'t, T: Real>(x: Var<'t, T>, op: Op<T>, f: impl Fn(T) -> T) -> Var<'t, T> {
     let (shape, needs) = info(x);
     build(x.tape, op, shape, needs, |p| {
         for (o, &v) in p.out.iter_mut().zip(p.vals.get(x.id)) {
@@ -163,9 +167,52 @@ impl<'t, T: Real> Var<'t, T> {
     pub fn ln(self) -> Var<'t, T> {
         crate::var::unwrap_op(self.try_ln())
     }
+
+    /// Elementwise `ln(1 + x)`, accurate for small `|x|` (where `(1 + x).ln()` loses the digits
+    /// of `x`).
+    ///
+    /// ```text
+    /// y = ln(1 + x)        y' = 1/(1 + x)      (x > −1)
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Domain`] if an element is −1 or below.
+    ///
+    /// # Example
+    /// ```
+    /// use approx::assert_relative_eq;
+    /// use autodiff::Tape;
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_scalar(1.0)?;
+    /// let y = x.try_log1p()?;
+    /// assert_relative_eq!(y.item(), 2f64.ln());
+    /// assert_eq!(y.backward()?.wrt(x)[0], 0.5);
+    /// assert!(tape.param_scalar(-1.0)?.try_log1p().is_err());
+    /// # Ok(()) }
+    /// ```
+    pub fn try_log1p(self) -> Result<Var<'t, T>> {
+        check_domain(self, "log1p", "x > −1", |v| v > -T::one())?;
+        Ok(map(self, Op::Log1p(self.id), |v| v.ln_1p()))
+    }
+
+    /// Elementwise `ln(1 + x)`; see [`Var::try_log1p`].
+    ///
+    /// # Panics
+    /// If an element is −1 or below.
+    #[track_caller]
+    pub fn log1p(self) -> Var<'t, T> {
+        crate::var::unwrap_op(self.try_log1p())
+    }
 }
 
-fn unary_backward<T: Real>(s: &mut Sink<'_, T>, x: u32, g: &[T], d: impl Fn(usize) -> T) {
+/// `∂x += f'(x)·g` per element, `f'` given per element.
+pub(super) fn unary_backward<T: Real>(
+    s: &mut Sink<'_, T>,
+    x: u32,
+    g: &[T],
+    d: impl Fn(usize) -> T,
+) {
     if let Some(gx) = s.grad(x) {
         for (i, (o, &gi)) in gx.iter_mut().zip(g).enumerate() {
             *o += gi * d(i);
@@ -193,8 +240,13 @@ pub(super) fn ln_backward<T: Real>(s: &mut Sink<'_, T>, x: u32, g: &[T]) {
     unary_backward(s, x, g, |i| v[i].recip());
 }
 
+pub(super) fn log1p_backward<T: Real>(s: &mut Sink<'_, T>, x: u32, g: &[T]) {
+    let v = s.vals.get(x);
+    unary_backward(s, x, g, |i| (T::one() + v[i]).recip());
+}
+
 /// `ẏ = f'(x)·ẋ` at the needed elements, `f'` given per element.
-fn unary_tangent<T: Real>(
+pub(super) fn unary_tangent<T: Real>(
     cx: &TangentCx<'_, T>,
     x: u32,
     out: &mut [T],
@@ -226,4 +278,10 @@ pub(super) fn exp_tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T])
 pub(super) fn ln_tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
     let v = cx.v(x, out.len());
     unary_tangent(cx, x, out, |e| v.at(e).recip());
+}
+
+/// `ẏ = ẋ/(1 + x)`.
+pub(super) fn log1p_tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    let v = cx.v(x, out.len());
+    unary_tangent(cx, x, out, |e| (T::one() + v.at(e)).recip());
 }

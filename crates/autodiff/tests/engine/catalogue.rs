@@ -127,6 +127,24 @@ fn rows() -> Vec<Row> {
               grads: same(&[1.0]), certified: plain, exact: &[], near: None },
         Row { name: "ln", x: &[2.0], shape: v(1), f: |_, x| x.ln().sum(),
               grads: same(&[0.5]), certified: plain, exact: &[], near: None },
+        // softplus' = σ(0) = 1/(1 + e⁰) = ½.
+        Row { name: "softplus", x: &[0.0], shape: v(1), f: |_, x| x.softplus().sum(),
+              grads: same(&[0.5]), certified: plain, exact: &[], near: None },
+        // σ' = σ(1 − σ) = ½·½ at 0.
+        Row { name: "sigmoid", x: &[0.0], shape: v(1), f: |_, x| x.sigmoid().sum(),
+              grads: same(&[0.25]), certified: plain, exact: &[], near: None },
+        // tanh' = 1 − tanh² = 1 at 0.
+        Row { name: "tanh", x: &[0.0], shape: v(1), f: |_, x| x.tanh().sum(),
+              grads: same(&[1.0]), certified: plain, exact: &[], near: None },
+        // 1/(1 + x) at x = 1.
+        Row { name: "log1p", x: &[1.0], shape: v(1), f: |_, x| x.log1p().sum(),
+              grads: same(&[0.5]), certified: plain, exact: &[], near: None },
+        // 3x² at x = 2.
+        Row { name: "powi", x: &[2.0], shape: v(1), f: |_, x| x.powi(3).sum(),
+              grads: same(&[12.0]), certified: plain, exact: &[], near: None },
+        // 1.5·x^0.5 at x = 4: 1.5·2.
+        Row { name: "powf", x: &[4.0], shape: v(1), f: |_, x| x.powf(1.5).sum(),
+              grads: same(&[3.0]), certified: plain, exact: &[], near: None },
         Row { name: "sum", x: &[1.0, 2.0], shape: v(2), f: |_, x| x.sum(),
               grads: same(&[1.0, 1.0]), certified: plain, exact: &[], near: None },
         Row { name: "mean", x: &[1.0, 3.0], shape: v(2), f: |_, x| x.mean(),
@@ -165,6 +183,18 @@ fn rows() -> Vec<Row> {
         Row { name: "relu", x: &[0.0], shape: v(1), f: |_, x| x.relu().sum(),
               grads: same(&[0.0]), certified: |q| vec![f64::from(u8::from(q[0] > 0.0))],
               exact: &[0], near: Some(&[1e-12]) },
+        // α = 0.1: the interval [0.1, 1]; MinNorm its smallest element α, Torch and Tf α (x > 0
+        // selects), Jax 1 (x >= 0 selects); the rows for α < 0 and α > 1 are in
+        // `leaky_relu_slope_rows`. Certified: slope 1 along q > 0, α along q < 0.
+        Row { name: "leaky_relu", x: &[0.0], shape: v(1), f: |_, x| x.leaky_relu(0.1).sum(),
+              grads: [&[0.1], &[0.1], &[1.0], &[0.1]],
+              certified: |q| vec![if q[0] > 0.0 { 1.0 } else { 0.1 }],
+              exact: &[0], near: Some(&[1e-12]) },
+        // At the zero vector: every preset 0 (the unit ball's minimum-norm element); certified
+        // q/‖q‖ (the gradient of ‖s·q‖ = s‖q‖ along the ray); near: ‖x‖ = 1e-12.
+        Row { name: "norm", x: &[0.0, 0.0], shape: v(2), f: |_, x| x.norm(),
+              grads: same(&[0.0, 0.0]), certified: unit,
+              exact: &[0], near: Some(&[1e-12, 0.0]) },
         Row { name: "abs", x: &[0.0], shape: v(1), f: |_, x| x.abs().sum(),
               grads: [&[0.0], &[0.0], &[1.0], &[0.0]], certified: |q| vec![q[0].signum()],
               exact: &[0], near: Some(&[1e-12]) },
@@ -207,6 +237,34 @@ fn rows() -> Vec<Row> {
     ]
 }
 
+/// `q/‖q‖`, with `‖q‖ = s·√(Σ (qᵢ/s)²)`, `s = maxᵢ |qᵢ|`: the scaled form `norm` documents (the
+/// textbook `√(Σ qᵢ²)` can differ in the last bit).
+fn unit(q: &[f64]) -> Vec<f64> {
+    let s = q.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let length = s * q.iter().map(|v| (v / s) * (v / s)).sum::<f64>().sqrt();
+    q.iter().map(|v| v / length).collect()
+}
+
+/// `leaky_relu` at 0 for the slopes whose minimum-norm element is not `α`: the interval between
+/// `α` and 1 contains 0 when `α < 0` (MinNorm 0) and lies above 1 when `α > 1` (MinNorm 1).
+/// Torch and Tf still give `α`, Jax 1; certified: 1 along q > 0, `α` along q < 0. Checked like
+/// the catalogue's rows, but not counted as rows (one row per primitive).
+#[rustfmt::skip]
+fn leaky_relu_slope_rows() -> Vec<Row> {
+    vec![
+        Row { name: "leaky_relu", x: &[0.0], shape: Shape::vector(1),
+              f: |_, x| x.leaky_relu(-0.5).sum(),
+              grads: [&[0.0], &[-0.5], &[1.0], &[-0.5]],
+              certified: |q| vec![if q[0] > 0.0 { 1.0 } else { -0.5 }],
+              exact: &[0], near: Some(&[1e-12]) },
+        Row { name: "leaky_relu", x: &[0.0], shape: Shape::vector(1),
+              f: |_, x| x.leaky_relu(2.0).sum(),
+              grads: [&[1.0], &[2.0], &[1.0], &[2.0]],
+              certified: |q| vec![if q[0] > 0.0 { 1.0 } else { 2.0 }],
+              exact: &[0], near: Some(&[1e-12]) },
+    ]
+}
+
 #[test]
 fn every_primitive_has_a_row() {
     let rows = rows();
@@ -228,7 +286,7 @@ fn every_primitive_gives_its_pinned_gradient_under_every_policy() {
         KinkPolicy::Jax,
         KinkPolicy::Tf,
     ];
-    for row in rows() {
+    for row in rows().into_iter().chain(leaky_relu_slope_rows()) {
         for (policy, want) in policies.iter().zip(row.grads) {
             let tape = Tape::<f64>::with_policy(*policy);
             let x = tape.param(row.x, row.shape).unwrap();
@@ -240,7 +298,7 @@ fn every_primitive_gives_its_pinned_gradient_under_every_policy() {
 
 #[test]
 fn every_primitive_certifies_by_its_one_sided_rule_and_reports_its_kinks() {
-    for row in rows() {
+    for row in rows().into_iter().chain(leaky_relu_slope_rows()) {
         let tape = Tape::<f64>::new();
         let x = tape.param(row.x, row.shape).unwrap();
         let y = (row.f)(&tape, x);

@@ -373,6 +373,51 @@ fn directional_derivatives_follow_the_one_sided_rules() {
     );
 }
 
+#[test]
+fn directional_derivative_of_leaky_relu_at_zero_is_one_sided() {
+    let tape = Tape::<f64>::new();
+    let x = tape.param_vec(&[0.0, 0.0]).unwrap();
+    let a = x.gather_first();
+    // leaky_relu_α at 0: slope 1 to the right, α to the left: f'(0; ṫ) = ṫ if ṫ > 0, else αṫ.
+    for (alpha, d, want) in [
+        (0.1, 2.0, 2.0),
+        (0.1, -2.0, -0.2),
+        (-0.5, -2.0, 1.0),
+        (3.0, -1.0, -3.0),
+    ] {
+        let f = a.leaky_relu(alpha);
+        assert_eq!(
+            tape.directional_derivative(f, &[(x, &[d, 0.0])]).unwrap(),
+            want,
+            "α = {alpha}, ṫ = {d}"
+        );
+    }
+}
+
+#[test]
+fn directional_derivative_of_norm_at_the_zero_vector_is_the_length_of_the_direction() {
+    let tape = Tape::<f64>::new();
+    let x = tape.param_vec(&[0.0, 0.0]).unwrap();
+    // ‖0 + t·d‖ = t‖d‖: f'(0; d) = ‖d‖ = 5 for d = (3, −4), whichever way it points.
+    let n = x.norm();
+    assert_eq!(
+        tape.directional_derivative(n, &[(x, &[3.0, -4.0])])
+            .unwrap(),
+        5.0
+    );
+    assert_eq!(
+        tape.directional_derivative(n, &[(x, &[-3.0, 4.0])])
+            .unwrap(),
+        5.0
+    );
+    // ‖·‖ is a cone: its subdifferential along d is [−‖d‖, ‖d‖].
+    assert_eq!(
+        tape.subdifferential_interval(n, &[(x, &[0.0, 2.0])])
+            .unwrap(),
+        (-2.0, 2.0)
+    );
+}
+
 /// Elements of a length-2 parameter as scalar nodes (test helpers).
 trait Pick<'t> {
     fn gather_first(self) -> Var<'t, f64>;

@@ -419,3 +419,89 @@ fn operator_panics_point_at_the_callers_line() {
         here
     );
 }
+
+#[test]
+fn log1p_powi_and_powf_reject_bad_input_with_typed_errors() {
+    let tape = Tape::<f64>::new();
+    let x = tape.param_vec(&[0.5, -1.0]).unwrap();
+    // ln(1 + x) needs x > −1: −1 is the pole.
+    assert_eq!(
+        x.try_log1p().unwrap_err(),
+        Error::Domain {
+            op: "log1p",
+            index: 1,
+            value: -1.0,
+            domain: "x > −1",
+        }
+    );
+    // A real power of a negative base.
+    assert!(matches!(
+        x.try_powf(2.0),
+        Err(Error::Domain {
+            op: "powf",
+            index: 1,
+            ..
+        })
+    ));
+    // x^0.5 at 0 has an infinite slope; x^p for p ≥ 1 (and p = 0) is fine there.
+    let z = tape.param_vec(&[1.0, 0.0]).unwrap();
+    assert!(matches!(
+        z.try_powf(0.5),
+        Err(Error::Domain {
+            op: "powf",
+            index: 1,
+            ..
+        })
+    ));
+    assert_eq!(z.try_powf(2.0).unwrap().value(), vec![1.0, 0.0]);
+    assert_eq!(z.try_powf(0.0).unwrap().value(), vec![1.0, 1.0]);
+    assert!(matches!(
+        z.try_powf(f64::NAN),
+        Err(Error::InvalidArgument { op: "powf", .. })
+    ));
+    // 0⁻¹ is the pole of a negative integer power.
+    assert!(matches!(
+        z.try_powi(-1),
+        Err(Error::Domain {
+            op: "powi",
+            index: 1,
+            ..
+        })
+    ));
+    // The panicking twins panic with the fallible form's message.
+    type Shorthand = fn(autodiff::Var<'_, f64>) -> autodiff::Var<'_, f64>;
+    let cases: [(Shorthand, String); 3] = [
+        (|v| v.log1p(), x.try_log1p().unwrap_err().to_string()),
+        (|v| v.powf(0.5), x.try_powf(0.5).unwrap_err().to_string()),
+        (|v| v.powi(-1), z.try_powi(-1).unwrap_err().to_string()),
+    ];
+    let operands = [x, x, z];
+    for ((shorthand, message), v) in cases.into_iter().zip(operands) {
+        let caught =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shorthand(v))).unwrap_err();
+        assert_eq!(caught.downcast_ref::<String>().unwrap(), &message);
+    }
+}
+
+#[test]
+fn leaky_relu_rejects_a_non_finite_slope_with_a_typed_error() {
+    let tape = Tape::<f64>::new();
+    let x = tape.param_vec(&[1.0, 0.0]).unwrap();
+    for alpha in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let err = x.try_leaky_relu(alpha).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidArgument {
+                    op: "leaky_relu",
+                    what: "slope",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| x.leaky_relu(alpha)))
+            .unwrap_err();
+        assert_eq!(caught.downcast_ref::<String>().unwrap(), &err.to_string());
+    }
+}

@@ -3,7 +3,8 @@
 //! Expected values are the conventions stated in `autodiff::policy` (and, for the presets, in the
 //! frameworks' own backward rules), not outputs copied from the engine.
 
-use autodiff::{CustomPolicy, KinkPolicy, Shape, Tape, TieSplit, Var};
+use autodiff::certify::random_direction;
+use autodiff::{Certify, CustomPolicy, KinkPolicy, Shape, Tape, TieSplit, Var};
 
 /// The value of one form of `relu` applied to `z`.
 type ValueOf = fn(&Tape<f64>, Var<'_, f64>) -> Vec<f64>;
@@ -340,4 +341,201 @@ fn custom_policy_reproduces_pytorch_before_the_clamp_fix() {
         grad(KinkPolicy::Torch, &[6.0], |_, x| x[0].clamp(0.0, 6.0)),
         [0.0]
     );
+}
+
+#[test]
+fn leaky_relu_at_zero_is_the_min_norm_element_or_the_framework_side() {
+    // The subdifferential at 0 is the interval between α and 1. MinNorm: its smallest-norm
+    // element (α for 0 ≤ α ≤ 1, 0 for α < 0, 1 for α > 1); Torch and Tf select x > 0 (α);
+    // Jax selects x >= 0 (1).
+    check(&[0.0], [&[0.1], &[0.1], &[1.0], &[0.1]], |_, x| {
+        x[0].leaky_relu(0.1)
+    });
+    check(&[-0.0], [&[0.1], &[0.1], &[1.0], &[0.1]], |_, x| {
+        x[0].leaky_relu(0.1)
+    });
+    check(&[0.0], [&[0.0], &[-0.5], &[1.0], &[-0.5]], |_, x| {
+        x[0].leaky_relu(-0.5)
+    });
+    check(&[0.0], [&[1.0], &[2.0], &[1.0], &[2.0]], |_, x| {
+        x[0].leaky_relu(2.0)
+    });
+    // α = 0 is relu: 0 under every preset but Jax, whose leaky_relu (unlike its relu) gives 1.
+    check(&[0.0], [&[0.0], &[0.0], &[1.0], &[0.0]], |_, x| {
+        x[0].leaky_relu(0.0)
+    });
+}
+
+#[test]
+fn leaky_relu_off_the_kink_is_one_or_the_slope() {
+    check(&[2.0], [&[1.0]; 4], |_, x| x[0].leaky_relu(0.1));
+    check(&[-2.0], [&[0.1]; 4], |_, x| x[0].leaky_relu(0.1));
+    check(&[-2.0], [&[-0.5]; 4], |_, x| x[0].leaky_relu(-0.5));
+    let tape = Tape::<f64>::new();
+    let x = tape.param_vec(&[-2.0, 0.0, 3.0]).unwrap();
+    // y = αx below 0: −2·0.25.
+    assert_eq!(x.leaky_relu(0.25).value(), vec![-0.5, 0.0, 3.0]);
+}
+
+#[test]
+fn leaky_relu_custom_weight_from_the_builder_is_alpha_plus_theta_times_one_minus_alpha() {
+    let policy = |theta| {
+        let p = CustomPolicy::builder().leaky_relu_at_zero(theta).build();
+        KinkPolicy::Custom(p.unwrap())
+    };
+    // α + θ(1 − α): 0.5 + 0.25·0.5, −1 + 0.5·2, 3 + 0.5·(−2); θ = 0 and 1 are the endpoints.
+    assert_eq!(
+        grad(policy(0.25), &[0.0], |_, x| x[0].leaky_relu(0.5)),
+        [0.625]
+    );
+    assert_eq!(
+        grad(policy(0.5), &[0.0], |_, x| x[0].leaky_relu(-1.0)),
+        [0.0]
+    );
+    assert_eq!(
+        grad(policy(0.5), &[0.0], |_, x| x[0].leaky_relu(3.0)),
+        [2.0]
+    );
+    assert_eq!(
+        grad(policy(0.0), &[0.0], |_, x| x[0].leaky_relu(3.0)),
+        [3.0]
+    );
+    assert_eq!(
+        grad(policy(1.0), &[0.0], |_, x| x[0].leaky_relu(-7.0)),
+        [1.0]
+    );
+    // Off the kink the weight plays no part.
+    assert_eq!(
+        grad(policy(0.5), &[-1.0], |_, x| x[0].leaky_relu(3.0)),
+        [3.0]
+    );
+    // Not set: the MinNorm choice, which depends on α; `CustomPolicy::new` keeps it too.
+    let unset = KinkPolicy::Custom(CustomPolicy::builder().build().unwrap());
+    assert_eq!(grad(unset, &[0.0], |_, x| x[0].leaky_relu(0.5)), [0.5]);
+    assert_eq!(grad(unset, &[0.0], |_, x| x[0].leaky_relu(-1.0)), [0.0]);
+    let old = KinkPolicy::Custom(CustomPolicy::new(1.0, 0.0, TieSplit::Even, 0.0).unwrap());
+    assert_eq!(grad(old, &[0.0], |_, x| x[0].leaky_relu(3.0)), [1.0]);
+    // θ is a weight in [0, 1], checked by `build`.
+    for bad in [-0.1, 1.5, f64::NAN, f64::INFINITY] {
+        let err = CustomPolicy::builder().leaky_relu_at_zero(bad).build();
+        assert!(
+            matches!(
+                err,
+                Err(autodiff::Error::InvalidArgument {
+                    what: "leaky_relu_at_zero",
+                    ..
+                })
+            ),
+            "{bad}: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn leaky_relu_records_ties_like_relu() {
+    let tape = Tape::<f64>::new();
+    let z = tape.param_vec(&[-1.0, 0.0, 2.0, -0.0]).unwrap();
+    let y = z.leaky_relu(0.1);
+    let site = tape.kinks().site(y.id()).cloned().unwrap();
+    assert_eq!((site.op, site.exact), ("leaky_relu", vec![1, 3]));
+    let near = tape.param_vec(&[1e-10, -1e-10, 1.0]).unwrap();
+    let y = near.leaky_relu(0.1);
+    assert_eq!(tape.kinks_near(1e-9).site(y.id()).unwrap().near, vec![0, 1]);
+}
+
+#[test]
+fn leaky_relu_certified_takes_the_side_the_direction_enters() {
+    // f(x) = leaky_relu(x) − 0.5·leaky_relu(−x) has slope 1 + 0.5α on the right and α + 0.5 on
+    // the left; with α = 0.2: 1.1 for the direction +1, 0.7 for −1 (lexicographic uses +1).
+    let tape = Tape::<f64>::new();
+    let x = tape.param_scalar(0.0).unwrap();
+    let f = x.leaky_relu(0.2) - 0.5 * (-x).leaky_relu(0.2);
+    let certified = tape.backward_certified(f, Certify::Lexicographic).unwrap();
+    assert_eq!(certified.wrt(x), &[1.1]);
+    assert_eq!(certified.stats.resolved, 2);
+}
+
+#[test]
+fn norm_at_the_zero_vector_is_zero_with_one_exact_tie_under_every_preset() {
+    for policy in PRESETS {
+        let tape = Tape::<f64>::with_policy(policy);
+        let x = tape.param_vec(&[0.0, -0.0, 0.0]).unwrap();
+        let n = x.norm();
+        assert_eq!(n.item(), 0.0);
+        assert_eq!(n.backward().unwrap().wrt(x), &[0.0; 3], "{}", policy.name());
+        let report = tape.kinks();
+        assert_eq!(report.exact_count(), 1);
+        assert_eq!(report.site(n.id()).unwrap().exact, vec![0]);
+        assert_eq!(report.site(n.id()).unwrap().op, "norm");
+    }
+}
+
+#[test]
+fn norm_certified_at_the_zero_vector_is_the_unit_vector_along_the_direction() {
+    let tape = Tape::<f64>::new();
+    let x = tape.param_vec(&[0.0, 0.0, 0.0]).unwrap();
+    let n = x.norm();
+    let seed = 5;
+    let certified = tape
+        .backward_certified(n, Certify::Random { seed })
+        .unwrap();
+    assert_eq!((certified.stats.ties, certified.stats.resolved), (1, 1));
+    // ‖0 + s·q‖ = s‖q‖: the gradient along the ray is q/‖q‖, a unit vector in the unit ball.
+    let q = random_direction(seed, 3);
+    let length = (q[0] * q[0] + q[1] * q[1] + q[2] * q[2]).sqrt();
+    let g = certified.wrt(x);
+    for i in 0..3 {
+        assert!((g[i] - q[i] / length).abs() < 1e-15, "{g:?} vs {q:?}");
+    }
+    assert!((g.iter().map(|v| v * v).sum::<f64>() - 1.0).abs() < 1e-15);
+    // The first coordinate direction: e₁ exactly.
+    let certified = tape.backward_certified(n, Certify::Lexicographic).unwrap();
+    assert_eq!(certified.wrt(x), &[1.0, 0.0, 0.0]);
+}
+
+#[test]
+fn norm_agrees_with_the_square_root_of_the_sum_of_squares_away_from_zero() {
+    // ∂‖x‖/∂x = x/‖x‖: (0.6, −0.8) at (3, −4), by hand.
+    let hand = |x: &[f64]| -> Vec<f64> {
+        let length = x.iter().map(|v| v * v).sum::<f64>().sqrt();
+        x.iter().map(|v| v / length).collect()
+    };
+    for at in [[3.0, -4.0], [-1.5, 2.0], [1e-3, -2e-3], [7.0, 0.0]] {
+        let tape = Tape::<f64>::new();
+        let x = tape.param_vec(&at).unwrap();
+        let by_norm = x.norm();
+        let by_sqrt = x.square().sum().sqrt();
+        assert!((by_norm.item() - by_sqrt.item()).abs() <= 1e-15 * by_sqrt.item());
+        let g_norm = by_norm.backward().unwrap().wrt(x).to_vec();
+        let g_sqrt = by_sqrt.backward().unwrap().wrt(x).to_vec();
+        for ((a, b), c) in g_norm.iter().zip(&g_sqrt).zip(hand(&at)) {
+            assert!((a - b).abs() < 1e-15 && (a - c).abs() < 1e-15, "{at:?}");
+        }
+        assert!(tape.kinks().is_empty());
+    }
+    // At 0 the sum-of-squares form has the infinite derivative 1/(2√0); norm has its tie.
+    let tape = Tape::<f64>::new();
+    let x = tape.param_vec(&[0.0, 0.0]).unwrap();
+    let by_sqrt = x.square().sum().sqrt();
+    assert!(matches!(
+        by_sqrt.backward(),
+        Err(autodiff::Error::NonFinite { .. })
+    ));
+    assert_eq!(x.norm().backward().unwrap().wrt(x), &[0.0, 0.0]);
+}
+
+#[test]
+fn norm_of_huge_entries_does_not_overflow() {
+    // ‖(10³⁰⁰, 10³⁰⁰)‖ = √2·10³⁰⁰, although 10⁶⁰⁰ overflows; the gradient is (1/√2, 1/√2).
+    let tape = Tape::<f64>::new();
+    let x = tape.param_vec(&[1e300, -1e300]).unwrap();
+    let n = x.norm();
+    assert!((n.item() / 1e300 - std::f64::consts::SQRT_2).abs() < 1e-15);
+    assert!(x.square().sum().sqrt().item().is_infinite());
+    let g = n.backward().unwrap();
+    let r = std::f64::consts::FRAC_1_SQRT_2;
+    assert!((g.wrt(x)[0] - r).abs() < 1e-15 && (g.wrt(x)[1] + r).abs() < 1e-15);
+    // And tiny entries do not underflow to the zero vector: ‖(10⁻³⁰⁰, 0)‖ = 10⁻³⁰⁰.
+    let tiny = tape.param_vec(&[1e-300, 0.0]).unwrap();
+    assert_eq!(tiny.norm().item(), 1e-300);
 }

@@ -1,7 +1,8 @@
 //! Every primitive's gradient against central differences at random smooth points.
 //!
 //! Points within 1e-4 of a kink are skipped with `prop_assume!` (using the engine's near-tie
-//! report), so the finite differences see a smooth function.
+//! report, or, for `leaky_relu` and `norm`, the test's own distance from the kink), so the finite
+//! differences see a smooth function.
 
 use approx::relative_eq;
 use autodiff::{Shape, Tape, Var};
@@ -50,6 +51,69 @@ fn check(shapes: &[Shape], data: Vec<Vec<f64>>, f: &Build) -> Result<(), TestCas
     Ok(())
 }
 
+/// Like [`check`], without consulting the engine's near-tie report: for tests that have skipped
+/// the points near their kinks by their own distance computation.
+fn check_at(shapes: &[Shape], data: Vec<Vec<f64>>, f: &Build) -> Result<(), TestCaseError> {
+    let (_, grads, _) = objective(shapes, &data, f);
+    let h = 1e-6;
+    for (k, g) in grads.iter().enumerate() {
+        for j in 0..g.len() {
+            let mut plus = data.clone();
+            plus[k][j] += h;
+            let mut minus = data.clone();
+            minus[k][j] -= h;
+            let numeric =
+                (objective(shapes, &plus, f).0 - objective(shapes, &minus, f).0) / (2.0 * h);
+            prop_assert!(
+                relative_eq!(g[j], numeric, epsilon = 1e-5, max_relative = 1e-5),
+                "operand {k} element {j}: autodiff {} vs central difference {numeric}",
+                g[j]
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The forward-mode (tangent) rules: `L'(x; d)` from the engine's tangent pass against the
+/// central difference `(L(x + h·d) − L(x − h·d))/(2h)` along a direction `d` per operand.
+fn check_tangent(
+    shapes: &[Shape],
+    data: Vec<Vec<f64>>,
+    dir: Vec<Vec<f64>>,
+    f: &Build,
+) -> Result<(), TestCaseError> {
+    let tape = Tape::<f64>::new();
+    let xs: Vec<_> = shapes
+        .iter()
+        .zip(&data)
+        .map(|(&s, d)| tape.param(d, s).unwrap())
+        .collect();
+    let y = f(&tape, &xs);
+    let r: Vec<f64> = (0..y.shape().len()).map(|i| 1.0 + i as f64 / 7.0).collect();
+    let loss = y.dot(tape.constant(&r, y.shape()).unwrap());
+    let along: Vec<_> = xs.iter().zip(&dir).map(|(&x, d)| (x, &d[..])).collect();
+    let tangent = tape.directional_derivative(loss, &along).unwrap();
+    let h = 1e-6;
+    let moved = |sign: f64| -> Vec<Vec<f64>> {
+        data.iter()
+            .zip(&dir)
+            .map(|(x, d)| x.iter().zip(d).map(|(v, e)| v + sign * h * e).collect())
+            .collect()
+    };
+    let numeric =
+        (objective(shapes, &moved(1.0), f).0 - objective(shapes, &moved(-1.0), f).0) / (2.0 * h);
+    prop_assert!(
+        relative_eq!(tangent, numeric, epsilon = 1e-5, max_relative = 1e-5),
+        "tangent {tangent} vs central difference {numeric}"
+    );
+    Ok(())
+}
+
+/// `‖x‖ = √(Σ xᵢ²)`, the test's own distance of `norm`'s input from its kink (the zero vector).
+fn euclidean(x: &[f64]) -> f64 {
+    x.iter().map(|v| v * v).sum::<f64>().sqrt()
+}
+
 fn v(n: usize) -> impl Strategy<Value = Vec<f64>> {
     prop::collection::vec(-3.0..3.0f64, n)
 }
@@ -82,6 +146,56 @@ proptest! {
     #[test]
     fn smooth_functions_match_central_differences(a in v(4), p in pos(4)) {
         check(&[V4, V4], vec![a, p], &|_, x| x[0].square() + x[0].exp() + x[1].sqrt() + x[1].ln())?;
+    }
+
+    #[test]
+    fn softplus_sigmoid_and_tanh_match_central_differences(a in v(4)) {
+        check(&[V4], vec![a], &|_, x| x[0].softplus() * 3.0 + x[0].sigmoid().square() - x[0].tanh() + x[0].tanh().sigmoid())?;
+    }
+
+    #[test]
+    fn log1p_powi_and_powf_match_central_differences(a in v(4), p in pos(4)) {
+        // log1p on (−0.4, 2.1), inside its domain x > −1; negative exponents on positive bases only.
+        check(&[V4, V4], vec![a, p], &|_, x| {
+            x[1].affine(1.0, -0.9).log1p() + x[0].powi(3) + x[0].powi(2) * 0.5 + x[0].powi(0) + x[1].powi(-2)
+                + x[1].powf(1.5) + x[1].powf(-0.5) * 2.0 + x[1].powf(0.0)
+        })?;
+    }
+
+    #[test]
+    fn leaky_relu_matches_central_differences_away_from_zero(a in v(4)) {
+        // The kink is at 0: skip points within 1e-4 of it (the step is 1e-6).
+        prop_assume!(a.iter().all(|v| v.abs() > 1e-4));
+        check_at(&[V4], vec![a], &|_, x| x[0].leaky_relu(0.1) * 3.0 + x[0].leaky_relu(-0.5).square() + x[0].leaky_relu(2.0))?;
+    }
+
+    #[test]
+    fn norm_matches_central_differences_away_from_the_zero_vector(a in v(6), b in v(4)) {
+        // The kink is the zero vector: skip inputs of norm within 1e-4 of it.
+        prop_assume!(euclidean(&a) > 1e-4 && euclidean(&b) > 1e-4);
+        check_at(&[Shape::matrix(2, 3), V4], vec![a, b], &|_, x| x[0].norm() * x[1] + x[1].norm().square())?;
+    }
+
+    #[test]
+    fn tangents_of_the_activations_log1p_and_powers_match_central_differences(
+        a in v(4), p in pos(4), da in v(4), dp in v(4),
+    ) {
+        check_tangent(&[V4, V4], vec![a, p], vec![da, dp], &|_, x| {
+            x[0].softplus() + x[0].sigmoid() * 2.0 - x[0].tanh() + x[1].affine(1.0, -0.9).log1p()
+                + x[0].powi(3) + x[1].powi(-2) + x[1].powf(1.5)
+        })?;
+    }
+
+    #[test]
+    fn tangent_of_leaky_relu_matches_central_differences_away_from_zero(a in v(4), d in v(4)) {
+        prop_assume!(a.iter().all(|v| v.abs() > 1e-4));
+        check_tangent(&[V4], vec![a], vec![d], &|_, x| x[0].leaky_relu(-0.5) * 3.0 + x[0].leaky_relu(2.0).square())?;
+    }
+
+    #[test]
+    fn tangent_of_norm_matches_central_differences_away_from_the_zero_vector(a in v(6), b in v(4), da in v(6), db in v(4)) {
+        prop_assume!(euclidean(&a) > 1e-4 && euclidean(&b) > 1e-4);
+        check_tangent(&[Shape::matrix(2, 3), V4], vec![a, b], vec![da, db], &|_, x| x[0].norm() * x[1] + x[1].norm().square())?;
     }
 
     #[test]
