@@ -225,12 +225,11 @@ impl<T: Real> Op<T> {
     /// without kinks).
     pub(crate) fn distance(&self, inner: &Inner<T>, node: u32, out: &mut Vec<T>) {
         let vals: Values<'_, T> = inner.values();
-        let n = vals.shape(node).len();
         out.clear();
         match *self {
             Op::Relu(x) | Op::Abs(x) => rule::distance_from_zero(vals, x, out),
             Op::Clamp { x, lo, hi } => clamp::distance(vals, x, lo, hi, out),
-            Op::Max(a, b) | Op::Min(a, b) => maxmin::distance(vals, a, b, n, out),
+            Op::Max(a, b) | Op::Min(a, b) => maxmin::distance(vals, node, a, b, out),
             Op::MaxN { start, len } | Op::MinN { start, len } => {
                 maxmin::nary_distance(vals, node, &inner.links[start..start + len], out)
             }
@@ -293,10 +292,10 @@ pub(crate) fn backward<T: Real>(
         let s = &mut sink;
         match node.op {
             Op::Leaf => {}
-            Op::Add(a, b) => arith::add_backward(s, a, b, g),
-            Op::Sub(a, b) => arith::sub_backward(s, a, b, g),
-            Op::Mul(a, b) => arith::mul_backward(s, a, b, g),
-            Op::Div(a, b) => arith::div_backward(s, a, b, out, g),
+            Op::Add(a, b) => arith::add_backward(s, a, b, node.shape, g),
+            Op::Sub(a, b) => arith::sub_backward(s, a, b, node.shape, g),
+            Op::Mul(a, b) => arith::mul_backward(s, a, b, node.shape, g),
+            Op::Div(a, b) => arith::div_backward(s, a, b, node.shape, out, g),
             Op::Affine { x, scale } => affine::backward(s, x, scale, g),
             Op::Reshape(x) => reshape::backward(s, x, g),
             Op::Square(x) => smooth::square_backward(s, x, g),
@@ -314,9 +313,9 @@ pub(crate) fn backward<T: Real>(
             }
             Op::Gather { x, start } => gather::backward(s, x, &inner.indices[start..start + n], g),
             Op::Relu(x) | Op::Abs(x) | Op::Clamp { x, .. } => rule::mask_backward(s, x, mask, g),
-            Op::Max(a, b) | Op::Min(a, b) => maxmin::backward(s, a, b, mask, g),
+            Op::Max(a, b) | Op::Min(a, b) => maxmin::backward(s, a, b, node.shape, mask, g),
             Op::MaxN { start, len } | Op::MinN { start, len } => {
-                maxmin::nary_backward(s, &inner.links[start..start + len], mask, g)
+                maxmin::nary_backward(s, &inner.links[start..start + len], node.shape, mask, g)
             }
             Op::ReduceMax(x) | Op::ReduceMin(x) | Op::RowMax(x) | Op::RowMin(x) => {
                 extreme::backward(s, x, mask, g)

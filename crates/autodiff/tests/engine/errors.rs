@@ -28,6 +28,58 @@ fn shape_mismatch_names_the_op_and_both_shapes() {
     assert!(tape.try_max_n(&[a, b]).is_err());
 }
 
+// Row and column broadcasting accepts a vector of the row or column count (or a one-row or
+// one-column matrix); anything else still names both shapes, in the caller's order.
+#[test]
+fn shapes_that_do_not_broadcast_name_both_shapes() {
+    let tape = Tape::<f64>::new();
+    let s = tape.param(&[0.0; 18], Shape::matrix(6, 3)).unwrap();
+    let v4 = tape.param_vec(&[0.0; 4]).unwrap();
+    let err = s.try_sub(v4).unwrap_err();
+    assert_eq!(
+        err,
+        Error::ShapeMismatch {
+            op: "sub",
+            lhs: Shape::matrix(6, 3),
+            rhs: Shape::vector(4)
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "sub: shape mismatch between [6, 3] and [4]"
+    );
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s - v4)).unwrap_err();
+    assert_eq!(caught.downcast_ref::<String>().unwrap(), &err.to_string());
+    assert_eq!(
+        v4.try_max(s).unwrap_err(),
+        Error::ShapeMismatch {
+            op: "max",
+            lhs: Shape::vector(4),
+            rhs: Shape::matrix(6, 3)
+        }
+    );
+    // A transposed matrix, matrices with a wrong side, [6, 1] against [1, 3] (no outer
+    // product), and vectors of different lengths (a vector broadcasts only along a matrix).
+    let pairs = [
+        (Shape::matrix(6, 3), Shape::matrix(3, 6)),
+        (Shape::matrix(6, 3), Shape::matrix(6, 2)),
+        (Shape::matrix(6, 3), Shape::matrix(1, 6)),
+        (Shape::matrix(6, 3), Shape::matrix(3, 1)),
+        (Shape::matrix(6, 1), Shape::matrix(1, 3)),
+        (Shape::vector(6), Shape::vector(3)),
+    ];
+    for (lhs, rhs) in pairs {
+        let a = tape.param(&vec![1.0; lhs.len()], lhs).unwrap();
+        let b = tape.param(&vec![1.0; rhs.len()], rhs).unwrap();
+        let want = |op| Error::ShapeMismatch { op, lhs, rhs };
+        assert_eq!(a.try_add(b).unwrap_err(), want("add"), "{lhs} + {rhs}");
+        assert_eq!(a.try_mul(b).unwrap_err(), want("mul"), "{lhs} * {rhs}");
+        assert_eq!(a.try_div(b).unwrap_err(), want("div"), "{lhs} / {rhs}");
+        assert_eq!(a.try_min(b).unwrap_err(), want("min"), "min({lhs}, {rhs})");
+        assert!(tape.try_max_n(&[a, b]).is_err(), "max_n({lhs}, {rhs})");
+    }
+}
+
 #[test]
 fn operator_panics_with_the_same_message() {
     let tape = Tape::<f64>::new();

@@ -3,6 +3,7 @@
 // Reference formulas index by i, j, k as the math does.
 #![allow(clippy::needless_range_loop)]
 
+mod broadcast;
 mod catalogue;
 mod certified;
 mod compositions;
