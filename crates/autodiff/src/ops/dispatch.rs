@@ -4,8 +4,8 @@
 
 use super::rule::{self, Need, TangentCx, Tie};
 use super::{
-    abs, affine, arith, clamp, extreme, gather, linalg, maxmin, reduce, relu, reshape, smooth, Op,
-    Sink,
+    abs, affine, arith, clamp, extreme, gather, linalg, maxmin, reduce, relu, reshape, smooth,
+    transpose, Op, Sink,
 };
 use crate::tape::{Inner, Values};
 use crate::{Real, Result};
@@ -37,6 +37,7 @@ impl<T: Real> Op<T> {
             | Op::Mean(x)
             | Op::RowSum(x)
             | Op::Gather { x, .. }
+            | Op::Transpose(x)
             | Op::SparseMatVec { v: x, .. }
             | Op::Relu(x)
             | Op::Abs(x)
@@ -86,6 +87,7 @@ impl<T: Real> Op<T> {
             | Op::MatMul(..)
             | Op::SparseMatVec { .. }
             | Op::Gather { .. }
+            | Op::Transpose(_)
             | Op::Custom { .. } => false,
         }
     }
@@ -132,6 +134,7 @@ impl<T: Real> Op<T> {
                 let n = need.out.len();
                 gather::need(need, x, &inner.indices[start..start + n]);
             }
+            Op::Transpose(x) => transpose::need(need, x),
             Op::SparseMatVec { m, v } => linalg::sparse_matvec_need(need, m, v),
             Op::MatVec(a, v) | Op::MatMul(a, v) => linalg::product_need(need, a, v),
         }
@@ -162,6 +165,7 @@ impl<T: Real> Op<T> {
             Op::Gather { x, start } => {
                 gather::tangent(cx, x, &inner.indices[start..start + out.len()], out)
             }
+            Op::Transpose(x) => transpose::tangent(cx, x, out),
             Op::Relu(x) | Op::Abs(x) | Op::Clamp { x, .. } => rule::mask_tangent(cx, x, out),
             Op::Max(a, b) | Op::Min(a, b) => maxmin::tangent(cx, a, b, out),
             Op::MaxN { start, len } | Op::MinN { start, len } => {
@@ -217,6 +221,7 @@ impl<T: Real> Op<T> {
             | Op::MatMul(..)
             | Op::SparseMatVec { .. }
             | Op::Gather { .. }
+            | Op::Transpose(_)
             | Op::Custom { .. } => false,
         }
     }
@@ -255,6 +260,7 @@ impl<T: Real> Op<T> {
             | Op::MatMul(..)
             | Op::SparseMatVec { .. }
             | Op::Gather { .. }
+            | Op::Transpose(_)
             | Op::Custom { .. } => {}
         }
     }
@@ -312,6 +318,7 @@ pub(crate) fn backward<T: Real>(
                 linalg::sparse_matvec_backward(s, &inner.sparse[m as usize], v, g)
             }
             Op::Gather { x, start } => gather::backward(s, x, &inner.indices[start..start + n], g),
+            Op::Transpose(x) => transpose::backward(s, x, g),
             Op::Relu(x) | Op::Abs(x) | Op::Clamp { x, .. } => rule::mask_backward(s, x, mask, g),
             Op::Max(a, b) | Op::Min(a, b) => maxmin::backward(s, a, b, node.shape, mask, g),
             Op::MaxN { start, len } | Op::MinN { start, len } => {

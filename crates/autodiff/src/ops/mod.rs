@@ -18,6 +18,7 @@ pub(crate) mod relu;
 pub(crate) mod reshape;
 pub(crate) mod rule;
 pub(crate) mod smooth;
+pub(crate) mod transpose;
 
 pub(crate) use dispatch::backward;
 
@@ -84,6 +85,8 @@ pub(crate) enum Op<T> {
         x: u32,
         start: usize,
     },
+    /// `[r, c] → [c, r]`.
+    Transpose(u32),
     Relu(u32),
     Abs(u32),
     Max(u32, u32),
@@ -116,7 +119,7 @@ pub(crate) enum Op<T> {
 
 /// Every primitive's name, indexed by [`Op::index`]: what kink reports and errors print, and
 /// what [`crate::primitives`] lists (the catalogue test holds one row per entry).
-pub(crate) const NAMES: [&str; 31] = [
+pub(crate) const NAMES: [&str; 32] = [
     "leaf",
     "add",
     "sub",
@@ -148,6 +151,7 @@ pub(crate) const NAMES: [&str; 31] = [
     "row_max",
     "row_min",
     "custom",
+    "transpose",
 ];
 
 impl<T> Op<T> {
@@ -172,6 +176,7 @@ impl<T> Op<T> {
             Op::MatVec(..) => 15,
             Op::MatMul(..) => 16,
             Op::Gather { .. } => 17,
+            Op::Transpose(_) => 31,
             Op::SparseMatVec { .. } => 18,
             Op::Relu(_) => 19,
             Op::Abs(_) => 20,

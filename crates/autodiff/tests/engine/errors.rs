@@ -131,6 +131,36 @@ fn linear_algebra_shape_errors() {
 }
 
 #[test]
+fn transpose_of_a_vector_or_a_scalar_is_an_error() {
+    let tape = Tape::<f64>::new();
+    let v = tape.param_vec(&[1.0, 2.0]).unwrap();
+    let err = v.try_transpose().unwrap_err();
+    assert_eq!(
+        err,
+        Error::InvalidShape {
+            op: "transpose",
+            expected: "a matrix",
+            shape: Shape::vector(2)
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "transpose: expected a matrix, got shape [2]"
+    );
+    let s = tape.param_scalar(1.0).unwrap();
+    assert!(matches!(
+        s.try_transpose(),
+        Err(Error::InvalidShape {
+            op: "transpose",
+            ..
+        })
+    ));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| v.transpose()));
+    let caught = caught.unwrap_err();
+    assert_eq!(caught.downcast_ref::<String>().unwrap(), &err.to_string());
+}
+
+#[test]
 fn leaves_reject_wrong_lengths_and_non_finite_values() {
     let tape = Tape::<f64>::new();
     assert_eq!(

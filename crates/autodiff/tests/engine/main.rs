@@ -11,5 +11,6 @@ mod errors;
 mod gradcheck;
 mod kinks;
 mod primitives;
+mod shape_ops;
 mod sparse;
 mod tape;

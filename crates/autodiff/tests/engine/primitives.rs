@@ -126,6 +126,13 @@ proptest! {
     }
 
     #[test]
+    fn transpose_matches_central_differences(a in v(6), b in v(6)) {
+        check_at(&[Shape::matrix(2, 3), Shape::matrix(3, 2)], vec![a, b], &|_, x| {
+            (x[0].transpose() * x[1]).square() + x[1].matmul(x[0]).transpose().sum() + x[1].transpose().transpose()
+        })?;
+    }
+
+    #[test]
     fn gather_matches_central_differences(a in v(6), k in prop::collection::vec(0usize..3, 2)) {
         check(&[Shape::matrix(2, 3)], vec![a], &move |_, x| x[0].gather(&k).square())?;
     }

@@ -1,0 +1,54 @@
+//! The shape primitives — `transpose`, `slice`/`slice_rows`, `concat`/`concat_rows` — against
+//! explicit loops, and the certified mode's need marking through them.
+
+use autodiff::{Certify, Shape, Tape};
+
+/// `Xᵢⱼ = i − 2j` (distinct, exact) for an `r × c` matrix.
+fn ramp(r: usize, c: usize) -> Vec<f64> {
+    (0..r * c)
+        .map(|q| (q / c) as f64 - 2.0 * (q % c) as f64)
+        .collect()
+}
+
+// 40 × 70 spans several 32 × 32 tiles with ragged edges on both axes.
+#[test]
+fn transpose_of_a_large_matrix_matches_the_loop_and_its_gradient_is_the_transpose() {
+    let (r, c) = (40, 70);
+    let x = ramp(r, c);
+    let tape = Tape::<f64>::new();
+    let xv = tape.param(&x, Shape::matrix(r, c)).unwrap();
+    let t = xv.transpose();
+    assert_eq!(t.shape(), Shape::matrix(c, r));
+    // Xᵀⱼᵢ = Xᵢⱼ.
+    let want: Vec<f64> = (0..c * r).map(|q| x[(q % r) * c + q / r]).collect();
+    assert_eq!(t.value(), want);
+    // Σ Xᵀ ⊙ W with Wⱼᵢ = q: ∂Xᵢⱼ = Wⱼᵢ.
+    let w: Vec<f64> = (0..c * r).map(|q| q as f64).collect();
+    let g = t
+        .dot(tape.constant(&w, Shape::matrix(c, r)).unwrap())
+        .backward()
+        .unwrap();
+    let want: Vec<f64> = (0..r * c).map(|q| w[(q % c) * r + q / c]).collect();
+    assert_eq!(g.wrt(xv), &want[..]);
+    assert_eq!(t.transpose().value(), x);
+}
+
+// The ties sit in relu((2X)ᵀ) at X₀₀ and X₀₂ (output elements 0 and 4): their tangents need
+// the tangents of 2X at input elements 0 and 2. Along the coordinate directions X₀₀ and X₀₂
+// each has tangent +2 and turns on; a wrong need mapping would leave 2X's tangent unset there
+// and the tie at relu'(0) = 0.
+#[test]
+fn certified_mode_follows_tangents_through_a_transpose() {
+    let tape = Tape::<f64>::new();
+    let x = tape
+        .param(&[0.0, 1.0, 0.0, 2.0, -1.0, 3.0], Shape::matrix(2, 3))
+        .unwrap();
+    let y = (x * 2.0).transpose().relu().sum();
+    assert_eq!(
+        y.backward().unwrap().wrt(x),
+        &[0.0, 2.0, 0.0, 2.0, 0.0, 2.0]
+    );
+    let c = tape.backward_certified(y, Certify::Lexicographic).unwrap();
+    assert_eq!((c.stats.ties, c.stats.resolved), (2, 2));
+    assert_eq!(c.wrt(x), &[2.0, 2.0, 2.0, 2.0, 0.0, 2.0]);
+}
