@@ -4,8 +4,8 @@
 
 use super::rule::{self, Need, TangentCx, Tie};
 use super::{
-    abs, affine, arith, clamp, extreme, gather, linalg, maxmin, reduce, relu, reshape, smooth,
-    transpose, Op, Sink,
+    abs, affine, arith, clamp, extreme, gather, linalg, maxmin, reduce, relu, reshape, slice,
+    smooth, transpose, Op, Sink,
 };
 use crate::tape::{Inner, Values};
 use crate::{Real, Result};
@@ -38,6 +38,7 @@ impl<T: Real> Op<T> {
             | Op::RowSum(x)
             | Op::Gather { x, .. }
             | Op::Transpose(x)
+            | Op::Slice { x, .. }
             | Op::SparseMatVec { v: x, .. }
             | Op::Relu(x)
             | Op::Abs(x)
@@ -88,6 +89,7 @@ impl<T: Real> Op<T> {
             | Op::SparseMatVec { .. }
             | Op::Gather { .. }
             | Op::Transpose(_)
+            | Op::Slice { .. }
             | Op::Custom { .. } => false,
         }
     }
@@ -135,6 +137,7 @@ impl<T: Real> Op<T> {
                 gather::need(need, x, &inner.indices[start..start + n]);
             }
             Op::Transpose(x) => transpose::need(need, x),
+            Op::Slice { x, start } => slice::need(need, x, start),
             Op::SparseMatVec { m, v } => linalg::sparse_matvec_need(need, m, v),
             Op::MatVec(a, v) | Op::MatMul(a, v) => linalg::product_need(need, a, v),
         }
@@ -166,6 +169,7 @@ impl<T: Real> Op<T> {
                 gather::tangent(cx, x, &inner.indices[start..start + out.len()], out)
             }
             Op::Transpose(x) => transpose::tangent(cx, x, out),
+            Op::Slice { x, start } => slice::tangent(cx, x, start, out),
             Op::Relu(x) | Op::Abs(x) | Op::Clamp { x, .. } => rule::mask_tangent(cx, x, out),
             Op::Max(a, b) | Op::Min(a, b) => maxmin::tangent(cx, a, b, out),
             Op::MaxN { start, len } | Op::MinN { start, len } => {
@@ -222,6 +226,7 @@ impl<T: Real> Op<T> {
             | Op::SparseMatVec { .. }
             | Op::Gather { .. }
             | Op::Transpose(_)
+            | Op::Slice { .. }
             | Op::Custom { .. } => false,
         }
     }
@@ -261,6 +266,7 @@ impl<T: Real> Op<T> {
             | Op::SparseMatVec { .. }
             | Op::Gather { .. }
             | Op::Transpose(_)
+            | Op::Slice { .. }
             | Op::Custom { .. } => {}
         }
     }
@@ -319,6 +325,7 @@ pub(crate) fn backward<T: Real>(
             }
             Op::Gather { x, start } => gather::backward(s, x, &inner.indices[start..start + n], g),
             Op::Transpose(x) => transpose::backward(s, x, g),
+            Op::Slice { x, start } => slice::backward(s, x, start, g),
             Op::Relu(x) | Op::Abs(x) | Op::Clamp { x, .. } => rule::mask_backward(s, x, mask, g),
             Op::Max(a, b) | Op::Min(a, b) => maxmin::backward(s, a, b, node.shape, mask, g),
             Op::MaxN { start, len } | Op::MinN { start, len } => {

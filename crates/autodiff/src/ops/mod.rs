@@ -17,6 +17,7 @@ pub(crate) mod reduce;
 pub(crate) mod relu;
 pub(crate) mod reshape;
 pub(crate) mod rule;
+pub(crate) mod slice;
 pub(crate) mod smooth;
 pub(crate) mod transpose;
 
@@ -87,6 +88,12 @@ pub(crate) enum Op<T> {
     },
     /// `[r, c] → [c, r]`.
     Transpose(u32),
+    /// Output element `e` is element `start + e` of `x`: a range of a vector's elements or of a
+    /// matrix's rows, contiguous in row-major order.
+    Slice {
+        x: u32,
+        start: usize,
+    },
     Relu(u32),
     Abs(u32),
     Max(u32, u32),
@@ -119,7 +126,7 @@ pub(crate) enum Op<T> {
 
 /// Every primitive's name, indexed by [`Op::index`]: what kink reports and errors print, and
 /// what [`crate::primitives`] lists (the catalogue test holds one row per entry).
-pub(crate) const NAMES: [&str; 32] = [
+pub(crate) const NAMES: [&str; 33] = [
     "leaf",
     "add",
     "sub",
@@ -152,6 +159,7 @@ pub(crate) const NAMES: [&str; 32] = [
     "row_min",
     "custom",
     "transpose",
+    "slice",
 ];
 
 impl<T> Op<T> {
@@ -177,6 +185,7 @@ impl<T> Op<T> {
             Op::MatMul(..) => 16,
             Op::Gather { .. } => 17,
             Op::Transpose(_) => 31,
+            Op::Slice { .. } => 32,
             Op::SparseMatVec { .. } => 18,
             Op::Relu(_) => 19,
             Op::Abs(_) => 20,

@@ -162,6 +162,10 @@ fn rows() -> Vec<Row> {
         Row { name: "transpose", x: &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], shape: m(2, 3),
               f: |t, x| x.transpose().dot(t.constant(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], Shape::matrix(3, 2)).unwrap()),
               grads: same(&[1.0, 3.0, 5.0, 2.0, 4.0, 6.0]), certified: plain, exact: &[], near: None },
+        // (x₁, x₂)·(10, 20): ∂x = (0, 10, 20, 0).
+        Row { name: "slice", x: &[1.0, 2.0, 3.0, 4.0], shape: v(4),
+              f: |t, x| x.slice(1, 3).dot(t.constant_vec(&[10.0, 20.0]).unwrap()),
+              grads: same(&[0.0, 10.0, 20.0, 0.0]), certified: plain, exact: &[], near: None },
         Row { name: "custom", x: &[1.0], shape: v(1),
               f: |t, x| t.custom(Arc::new(Double), &[x]).unwrap().sum(),
               grads: same(&[2.0]), certified: plain, exact: &[], near: None },

@@ -161,6 +161,67 @@ fn transpose_of_a_vector_or_a_scalar_is_an_error() {
 }
 
 #[test]
+fn slices_out_of_range_are_errors() {
+    let tape = Tape::<f64>::new();
+    let v = tape.param_vec(&[1.0, 2.0, 3.0, 4.0]).unwrap();
+    let m = tape.param(&[1.0; 6], Shape::matrix(3, 2)).unwrap();
+    let err = v.try_slice(2, 5).unwrap_err();
+    assert_eq!(
+        err,
+        Error::InvalidRange {
+            op: "slice",
+            start: 2,
+            end: 5,
+            len: 4
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "slice: range 2..5 is invalid for length 4 (need start ≤ end ≤ 4)"
+    );
+    // Reversed, and starting past the end.
+    assert!(matches!(
+        v.try_slice(3, 1),
+        Err(Error::InvalidRange {
+            start: 3,
+            end: 1,
+            ..
+        })
+    ));
+    assert!(v.try_slice(5, 5).is_err());
+    assert!(v.try_slice(usize::MAX, usize::MAX).is_err());
+    assert_eq!(
+        m.try_slice_rows(1, 4).unwrap_err(),
+        Error::InvalidRange {
+            op: "slice_rows",
+            start: 1,
+            end: 4,
+            len: 3
+        }
+    );
+    assert!(m.try_slice_rows(2, 1).is_err());
+    // Each method wants its rank.
+    assert_eq!(
+        m.try_slice(0, 1).unwrap_err(),
+        Error::InvalidShape {
+            op: "slice",
+            expected: "a vector",
+            shape: Shape::matrix(3, 2)
+        }
+    );
+    assert!(matches!(
+        v.try_slice_rows(0, 1),
+        Err(Error::InvalidShape {
+            op: "slice_rows",
+            ..
+        })
+    ));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| v.slice(2, 5)));
+    let caught = caught.unwrap_err();
+    assert_eq!(caught.downcast_ref::<String>().unwrap(), &err.to_string());
+}
+
+#[test]
 fn leaves_reject_wrong_lengths_and_non_finite_values() {
     let tape = Tape::<f64>::new();
     assert_eq!(

@@ -133,6 +133,14 @@ proptest! {
     }
 
     #[test]
+    fn slices_match_central_differences(a in v(6), b in v(12)) {
+        check_at(&[Shape::vector(6), Shape::matrix(4, 3)], vec![a, b], &|_, x| {
+            let (rows, tail) = (x[1].slice_rows(1, 3), x[1].slice_rows(2, 4));
+            (x[0].slice(1, 4).square() * x[0].slice(3, 6)).sum() + (rows * tail).square() - x[0].slice(0, 2).dot(x[0].slice(4, 6))
+        })?;
+    }
+
+    #[test]
     fn gather_matches_central_differences(a in v(6), k in prop::collection::vec(0usize..3, 2)) {
         check(&[Shape::matrix(2, 3)], vec![a], &move |_, x| x[0].gather(&k).square())?;
     }

@@ -52,3 +52,45 @@ fn certified_mode_follows_tangents_through_a_transpose() {
     assert_eq!((c.stats.ties, c.stats.resolved), (2, 2));
     assert_eq!(c.wrt(x), &[2.0, 2.0, 2.0, 2.0, 0.0, 2.0]);
 }
+
+#[test]
+fn slices_are_the_loop_ranges_and_their_gradient_is_zero_outside() {
+    let tape = Tape::<f64>::new();
+    let x: Vec<f64> = (0..7).map(|i| i as f64 * 1.5 - 4.0).collect();
+    let xv = tape.param_vec(&x).unwrap();
+    let s = xv.slice(2, 6);
+    assert_eq!((s.shape(), s.value()), (Shape::vector(4), x[2..6].to_vec()));
+    // Σ wₖ·x₂₊ₖ with w = (1, 2, 3, 4): ∂x = (0, 0, 1, 2, 3, 4, 0).
+    let w = tape.constant_vec(&[1.0, 2.0, 3.0, 4.0]).unwrap();
+    let g = s.dot(w).backward().unwrap();
+    assert_eq!(g.wrt(xv), &[0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 0.0]);
+    // Empty and full ranges.
+    assert_eq!(xv.slice(3, 3).shape(), Shape::vector(0));
+    assert_eq!(xv.slice(0, 7).value(), x);
+
+    let m = ramp(5, 3);
+    let mv = tape.param(&m, Shape::matrix(5, 3)).unwrap();
+    let rows = mv.slice_rows(1, 4);
+    assert_eq!(
+        (rows.shape(), rows.value()),
+        (Shape::matrix(3, 3), m[3..12].to_vec())
+    );
+    // Σᵢ (i + 1)·rowsum(rows)ᵢ: rows 1, 2, 3 of M get 1, 2, 3; rows 0 and 4 get 0.
+    let r = tape.constant_vec(&[1.0, 2.0, 3.0]).unwrap();
+    let g = rows.row_sum().dot(r).backward().unwrap();
+    let want: Vec<f64> = (0..15).map(|q| [0.0, 1.0, 2.0, 3.0, 0.0][q / 3]).collect();
+    assert_eq!(g.wrt(mv), &want[..]);
+    assert_eq!(mv.slice_rows(5, 5).shape(), Shape::matrix(0, 3));
+}
+
+// The tie sits in relu(slice(2x, 2, 4)) at output element 1, which reads element 3 of 2x.
+#[test]
+fn certified_mode_follows_tangents_through_a_slice() {
+    let tape = Tape::<f64>::new();
+    let x = tape.param_vec(&[0.0, 1.0, -1.0, 0.0, 2.0]).unwrap();
+    let y = (x * 2.0).slice(2, 4).relu().sum();
+    assert_eq!(y.backward().unwrap().wrt(x), &[0.0; 5]);
+    let c = tape.backward_certified(y, Certify::Lexicographic).unwrap();
+    assert_eq!((c.stats.ties, c.stats.resolved), (1, 1));
+    assert_eq!(c.wrt(x), &[0.0, 0.0, 0.0, 2.0, 0.0]);
+}
