@@ -257,11 +257,12 @@ fn certified_mode_resolves_each_broadcast_max_tie_by_its_tangents() {
     assert_eq!(c.wrt(v), &want_v[..]);
 }
 
-// The tie sits in `relu(2v − M)`, so its tangent needs the tangent of `2v` (an inner node) at
-// the broadcast element: vᵢ per row, vⱼ per column. v is created first, so the lexicographic
-// directions try its coordinates first; along each, every tie it feeds has tangent +2 and
-// turns on. Marking the wrong element of `2v` as needed leaves its tangent 0 there, and the
-// ties would be left to M's coordinates, which turn them off.
+// The tie sits in `relu(2v − M)` with `2v = v + v`, so its tangent needs the tangent of `v + v`
+// (an inner node, which computes only its needed elements) at the broadcast element: vᵢ per
+// row, vⱼ per column. v is created first, so the lexicographic directions try its coordinates
+// first; along each, every tie it feeds has tangent +2 and turns on. Marking the wrong element
+// of `v + v` as needed leaves its tangent unset there, and the ties would be left to M's
+// coordinates, which turn them off.
 #[test]
 fn certified_mode_follows_tangents_through_a_per_row_broadcast() {
     let tape = Tape::<f64>::new();
@@ -270,7 +271,7 @@ fn certified_mode_follows_tangents_through_a_per_row_broadcast() {
         .param(&[2.0, 2.0, 0.0, 5.0, 1.0, 1.0], Shape::matrix(2, 3))
         .unwrap();
     // 2v − M = [[0, 0, 2], [−4, 0, 0]]: ties at 0, 1, 4, 5.
-    let y = ((v * 2.0) - m).relu().sum();
+    let y = ((v + v) - m).relu().sum();
     let plain = y.backward().unwrap();
     assert_eq!(plain.wrt(m), &[0.0, 0.0, -1.0, 0.0, 0.0, 0.0]); // relu'(0) = 0
     assert_eq!(plain.wrt(v), &[2.0, 0.0]);
@@ -279,6 +280,19 @@ fn certified_mode_follows_tangents_through_a_per_row_broadcast() {
     // On: 0, 1, 2, 4, 5. ∂M = −[on];  ∂vᵢ = 2·(on elements in row i).
     assert_eq!(c.wrt(m), &[-1.0, -1.0, -1.0, 0.0, -1.0, -1.0]);
     assert_eq!(c.wrt(v), &[6.0, 4.0]);
+
+    // Ties in row 0 only, so only element 0 of v + v is needed (marking element 1 instead
+    // would leave them to M's coordinates): 2v − M = [[0, 0, 2], [−4, −2, −1]].
+    let tape = Tape::<f64>::new();
+    let v = tape.param_vec(&[1.0, 0.5]).unwrap();
+    let m = tape
+        .param(&[2.0, 2.0, 0.0, 5.0, 3.0, 2.0], Shape::matrix(2, 3))
+        .unwrap();
+    let y = ((v + v) - m).relu().sum();
+    let c = tape.backward_certified(y, Certify::Lexicographic).unwrap();
+    assert_eq!((c.stats.ties, c.stats.resolved), (2, 2));
+    assert_eq!(c.wrt(m), &[-1.0, -1.0, -1.0, 0.0, 0.0, 0.0]);
+    assert_eq!(c.wrt(v), &[6.0, 0.0]);
 }
 
 #[test]
@@ -289,13 +303,26 @@ fn certified_mode_follows_tangents_through_a_per_column_broadcast() {
         .param(&[2.0, 0.0, 1.0, 5.0, 3.0, 1.0], Shape::matrix(2, 3))
         .unwrap();
     // 2v − M = [[0, 3, 0], [−3, 0, 0]]: ties at 0, 2, 4, 5.
-    let y = ((v * 2.0) - m).relu().sum();
+    let y = ((v + v) - m).relu().sum();
     assert_eq!(y.backward().unwrap().wrt(v), &[0.0, 2.0, 0.0]);
     let c = tape.backward_certified(y, Certify::Lexicographic).unwrap();
     assert_eq!((c.stats.ties, c.stats.resolved), (4, 4));
     // On: 0, 1, 2, 4, 5; per column j the on elements are {0}, {1, 4}, {2, 5}.
     assert_eq!(c.wrt(m), &[-1.0, -1.0, -1.0, 0.0, -1.0, -1.0]);
     assert_eq!(c.wrt(v), &[2.0, 4.0, 4.0]);
+
+    // Ties in column 0 only: 2v − M = [[0, 3, 1], [0, −0.5, −1]].
+    let tape = Tape::<f64>::new();
+    let v = tape.param_vec(&[1.0, 1.5, 0.5]).unwrap();
+    let m = tape
+        .param(&[2.0, 0.0, 0.0, 2.0, 3.5, 2.0], Shape::matrix(2, 3))
+        .unwrap();
+    let y = ((v + v) - m).relu().sum();
+    assert_eq!(y.backward().unwrap().wrt(v), &[0.0, 2.0, 2.0]);
+    let c = tape.backward_certified(y, Certify::Lexicographic).unwrap();
+    assert_eq!((c.stats.ties, c.stats.resolved), (2, 2));
+    assert_eq!(c.wrt(m), &[-1.0, -1.0, -1.0, -1.0, 0.0, 0.0]);
+    assert_eq!(c.wrt(v), &[4.0, 2.0, 2.0]);
 }
 
 // max_n reads every operand as broadcast to the largest, whatever the order of the operands.
