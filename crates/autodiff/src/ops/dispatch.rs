@@ -4,8 +4,8 @@
 
 use super::rule::{self, Need, TangentCx, Tie};
 use super::{
-    abs, affine, arith, clamp, extreme, gather, linalg, maxmin, reduce, relu, reshape, slice,
-    smooth, transpose, Op, Sink,
+    abs, affine, arith, clamp, concat, extreme, gather, linalg, maxmin, reduce, relu, reshape,
+    slice, smooth, transpose, Op, Sink,
 };
 use crate::tape::{Inner, Values};
 use crate::{Real, Result};
@@ -47,6 +47,11 @@ impl<T: Real> Op<T> {
             | Op::ReduceMin(x)
             | Op::RowMax(x)
             | Op::RowMin(x) => f(x),
+            Op::Concat { start, len } => {
+                for &x in &inner.links[start..start + len] {
+                    f(x);
+                }
+            }
             Op::MaxN { start, len } | Op::MinN { start, len } | Op::Custom { start, len, .. } => {
                 for &x in &inner.links[start..start + len] {
                     f(x);
@@ -90,6 +95,7 @@ impl<T: Real> Op<T> {
             | Op::Gather { .. }
             | Op::Transpose(_)
             | Op::Slice { .. }
+            | Op::Concat { .. }
             | Op::Custom { .. } => false,
         }
     }
@@ -138,6 +144,7 @@ impl<T: Real> Op<T> {
             }
             Op::Transpose(x) => transpose::need(need, x),
             Op::Slice { x, start } => slice::need(need, x, start),
+            Op::Concat { start, len } => concat::need(need, &inner.links[start..start + len]),
             Op::SparseMatVec { m, v } => linalg::sparse_matvec_need(need, m, v),
             Op::MatVec(a, v) | Op::MatMul(a, v) => linalg::product_need(need, a, v),
         }
@@ -170,6 +177,7 @@ impl<T: Real> Op<T> {
             }
             Op::Transpose(x) => transpose::tangent(cx, x, out),
             Op::Slice { x, start } => slice::tangent(cx, x, start, out),
+            Op::Concat { start, len } => concat::tangent(cx, &inner.links[start..start + len], out),
             Op::Relu(x) | Op::Abs(x) | Op::Clamp { x, .. } => rule::mask_tangent(cx, x, out),
             Op::Max(a, b) | Op::Min(a, b) => maxmin::tangent(cx, a, b, out),
             Op::MaxN { start, len } | Op::MinN { start, len } => {
@@ -227,6 +235,7 @@ impl<T: Real> Op<T> {
             | Op::Gather { .. }
             | Op::Transpose(_)
             | Op::Slice { .. }
+            | Op::Concat { .. }
             | Op::Custom { .. } => false,
         }
     }
@@ -267,6 +276,7 @@ impl<T: Real> Op<T> {
             | Op::Gather { .. }
             | Op::Transpose(_)
             | Op::Slice { .. }
+            | Op::Concat { .. }
             | Op::Custom { .. } => {}
         }
     }
@@ -326,6 +336,7 @@ pub(crate) fn backward<T: Real>(
             Op::Gather { x, start } => gather::backward(s, x, &inner.indices[start..start + n], g),
             Op::Transpose(x) => transpose::backward(s, x, g),
             Op::Slice { x, start } => slice::backward(s, x, start, g),
+            Op::Concat { start, len } => concat::backward(s, &inner.links[start..start + len], g),
             Op::Relu(x) | Op::Abs(x) | Op::Clamp { x, .. } => rule::mask_backward(s, x, mask, g),
             Op::Max(a, b) | Op::Min(a, b) => maxmin::backward(s, a, b, node.shape, mask, g),
             Op::MaxN { start, len } | Op::MinN { start, len } => {

@@ -7,6 +7,7 @@ pub(crate) mod abs;
 pub(crate) mod affine;
 pub(crate) mod arith;
 pub(crate) mod clamp;
+pub(crate) mod concat;
 pub(crate) mod dispatch;
 pub(crate) mod extreme;
 pub(crate) mod gather;
@@ -94,6 +95,12 @@ pub(crate) enum Op<T> {
         x: u32,
         start: usize,
     },
+    /// The operands `links[start .. start + len]`' values end to end (vectors, or the rows of
+    /// matrices with equal column counts).
+    Concat {
+        start: usize,
+        len: usize,
+    },
     Relu(u32),
     Abs(u32),
     Max(u32, u32),
@@ -126,7 +133,7 @@ pub(crate) enum Op<T> {
 
 /// Every primitive's name, indexed by [`Op::index`]: what kink reports and errors print, and
 /// what [`crate::primitives`] lists (the catalogue test holds one row per entry).
-pub(crate) const NAMES: [&str; 33] = [
+pub(crate) const NAMES: [&str; 34] = [
     "leaf",
     "add",
     "sub",
@@ -160,6 +167,7 @@ pub(crate) const NAMES: [&str; 33] = [
     "custom",
     "transpose",
     "slice",
+    "concat",
 ];
 
 impl<T> Op<T> {
@@ -186,6 +194,7 @@ impl<T> Op<T> {
             Op::Gather { .. } => 17,
             Op::Transpose(_) => 31,
             Op::Slice { .. } => 32,
+            Op::Concat { .. } => 33,
             Op::SparseMatVec { .. } => 18,
             Op::Relu(_) => 19,
             Op::Abs(_) => 20,

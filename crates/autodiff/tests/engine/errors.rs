@@ -222,6 +222,70 @@ fn slices_out_of_range_are_errors() {
 }
 
 #[test]
+fn concat_of_mismatched_shapes_is_an_error() {
+    let tape = Tape::<f64>::new();
+    let v = tape.param_vec(&[1.0, 2.0]).unwrap();
+    let m23 = tape.param(&[1.0; 6], Shape::matrix(2, 3)).unwrap();
+    let m22 = tape.param(&[1.0; 4], Shape::matrix(2, 2)).unwrap();
+    assert_eq!(
+        tape.try_concat(&[v, m23]).unwrap_err(),
+        Error::InvalidShape {
+            op: "concat",
+            expected: "vectors",
+            shape: Shape::matrix(2, 3)
+        }
+    );
+    let s = tape.param_scalar(1.0).unwrap();
+    assert!(matches!(
+        tape.try_concat(&[s]),
+        Err(Error::InvalidShape { op: "concat", .. })
+    ));
+    let err = tape.try_concat_rows(&[m23, m23, m22]).unwrap_err();
+    assert_eq!(
+        err,
+        Error::ShapeMismatch {
+            op: "concat_rows",
+            lhs: Shape::matrix(2, 3),
+            rhs: Shape::matrix(2, 2)
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "concat_rows: shape mismatch between [2, 3] and [2, 2]"
+    );
+    assert!(matches!(
+        tape.try_concat_rows(&[m23, v]),
+        Err(Error::InvalidShape {
+            op: "concat_rows",
+            ..
+        })
+    ));
+    assert_eq!(
+        tape.try_concat(&[]).unwrap_err(),
+        Error::Empty { op: "concat" }
+    );
+    assert_eq!(
+        tape.try_concat_rows(&[]).unwrap_err(),
+        Error::Empty { op: "concat_rows" }
+    );
+    let other = Tape::<f64>::new();
+    let foreign = other.param_vec(&[1.0]).unwrap();
+    assert_eq!(
+        tape.try_concat(&[v, foreign]).unwrap_err(),
+        Error::ForeignVar { op: "concat" }
+    );
+    let len = tape.len();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tape.concat_rows(&[m23, m22])
+    }));
+    assert_eq!(
+        caught.unwrap_err().downcast_ref::<String>().unwrap(),
+        &err.to_string()
+    );
+    assert_eq!(tape.len(), len); // nothing was pushed
+}
+
+#[test]
 fn leaves_reject_wrong_lengths_and_non_finite_values() {
     let tape = Tape::<f64>::new();
     assert_eq!(

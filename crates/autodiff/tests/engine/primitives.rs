@@ -141,6 +141,15 @@ proptest! {
     }
 
     #[test]
+    fn concat_matches_central_differences(a in v(2), b in v(3), m in v(6), n in v(3)) {
+        check_at(&[Shape::vector(2), Shape::vector(3), Shape::matrix(2, 3), Shape::matrix(1, 3)], vec![a, b, m, n], &|t, x| {
+            let c = t.concat(&[x[0], x[1], x[0]]);
+            let rows = t.concat_rows(&[x[3], x[2], x[3]]);
+            (c.slice(0, 5).square() * c.slice(2, 7)).sum() + rows.square().row_sum().dot(c.slice(0, 4))
+        })?;
+    }
+
+    #[test]
     fn gather_matches_central_differences(a in v(6), k in prop::collection::vec(0usize..3, 2)) {
         check(&[Shape::matrix(2, 3)], vec![a], &move |_, x| x[0].gather(&k).square())?;
     }

@@ -33,17 +33,17 @@ fn transpose_of_a_large_matrix_matches_the_loop_and_its_gradient_is_the_transpos
     assert_eq!(t.transpose().value(), x);
 }
 
-// The ties sit in relu((2X)ᵀ) at X₀₀ and X₀₂ (output elements 0 and 4): their tangents need
-// the tangents of 2X at input elements 0 and 2. Along the coordinate directions X₀₀ and X₀₂
-// each has tangent +2 and turns on; a wrong need mapping would leave 2X's tangent unset there
-// and the tie at relu'(0) = 0.
+// The ties sit in relu((X + X)ᵀ) at X₀₀ and X₀₂ (output elements 0 and 4): their tangents
+// need the tangents of X + X at input elements 0 and 2 (`add` computes only the needed ones).
+// Along the coordinate directions X₀₀ and X₀₂ each has tangent +2 and turns on; a wrong need
+// mapping would leave the sum's tangent unset there and the tie at relu'(0) = 0.
 #[test]
 fn certified_mode_follows_tangents_through_a_transpose() {
     let tape = Tape::<f64>::new();
     let x = tape
         .param(&[0.0, 1.0, 0.0, 2.0, -1.0, 3.0], Shape::matrix(2, 3))
         .unwrap();
-    let y = (x * 2.0).transpose().relu().sum();
+    let y = (x + x).transpose().relu().sum();
     assert_eq!(
         y.backward().unwrap().wrt(x),
         &[0.0, 2.0, 0.0, 2.0, 0.0, 2.0]
@@ -83,14 +83,56 @@ fn slices_are_the_loop_ranges_and_their_gradient_is_zero_outside() {
     assert_eq!(mv.slice_rows(5, 5).shape(), Shape::matrix(0, 3));
 }
 
-// The tie sits in relu(slice(2x, 2, 4)) at output element 1, which reads element 3 of 2x.
+// The tie sits in relu(slice(x + x, 2, 4)) at output element 1, which reads element 3 of x + x.
 #[test]
 fn certified_mode_follows_tangents_through_a_slice() {
     let tape = Tape::<f64>::new();
     let x = tape.param_vec(&[0.0, 1.0, -1.0, 0.0, 2.0]).unwrap();
-    let y = (x * 2.0).slice(2, 4).relu().sum();
+    let y = (x + x).slice(2, 4).relu().sum();
     assert_eq!(y.backward().unwrap().wrt(x), &[0.0; 5]);
     let c = tape.backward_certified(y, Certify::Lexicographic).unwrap();
     assert_eq!((c.stats.ties, c.stats.resolved), (1, 1));
     assert_eq!(c.wrt(x), &[0.0, 0.0, 0.0, 2.0, 0.0]);
+}
+
+#[test]
+fn concat_lays_operands_end_to_end_and_splits_the_gradient_back() {
+    let tape = Tape::<f64>::new();
+    let a = tape.param_vec(&[1.0, 2.0]).unwrap();
+    let b = tape.param_vec(&[3.0, 4.0, 5.0]).unwrap();
+    let k = tape.constant_vec(&[9.0]).unwrap();
+    let e = tape.param_vec(&[]).unwrap();
+    let c = tape.concat(&[b, k, a, e, b]);
+    assert_eq!(c.value(), vec![3.0, 4.0, 5.0, 9.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+    // Σ wₖ·cₖ with wₖ = k + 1: b sits at 0..3 and 6..9, a at 4..6.
+    let w: Vec<f64> = (1..=9).map(f64::from).collect();
+    let g = c.dot(tape.constant_vec(&w).unwrap()).backward().unwrap();
+    assert_eq!(g.wrt(a), &[5.0, 6.0]);
+    assert_eq!(g.wrt(b), &[1.0 + 7.0, 2.0 + 8.0, 3.0 + 9.0]);
+    assert_eq!(g.wrt(e), &[] as &[f64]);
+
+    let top = tape.param(&ramp(2, 3), Shape::matrix(2, 3)).unwrap();
+    let bottom = tape.param(&ramp(1, 3), Shape::matrix(1, 3)).unwrap();
+    let m = tape.concat_rows(&[top, bottom, top]);
+    assert_eq!(m.shape(), Shape::matrix(5, 3));
+    assert_eq!(m.value(), [ramp(2, 3), ramp(1, 3), ramp(2, 3)].concat());
+    // Σᵢ (i + 1)·rowsum(m)ᵢ: top is rows 0–1 and 3–4, bottom is row 2.
+    let r = tape.constant_vec(&[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
+    let g = m.row_sum().dot(r).backward().unwrap();
+    assert_eq!(g.wrt(top), &[5.0, 5.0, 5.0, 7.0, 7.0, 7.0]);
+    assert_eq!(g.wrt(bottom), &[3.0, 3.0, 3.0]);
+}
+
+// The tie sits in relu(concat(x, y + y)) at output element 3, which is element 1 of y + y.
+#[test]
+fn certified_mode_follows_tangents_through_a_concat() {
+    let tape = Tape::<f64>::new();
+    let x = tape.param_vec(&[1.0, -1.0]).unwrap();
+    let y = tape.param_vec(&[2.0, 0.0]).unwrap();
+    let f = tape.concat(&[x, y + y]).relu().sum();
+    assert_eq!(f.backward().unwrap().wrt(y), &[2.0, 0.0]);
+    let c = tape.backward_certified(f, Certify::Lexicographic).unwrap();
+    assert_eq!((c.stats.ties, c.stats.resolved), (1, 1));
+    assert_eq!(c.wrt(x), &[1.0, 0.0]);
+    assert_eq!(c.wrt(y), &[2.0, 2.0]);
 }
