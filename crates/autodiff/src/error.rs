@@ -154,6 +154,18 @@ pub enum Error {
         /// Its value.
         value: f64,
     },
+    /// A range `start..end` is reversed or runs past the end (of `slice` or `slice_rows`).
+    #[error("{op}: range {start}..{end} is invalid for length {len} (need start ≤ end ≤ {len})")]
+    InvalidRange {
+        /// The operation.
+        op: &'static str,
+        /// The range's first position.
+        start: usize,
+        /// The range's end (exclusive).
+        end: usize,
+        /// The number of positions (a vector's elements, a matrix's rows).
+        len: usize,
+    },
 }
 
 /// `Result` with the engine's [`Error`] as the default error type.

@@ -7,8 +7,23 @@ use crate::{Error, Result};
 /// The shape of a value on the tape: a scalar, a vector of length `n`, or an `rows × cols` matrix
 /// stored row-major.
 ///
-/// Elementwise binary operations accept two equal shapes, or a scalar on either side, which is
-/// broadcast.
+/// # Broadcasting
+/// Elementwise operations (`+ − * /`, `max`/`min` and `max_n`/`min_n`) combine shapes by one
+/// rule, on either side:
+///
+/// ```text
+/// equal shapes                      s      op s        → s
+/// a scalar                          []     op s        → s         every element reads it
+/// a vector along the columns        [r, c] op [c]      → [r, c]    element (i, j) reads vⱼ
+///           or along the rows       [r, c] op [r]      → [r, c]    element (i, j) reads vᵢ
+/// a one-row or one-column matrix    [r, c] op [1, c]   → [r, c]    element (i, j) reads vⱼ
+///                                   [r, c] op [r, 1]   → [r, c]    element (i, j) reads vᵢ
+/// ```
+/// For a square matrix, where a vector's length is both `r` and `c`, the vector goes along the
+/// columns (element `(i, j)` reads `vⱼ`), as numpy broadcasts along the last axis; reshape it
+/// to `[r, 1]` to put it along the rows. Any other pair of shapes is
+/// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch), naming both. A broadcast operand's
+/// gradient is the sum over the elements that read each of its entries.
 ///
 /// # Example
 /// ```
@@ -18,6 +33,18 @@ use crate::{Error, Result};
 /// assert_eq!(m.rows(), 3);
 /// assert_eq!(m.to_string(), "[3, 4]");
 /// assert!(Shape::scalar().is_scalar());
+/// ```
+///
+/// ```
+/// use autodiff::{Shape, Tape};
+/// # fn main() -> autodiff::Result<()> {
+/// let tape = Tape::<f64>::new();
+/// let m = tape.param(&[1.0, 2.0, 3.0, 4.0], Shape::matrix(2, 2))?;
+/// let v = tape.param_vec(&[10.0, 20.0])?;
+/// assert_eq!((m + v).value(), vec![11.0, 22.0, 13.0, 24.0]); // square: along the columns
+/// let rows = v.reshape(Shape::matrix(2, 1));
+/// assert_eq!((m + rows).value(), vec![11.0, 12.0, 23.0, 24.0]); // [2, 1]: along the rows
+/// # Ok(()) }
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Shape {

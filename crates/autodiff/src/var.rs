@@ -34,8 +34,9 @@ impl fmt::Display for NodeId {
 
 /// A handle to a value on a [`Tape`]: `Copy`, two words, valid while the tape is borrowed.
 ///
-/// Arithmetic operators build new nodes: `+ − * /` are elementwise between equal shapes, with a
-/// scalar on either side broadcast; a plain number (`T`) on either side is folded into the node.
+/// Arithmetic operators build new nodes: `+ − * /` are elementwise, broadcasting a scalar, or a
+/// vector along a matrix's rows or columns, as [`Shape`] describes; a plain number (`T`) on
+/// either side is folded into the node.
 ///
 /// # Panics
 /// The operators panic on a shape mismatch or on handles from different tapes, with the message

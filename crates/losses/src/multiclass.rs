@@ -308,9 +308,10 @@ impl MulticlassLoss {
     /// The primitive form on a tape: `Σᵢ Lᵢ` of the `[n, K]` score node `scores`.
     ///
     /// ```text
-    /// WW:  c·Σ h(S − (gather(S, y) broadcast over columns) + Δ·(1 − onehot) − onehot)
-    ///      (the broadcast is reshape([n,1]) · ones[1,K]; the true-class entries are
-    ///       s_y − s_y − 1 = −1 exactly, so relu is strictly off there: no spurious kink)
+    /// WW:  c·Σ h(S − gather(S, y) + Δ·(1 − onehot) − onehot)
+    ///      (gather(S, y) as an [n, 1] column, broadcast along each row of S; the true-class
+    ///       entries are s_y − s_y − 1 = −1 exactly, so relu is strictly off there: no
+    ///       spurious kink)
     /// CS:  Σ h(row_max(S + Δ·(1 − onehot)) − gather(S, y)),   Δ = 1
     ///      (the max includes the true class with Δ_y = 0, so the value is ≥ 0 and the outer
     ///       max(0, ·) is already there)
@@ -366,12 +367,10 @@ impl MulticlassLoss {
                 let shift: Vec<T> = (0..n * k)
                     .map(|q| c(if q % k == labels[q / k] { -1.0 } else { delta }))
                     .collect();
-                let ones = tape.constant(&vec![c(1.0); k], Shape::matrix(1, k))?;
-                let broadcast = true_score
-                    .try_reshape(Shape::matrix(n, 1))?
-                    .try_matmul(ones)?;
+                // An [n, 1] column goes along the rows even when n = K, where an [n] vector
+                // would go along the columns.
                 let t = scores
-                    .try_sub(broadcast)?
+                    .try_sub(true_score.try_reshape(Shape::matrix(n, 1))?)?
                     .try_add(tape.constant(&shift, shape)?)?
                     .relu();
                 let t = if squared { t.square() } else { t };

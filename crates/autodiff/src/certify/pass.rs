@@ -136,7 +136,12 @@ impl<'a, T: Real> Pass<'a, T> {
                 continue;
             }
             self.active[i] = true;
-            node.op.need(&mut Need { inner, out, lower });
+            node.op.need(&mut Need {
+                inner,
+                node: i as u32,
+                out,
+                lower,
+            });
         }
     }
 

@@ -1,4 +1,4 @@
-//! Elementwise `+ − * /` with scalar broadcasting.
+//! Elementwise `+ − * /` with broadcasting.
 //!
 //! ```text
 //! a + b:  ∂/∂a = 1,    ∂/∂b = 1
@@ -6,26 +6,64 @@
 //! a · b:  ∂/∂a = b,    ∂/∂b = a
 //! a / b:  ∂/∂a = 1/b,  ∂/∂b = −a/b² = −(a/b)/b      (b ≠ 0 is checked in the forward pass)
 //! ```
-//! No kinks. A broadcast scalar operand receives the sum of its contributions.
+//! No kinks. Shapes broadcast by [`broadcast`]: a broadcast operand receives, per element, the
+//! sum of the contributions of the output elements that read it ([`accumulate`]).
 
 use super::rule::TangentCx;
-use super::{accumulate, build, info, Bc, Op, Sink};
+use super::{accumulate, build, info, Bc, Bcast, Op, Sink};
 use crate::{Error, Real, Result, Shape, Var};
 
-/// The shape of an elementwise result: equal shapes, or a scalar on either side.
+/// The shape of an elementwise result, the one broadcasting rule of every elementwise op:
+///
+/// ```text
+/// equal shapes                     s      op s        → s
+/// a scalar on either side          []     op s        → s
+/// a vector along a matrix's rows   [r, c] op [r]      → [r, c]   (i, j) reads vᵢ
+///   or columns                     [r, c] op [c]      → [r, c]   (i, j) reads vⱼ
+/// a one-column or one-row matrix   [r, c] op [r, 1]   → [r, c]   (i, j) reads vᵢ
+///                                  [r, c] op [1, c]   → [r, c]   (i, j) reads vⱼ
+/// ```
+/// on either side. A vector whose length is both `r` and `c` (a square matrix) goes along the
+/// columns, as in numpy, which broadcasts along the last axis; an `[r, 1]` matrix (a
+/// `reshape`) puts it along the rows. Anything else is a mismatch naming both shapes.
 pub(crate) fn broadcast(op: &'static str, lhs: Shape, rhs: Shape) -> Result<Shape> {
-    if lhs == rhs || rhs.is_scalar() {
+    if lhs == rhs || rhs.is_scalar() || spans(rhs, lhs) {
         Ok(lhs)
-    } else if lhs.is_scalar() {
+    } else if lhs.is_scalar() || spans(lhs, rhs) {
         Ok(rhs)
     } else {
         Err(Error::ShapeMismatch { op, lhs, rhs })
     }
 }
 
-/// `out[i] = f(x[i], y[i])` with either side possibly a broadcast scalar.
+/// Whether `x` broadcasts along the rows or columns of the matrix `m`.
+fn spans(x: Shape, m: Shape) -> bool {
+    m.rank() == 2
+        && match x.rank() {
+            1 => x.len() == m.cols() || x.len() == m.rows(),
+            2 => (x.rows() == 1 && x.cols() == m.cols()) || (x.cols() == 1 && x.rows() == m.rows()),
+            _ => false,
+        }
+}
+
+/// `out[e] = f(x(e), y(e))`, each side read as its [`Bcast`] says.
 #[inline]
-pub(crate) fn zip_map<T: Real>(x: &[T], y: &[T], out: &mut [T], f: impl Fn(T, T) -> T) {
+pub(crate) fn zip_map<T: Real>(x: Bc<'_, T>, y: Bc<'_, T>, out: &mut [T], f: impl Fn(T, T) -> T) {
+    match (x.how(), y.how()) {
+        (Bcast::PerRow { cols } | Bcast::PerColumn { cols }, _)
+        | (_, Bcast::PerRow { cols } | Bcast::PerColumn { cols }) => {
+            // Row by row: within a row each side is a slice or one repeated value.
+            for (i, o) in out.chunks_exact_mut(cols.max(1)).enumerate() {
+                zip_flat(x.row(i, cols), y.row(i, cols), o, &f);
+            }
+        }
+        _ => zip_flat(x.row(0, out.len()), y.row(0, out.len()), out, f),
+    }
+}
+
+/// `out[i] = f(x[i], y[i])` with either side possibly one value repeated.
+#[inline]
+fn zip_flat<T: Real>(x: &[T], y: &[T], out: &mut [T], f: impl Fn(T, T) -> T) {
     let n = out.len();
     match (x.len() == n, y.len() == n) {
         (true, true) => {
@@ -45,11 +83,7 @@ pub(crate) fn zip_map<T: Real>(x: &[T], y: &[T], out: &mut [T], f: impl Fn(T, T)
                 *o = f(a, b);
             }
         }
-        (false, false) => {
-            if n == 1 {
-                out[0] = f(x[0], y[0]);
-            }
-        }
+        (false, false) => out.fill(f(x[0], y[0])),
     }
 }
 
@@ -64,19 +98,21 @@ fn binary<'t, T: Real>(
     let ((sa, na), (sb, nb)) = (info(a), info(b));
     let shape = broadcast(name, sa, sb)?;
     Ok(build(a.tape, op, shape, na || nb, |p| {
-        zip_map(p.vals.get(a.id), p.vals.get(b.id), p.out, f)
+        let (x, y) = (Bc::of(p.vals, a.id, shape), Bc::of(p.vals, b.id, shape));
+        zip_map(x, y, p.out, f)
     }))
 }
 
 impl<'t, T: Real> Var<'t, T> {
-    /// Elementwise sum `a + b` (also the `+` operator).
+    /// Elementwise sum `a + b` (also the `+` operator), broadcasting as [`Shape`] describes.
     ///
     /// ```text
-    /// (a + b)ᵢ = aᵢ + bᵢ        ∂/∂a = ∂/∂b = 1
+    /// (a + b)ᵢ = aᵢ + bᵢ        ∂/∂a = ∂/∂b = 1   (a broadcast side sums what it fed)
     /// ```
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] unless the shapes are equal or one is a scalar;
+    /// [`Error::ShapeMismatch`] unless the shapes broadcast: equal, a scalar on either side, or
+    /// a vector (or a one-row or one-column matrix) along a matrix's rows or columns;
     /// [`Error::ForeignVar`] if `b` belongs to another tape.
     ///
     /// # Example
@@ -106,13 +142,20 @@ impl<'t, T: Real> Var<'t, T> {
     ///
     /// # Example
     /// ```
-    /// use autodiff::Tape;
+    /// use autodiff::{Shape, Tape};
     /// # fn main() -> autodiff::Result<()> {
     /// let tape = Tape::<f64>::new();
     /// let a = tape.param_scalar(1.0)?;
     /// let b = tape.param_scalar(3.0)?;
     /// let g = a.try_sub(b)?.backward()?;
     /// assert_eq!((g.wrt(a)[0], g.wrt(b)[0]), (1.0, -1.0));
+    ///
+    /// // [2, 3] − [2]: one value per row (the length matches the rows, not the columns).
+    /// let s = tape.param(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], Shape::matrix(2, 3))?;
+    /// let v = tape.param_vec(&[1.0, 4.0])?;
+    /// let d = s.try_sub(v)?;
+    /// assert_eq!(d.value(), vec![0.0, 1.0, 2.0, 0.0, 1.0, 2.0]);
+    /// assert_eq!(d.sum().backward()?.wrt(v), &[-3.0, -3.0]); // each vᵢ fed a row of 3
     /// # Ok(()) }
     /// ```
     pub fn try_sub(self, b: Var<'t, T>) -> Result<Var<'t, T>> {
@@ -182,45 +225,55 @@ impl<'t, T: Real> Var<'t, T> {
     }
 }
 
-pub(super) fn add_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, g: &[T]) {
+pub(super) fn add_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, out: Shape, g: &[T]) {
     let n = g.len();
+    let (ha, hb) = (Bcast::of(s.vals, a, out), Bcast::of(s.vals, b, out));
     if let Some(ga) = s.grad(a) {
-        accumulate(ga, n, |i| g[i]);
+        accumulate(ga, ha, n, |i| g[i]);
     }
     if let Some(gb) = s.grad(b) {
-        accumulate(gb, n, |i| g[i]);
+        accumulate(gb, hb, n, |i| g[i]);
     }
 }
 
-pub(super) fn sub_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, g: &[T]) {
+pub(super) fn sub_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, out: Shape, g: &[T]) {
     let n = g.len();
+    let (ha, hb) = (Bcast::of(s.vals, a, out), Bcast::of(s.vals, b, out));
     if let Some(ga) = s.grad(a) {
-        accumulate(ga, n, |i| g[i]);
+        accumulate(ga, ha, n, |i| g[i]);
     }
     if let Some(gb) = s.grad(b) {
-        accumulate(gb, n, |i| -g[i]);
+        accumulate(gb, hb, n, |i| -g[i]);
     }
 }
 
-pub(super) fn mul_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, g: &[T]) {
+pub(super) fn mul_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, out: Shape, g: &[T]) {
     let n = g.len();
-    let (x, y) = (Bc::new(s.vals.get(a), n), Bc::new(s.vals.get(b), n));
+    let (x, y) = (Bc::of(s.vals, a, out), Bc::of(s.vals, b, out));
     if let Some(ga) = s.grad(a) {
-        accumulate(ga, n, |i| g[i] * y.at(i));
+        accumulate(ga, x.how(), n, |i| g[i] * y.at(i));
     }
     if let Some(gb) = s.grad(b) {
-        accumulate(gb, n, |i| g[i] * x.at(i));
+        accumulate(gb, y.how(), n, |i| g[i] * x.at(i));
     }
 }
 
-pub(super) fn div_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, out: &[T], g: &[T]) {
+/// `q` is the node's value `a/b`.
+pub(super) fn div_backward<T: Real>(
+    s: &mut Sink<'_, T>,
+    a: u32,
+    b: u32,
+    out: Shape,
+    q: &[T],
+    g: &[T],
+) {
     let n = g.len();
-    let y = Bc::new(s.vals.get(b), n);
+    let (ha, y) = (Bcast::of(s.vals, a, out), Bc::of(s.vals, b, out));
     if let Some(ga) = s.grad(a) {
-        accumulate(ga, n, |i| g[i] / y.at(i));
+        accumulate(ga, ha, n, |i| g[i] / y.at(i));
     }
     if let Some(gb) = s.grad(b) {
-        accumulate(gb, n, |i| -g[i] * out[i] / y.at(i));
+        accumulate(gb, y.how(), n, |i| -g[i] * q[i] / y.at(i));
     }
 }
 

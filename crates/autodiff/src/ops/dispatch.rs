@@ -4,8 +4,8 @@
 
 use super::rule::{self, Need, TangentCx, Tie};
 use super::{
-    abs, activation, affine, arith, clamp, extreme, gather, leaky_relu, linalg, maxmin, norm,
-    power, reduce, relu, reshape, smooth, Op, Sink,
+    abs, activation, affine, arith, clamp, concat, extreme, gather, leaky_relu, linalg, maxmin,
+    norm, power, reduce, relu, reshape, slice, smooth, transpose, Op, Sink,
 };
 use crate::tape::{Inner, Values};
 use crate::{Real, Result};
@@ -45,6 +45,8 @@ impl<T: Real> Op<T> {
             | Op::Mean(x)
             | Op::RowSum(x)
             | Op::Gather { x, .. }
+            | Op::Transpose(x)
+            | Op::Slice { x, .. }
             | Op::SparseMatVec { v: x, .. }
             | Op::Relu(x)
             | Op::Abs(x)
@@ -53,6 +55,11 @@ impl<T: Real> Op<T> {
             | Op::ReduceMin(x)
             | Op::RowMax(x)
             | Op::RowMin(x) => f(x),
+            Op::Concat { start, len } => {
+                for &x in &inner.links[start..start + len] {
+                    f(x);
+                }
+            }
             Op::MaxN { start, len } | Op::MinN { start, len } | Op::Custom { start, len, .. } => {
                 for &x in &inner.links[start..start + len] {
                     f(x);
@@ -102,6 +109,9 @@ impl<T: Real> Op<T> {
             | Op::MatMul(..)
             | Op::SparseMatVec { .. }
             | Op::Gather { .. }
+            | Op::Transpose(_)
+            | Op::Slice { .. }
+            | Op::Concat { .. }
             | Op::Custom { .. } => false,
         }
     }
@@ -156,6 +166,9 @@ impl<T: Real> Op<T> {
                 let n = need.out.len();
                 gather::need(need, x, &inner.indices[start..start + n]);
             }
+            Op::Transpose(x) => transpose::need(need, x),
+            Op::Slice { x, start } => slice::need(need, x, start),
+            Op::Concat { start, len } => concat::need(need, &inner.links[start..start + len]),
             Op::SparseMatVec { m, v } => linalg::sparse_matvec_need(need, m, v),
             Op::MatVec(a, v) | Op::MatMul(a, v) => linalg::product_need(need, a, v),
         }
@@ -194,6 +207,9 @@ impl<T: Real> Op<T> {
             Op::Gather { x, start } => {
                 gather::tangent(cx, x, &inner.indices[start..start + out.len()], out)
             }
+            Op::Transpose(x) => transpose::tangent(cx, x, out),
+            Op::Slice { x, start } => slice::tangent(cx, x, start, out),
+            Op::Concat { start, len } => concat::tangent(cx, &inner.links[start..start + len], out),
             Op::Relu(x) | Op::Abs(x) | Op::Clamp { x, .. } => rule::mask_tangent(cx, x, out),
             Op::Max(a, b) | Op::Min(a, b) => maxmin::tangent(cx, a, b, out),
             Op::MaxN { start, len } | Op::MinN { start, len } => {
@@ -257,6 +273,9 @@ impl<T: Real> Op<T> {
             | Op::MatMul(..)
             | Op::SparseMatVec { .. }
             | Op::Gather { .. }
+            | Op::Transpose(_)
+            | Op::Slice { .. }
+            | Op::Concat { .. }
             | Op::Custom { .. } => false,
         }
     }
@@ -265,14 +284,13 @@ impl<T: Real> Op<T> {
     /// without kinks).
     pub(crate) fn distance(&self, inner: &Inner<T>, node: u32, out: &mut Vec<T>) {
         let vals: Values<'_, T> = inner.values();
-        let n = vals.shape(node).len();
         out.clear();
         match *self {
             Op::Relu(x) | Op::Abs(x) => rule::distance_from_zero(vals, x, out),
             Op::LeakyRelu { x, .. } => rule::distance_from_zero(vals, x, out),
             Op::Norm(_) => norm::distance(vals, node, out),
             Op::Clamp { x, lo, hi } => clamp::distance(vals, x, lo, hi, out),
-            Op::Max(a, b) | Op::Min(a, b) => maxmin::distance(vals, a, b, n, out),
+            Op::Max(a, b) | Op::Min(a, b) => maxmin::distance(vals, node, a, b, out),
             Op::MaxN { start, len } | Op::MinN { start, len } => {
                 maxmin::nary_distance(vals, node, &inner.links[start..start + len], out)
             }
@@ -304,6 +322,9 @@ impl<T: Real> Op<T> {
             | Op::MatMul(..)
             | Op::SparseMatVec { .. }
             | Op::Gather { .. }
+            | Op::Transpose(_)
+            | Op::Slice { .. }
+            | Op::Concat { .. }
             | Op::Custom { .. } => {}
         }
     }
@@ -341,10 +362,10 @@ pub(crate) fn backward<T: Real>(
         let s = &mut sink;
         match node.op {
             Op::Leaf => {}
-            Op::Add(a, b) => arith::add_backward(s, a, b, g),
-            Op::Sub(a, b) => arith::sub_backward(s, a, b, g),
-            Op::Mul(a, b) => arith::mul_backward(s, a, b, g),
-            Op::Div(a, b) => arith::div_backward(s, a, b, out, g),
+            Op::Add(a, b) => arith::add_backward(s, a, b, node.shape, g),
+            Op::Sub(a, b) => arith::sub_backward(s, a, b, node.shape, g),
+            Op::Mul(a, b) => arith::mul_backward(s, a, b, node.shape, g),
+            Op::Div(a, b) => arith::div_backward(s, a, b, node.shape, out, g),
             Op::Affine { x, scale } => affine::backward(s, x, scale, g),
             Op::Reshape(x) => reshape::backward(s, x, g),
             Op::Square(x) => smooth::square_backward(s, x, g),
@@ -369,10 +390,13 @@ pub(crate) fn backward<T: Real>(
                 linalg::sparse_matvec_backward(s, &inner.sparse[m as usize], v, g)
             }
             Op::Gather { x, start } => gather::backward(s, x, &inner.indices[start..start + n], g),
+            Op::Transpose(x) => transpose::backward(s, x, g),
+            Op::Slice { x, start } => slice::backward(s, x, start, g),
+            Op::Concat { start, len } => concat::backward(s, &inner.links[start..start + len], g),
             Op::Relu(x) | Op::Abs(x) | Op::Clamp { x, .. } => rule::mask_backward(s, x, mask, g),
-            Op::Max(a, b) | Op::Min(a, b) => maxmin::backward(s, a, b, mask, g),
+            Op::Max(a, b) | Op::Min(a, b) => maxmin::backward(s, a, b, node.shape, mask, g),
             Op::MaxN { start, len } | Op::MinN { start, len } => {
-                maxmin::nary_backward(s, &inner.links[start..start + len], mask, g)
+                maxmin::nary_backward(s, &inner.links[start..start + len], node.shape, mask, g)
             }
             Op::ReduceMax(x) | Op::ReduceMin(x) | Op::RowMax(x) | Op::RowMin(x) => {
                 extreme::backward(s, x, mask, g)

@@ -8,16 +8,18 @@
 //! max_n(x¹ … xᵏ)ᵢ: the largest; k' tied inputs share the weight:
 //!   MinNorm: 1/k' each, or 0 to all if a constant is among them;  Even: 1/k' each;  First: 1 to the first
 //! ```
-//! `min` is the same with the comparisons reversed. Weights are recorded per element in the
-//! forward pass. With `MinNorm`, `max(z, 0)` and `max(0, z)` give `z` the weight 0 at `z = 0`,
-//! like `relu`.
+//! `min` is the same with the comparisons reversed. Weights are recorded per output element in
+//! the forward pass, so a broadcast operand (a scalar, or a vector along a matrix's rows or
+//! columns, as for `+ − * /`) has its own weight at each element it feeds and receives their
+//! sum. With `MinNorm`, `max(z, 0)` and `max(0, z)` give `z` the weight 0 at `z = 0`, like
+//! `relu`.
 
 use super::arith::broadcast;
 use super::rule::{TangentCx, Tie};
-use super::{accumulate, build, info, Bc, Op, Sink};
+use super::{accumulate, build, info, Bc, Bcast, Op, Sink};
 use crate::policy::{TieSplit, TieWeights};
 use crate::tape::Values;
-use crate::{Error, Operand, Real, Result, Tape, Var};
+use crate::{Error, Operand, Real, Result, Shape, Tape, Var};
 
 /// `a` strictly beats `b`: greater for max, smaller for min.
 #[inline]
@@ -51,7 +53,7 @@ fn binary<'t, T: Real>(a: Var<'t, T>, b: impl Operand<'t, T>, is_max: bool) -> R
             TieSplit::First => T::one(),
         };
         let n = shape.len();
-        let (x, y) = (Bc::new(p.vals.get(a.id), n), Bc::new(p.vals.get(b.id), n));
+        let (x, y) = (Bc::of(p.vals, a.id, shape), Bc::of(p.vals, b.id, shape));
         let base = p.masks.len();
         p.masks.resize(base + n, T::zero());
         let mask = &mut p.masks[base..];
@@ -76,7 +78,8 @@ fn binary<'t, T: Real>(a: Var<'t, T>, b: impl Operand<'t, T>, is_max: bool) -> R
 }
 
 impl<'t, T: Real> Var<'t, T> {
-    /// Elementwise maximum of `self` and `b` (a [`Var`] or a number), with scalar broadcasting.
+    /// Elementwise maximum of `self` and `b` (a [`Var`] or a number), broadcasting as
+    /// [`Shape`] describes.
     ///
     /// ```text
     /// max(a, b)ᵢ        ∂/∂a = [aᵢ > bᵢ], ∂/∂b = [bᵢ > aᵢ]; ties split by the policy
@@ -85,7 +88,7 @@ impl<'t, T: Real> Var<'t, T> {
     /// variable gets 0. Ties are recorded as kinks.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] unless the shapes are equal or one is a scalar;
+    /// [`Error::ShapeMismatch`] unless the shapes broadcast (as for [`Var::try_add`]);
     /// [`Error::ForeignVar`]; [`Error::NonFinite`] for a NaN or infinite number.
     ///
     /// # Example
@@ -114,7 +117,7 @@ impl<'t, T: Real> Var<'t, T> {
         crate::var::unwrap_op(self.try_max(b))
     }
 
-    /// Elementwise minimum of `self` and `b`, with scalar broadcasting; ties as in
+    /// Elementwise minimum of `self` and `b`, broadcasting as [`Shape`] describes; ties as in
     /// [`Var::try_max`].
     ///
     /// ```text
@@ -154,13 +157,28 @@ fn nary<'t, T: Real>(tape: &'t Tape<T>, xs: &[Var<'t, T>], is_max: bool) -> Resu
     let Some(&first) = xs.first() else {
         return Err(Error::Empty { op: name });
     };
-    let mut shape = first.shape();
     let mut any_needs = false;
     for &x in xs {
         x.to_var(tape, name)?;
-        let (s, n) = info(x);
-        shape = broadcast(name, shape, s)?;
-        any_needs |= n;
+        any_needs |= info(x).1;
+    }
+    // The output is the largest operand (a matrix before a vector of its length); every
+    // operand must broadcast to it, so the result does not depend on their order.
+    let shape = xs.iter().map(|x| x.shape()).fold(first.shape(), |a, s| {
+        if (s.len(), s.rank()) > (a.len(), a.rank()) {
+            s
+        } else {
+            a
+        }
+    });
+    for x in xs {
+        if broadcast(name, shape, x.shape())? != shape {
+            return Err(Error::ShapeMismatch {
+                op: name,
+                lhs: shape,
+                rhs: x.shape(),
+            });
+        }
     }
     let start = {
         let mut inner = tape.borrow_mut();
@@ -186,7 +204,7 @@ fn nary<'t, T: Real>(tape: &'t Tape<T>, xs: &[Var<'t, T>], is_max: bool) -> Resu
         p.masks.resize(base + xs.len() * n, T::zero());
         let mask = &mut p.masks[base..];
         let vals = p.vals;
-        let input = |x: &Var<'t, T>| Bc::new(vals.get(x.id), n);
+        let input = |x: &Var<'t, T>| Bc::of(vals, x.id, shape);
         for i in 0..n {
             let mut best = input(&xs[0]).at(i);
             for x in &xs[1..] {
@@ -221,7 +239,8 @@ fn nary<'t, T: Real>(tape: &'t Tape<T>, xs: &[Var<'t, T>], is_max: bool) -> Resu
 }
 
 impl<T: Real> Tape<T> {
-    /// Elementwise maximum of several values (equal shapes, or scalars broadcast).
+    /// Elementwise maximum of several values, broadcasting as [`Shape`] describes (every
+    /// operand to the largest).
     ///
     /// ```text
     /// max_n(x¹ … xᵏ)ᵢ = maxⱼ xʲᵢ        ∂/∂xʲᵢ = [xʲ is the unique max]; k' tied inputs: policy
@@ -288,22 +307,37 @@ impl<T: Real> Tape<T> {
     }
 }
 
-pub(super) fn backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, mask: &[T], g: &[T]) {
+pub(super) fn backward<T: Real>(
+    s: &mut Sink<'_, T>,
+    a: u32,
+    b: u32,
+    out: Shape,
+    mask: &[T],
+    g: &[T],
+) {
     let n = g.len();
+    let (ha, hb) = (Bcast::of(s.vals, a, out), Bcast::of(s.vals, b, out));
     if let Some(ga) = s.grad(a) {
-        accumulate(ga, n, |i| g[i] * mask[i]);
+        accumulate(ga, ha, n, |i| g[i] * mask[i]);
     }
     if let Some(gb) = s.grad(b) {
-        accumulate(gb, n, |i| g[i] * (T::one() - mask[i]));
+        accumulate(gb, hb, n, |i| g[i] * (T::one() - mask[i]));
     }
 }
 
-pub(super) fn nary_backward<T: Real>(s: &mut Sink<'_, T>, links: &[u32], mask: &[T], g: &[T]) {
+pub(super) fn nary_backward<T: Real>(
+    s: &mut Sink<'_, T>,
+    links: &[u32],
+    out: Shape,
+    mask: &[T],
+    g: &[T],
+) {
     let n = g.len();
     for (j, &x) in links.iter().enumerate() {
+        let how = Bcast::of(s.vals, x, out);
         if let Some(gx) = s.grad(x) {
             let m = &mask[j * n..(j + 1) * n];
-            accumulate(gx, n, |i| g[i] * m[i]);
+            accumulate(gx, how, n, |i| g[i] * m[i]);
         }
     }
 }
@@ -318,8 +352,8 @@ pub(super) fn tangent<T: Real>(cx: &TangentCx<'_, T>, a: u32, b: u32, out: &mut 
 
 /// Certified tie `a = b`: the side with the larger (max) or smaller (min) tangent wins.
 pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, a: u32, b: u32, is_max: bool) -> bool {
-    let e = tie.e;
-    let (ta, tb) = (tie.tv.at(a, e), tie.tv.at(b, e));
+    let (e, out) = (tie.e, tie.tv.vals.shape(tie.node));
+    let (ta, tb) = (tie.tv.acc(a, out).at(e), tie.tv.acc(b, out).at(e));
     if ta == tb {
         return false;
     }
@@ -332,9 +366,10 @@ pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, a: u32, b: u32, is_max:
 }
 
 /// `|a − b|` per element.
-pub(super) fn distance<T: Real>(vals: Values<'_, T>, a: u32, b: u32, n: usize, out: &mut Vec<T>) {
-    let (u, v) = (Bc::new(vals.get(a), n), Bc::new(vals.get(b), n));
-    out.extend((0..n).map(|i| (u.at(i) - v.at(i)).abs()));
+pub(super) fn distance<T: Real>(vals: Values<'_, T>, node: u32, a: u32, b: u32, out: &mut Vec<T>) {
+    let shape = vals.shape(node);
+    let (u, v) = (Bc::of(vals, a, shape), Bc::of(vals, b, shape));
+    out.extend((0..shape.len()).map(|i| (u.at(i) - v.at(i)).abs()));
 }
 
 /// `ẏ = Σⱼ mⱼ·ẋⱼ` over the inputs.
@@ -344,7 +379,7 @@ pub(super) fn nary_tangent<T: Real>(cx: &TangentCx<'_, T>, links: &[u32], out: &
         *o = links
             .iter()
             .enumerate()
-            .map(|(j, &x)| cx.mask[j * n + e] * cx.tv.at(x, e))
+            .map(|(j, &x)| cx.mask[j * n + e] * cx.t(x, n).at(e))
             .sum();
     }
 }
@@ -353,13 +388,15 @@ pub(super) fn nary_tangent<T: Real>(cx: &TangentCx<'_, T>, links: &[u32], out: &
 /// are kept and share the weight by the policy's n-ary split; decided if that drops any.
 pub(super) fn nary_resolve<T: Real>(tie: &mut Tie<'_, '_, T>, links: &[u32], is_max: bool) -> bool {
     let (vals, tv, e) = (tie.tv.vals, tie.tv, tie.e);
-    let n = vals.shape(tie.node).len();
+    let shape = vals.shape(tie.node);
+    let n = shape.len();
     let best = vals.get(tie.node)[e];
-    let at = |x: u32| Bc::new(vals.get(x), n).at(e);
+    let at = |x: u32| Bc::of(vals, x, shape).at(e);
+    let tan = |x: u32| tv.acc(x, shape).at(e);
     let extreme = links
         .iter()
         .filter(|&&x| at(x) == best)
-        .map(|&x| tv.at(x, e))
+        .map(|&x| tan(x))
         .fold(None, |acc: Option<T>, t| {
             Some(match acc {
                 None => t,
@@ -368,7 +405,7 @@ pub(super) fn nary_resolve<T: Real>(tie: &mut Tie<'_, '_, T>, links: &[u32], is_
             })
         })
         .unwrap_or(T::zero());
-    let keep = |x: u32| at(x) == best && tv.at(x, e) == extreme;
+    let keep = |x: u32| at(x) == best && tan(x) == extreme;
     let kept = links.iter().filter(|&&x| keep(x)).count();
     let tied = links.iter().filter(|&&x| at(x) == best).count();
     let constant_kept = links.iter().any(|&x| keep(x) && !vals.needs_grad(x));
@@ -386,12 +423,12 @@ pub(super) fn nary_distance<T: Real>(
     links: &[u32],
     out: &mut Vec<T>,
 ) {
+    let shape = vals.shape(node);
     let best = vals.get(node);
-    let n = best.len();
     for (i, &b) in best.iter().enumerate() {
         let d = links
             .iter()
-            .map(|&x| (Bc::new(vals.get(x), n).at(i) - b).abs())
+            .map(|&x| (Bc::of(vals, x, shape).at(i) - b).abs())
             .filter(|d| *d > T::zero())
             .fold(T::infinity(), T::min);
         out.push(d);

@@ -8,6 +8,7 @@ pub(crate) mod activation;
 pub(crate) mod affine;
 pub(crate) mod arith;
 pub(crate) mod clamp;
+pub(crate) mod concat;
 pub(crate) mod dispatch;
 pub(crate) mod extreme;
 pub(crate) mod gather;
@@ -21,7 +22,9 @@ pub(crate) mod reduce;
 pub(crate) mod relu;
 pub(crate) mod reshape;
 pub(crate) mod rule;
+pub(crate) mod slice;
 pub(crate) mod smooth;
+pub(crate) mod transpose;
 
 pub(crate) use dispatch::backward;
 
@@ -109,6 +112,20 @@ pub(crate) enum Op<T> {
         x: u32,
         start: usize,
     },
+    /// `[r, c] → [c, r]`.
+    Transpose(u32),
+    /// Output element `e` is element `start + e` of `x`: a range of a vector's elements or of a
+    /// matrix's rows, contiguous in row-major order.
+    Slice {
+        x: u32,
+        start: usize,
+    },
+    /// The operands `links[start .. start + len]`' values end to end (vectors, or the rows of
+    /// matrices with equal column counts).
+    Concat {
+        start: usize,
+        len: usize,
+    },
     Relu(u32),
     Abs(u32),
     Max(u32, u32),
@@ -141,7 +158,7 @@ pub(crate) enum Op<T> {
 
 /// Every primitive's name, indexed by [`Op::index`]: what kink reports and errors print, and
 /// what [`crate::primitives`] lists (the catalogue test holds one row per entry).
-pub(crate) const NAMES: [&str; 39] = [
+pub(crate) const NAMES: [&str; 42] = [
     "leaf",
     "add",
     "sub",
@@ -181,6 +198,9 @@ pub(crate) const NAMES: [&str; 39] = [
     "powf",
     "leaky_relu",
     "norm",
+    "transpose",
+    "slice",
+    "concat",
 ];
 
 impl<T> Op<T> {
@@ -213,6 +233,9 @@ impl<T> Op<T> {
             Op::MatVec(..) => 15,
             Op::MatMul(..) => 16,
             Op::Gather { .. } => 17,
+            Op::Transpose(_) => 39,
+            Op::Slice { .. } => 40,
+            Op::Concat { .. } => 41,
             Op::SparseMatVec { .. } => 18,
             Op::Relu(_) => 19,
             Op::Abs(_) => 20,
@@ -260,42 +283,144 @@ impl<'a, T: Real> Sink<'a, T> {
     }
 }
 
-/// A value that is either a full slice or one scalar repeated (scalar broadcasting).
+/// How the output elements of an elementwise node read one operand (its broadcasting, as
+/// [`arith::broadcast`] allowed it).
+///
+/// ```text
+/// Same:       output e reads element e                 (equal lengths)
+/// Scalar:     every output reads element 0             (a scalar or any one-element operand)
+/// PerRow:     output (i, j) reads element i            (a [r] vector or an [r, 1] matrix)
+/// PerColumn:  output (i, j) reads element j            (a [c] vector or a [1, c] matrix)
+/// ```
+/// A vector whose length is both the row and the column count (a square matrix) is read per
+/// column: numpy's rule, which broadcasts a vector along the last axis. An `[r, 1]` matrix
+/// asks for the rows explicitly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Bcast {
+    Same,
+    Scalar,
+    /// One value per row of a matrix with `cols` columns.
+    PerRow {
+        cols: usize,
+    },
+    /// One value per column of a matrix with `cols` columns.
+    PerColumn {
+        cols: usize,
+    },
+}
+
+impl Bcast {
+    /// How an operand of shape `x` is read by an elementwise output of shape `out`, a shape
+    /// [`arith::broadcast`] gave for it.
+    #[inline]
+    pub(crate) fn new(x: Shape, out: Shape) -> Self {
+        let cols = out.cols();
+        if x.len() == out.len() {
+            Bcast::Same
+        } else if x.len() == 1 {
+            Bcast::Scalar
+        } else if (x.rank() == 1 && x.len() == cols) || (x.rank() == 2 && x.rows() == 1) {
+            Bcast::PerColumn { cols }
+        } else {
+            Bcast::PerRow { cols }
+        }
+    }
+
+    /// How operand `id` is read by an elementwise output of shape `out`.
+    #[inline]
+    pub(crate) fn of<T>(vals: Values<'_, T>, id: u32, out: Shape) -> Self {
+        Bcast::new(vals.shape(id), out)
+    }
+
+    /// The operand element that output element `e` reads.
+    #[inline]
+    pub(crate) fn index(self, e: usize) -> usize {
+        match self {
+            Bcast::Same => e,
+            Bcast::Scalar => 0,
+            Bcast::PerRow { cols } => e / cols,
+            Bcast::PerColumn { cols } => e % cols,
+        }
+    }
+}
+
+/// An operand's values as an elementwise node's output elements read them ([`Bcast`]).
 #[derive(Clone, Copy)]
 pub(crate) struct Bc<'a, T> {
     v: &'a [T],
-    step: usize,
+    how: Bcast,
 }
 
 impl<'a, T: Copy> Bc<'a, T> {
     #[inline]
-    pub(crate) fn new(v: &'a [T], n: usize) -> Self {
-        debug_assert!(v.len() == n || v.len() == 1);
-        Bc {
-            v,
-            step: usize::from(v.len() != 1),
-        }
+    pub(crate) fn new(v: &'a [T], how: Bcast) -> Self {
+        Bc { v, how }
     }
 
+    /// Operand `id`'s values, read by an elementwise output of shape `out`.
     #[inline]
-    pub(crate) fn at(&self, i: usize) -> T {
-        self.v[i * self.step]
+    pub(crate) fn of(vals: Values<'a, T>, id: u32, out: Shape) -> Self {
+        Bc::new(vals.get(id), Bcast::of(vals, id, out))
+    }
+
+    /// How the operand is read.
+    #[inline]
+    pub(crate) fn how(&self) -> Bcast {
+        self.how
+    }
+
+    /// The value output element `e` reads.
+    #[inline]
+    pub(crate) fn at(&self, e: usize) -> T {
+        self.v[self.how.index(e)]
+    }
+
+    /// What row `i` of a `cols`-column output reads: `cols` values, or one to repeat.
+    #[inline]
+    pub(crate) fn row(&self, i: usize, cols: usize) -> &'a [T] {
+        match self.how {
+            Bcast::Same => &self.v[i * cols..(i + 1) * cols],
+            Bcast::Scalar => &self.v[..1],
+            Bcast::PerRow { .. } => &self.v[i..=i],
+            Bcast::PerColumn { .. } => self.v,
+        }
     }
 }
 
-/// Adds `c(i)` for every output element `i` to an operand's gradient, summing when the operand
-/// was a broadcast scalar.
+/// Adds `c(e)` for every output element `e` of `n` to the gradient `dst` of an operand read as
+/// `how`: one to one, or summed over the elements that read the same operand element (all of
+/// them for a scalar, a row's for a per-row vector, a column's for a per-column one).
 #[inline]
-pub(crate) fn accumulate<T: Real>(dst: &mut [T], n: usize, c: impl Fn(usize) -> T) {
-    if dst.len() == n {
-        for (i, d) in dst.iter_mut().enumerate() {
-            *d += c(i);
+pub(crate) fn accumulate<T: Real>(dst: &mut [T], how: Bcast, n: usize, c: impl Fn(usize) -> T) {
+    match how {
+        Bcast::Same => {
+            for (e, d) in dst.iter_mut().enumerate() {
+                *d += c(e);
+            }
         }
-    } else {
-        let mut s = T::zero();
-        for i in 0..n {
-            s += c(i);
+        Bcast::Scalar => {
+            let mut s = T::zero();
+            for e in 0..n {
+                s += c(e);
+            }
+            dst[0] += s;
         }
-        dst[0] += s;
+        Bcast::PerRow { cols } => {
+            for (i, d) in dst.iter_mut().enumerate() {
+                let mut s = T::zero();
+                for e in i * cols..(i + 1) * cols {
+                    s += c(e);
+                }
+                *d += s;
+            }
+        }
+        Bcast::PerColumn { cols } => {
+            // Row by row, so `c` reads its inputs in memory order.
+            for row in (0..n).step_by(cols.max(1)) {
+                for (j, d) in dst.iter_mut().enumerate() {
+                    *d += c(row + j);
+                }
+            }
+        }
     }
 }

@@ -3,8 +3,9 @@
 //! ```text
 //! reshape(x)ᵢ = xᵢ        ∂/∂xᵢ = gᵢ
 //! ```
-//! No kinks. With `matmul` by a row or column of ones it broadcasts a vector across a matrix:
-//! `v.reshape([n, 1]).matmul(ones[1, k])` repeats `v` in every column.
+//! No kinks. `v.reshape([n, 1])` is how a vector asks to be broadcast along a matrix's rows
+//! when its length fits both sides (see [`Shape`]); `v.reshape([n, 1]).matmul(ones[1, k])`
+//! builds the repeated matrix itself.
 
 use super::rule::TangentCx;
 use super::{build, info, Op, Sink};

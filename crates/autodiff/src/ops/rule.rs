@@ -6,37 +6,24 @@
 //! primitive, how the certified mode resolves a tie ([`Tie`]) and how far an element is from
 //! its kink (`distance`). [`super::dispatch`] only routes each `Op` variant to them.
 
-use super::Sink;
+use super::{Bc, Bcast, Sink};
 use crate::tape::{Inner, Values};
-use crate::Real;
+use crate::{Real, Shape};
 
-/// An operand's tangent or value with scalar broadcasting resolved once; a constant's tangent
-/// is 0.
+/// An operand's tangent or value as an elementwise node's output elements read it (its
+/// [`Bcast`]); a constant's tangent is 0.
 #[derive(Clone, Copy)]
-pub(crate) struct Acc<'a, T> {
-    s: &'a [T],
-    step: usize,
-}
+pub(crate) struct Acc<'a, T>(Option<Bc<'a, T>>);
 
 impl<'a, T: Real> Acc<'a, T> {
-    pub(crate) fn of(s: Option<&'a [T]>, n: usize) -> Self {
-        match s {
-            None => Acc { s: &[], step: 0 },
-            Some(s) => Acc {
-                s,
-                step: usize::from(s.len() == n && n != 1),
-            },
-        }
+    pub(crate) fn of(s: Option<&'a [T]>, how: Bcast) -> Self {
+        Acc(s.map(|s| Bc::new(s, how)))
     }
 
-    /// Element `e` (the scalar for a broadcast operand, 0 for a constant's tangent).
+    /// The element output element `e` reads (0 for a constant's tangent).
     #[inline]
     pub(crate) fn at(&self, e: usize) -> T {
-        if self.s.is_empty() {
-            T::zero()
-        } else {
-            self.s[e * self.step]
-        }
+        self.0.map_or(T::zero(), |b| b.at(e))
     }
 }
 
@@ -63,6 +50,11 @@ impl<T: Real> Tangents<'_, T> {
             Some(t) => t[i],
         }
     }
+
+    /// The tangent of operand `id` as an elementwise output of shape `out` reads it.
+    pub(crate) fn acc(&self, id: u32, out: Shape) -> Acc<'_, T> {
+        Acc::of(self.tan(id), Bcast::of(self.vals, id, out))
+    }
 }
 
 /// The forward-mode step of one node: the operands' tangents, its (resolved) kink mask, and
@@ -77,14 +69,21 @@ pub(crate) struct TangentCx<'a, T> {
 }
 
 impl<'a, T: Real> TangentCx<'a, T> {
-    /// Operand `id`'s tangent with broadcasting resolved for `n` outputs.
+    /// Operand `id`'s tangent as the node's `n` output elements read it (broadcasting by the
+    /// shapes, [`Bcast`]).
     pub(crate) fn t(&self, id: u32, n: usize) -> Acc<'_, T> {
-        Acc::of(self.tv.tan(id), n)
+        debug_assert_eq!(n, self.need.len());
+        self.tv.acc(id, self.tv.vals.shape(self.node))
     }
 
-    /// Operand `id`'s value with broadcasting resolved for `n` outputs.
+    /// Operand `id`'s value as the node's `n` output elements read it.
     pub(crate) fn v(&self, id: u32, n: usize) -> Acc<'a, T> {
-        Acc::of(Some(self.tv.vals.get(id)), n)
+        debug_assert_eq!(n, self.need.len());
+        let vals = self.tv.vals;
+        Acc::of(
+            Some(vals.get(id)),
+            Bcast::of(vals, id, vals.shape(self.node)),
+        )
     }
 
     /// The node's own value.
@@ -101,6 +100,8 @@ impl<'a, T: Real> TangentCx<'a, T> {
 /// The need marking of one node: which operand tangents its needed output tangents read.
 pub(crate) struct Need<'a, T> {
     pub inner: &'a Inner<T>,
+    /// The node being marked.
+    pub node: u32,
     /// The needed output tangents.
     pub out: &'a [bool],
     /// The need flags of every gradient slot below the node.
@@ -114,17 +115,31 @@ impl<T: Real> Need<'_, T> {
         node.needs_grad().then_some((node.grad, node.shape.len()))
     }
 
-    /// Elementwise: output element `e` reads operand element `e` (or a broadcast scalar).
+    /// Elementwise: output element `e` reads the operand element its [`Bcast`] says (`e`, the
+    /// scalar, or the entry of its row or column).
     pub(crate) fn elementwise(&mut self, id: u32) {
         if let Some((off, len)) = self.slot(id) {
-            let n = self.out.len();
+            let nodes = &self.inner.nodes;
+            let how = Bcast::new(nodes[id as usize].shape, nodes[self.node as usize].shape);
             let dst = &mut self.lower[off..off + len];
-            if len == n {
-                for (d, &o) in dst.iter_mut().zip(self.out) {
-                    *d |= o;
+            match how {
+                Bcast::Same => {
+                    for (d, &o) in dst.iter_mut().zip(self.out) {
+                        *d |= o;
+                    }
                 }
-            } else if self.out.iter().any(|&b| b) {
-                dst.fill(true);
+                Bcast::Scalar => {
+                    if self.out.iter().any(|&b| b) {
+                        dst.fill(true);
+                    }
+                }
+                Bcast::PerRow { .. } | Bcast::PerColumn { .. } => {
+                    for (e, &o) in self.out.iter().enumerate() {
+                        if o {
+                            dst[how.index(e)] = true;
+                        }
+                    }
+                }
             }
         }
     }

@@ -175,6 +175,20 @@ fn rows() -> Vec<Row> {
                   t.sparse_matvec(&s.unwrap(), x).unwrap().sum()
               },
               grads: same(&[1.0, 3.0, 2.0]), certified: plain, exact: &[], near: None },
+        // Σ Xᵀ ⊙ W = Σᵢⱼ Xᵢⱼ·Wⱼᵢ for W = [[1, 2], [3, 4], [5, 6]]: ∂Xᵢⱼ = Wⱼᵢ, so row i of
+        // ∂X is column i of W: (1, 3, 5), (2, 4, 6).
+        Row { name: "transpose", x: &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], shape: m(2, 3),
+              f: |t, x| x.transpose().dot(t.constant(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], Shape::matrix(3, 2)).unwrap()),
+              grads: same(&[1.0, 3.0, 5.0, 2.0, 4.0, 6.0]), certified: plain, exact: &[], near: None },
+        // (x₁, x₂)·(10, 20): ∂x = (0, 10, 20, 0).
+        Row { name: "slice", x: &[1.0, 2.0, 3.0, 4.0], shape: v(4),
+              f: |t, x| x.slice(1, 3).dot(t.constant_vec(&[10.0, 20.0]).unwrap()),
+              grads: same(&[0.0, 10.0, 20.0, 0.0]), certified: plain, exact: &[], near: None },
+        // (x₀, x₁, 5, x₀, x₁)·(1, 2, 3, 4, 5): x sits at 0..2 and 3..5, ∂x = (1 + 4, 2 + 5).
+        Row { name: "concat", x: &[1.0, 2.0], shape: v(2),
+              f: |t, x| t.concat(&[x, t.constant_vec(&[5.0]).unwrap(), x])
+                  .dot(t.constant_vec(&[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap()),
+              grads: same(&[5.0, 7.0]), certified: plain, exact: &[], near: None },
         Row { name: "custom", x: &[1.0], shape: v(1),
               f: |t, x| t.custom(Arc::new(Double), &[x]).unwrap().sum(),
               grads: same(&[2.0]), certified: plain, exact: &[], near: None },

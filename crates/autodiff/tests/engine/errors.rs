@@ -28,6 +28,58 @@ fn shape_mismatch_names_the_op_and_both_shapes() {
     assert!(tape.try_max_n(&[a, b]).is_err());
 }
 
+// Row and column broadcasting accepts a vector of the row or column count (or a one-row or
+// one-column matrix); anything else still names both shapes, in the caller's order.
+#[test]
+fn shapes_that_do_not_broadcast_name_both_shapes() {
+    let tape = Tape::<f64>::new();
+    let s = tape.param(&[0.0; 18], Shape::matrix(6, 3)).unwrap();
+    let v4 = tape.param_vec(&[0.0; 4]).unwrap();
+    let err = s.try_sub(v4).unwrap_err();
+    assert_eq!(
+        err,
+        Error::ShapeMismatch {
+            op: "sub",
+            lhs: Shape::matrix(6, 3),
+            rhs: Shape::vector(4)
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "sub: shape mismatch between [6, 3] and [4]"
+    );
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s - v4)).unwrap_err();
+    assert_eq!(caught.downcast_ref::<String>().unwrap(), &err.to_string());
+    assert_eq!(
+        v4.try_max(s).unwrap_err(),
+        Error::ShapeMismatch {
+            op: "max",
+            lhs: Shape::vector(4),
+            rhs: Shape::matrix(6, 3)
+        }
+    );
+    // A transposed matrix, matrices with a wrong side, [6, 1] against [1, 3] (no outer
+    // product), and vectors of different lengths (a vector broadcasts only along a matrix).
+    let pairs = [
+        (Shape::matrix(6, 3), Shape::matrix(3, 6)),
+        (Shape::matrix(6, 3), Shape::matrix(6, 2)),
+        (Shape::matrix(6, 3), Shape::matrix(1, 6)),
+        (Shape::matrix(6, 3), Shape::matrix(3, 1)),
+        (Shape::matrix(6, 1), Shape::matrix(1, 3)),
+        (Shape::vector(6), Shape::vector(3)),
+    ];
+    for (lhs, rhs) in pairs {
+        let a = tape.param(&vec![1.0; lhs.len()], lhs).unwrap();
+        let b = tape.param(&vec![1.0; rhs.len()], rhs).unwrap();
+        let want = |op| Error::ShapeMismatch { op, lhs, rhs };
+        assert_eq!(a.try_add(b).unwrap_err(), want("add"), "{lhs} + {rhs}");
+        assert_eq!(a.try_mul(b).unwrap_err(), want("mul"), "{lhs} * {rhs}");
+        assert_eq!(a.try_div(b).unwrap_err(), want("div"), "{lhs} / {rhs}");
+        assert_eq!(a.try_min(b).unwrap_err(), want("min"), "min({lhs}, {rhs})");
+        assert!(tape.try_max_n(&[a, b]).is_err(), "max_n({lhs}, {rhs})");
+    }
+}
+
 #[test]
 fn operator_panics_with_the_same_message() {
     let tape = Tape::<f64>::new();
@@ -76,6 +128,161 @@ fn linear_algebra_shape_errors() {
             len: 3
         }
     );
+}
+
+#[test]
+fn transpose_of_a_vector_or_a_scalar_is_an_error() {
+    let tape = Tape::<f64>::new();
+    let v = tape.param_vec(&[1.0, 2.0]).unwrap();
+    let err = v.try_transpose().unwrap_err();
+    assert_eq!(
+        err,
+        Error::InvalidShape {
+            op: "transpose",
+            expected: "a matrix",
+            shape: Shape::vector(2)
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "transpose: expected a matrix, got shape [2]"
+    );
+    let s = tape.param_scalar(1.0).unwrap();
+    assert!(matches!(
+        s.try_transpose(),
+        Err(Error::InvalidShape {
+            op: "transpose",
+            ..
+        })
+    ));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| v.transpose()));
+    let caught = caught.unwrap_err();
+    assert_eq!(caught.downcast_ref::<String>().unwrap(), &err.to_string());
+}
+
+#[test]
+fn slices_out_of_range_are_errors() {
+    let tape = Tape::<f64>::new();
+    let v = tape.param_vec(&[1.0, 2.0, 3.0, 4.0]).unwrap();
+    let m = tape.param(&[1.0; 6], Shape::matrix(3, 2)).unwrap();
+    let err = v.try_slice(2, 5).unwrap_err();
+    assert_eq!(
+        err,
+        Error::InvalidRange {
+            op: "slice",
+            start: 2,
+            end: 5,
+            len: 4
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "slice: range 2..5 is invalid for length 4 (need start ≤ end ≤ 4)"
+    );
+    // Reversed, and starting past the end.
+    assert!(matches!(
+        v.try_slice(3, 1),
+        Err(Error::InvalidRange {
+            start: 3,
+            end: 1,
+            ..
+        })
+    ));
+    assert!(v.try_slice(5, 5).is_err());
+    assert!(v.try_slice(usize::MAX, usize::MAX).is_err());
+    assert_eq!(
+        m.try_slice_rows(1, 4).unwrap_err(),
+        Error::InvalidRange {
+            op: "slice_rows",
+            start: 1,
+            end: 4,
+            len: 3
+        }
+    );
+    assert!(m.try_slice_rows(2, 1).is_err());
+    // Each method wants its rank.
+    assert_eq!(
+        m.try_slice(0, 1).unwrap_err(),
+        Error::InvalidShape {
+            op: "slice",
+            expected: "a vector",
+            shape: Shape::matrix(3, 2)
+        }
+    );
+    assert!(matches!(
+        v.try_slice_rows(0, 1),
+        Err(Error::InvalidShape {
+            op: "slice_rows",
+            ..
+        })
+    ));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| v.slice(2, 5)));
+    let caught = caught.unwrap_err();
+    assert_eq!(caught.downcast_ref::<String>().unwrap(), &err.to_string());
+}
+
+#[test]
+fn concat_of_mismatched_shapes_is_an_error() {
+    let tape = Tape::<f64>::new();
+    let v = tape.param_vec(&[1.0, 2.0]).unwrap();
+    let m23 = tape.param(&[1.0; 6], Shape::matrix(2, 3)).unwrap();
+    let m22 = tape.param(&[1.0; 4], Shape::matrix(2, 2)).unwrap();
+    assert_eq!(
+        tape.try_concat(&[v, m23]).unwrap_err(),
+        Error::InvalidShape {
+            op: "concat",
+            expected: "vectors",
+            shape: Shape::matrix(2, 3)
+        }
+    );
+    let s = tape.param_scalar(1.0).unwrap();
+    assert!(matches!(
+        tape.try_concat(&[s]),
+        Err(Error::InvalidShape { op: "concat", .. })
+    ));
+    let err = tape.try_concat_rows(&[m23, m23, m22]).unwrap_err();
+    assert_eq!(
+        err,
+        Error::ShapeMismatch {
+            op: "concat_rows",
+            lhs: Shape::matrix(2, 3),
+            rhs: Shape::matrix(2, 2)
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "concat_rows: shape mismatch between [2, 3] and [2, 2]"
+    );
+    assert!(matches!(
+        tape.try_concat_rows(&[m23, v]),
+        Err(Error::InvalidShape {
+            op: "concat_rows",
+            ..
+        })
+    ));
+    assert_eq!(
+        tape.try_concat(&[]).unwrap_err(),
+        Error::Empty { op: "concat" }
+    );
+    assert_eq!(
+        tape.try_concat_rows(&[]).unwrap_err(),
+        Error::Empty { op: "concat_rows" }
+    );
+    let other = Tape::<f64>::new();
+    let foreign = other.param_vec(&[1.0]).unwrap();
+    assert_eq!(
+        tape.try_concat(&[v, foreign]).unwrap_err(),
+        Error::ForeignVar { op: "concat" }
+    );
+    let len = tape.len();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tape.concat_rows(&[m23, m22])
+    }));
+    assert_eq!(
+        caught.unwrap_err().downcast_ref::<String>().unwrap(),
+        &err.to_string()
+    );
+    assert_eq!(tape.len(), len); // nothing was pushed
 }
 
 #[test]

@@ -3,6 +3,7 @@
 // Reference formulas index by i, j, k as the math does.
 #![allow(clippy::needless_range_loop)]
 
+mod broadcast;
 mod catalogue;
 mod certified;
 mod compositions;
@@ -10,5 +11,6 @@ mod errors;
 mod gradcheck;
 mod kinks;
 mod primitives;
+mod shape_ops;
 mod sparse;
 mod tape;
