@@ -856,3 +856,45 @@ fn a_sparse_file_with_a_huge_index_trains_to_the_hand_derived_optimum() {
     // The default --tol 1e-9 certifies f within 1e-9 relative.
     assert!((v["objective"].as_f64().unwrap() - 1.5).abs() <= 1.5e-9);
 }
+
+// Issue 12, the learner: `grad` states the set that holds at a kink, not a box of intervals.
+
+/// The JSON of `grad EXPR --at …` at the given point.
+fn grad_at(expression: &str, at: &[&str], extra: &[&str]) -> Value {
+    let mut args = vec!["grad", expression];
+    for a in at {
+        args.extend(["--at", a]);
+    }
+    args.extend(extra);
+    json(&args)
+}
+
+#[test]
+fn powers_follow_arithmetic_and_name_their_construction() {
+    // x³ at 2: 8, derivative 3x² = 12 (by multiplications: exact).
+    let v = grad_at("x^3", &["x=2"], &[]);
+    assert_eq!(
+        (v["value"].as_f64(), v["gradient"]["x"].as_f64()),
+        (Some(8.0), Some(12.0))
+    );
+    // x^−1 = 1/x at 2: 0.5, derivative −1/x² = −0.25.
+    let v = grad_at("x^-1", &["x=2"], &[]);
+    assert_eq!(
+        (v["value"].as_f64(), v["gradient"]["x"].as_f64()),
+        (Some(0.5), Some(-0.25))
+    );
+    // −x² is −(x²); 2^3^2 is 2^9 = 512; x² at 0 has derivative 0.
+    assert_eq!(grad_at("-x^2", &["x=3"], &[])["value"], -9.0);
+    assert_eq!(grad_at("2^3^2 + 0*x", &["x=1"], &[])["value"], 512.0);
+    assert_eq!(grad_at("x^2", &["x=0"], &[])["gradient"]["x"], 0.0);
+    // A real exponent is exp(p·ln x): √4 = 2 with derivative 1/(2√4) = 0.25, to rounding.
+    let v = grad_at("pow(x, 0.5)", &["x=4"], &[]);
+    assert!((v["value"].as_f64().unwrap() - 2.0).abs() < 1e-15);
+    assert!((v["gradient"]["x"].as_f64().unwrap() - 0.25).abs() < 1e-15);
+    // … which needs x > 0, said at the `^` (column 2).
+    fails_with(&["grad", "x^0.5", "--at", "x=-1"], "column 2: `^` with a non-integer exponent (0.5) is computed as exp(p·ln x), defined for x > 0 only");
+    fails_with(
+        &["grad", "x^y", "--at", "x=0", "--at", "y=2"],
+        "an exponent with variables",
+    );
+}
