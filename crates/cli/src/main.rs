@@ -75,10 +75,14 @@ enum Command {
     /// method, print the loss and the kinks hit per step, compare autodiff with the closed form,
     /// show every policy at the exact optimum, and write SVG plots.
     Demo(DemoArgs),
-    /// Differentiate an expression at a point: value, gradient, kinks hit, one-sided derivatives.
+    /// Differentiate an expression at a point: value, gradient, kinks hit, the subdifferential,
+    /// one-sided derivatives.
     ///
-    /// Grammar: numbers, variables, + - * /, unary minus, parentheses, relu(e), abs(e), exp(e),
-    /// ln(e), sqrt(e), square(e), max(a, b) and min(a, b), and max/min of 3 or more arguments.
+    /// Grammar: numbers, variables, + - * / ^, unary minus, parentheses, relu(e), abs(e),
+    /// exp(e), ln(e), sqrt(e), square(e), pow(x, p), clamp(x, lo, hi) with number bounds,
+    /// max(a, b) and min(a, b), and max/min of 3 or more arguments. Prints the value, the
+    /// gradient, the kinks hit, the Clarke subdifferential (its vertices) and the one-sided
+    /// slopes along each variable.
     #[command(after_help = "Example:\n  subgrad grad 'relu(x) - relu(-x)' --at x=0 --certified")]
     Grad(GradArgs),
     /// Train a linear SVM (one-vs-rest for more than two classes) on a LIBSVM/CSV file or an
