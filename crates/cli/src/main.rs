@@ -165,11 +165,12 @@ struct GradArgs {
     /// Print one JSON object instead of the report.
     #[arg(long)]
     json: bool,
-    /// Draw f along one variable (the first by default) as an SVG: the curve, the one-sided
-    /// slopes at the point and the returned gradient's tangent.
+    /// Draw f along one variable as an SVG (the file must end in .svg): the curve, the
+    /// one-sided slopes at the point and the returned gradient's tangent, the other variables
+    /// held at their --at values.
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
-    /// The variable to plot along.
+    /// The variable to plot along (default: the first one given with --at).
     #[arg(long, value_name = "NAME", requires = "plot")]
     along: Option<String>,
 }
@@ -177,13 +178,32 @@ struct GradArgs {
 impl GradArgs {
     fn run(self) -> Result<(), CliError> {
         let seed = self.certified.then_some(self.seed);
-        let out = grad::run(&self.expression, &self.at, self.policy.into(), seed)?;
+        if let Some(path) = &self.plot {
+            grad_plot::check_format(path)?;
+        }
+        let mut out = grad::run(&self.expression, &self.at, self.policy.into(), seed)?;
         if let Some(path) = self.plot {
-            let name = grad_plot::variable(&out, self.along)?;
-            grad_plot::draw(&self.expression, &self.at, &out, &name, &path)?;
+            let plot = grad_plot::plot(&self.expression, &self.at, &out, self.along, &path)?;
             if !self.json {
-                out!("plot      {}", path.display());
+                let held: Vec<String> = plot
+                    .fixed
+                    .iter()
+                    .map(|(n, v)| format!("{n} = {}", v.as_f64().unwrap_or(f64::NAN)))
+                    .collect();
+                let held = if held.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} held fixed", held.join(", "))
+                };
+                out!(
+                    "plot      {}: f along {} ({}{})",
+                    path.display(),
+                    plot.along,
+                    plot.chosen_by,
+                    held
+                );
             }
+            out.plot = Some(plot);
         }
         if self.json {
             out!("{}", serde_json::to_string(&out)?);

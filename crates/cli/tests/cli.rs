@@ -1120,3 +1120,59 @@ fn sqrt_at_zero_names_its_infinite_derivative_and_column() {
     assert_eq!(out.status.code(), Some(1));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("non-finite"));
 }
+
+#[test]
+fn plot_goes_along_the_chosen_variable_and_says_what_is_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hinge.svg");
+    let path = path.to_str().unwrap();
+    // w is given first, so the default is w.
+    let v = grad_at(
+        "max(0, 1 - y*w*x)",
+        &["w=0.5", "y=1", "x=2"],
+        &["--plot", path],
+    );
+    assert_eq!(v["plot"]["along"], "w");
+    assert_eq!(v["plot"]["chosen_by"], "the first --at");
+    assert_eq!(v["plot"]["fixed"], serde_json::json!({"y": 1.0, "x": 2.0}));
+    let svg = std::fs::read_to_string(path).unwrap();
+    assert!(
+        svg.contains("along w, with y = 1, x = 2 held fixed"),
+        "{svg}"
+    );
+    // Along w the slopes are −y·x = −2 and 0; along x they are −y·w = −0.5 and 0.
+    // (The SVG escapes the prime as &apos;.)
+    assert!(svg.contains("left slope −f&apos;(x; −e) = -2"), "{svg}");
+    let v = grad_at(
+        "max(0, 1 - y*w*x)",
+        &["w=0.5", "y=1", "x=2"],
+        &["--plot", path, "--along", "x"],
+    );
+    assert_eq!(v["plot"]["along"], "x");
+    let along_x = std::fs::read_to_string(path).unwrap();
+    assert!(
+        along_x.contains("left slope −f&apos;(x; −e) = -0.5"),
+        "{along_x}"
+    );
+    assert!(
+        along_x.contains("with y = 1, w = 0.5 held fixed"),
+        "{along_x}"
+    );
+    // The two slopes have two colours (orange, green).
+    assert!(svg.contains("#E68200") && svg.contains("#009650"), "{svg}");
+}
+
+#[test]
+fn plot_refuses_a_png_file_instead_of_writing_svg_into_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("hinge.png");
+    let out = subgrad()
+        .args(["grad", "max(0, 1 - w)", "--at", "w=1", "--plot"])
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("plots are written as SVG only"), "{stderr}");
+    assert!(!png.exists());
+}
