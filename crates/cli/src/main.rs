@@ -72,8 +72,9 @@ impl From<PolicyArg> for KinkPolicy {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// The showcase: train a linear SVM on the seed's five points with the classic subgradient
-    /// method, print the loss and the kinks hit per step, compare autodiff with the closed form,
-    /// show every policy at the exact optimum, and write SVG plots.
+    /// method, print the loss and the examples on and near the margin per step, compare
+    /// autodiff with the closed form, show every policy at the exact optimum, and write SVG
+    /// plots.
     Demo(DemoArgs),
     /// Differentiate an expression at a point: value, gradient, kinks hit, the subdifferential,
     /// one-sided derivatives.
@@ -103,13 +104,13 @@ enum Command {
 /// `subgrad demo`'s arguments.
 #[derive(Debug, clap::Args)]
 struct DemoArgs {
-    /// Iterations of the subgradient method.
+    /// Iterations of the subgradient method (at least 1).
     #[arg(long, default_value_t = 5000)]
     iterations: usize,
-    /// Step size η > 0 (the k-th step has length η/k).
+    /// Step size η, a finite number > 0 (the k-th step has length η/k).
     #[arg(long, default_value_t = 4.0, allow_hyphen_values = true)]
     step: f64,
-    /// Print every this many iterations.
+    /// Print every this many iterations (at least 1).
     #[arg(long, default_value_t = 500)]
     every: usize,
     /// Folder for the plots.
@@ -122,17 +123,6 @@ struct DemoArgs {
 
 impl DemoArgs {
     fn run(self) -> Result<(), CliError> {
-        if self.iterations == 0 || self.every == 0 {
-            return Err(CliError::Usage(
-                "--iterations and --every must be at least 1".into(),
-            ));
-        }
-        if !(self.step.is_finite() && self.step > 0.0) {
-            return Err(CliError::Usage(format!(
-                "--step {}: the step size must be a finite number > 0",
-                self.step
-            )));
-        }
         let result = demo::run(self.iterations, self.step, self.every, &self.out)?;
         if self.json {
             out!("{}", serde_json::to_string(&result)?);

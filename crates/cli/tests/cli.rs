@@ -1176,3 +1176,62 @@ fn plot_refuses_a_png_file_instead_of_writing_svg_into_it() {
     assert!(stderr.contains("plots are written as SVG only"), "{stderr}");
     assert!(!png.exists());
 }
+
+#[test]
+fn demo_rejects_empty_runs_and_zero_steps_with_the_option_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().to_str().unwrap();
+    for (args, message) in [
+        (["--iterations", "0"], "--iterations 0: must be at least 1"),
+        (["--every", "0"], "--every 0: must be at least 1"),
+        (
+            ["--step", "0"],
+            "--step 0: the step size must be a finite number > 0",
+        ),
+        (["--step", "nan"], "--step NaN: the step size must be"),
+    ] {
+        let out = subgrad()
+            .arg("demo")
+            .args(args)
+            .args(["--out", out_dir])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: no row is printed");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(message),
+            "{args:?}"
+        );
+    }
+    // Nothing was written either.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn demo_shows_the_examples_on_and_near_the_margin_and_draws_small_regions() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = json(&["demo", "--out", dir.path().to_str().unwrap()]);
+    let steps = v["steps"].as_array().unwrap();
+    // w = 0, b = 0 at k = 1: every margin is 0, far from 1.
+    assert_eq!(steps[0]["near_margin"], serde_json::json!([]));
+    // From k = 500 on, the support vectors x₀, x₁, x₄ stay within 0.01 of the margin, and the
+    // rounded iterates never put one exactly on it (measured: none of the 5,000 steps does).
+    for st in &steps[1..] {
+        assert_eq!(st["near_margin"], serde_json::json!([0, 1, 4]), "{st}");
+        assert_eq!(st["on_margin"], serde_json::json!([]), "{st}");
+    }
+    assert_eq!(v["near_margin_tolerance"], 0.01);
+    // The regions are two polygons: 570 KB of 6,401 rectangles before, about 10 KB now.
+    let svg = std::fs::read_to_string(dir.path().join("decision_regions.svg")).unwrap();
+    assert!(svg.len() < 40_000, "{} bytes", svg.len());
+    assert_eq!(svg.matches("<polygon").count(), 2);
+    assert!(!svg.contains("<rect x") || svg.matches("<rect").count() < 20);
+    for legend in [
+        "predicted +1",
+        "decision boundary",
+        "label −1",
+        "on the margin at the exact optimum",
+    ] {
+        assert!(svg.contains(legend), "{legend}");
+    }
+}
