@@ -23,6 +23,13 @@ pub const C: f64 = 10.0;
 /// `f = ½‖w‖² = 4`, with multipliers `α = (2, 2, 4)` (all `≤ C`).
 pub const OPTIMUM: ([f64; 2], f64, f64) = ([-2.0, 2.0], -1.0, 4.0);
 
+/// How close to the margin an example counts as *near* it in the table: `|1 − yᵢ·(w·xᵢ + b)| ≤
+/// NEAR_MARGIN`. The iterates of the subgradient method are rounded floating-point numbers that
+/// almost never put an example *exactly* on the margin (none of the 5,000 default steps does),
+/// so the exact column alone is empty; the near one shows the examples the method is holding
+/// at the margin, the support vectors x₀, x₁, x₄.
+pub const NEAR_MARGIN: f64 = 0.01;
+
 /// One recorded training step.
 #[derive(Debug, Clone, Serialize)]
 pub struct Step {
@@ -32,8 +39,10 @@ pub struct Step {
     pub objective: f64,
     /// Objective at the running average of the iterates.
     pub averaged_objective: f64,
-    /// Examples exactly on the margin at the iterate (kinks hit).
+    /// Examples exactly on the margin at the iterate (kinks hit: the rule chose their term).
     pub on_margin: Vec<usize>,
+    /// Examples within [`NEAR_MARGIN`] of the margin but not on it.
+    pub near_margin: Vec<usize>,
     /// Largest |autodiff − closed form| over the gradient's entries.
     pub closed_form_gap: f64,
 }
@@ -45,6 +54,8 @@ pub struct DemoOutput {
     pub iterations: usize,
     /// Sampled steps (every `report_every`).
     pub steps: Vec<Step>,
+    /// The distance to the margin within which an example is reported near it.
+    pub near_margin_tolerance: f64,
     /// The averaged iterate `(w₁, w₂, b)`.
     pub averaged: [f64; 3],
     /// Its objective.
@@ -61,14 +72,24 @@ pub struct DemoOutput {
     pub plots: Vec<PathBuf>,
 }
 
-/// Objective and gradient by the engine, with the examples exactly on the margin.
+/// What [`engine`] computed at one point.
+struct Evaluation {
+    objective: f64,
+    gradient: [f64; 3],
+    /// Examples exactly on the margin.
+    on_margin: Vec<usize>,
+    /// Examples within [`NEAR_MARGIN`] of it, not on it.
+    near_margin: Vec<usize>,
+}
+
+/// Objective and gradient by the engine, with the examples on and near the margin.
 fn engine(
     policy: KinkPolicy,
     x: &Data<f64>,
     y: &Data<f64>,
     wb: [f64; 3],
     certified: bool,
-) -> Result<(f64, [f64; 3], Vec<usize>), CliError> {
+) -> Result<Evaluation, CliError> {
     let tape = Tape::<f64>::with_policy(policy);
     let w = tape.param_vec(&wb[..2])?;
     let b = tape.param_scalar(wb[2])?;
@@ -82,12 +103,18 @@ fn engine(
         f.backward()?
     };
     let gw = grads.wrt(w);
-    let on_margin = tape
-        .kinks()
+    // The relu's distance to its kink is |1 − yᵢ·(w·xᵢ + b)|, the distance to the margin.
+    let (on_margin, near_margin) = tape
+        .kinks_near(NEAR_MARGIN)
         .site(hinge.id())
-        .map(|s| s.exact.clone())
+        .map(|s| (s.exact.clone(), s.near.clone()))
         .unwrap_or_default();
-    Ok((f.item(), [gw[0], gw[1], grads.wrt(b)[0]], on_margin))
+    Ok(Evaluation {
+        objective: f.item(),
+        gradient: [gw[0], gw[1], grads.wrt(b)[0]],
+        on_margin,
+        near_margin,
+    })
 }
 
 /// The closed form: `∂f/∂w = w − C·Σ_{i: yᵢ(w·xᵢ+b) < 1} yᵢ·xᵢ`, `∂f/∂b = −C·Σ yᵢ` over the same
@@ -110,13 +137,41 @@ fn closed_form(wb: [f64; 3]) -> (f64, [f64; 3]) {
 /// Runs the demo; writes the plots into `out_dir`.
 ///
 /// # Errors
-/// Engine, plot or I/O failures.
+/// [`CliError::OutOfRange`] if `iterations` or `report_every` is 0 or `step` is not a finite
+/// number > 0 (checked before anything runs or is written); engine, plot or I/O failures.
+///
+/// # Example
+/// ```
+/// use subgrad_cli::{demo, CliError};
+/// let dir = tempfile::tempdir()?;
+/// let err = demo::run(100, 0.0, 10, dir.path());
+/// assert!(matches!(err, Err(CliError::OutOfRange { option: "--step", .. })));
+/// let err = demo::run(0, 4.0, 10, dir.path());
+/// assert!(matches!(err, Err(CliError::OutOfRange { option: "--iterations", .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn run(
     iterations: usize,
     step: f64,
     report_every: usize,
     out_dir: &Path,
 ) -> Result<DemoOutput, CliError> {
+    for (option, value) in [("--iterations", iterations), ("--every", report_every)] {
+        if value == 0 {
+            return Err(CliError::OutOfRange {
+                option,
+                value: 0.0,
+                expected: "must be at least 1",
+            });
+        }
+    }
+    if !(step.is_finite() && step > 0.0) {
+        return Err(CliError::OutOfRange {
+            option: "--step",
+            value: step,
+            expected: "the step size must be a finite number > 0",
+        });
+    }
     let x = Data::new(POINTS.concat(), Shape::matrix(5, 2))?;
     let y = Data::vector(LABELS.to_vec())?;
     let mut wb = [0.0; 3];
@@ -126,7 +181,12 @@ pub fn run(
     let mut avg_curve = Vec::with_capacity(iterations);
     let mut max_gap: f64 = 0.0;
     for k in 1..=iterations {
-        let (f, g, on_margin) = engine(KinkPolicy::MinNorm, &x, &y, wb, false)?;
+        let Evaluation {
+            objective: f,
+            gradient: g,
+            on_margin,
+            near_margin,
+        } = engine(KinkPolicy::MinNorm, &x, &y, wb, false)?;
         let (fc, gc) = closed_form(wb);
         let gap = g
             .iter()
@@ -147,6 +207,7 @@ pub fn run(
                 objective: f,
                 averaged_objective: fa,
                 on_margin,
+                near_margin,
                 closed_form_gap: gap,
             });
         }
@@ -170,12 +231,12 @@ pub fn run(
         KinkPolicy::Jax,
         KinkPolicy::Tf,
     ] {
-        let (_, g, on) = engine(policy, &x, &y, at, false)?;
-        at_optimum.push((policy.name().to_string(), g));
-        optimum_on_margin = on;
+        let eval = engine(policy, &x, &y, at, false)?;
+        at_optimum.push((policy.name().to_string(), eval.gradient));
+        optimum_on_margin = eval.on_margin;
     }
-    let (_, g, _) = engine(KinkPolicy::MinNorm, &x, &y, at, true)?;
-    at_optimum.push(("certified".to_string(), g));
+    let eval = engine(KinkPolicy::MinNorm, &x, &y, at, true)?;
+    at_optimum.push(("certified".to_string(), eval.gradient));
 
     std::fs::create_dir_all(out_dir).map_err(|source| CliError::Write {
         path: out_dir.to_path_buf(),
@@ -190,6 +251,7 @@ pub fn run(
         [avg[0], avg[1]],
         avg[2],
         &optimum_on_margin,
+        "on the margin at the exact optimum",
     )?;
     let loss = out_dir.join("loss.svg");
     let gap = |v: Vec<f64>| v.into_iter().map(|f| f - f_opt).collect::<Vec<_>>();
@@ -207,6 +269,7 @@ pub fn run(
     Ok(DemoOutput {
         iterations,
         steps,
+        near_margin_tolerance: NEAR_MARGIN,
         averaged: avg,
         objective,
         optimum: f_opt,
@@ -231,14 +294,38 @@ pub fn render(out: &DemoOutput) -> String {
     );
     let _ = writeln!(
         s,
-        "  {:>6}  {:>12}  {:>12}  {:>16}  on the margin",
+        "  examples on the margin yᵢ·(w·xᵢ + b) = 1 at the iterate: exactly (a kink, where the rule chose"
+    );
+    let _ = writeln!(
+        s,
+        "  their term; rounded iterates almost never land there) | within {} of it (not exactly)",
+        out.near_margin_tolerance
+    );
+    let _ = writeln!(
+        s,
+        "  {:>6}  {:>12}  {:>12}  {:>16}  on the margin: exactly | near",
         "k", "f(iterate)", "f(average)", "|autodiff − cf|"
     );
+    let names = |v: &[usize]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.iter()
+                .map(|i| format!("x{i}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+    };
     for st in &out.steps {
         let _ = writeln!(
             s,
-            "  {:>6}  {:>12.6}  {:>12.6}  {:>16.2e}  {:?}",
-            st.k, st.objective, st.averaged_objective, st.closed_form_gap, st.on_margin
+            "  {:>6}  {:>12.6}  {:>12.6}  {:>16.2e}  {} | {}",
+            st.k,
+            st.objective,
+            st.averaged_objective,
+            st.closed_form_gap,
+            names(&st.on_margin),
+            names(&st.near_margin)
         );
     }
     let _ = writeln!(

@@ -3,11 +3,20 @@
 //! ```text
 //! expr    := term (('+' | '-') term)*
 //! term    := unary (('*' | '/') unary)*
-//! unary   := '-' unary | primary
+//! unary   := '-' unary | power
+//! power   := primary ('^' unary)?          right-associative, tighter than unary minus
 //! primary := number | name | name '(' expr (',' expr)* ')' | '(' expr ')'
 //! ```
+//! So `-x^2` is `-(x^2)`, `2^3^2` is `2^9` and `x^-1` is `1/x`.
 //! Functions: `relu abs exp ln sqrt square` (one argument), `max min` (two arguments:
-//! elementwise; three or more: a reduction over the arguments).
+//! elementwise; three or more: a reduction over the arguments), `pow(x, p)` (the same as
+//! `x^p`), and `clamp(x, lo, hi)` with bounds that are numbers (expressions without variables).
+//!
+//! The engine has no power primitive, so `x^p` is built from the ones it has: for an exponent
+//! that is an integer constant (|p| ≤ 2³²) by repeated squaring and multiplication, with `1/x^|p|`
+//! for a negative one (so `x^2` at 0 is 0 with derivative 0, and `x^-1` at 0 is the engine's
+//! division error); for any other exponent (a non-integer or one with variables) as
+//! `exp(p·ln x)`, which is defined for `x > 0` only and says so at the `^`.
 //!
 //! Nothing here recurses on the input: the parser is an operator-precedence (shunting-yard)
 //! loop with explicit stacks, the parsed [`Expr`] is a flat list of nodes, and [`build`] is one
@@ -73,10 +82,14 @@ pub enum Func {
     Max,
     /// `min(a, b)` or `min(a, b, c, …)`.
     Min,
+    /// `clamp(x, lo, hi)`: the engine's clamp, with bounds that are numbers.
+    Clamp,
+    /// `pow(x, p)`: the same as `x^p`.
+    Pow,
 }
 
 impl Func {
-    const ALL: [Func; 8] = [
+    const ALL: [Func; 10] = [
         Func::Relu,
         Func::Abs,
         Func::Exp,
@@ -85,6 +98,8 @@ impl Func {
         Func::Square,
         Func::Max,
         Func::Min,
+        Func::Clamp,
+        Func::Pow,
     ];
 
     /// The function's name in the grammar.
@@ -98,6 +113,8 @@ impl Func {
             Func::Square => "square",
             Func::Max => "max",
             Func::Min => "min",
+            Func::Clamp => "clamp",
+            Func::Pow => "pow",
         }
     }
 
@@ -109,7 +126,11 @@ impl Func {
     fn arity(self, n: usize) -> (bool, &'static str) {
         match self {
             Func::Max | Func::Min => (n >= 2, "at least 2 arguments"),
-            _ => (n == 1, "1 argument"),
+            Func::Pow => (n == 2, "2 arguments (the base and the exponent)"),
+            Func::Clamp => (n == 3, "3 arguments (x, lo, hi)"),
+            Func::Relu | Func::Abs | Func::Exp | Func::Ln | Func::Sqrt | Func::Square => {
+                (n == 1, "1 argument")
+            }
         }
     }
 }
@@ -123,7 +144,7 @@ pub enum Kind {
     Var(String),
     /// Unary minus of a node.
     Neg(usize),
-    /// A binary operator `+ - * /` of two nodes.
+    /// A binary operator `+ - * / ^` of two nodes.
     Bin(char, usize, usize),
     /// A function call on its argument nodes.
     Call(Func, Vec<usize>),
@@ -136,6 +157,9 @@ pub struct Node {
     pub kind: Kind,
     /// Its columns in the source.
     pub span: Span,
+    /// The column that names its operation: the operator of a binary node, the minus of a
+    /// negation, the function's name of a call, the start of a number or variable.
+    pub op_column: usize,
 }
 
 /// A parsed expression, stored flat: every node's operands come before it and the root is last,
@@ -231,7 +255,7 @@ fn lex(src: &str) -> Result<Vec<(Tok, Span)>, ExprError> {
                     end: i + 1,
                 },
             ));
-        } else if "+-*/(),".contains(c) || c == '−' {
+        } else if "+-*/^(),".contains(c) || c == '−' {
             let sym = if c == '−' { '-' } else { c };
             out.push((
                 Tok::Sym(sym),
@@ -252,8 +276,8 @@ fn lex(src: &str) -> Result<Vec<(Tok, Span)>, ExprError> {
 enum Frame {
     /// Unary minus at this column.
     Neg(usize),
-    /// A binary operator with its precedence.
-    Bin(char, u8),
+    /// A binary operator with its precedence and its column.
+    Bin(char, u8, usize),
     /// `(` at this column.
     Paren,
     /// A call of `func` (named at `column`) with `args` arguments complete so far.
@@ -269,7 +293,7 @@ impl Frame {
     fn precedence(&self) -> Option<u8> {
         match self {
             Frame::Neg(_) => Some(3),
-            Frame::Bin(_, p) => Some(*p),
+            Frame::Bin(_, p, _) => Some(*p),
             Frame::Paren | Frame::Call { .. } => None,
         }
     }
@@ -284,8 +308,16 @@ struct Parser {
 
 impl Parser {
     fn push(&mut self, kind: Kind, span: Span) {
+        self.push_at(kind, span, span.start);
+    }
+
+    fn push_at(&mut self, kind: Kind, span: Span, op_column: usize) {
         self.operands.push(self.nodes.len());
-        self.nodes.push(Node { kind, span });
+        self.nodes.push(Node {
+            kind,
+            span,
+            op_column,
+        });
     }
 
     fn pop_operand(&mut self) -> usize {
@@ -305,14 +337,14 @@ impl Parser {
                     let end = self.nodes[a].span.end;
                     self.push(Kind::Neg(a), Span { start, end });
                 }
-                Some(Frame::Bin(op, _)) => {
+                Some(Frame::Bin(op, _, column)) => {
                     let b = self.pop_operand();
                     let a = self.pop_operand();
                     let span = Span {
                         start: self.nodes[a].span.start,
                         end: self.nodes[b].span.end,
                     };
-                    self.push(Kind::Bin(op, a, b), span);
+                    self.push_at(Kind::Bin(op, a, b), span, column);
                 }
                 _ => unreachable!("only operator frames have a precedence"),
             }
@@ -337,16 +369,50 @@ impl Parser {
     }
 }
 
-/// A did-you-mean hint for a few names users reach for.
-fn suggestion(name: &str) -> &'static str {
-    match name {
-        "log" => " (did you mean `ln`?)",
-        "sq" | "sqr" | "pow2" => " (did you mean `square`?)",
-        "fabs" => " (did you mean `abs`?)",
-        "maximum" | "amax" => " (did you mean `max`?)",
-        "minimum" | "amin" => " (did you mean `min`?)",
-        _ => "",
+/// A did-you-mean hint: the grammar's name for a few names users reach for from other
+/// languages, else the nearest function name (one edit away for names of up to three letters,
+/// two for longer ones), else nothing.
+fn suggestion(name: &str) -> String {
+    let known = match name {
+        "log" | "log_e" | "loge" => Some("ln"),
+        "sq" | "sqr" | "pow2" => Some("square"),
+        "fabs" => Some("abs"),
+        "maximum" | "amax" | "fmax" => Some("max"),
+        "minimum" | "amin" | "fmin" => Some("min"),
+        "clip" | "clip_by_value" | "hardtanh" => Some("clamp"),
+        "power" | "powf" | "powi" => Some("pow"),
+        _ => None,
+    };
+    let nearest = || {
+        Func::ALL
+            .into_iter()
+            .map(|f| (edit_distance(name, f.name()), f.name()))
+            .filter(|&(d, _)| d <= if name.chars().count() <= 3 { 1 } else { 2 })
+            .min_by_key(|&(d, _)| d)
+            .map(|(_, n)| n)
+    };
+    match known.or_else(nearest) {
+        Some(n) => format!(" (did you mean `{n}`?)"),
+        None => String::new(),
     }
+}
+
+/// The Levenshtein distance between two names (insertions, deletions and substitutions).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// Parses an expression without recursion (operator precedence with explicit stacks), so a
@@ -412,10 +478,17 @@ pub fn parse(src: &str) -> Result<Expr, ExprError> {
             continue;
         }
         match tok {
+            // `^` binds tighter than unary minus and is right-associative: it reduces nothing
+            // before it (no frame has precedence 5), so `-x^2` is `-(x^2)` and `2^3^2` is `2^9`.
+            Tok::Sym('^') => {
+                p.reduce(5);
+                p.frames.push(Frame::Bin('^', 4, span.start));
+                expect_operand = true;
+            }
             Tok::Sym(op @ ('+' | '-' | '*' | '/')) => {
                 let prec = if op == '+' || op == '-' { 1 } else { 2 };
                 p.reduce(prec);
-                p.frames.push(Frame::Bin(op, prec));
+                p.frames.push(Frame::Bin(op, prec, span.start));
                 expect_operand = true;
             }
             Tok::Sym(',') => {
@@ -510,14 +583,141 @@ pub fn build<'t>(
     vars: &[(String, Var<'t, f64>)],
     origins: &mut Origins,
 ) -> Result<Var<'t, f64>, ExprError> {
+    Ok(build_pieces(e, tape, vars, origins, &Pieces::new())?.root())
+}
+
+/// The branch a kink sub-expression is replaced by in [`build_pieces`]: a smooth function that
+/// agrees with the kink at the point (a *piece* of the piecewise function).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Piece {
+    /// Argument `k` as it is: relu's or abs's positive side, the `k`-th argument of max or min,
+    /// clamp inside its bounds.
+    Arg(usize),
+    /// Argument `k` negated: abs's negative side.
+    NegArg(usize),
+    /// A constant: relu's zero side, clamp at a bound.
+    Const(f64),
+}
+
+/// Which call nodes [`build_pieces`] replaces by a piece, by node index.
+pub type Pieces = std::collections::HashMap<usize, Piece>;
+
+/// What [`build_pieces`] made: one tape handle per node of the expression, and per node whether
+/// it is constant (depends on no variable) and affine in the variables near the point.
+#[derive(Debug)]
+pub struct Built<'t> {
+    /// The handle of each node, in node order; the root is last.
+    pub vars: Vec<Var<'t, f64>>,
+    /// Whether each node depends on no variable.
+    pub constant: Vec<bool>,
+    /// Whether each node is an affine function of the variables near the point: built from
+    /// variables and numbers by `+ − ·number /number`, and kinks of affine arguments (which keep
+    /// one branch near the point unless they sit on the kink, where the piece decides).
+    pub affine: Vec<bool>,
+}
+
+impl<'t> Built<'t> {
+    /// The root's handle.
+    pub fn root(&self) -> Var<'t, f64> {
+        // `build_pieces` rejects an empty expression, so there is a last node.
+        self.vars[self.vars.len() - 1]
+    }
+
+    /// The value of node `i`.
+    pub fn value(&self, i: usize) -> f64 {
+        self.vars[i].item()
+    }
+}
+
+/// The largest |p| for which an integer exponent is built by multiplications (at most 64 of them).
+const MAX_INTEGER_EXPONENT: f64 = 4_294_967_296.0;
+
+/// `x^p` on the tape: repeated squaring for an integer constant `p`, else `exp(p·ln x)`.
+fn power<'t>(
+    tape: &'t Tape<f64>,
+    x: Var<'t, f64>,
+    p: Var<'t, f64>,
+    p_constant: bool,
+    column: usize,
+) -> Result<Var<'t, f64>, ExprError> {
+    let fail = |err: autodiff::Error| ExprError::at(column, format!("`^`: {err}"));
+    let exponent = p.item();
+    if p_constant && exponent.fract() == 0.0 && exponent.abs() <= MAX_INTEGER_EXPONENT {
+        // Square-and-multiply over the bits of |p|: x^13 = x·x⁴·x⁸.
+        let mut n = exponent.abs() as u64;
+        let mut result: Option<Var<'t, f64>> = None;
+        let mut base = x;
+        while n > 0 {
+            if n & 1 == 1 {
+                result = Some(match result {
+                    Some(r) => r.try_mul(base).map_err(fail)?,
+                    None => base,
+                });
+            }
+            n >>= 1;
+            if n > 0 {
+                base = base.square();
+            }
+        }
+        let positive = match result {
+            Some(r) => r,
+            None => tape.constant_scalar(1.0).map_err(fail)?, // x^0 = 1, also at x = 0
+        };
+        if exponent < 0.0 {
+            let one = tape.constant_scalar(1.0).map_err(fail)?;
+            return one.try_div(positive).map_err(|_| {
+                ExprError::at(
+                    column,
+                    format!(
+                        "`^`: x^{exponent} is 1/x^{} and the base is 0 here",
+                        -exponent
+                    ),
+                )
+            });
+        }
+        return Ok(positive);
+    }
+    let base = x.item();
+    if base <= 0.0 {
+        let which = if p_constant {
+            format!("a non-integer exponent ({exponent})")
+        } else {
+            "an exponent with variables".to_string()
+        };
+        return Err(ExprError::at(
+            column,
+            format!(
+                "`^` with {which} is computed as exp(p·ln x), defined for x > 0 only, and the base is {base} here"
+            ),
+        ));
+    }
+    let ln = x.try_ln().map_err(fail)?;
+    p.try_mul(ln).map_err(fail)?.try_exp().map_err(fail)
+}
+
+/// Builds `e` on `tape` like [`build`], with the call nodes listed in `pieces` replaced by the
+/// given branch; returns every node's handle.
+///
+/// # Errors
+/// As [`build`]; also a piece that does not fit its node (an argument it does not have).
+pub fn build_pieces<'t>(
+    e: &Expr,
+    tape: &'t Tape<f64>,
+    vars: &[(String, Var<'t, f64>)],
+    origins: &mut Origins,
+    pieces: &Pieces,
+) -> Result<Built<'t>, ExprError> {
     let lookup: std::collections::HashMap<&str, Var<'t, f64>> =
         vars.iter().map(|(n, v)| (n.as_str(), *v)).collect();
-    let mut vals: Vec<Var<'t, f64>> = Vec::with_capacity(e.nodes.len());
-    for node in &e.nodes {
+    let n = e.nodes.len();
+    let mut vals: Vec<Var<'t, f64>> = Vec::with_capacity(n);
+    let mut constant: Vec<bool> = Vec::with_capacity(n);
+    let mut affine: Vec<bool> = Vec::with_capacity(n);
+    for (index, node) in e.nodes.iter().enumerate() {
         let span = node.span;
         let fail = |err: autodiff::Error| ExprError::at(span.start, err.to_string());
-        let v = match &node.kind {
-            Kind::Num(x) => tape.constant_scalar(*x).map_err(fail)?,
+        let (v, is_constant, is_affine) = match &node.kind {
+            Kind::Num(x) => (tape.constant_scalar(*x).map_err(fail)?, true, true),
             Kind::Var(name) => {
                 let v = lookup.get(name.as_str()).copied().ok_or_else(|| {
                     ExprError::at(
@@ -526,33 +726,89 @@ pub fn build<'t>(
                     )
                 })?;
                 vals.push(v);
+                constant.push(false);
+                affine.push(true);
                 continue;
             }
-            Kind::Neg(a) => -vals[*a],
+            Kind::Neg(a) => (-vals[*a], constant[*a], affine[*a]),
             Kind::Bin(op, a, b) => {
+                let (ca, cb) = (constant[*a], constant[*b]);
+                let (fa, fb) = (affine[*a], affine[*b]);
                 let (a, b) = (vals[*a], vals[*b]);
-                match op {
-                    '+' => a.try_add(b),
-                    '-' => a.try_sub(b),
-                    '*' => a.try_mul(b),
-                    _ => a.try_div(b),
-                }
-                .map_err(fail)?
+                let v = match op {
+                    '+' => a.try_add(b).map_err(fail)?,
+                    '-' => a.try_sub(b).map_err(fail)?,
+                    '*' => a.try_mul(b).map_err(fail)?,
+                    '/' => a.try_div(b).map_err(fail)?,
+                    _ => power(tape, a, b, cb, node.op_column)?,
+                };
+                let is_affine = match op {
+                    '+' | '-' => fa && fb,
+                    '*' => (ca && fb) || (fa && cb),
+                    '/' => fa && cb,
+                    _ => ca && cb,
+                };
+                (v, ca && cb, is_affine || (ca && cb))
             }
             Kind::Call(func, args) => {
                 let xs: Vec<Var<'t, f64>> = args.iter().map(|&a| vals[a]).collect();
-                let x = xs[0];
-                match func {
-                    Func::Relu => x.relu(),
-                    Func::Abs => x.abs(),
-                    Func::Exp => x.try_exp().map_err(fail)?,
-                    Func::Ln => x.try_ln().map_err(fail)?,
-                    Func::Sqrt => x.try_sqrt().map_err(fail)?,
-                    Func::Square => x.square(),
-                    Func::Max if xs.len() == 2 => x.try_max(xs[1]).map_err(fail)?,
-                    Func::Min if xs.len() == 2 => x.try_min(xs[1]).map_err(fail)?,
-                    Func::Max => tape.try_max_n(&xs).map_err(fail)?,
-                    Func::Min => tape.try_min_n(&xs).map_err(fail)?,
+                let all_constant = args.iter().all(|&a| constant[a]);
+                let all_affine = args.iter().all(|&a| affine[a]);
+                let piece = pieces.get(&index).copied();
+                let argument = |k: usize| {
+                    args.get(k).copied().ok_or_else(|| {
+                        ExprError::at(span.start, format!("no argument {k} to take a piece of"))
+                    })
+                };
+                match piece {
+                    Some(Piece::Arg(k)) => {
+                        let a = argument(k)?;
+                        (vals[a], constant[a], affine[a])
+                    }
+                    Some(Piece::NegArg(k)) => {
+                        let a = argument(k)?;
+                        (-vals[a], constant[a], affine[a])
+                    }
+                    Some(Piece::Const(c)) => (tape.constant_scalar(c).map_err(fail)?, true, true),
+                    None => {
+                        let x = xs[0];
+                        let v = match func {
+                            Func::Relu => x.relu(),
+                            Func::Abs => x.abs(),
+                            Func::Exp => x.try_exp().map_err(fail)?,
+                            Func::Ln => x.try_ln().map_err(fail)?,
+                            Func::Sqrt => x.try_sqrt().map_err(fail)?,
+                            Func::Square => x.square(),
+                            Func::Max if xs.len() == 2 => x.try_max(xs[1]).map_err(fail)?,
+                            Func::Min if xs.len() == 2 => x.try_min(xs[1]).map_err(fail)?,
+                            Func::Max => tape.try_max_n(&xs).map_err(fail)?,
+                            Func::Min => tape.try_min_n(&xs).map_err(fail)?,
+                            Func::Pow => power(tape, x, xs[1], constant[args[1]], span.start)?,
+                            Func::Clamp => {
+                                for &bound in &args[1..] {
+                                    if !constant[bound] {
+                                        return Err(ExprError::at(
+                                            e.nodes[bound].span.start,
+                                            "clamp's bounds must be numbers (expressions without variables); \
+                                             for a variable bound write max(lo, min(x, hi))",
+                                        ));
+                                    }
+                                }
+                                x.try_clamp(xs[1].item(), xs[2].item()).map_err(fail)?
+                            }
+                        };
+                        // Kinks of affine arguments are affine near the point on each branch;
+                        // the smooth functions are affine only of constants.
+                        let is_affine = match func {
+                            Func::Relu | Func::Abs | Func::Max | Func::Min | Func::Clamp => {
+                                all_affine
+                            }
+                            Func::Exp | Func::Ln | Func::Sqrt | Func::Square | Func::Pow => {
+                                all_constant
+                            }
+                        };
+                        (v, all_constant, is_affine)
+                    }
                 }
             }
         };
@@ -570,10 +826,36 @@ pub fn build<'t>(
         }
         origins.record(v.id(), span);
         vals.push(v);
+        constant.push(is_constant);
+        affine.push(is_affine);
     }
-    vals.last()
-        .copied()
-        .ok_or_else(|| ExprError::at(1, "empty expression"))
+    if vals.is_empty() {
+        return Err(ExprError::at(1, "empty expression"));
+    }
+    Ok(Built {
+        vars: vals,
+        constant,
+        affine,
+    })
+}
+
+/// The first `sqrt` whose argument is 0 and depends on a variable: its derivative `1/(2√x)` is
+/// infinite there, so backward would only report a non-finite number.
+pub fn infinite_derivative(e: &Expr, built: &Built<'_>) -> Option<ExprError> {
+    e.nodes.iter().find_map(|node| match &node.kind {
+        Kind::Call(Func::Sqrt, args)
+            if built.value(args[0]) == 0.0 && built.vars[args[0]].requires_grad() =>
+        {
+            let arg = e.nodes[args[0]].span;
+            Some(ExprError::at(
+                node.span.start,
+                format!(
+                    "the derivative of sqrt is infinite at 0 (its argument, {arg}, is 0 here): f has no finite gradient at this point"
+                ),
+            ))
+        }
+        _ => None,
+    })
 }
 
 #[cfg(test)]
@@ -603,6 +885,14 @@ mod tests {
             ("square(x) + sqrt(4) + ln(1) + exp(0)", 7.0),
             ("relu(-x) + abs(-x)", 2.0),
             ("2.5e1 − x", 23.0),
+            // `^` above unary minus and right-associative; integer powers by multiplication.
+            ("-x^2", -4.0),
+            ("2^3^2", 512.0),
+            ("x^-1", 0.5),
+            ("x^0 + x^1", 3.0),
+            ("pow(x, 3) - x^3", 0.0),
+            ("(-x)^3", -8.0),
+            ("clamp(x, 0, 1) + clamp(-x, -1/2, 1)", 0.5),
         ] {
             let e = parse(src).unwrap();
             let v = build(&e, &tape, &vars, &mut Origins::default()).unwrap();
@@ -621,6 +911,81 @@ mod tests {
         check_err("x y", 3, "unexpected input");
         check_err("relu + 1", 6, "expected `(` after `relu`");
         check_err("(x + 1", 7, "expected `)`");
+        check_err("x ^", 4, "expected a number");
+        check_err("x ^ * 2", 5, "unexpected `*`");
+        check_err("clamp(x, 1)", 1, "3 arguments (x, lo, hi)");
+        check_err("pow(x)", 1, "2 arguments");
+    }
+
+    #[test]
+    fn nodes_name_the_column_of_their_operation() {
+        let e = parse("x + y ^ 2").unwrap();
+        let columns: Vec<usize> = e.nodes().iter().map(|n| n.op_column).collect();
+        // x, y, 2, y ^ 2 (the `^` at column 7), x + … (the `+` at column 3).
+        assert_eq!(columns, [1, 5, 9, 7, 3]);
+    }
+
+    #[test]
+    fn power_and_clamp_errors_point_at_their_operation() {
+        let tape = Tape::<f64>::new();
+        let x = tape.param_scalar(-1.0).unwrap();
+        let y = tape.param_scalar(2.0).unwrap();
+        let vars = vec![("x".to_string(), x), ("y".to_string(), y)];
+        for (src, column, part) in [
+            (
+                "1 + x^0.5",
+                6,
+                "exp(p·ln x), defined for x > 0 only, and the base is -1",
+            ),
+            // y^x is fine (y = 2 > 0); x^y (the `^` at column 8) has the base −1.
+            ("y^x + x^y", 8, "an exponent with variables"),
+            ("clamp(x, y, 1)", 10, "clamp's bounds must be numbers"),
+            ("clamp(x, 1, -1)", 1, "clamp"),
+            ("(x + 1)^-2", 8, "x^-2 is 1/x^2 and the base is 0 here"),
+        ] {
+            let e = parse(src).unwrap();
+            let err = build(&e, &tape, &vars, &mut Origins::default()).unwrap_err();
+            assert_eq!(err.column, column, "{src}: {err}");
+            assert!(err.message.contains(part), "{src}: {err}");
+        }
+    }
+
+    #[test]
+    fn sqrt_at_zero_is_an_infinite_derivative_only_where_a_variable_reaches_it() {
+        let tape = Tape::<f64>::new();
+        let x = tape.param_scalar(0.0).unwrap();
+        let vars = vec![("x".to_string(), x)];
+        let built = |src: &str| {
+            let e = parse(src).unwrap();
+            let b = build_pieces(&e, &tape, &vars, &mut Origins::default(), &Pieces::new());
+            (e, b.unwrap())
+        };
+        let (e, b) = built("2 * sqrt(x)");
+        let err = infinite_derivative(&e, &b).unwrap();
+        assert_eq!(err.column, 5);
+        assert!(err
+            .message
+            .contains("the derivative of sqrt is infinite at 0"));
+        // sqrt(0) of a constant has no derivative to take; sqrt(x + 1) is away from 0.
+        for src in ["sqrt(0) + x", "sqrt(x + 1)"] {
+            let (e, b) = built(src);
+            assert_eq!(infinite_derivative(&e, &b), None, "{src}");
+        }
+    }
+
+    #[test]
+    fn pieces_replace_kinks_by_their_branches_and_affinity_is_tracked() {
+        let tape = Tape::<f64>::new();
+        let x = tape.param_scalar(0.0).unwrap();
+        let vars = vec![("x".to_string(), x)];
+        let e = parse("relu(x) - abs(2*x) + square(x)").unwrap();
+        // Nodes: x, relu(x), 2, x, 2*x, abs(2*x), …: take relu → x and abs → −(2x).
+        let pieces = Pieces::from([(1, Piece::Arg(0)), (5, Piece::NegArg(0))]);
+        let b = build_pieces(&e, &tape, &vars, &mut Origins::default(), &pieces).unwrap();
+        // f = x + 2x + x², so f'(0) = 3.
+        assert_eq!(b.root().backward().unwrap().wrt(x)[0], 3.0);
+        // relu(x) − abs(2x) (node 6) is affine on its pieces, square(x) (node 8) is not.
+        assert!(b.affine[6] && !b.affine[8] && b.constant[2] && !b.constant[1]);
     }
 
     #[test]
@@ -709,6 +1074,12 @@ mod tests {
         check_err("relu()", 6, "unexpected `)`");
         check_err("max(x, ", 8, "expected a number");
         check_err("2 * * x", 5, "unexpected `*`");
+        check_err("rleu(x)", 1, "did you mean `relu`?");
+        check_err("clip(x, 0, 1)", 1, "did you mean `clamp`?");
+        check_err("sqrtt(x)", 1, "did you mean `sqrt`?");
+        // Three letters two edits from `pow`: no guess.
+        let err = parse("foo(x)").unwrap_err();
+        assert!(!err.message.contains("did you mean"), "{err}");
     }
 
     /// A random expression tree, rendered as source and evaluated directly in f64 (the oracle
@@ -824,6 +1195,7 @@ mod tests {
                 proptest::sample::select(vec![
                     "x", "y", "1", "0", "1e308", ".", "e", "+", "-", "*", "/", "(", ")", ",",
                     "relu", "max", "min", "ln", "sqrt", "exp", "abs", "log", " ", "−", "$", "é",
+                    "^", "clamp", "pow", "0.5",
                 ]),
                 0..40,
             )

@@ -3,7 +3,8 @@
 use autodiff::{Certify, KinkPolicy, Tape};
 use serde::Serialize;
 
-use crate::expr::{self, Origins};
+use crate::expr::{self, Origins, Pieces};
+use crate::subdifferential::{self, Subdifferential};
 use crate::CliError;
 
 /// What `grad` computed, as printed by `--json`.
@@ -24,8 +25,29 @@ pub struct GradOutput {
     /// The certified mode's seed, if used.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
-    /// Per variable: the one-sided derivatives along it, `[−f'(x; −e), f'(x; e)]`.
+    /// Per variable: the slopes of `f` along that variable alone, `[left, right]` =
+    /// `[−f'(x; −e), f'(x; e)]`, in that order (a concave kink has left > right).
     pub one_sided: serde_json::Map<String, serde_json::Value>,
+    /// The Clarke subdifferential of `f` at the point: the set that holds jointly (absent for
+    /// an expression without variables).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subdifferential: Option<Subdifferential>,
+    /// What `--plot` drew, if asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plot: Option<PlotOut>,
+}
+
+/// What `grad --plot` drew.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlotOut {
+    /// The file written.
+    pub file: std::path::PathBuf,
+    /// The variable along which `f` is drawn.
+    pub along: String,
+    /// Why that variable: `"--along"` or `"the first --at"`.
+    pub chosen_by: &'static str,
+    /// The other variables and the values they are held at.
+    pub fixed: serde_json::Map<String, serde_json::Value>,
 }
 
 /// One kink hit.
@@ -58,11 +80,49 @@ pub fn parse_assignment(s: &str) -> Result<(String, f64), String> {
     Ok((name.to_string(), value))
 }
 
+/// Checks `at` against the expression's variables: each given once, and each one of them.
+///
+/// # Errors
+/// [`CliError::DuplicateValue`] for a variable given twice, [`CliError::UnknownVariable`] for
+/// one the expression does not have.
+pub fn check_assignments(at: &[(String, f64)], variables: &[String]) -> Result<(), CliError> {
+    for (i, (name, _)) in at.iter().enumerate() {
+        if at[..i].iter().any(|(n, _)| n == name) {
+            return Err(CliError::DuplicateValue(name.clone()));
+        }
+        if !variables.contains(name) {
+            return Err(CliError::UnknownVariable {
+                name: name.clone(),
+                variables: variables.to_vec(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Differentiates `source` at `at` under `policy`, certified if `seed` is given.
 ///
 /// # Errors
-/// [`CliError::Expr`] for parse and evaluation errors (with the column), [`CliError::Engine`]
-/// for failures of backward.
+/// [`CliError::Expr`] for parse and evaluation errors (with the column), among them a `sqrt`
+/// at 0, whose derivative is infinite; [`CliError::MissingValue`], [`CliError::DuplicateValue`]
+/// and [`CliError::UnknownVariable`] for `at` that does not match the variables;
+/// [`CliError::Engine`] for failures of backward.
+///
+/// # Example
+/// ```
+/// use autodiff::KinkPolicy;
+/// use subgrad_cli::grad;
+/// use subgrad_cli::subdifferential::Subdifferential;
+/// // The hinge at the margin y·w·x = 1: ∂f is the segment from 0 to −(w·x, y·x, y·w).
+/// let at = [("y".to_string(), 1.0), ("w".to_string(), 0.5), ("x".to_string(), 2.0)];
+/// let out = grad::run("max(0, 1 - y*w*x)", &at, KinkPolicy::MinNorm, None)?;
+/// let Some(Subdifferential::Exact { shape, vertices, .. }) = out.subdifferential else {
+///     panic!("not exact")
+/// };
+/// assert_eq!(shape, "segment");
+/// assert_eq!(vertices, [vec![0.0, 0.0, 0.0], vec![-1.0, -2.0, -0.5]]);
+/// # Ok::<(), subgrad_cli::CliError>(())
+/// ```
 pub fn run(
     source: &str,
     at: &[(String, f64)],
@@ -76,18 +136,25 @@ pub fn run(
     let e = expr::parse(source).map_err(to_cli)?;
     let tape = Tape::<f64>::with_policy(policy);
     let names = e.variables();
+    check_assignments(at, &names)?;
+    let mut point = Vec::new();
     let mut vars = Vec::new();
     for name in &names {
         let value = at
             .iter()
-            .rev()
             .find(|(n, _)| n == name)
             .map(|(_, v)| *v)
             .ok_or_else(|| CliError::MissingValue(name.clone()))?;
+        point.push((name.clone(), value));
         vars.push((name.clone(), tape.param_scalar(value)?));
     }
     let mut origins = Origins::default();
-    let y = expr::build(&e, &tape, &vars, &mut origins).map_err(to_cli)?;
+    let built =
+        expr::build_pieces(&e, &tape, &vars, &mut origins, &Pieces::new()).map_err(to_cli)?;
+    if let Some(err) = expr::infinite_derivative(&e, &built) {
+        return Err(to_cli(err));
+    }
+    let y = built.root();
     // A constant expression still gets a (zero) gradient: add 0·x for the first variable.
     let y = match vars.first() {
         Some((_, x)) if !y.requires_grad() => y + *x * 0.0,
@@ -96,6 +163,7 @@ pub fn run(
     let value = y.item();
     let mut gradient = serde_json::Map::new();
     let mut one_sided = serde_json::Map::new();
+    let mut subdifferential = None;
     if !vars.is_empty() {
         let grads = match seed {
             Some(seed) => {
@@ -104,11 +172,29 @@ pub fn run(
             }
             None => y.backward()?,
         };
+        let mut g = Vec::new();
         for (name, x) in &vars {
+            g.push(grads.wrt(*x)[0]);
             gradient.insert(name.clone(), grads.wrt(*x)[0].into());
-            let (lo, hi) = tape.subdifferential_interval(y, &[(*x, &[1.0])])?;
-            one_sided.insert(name.clone(), serde_json::json!([lo, hi]));
+            // Left then right, as they are: a concave kink (1 − |x|) has left 1 > right −1.
+            // (`+ 0.0` turns −0 into 0, which is the same slope.)
+            let right = tape.directional_derivative(y, &[(*x, &[1.0])])? + 0.0;
+            let left = -tape.directional_derivative(y, &[(*x, &[-1.0])])? + 0.0;
+            one_sided.insert(name.clone(), serde_json::json!([left, right]));
         }
+        let ties = subdifferential::ties(&e, &built, &tape.kinks())?;
+        subdifferential = Some(if ties.is_empty() {
+            // No kink on its kink: f is smooth near the point and ∂f is the gradient alone.
+            Subdifferential::Exact {
+                shape: "point",
+                contains_gradient: true,
+                vertices: vec![g.iter().map(|v| v + 0.0).collect()],
+                combinations: 1,
+                realized: 1,
+            }
+        } else {
+            subdifferential::compute(&e, &point, &ties, &g)?
+        });
     }
     let chars: Vec<char> = source.chars().collect();
     let kinks = tape
@@ -140,7 +226,15 @@ pub fn run(
         certified: seed.is_some(),
         seed,
         one_sided,
+        subdifferential,
+        plot: None,
     })
+}
+
+/// `(a, b, c)` with each number as Rust prints it.
+fn tuple(v: &[f64]) -> String {
+    let parts: Vec<String> = v.iter().map(|x| x.to_string()).collect();
+    format!("({})", parts.join(", "))
 }
 
 /// The human-readable report.
@@ -151,23 +245,23 @@ pub fn render(out: &GradOutput) -> String {
     let _ = writeln!(s, "value     {}", out.value);
     let how = if out.certified {
         format!(
-            "certified (seed {}): a Clarke subgradient",
+            "certified, seed {}: each tie resolved by the one-sided derivative along a random direction, so an element of the Clarke set",
             out.seed.unwrap_or(0)
         )
     } else {
-        format!("policy {}", out.policy)
+        format!(
+            "policy {}: at each kink hit, the policy's rule for that operation chose the local derivative",
+            out.policy
+        )
     };
     let _ = writeln!(s, "gradient  ({how})");
     for (name, g) in &out.gradient {
         let _ = writeln!(s, "  ∂f/∂{name} = {}", g.as_f64().unwrap_or(f64::NAN));
     }
     if out.kinks.is_empty() {
-        let _ = writeln!(
-            s,
-            "kinks     none: f is differentiable here along the evaluation"
-        );
+        let _ = writeln!(s, "kinks     none hit exactly: f is differentiable here");
     } else {
-        let _ = writeln!(s, "kinks     hit exactly (a rule chose the subgradient):");
+        let _ = writeln!(s, "kinks     hit exactly:");
         for k in &out.kinks {
             let _ = writeln!(
                 s,
@@ -176,29 +270,126 @@ pub fn render(out: &GradOutput) -> String {
             );
         }
     }
+    let names: Vec<&str> = out.gradient.keys().map(String::as_str).collect();
+    let g: Vec<f64> = out
+        .gradient
+        .values()
+        .map(|v| v.as_f64().unwrap_or(f64::NAN))
+        .collect();
+    let mut wrong = false;
+    if let Some(set) = &out.subdifferential {
+        render_set(&mut s, set, &names, &g, &mut wrong);
+    }
     let _ = writeln!(
         s,
-        "one-sided derivatives along each variable, [−f'(x; −e), f'(x; e)]:"
+        "one-sided slopes along each variable alone, [left, right] = [−f'(x; −e), f'(x; e)]:"
     );
-    let mut outside = false;
+    for line in [
+        "  f'(x; d) = lim_{t↓0} (f(x + t·d) − f(x))/t is the one-sided derivative along d; with e",
+        "  the variable's axis, left is f's slope as that variable comes up to its value and right",
+        "  its slope as it goes on past it, the others held fixed. Each line is one axis on its own:",
+        "  together they are not a box, and a point taking one number from each line need not be a",
+        "  subgradient.",
+    ] {
+        let _ = writeln!(s, "{line}");
+    }
     for (name, pair) in &out.one_sided {
         let lo = pair[0].as_f64().unwrap_or(f64::NAN);
         let hi = pair[1].as_f64().unwrap_or(f64::NAN);
-        let g = out.gradient[name].as_f64().unwrap_or(f64::NAN);
-        let inside = g >= lo - 1e-12 && g <= hi + 1e-12;
-        outside |= !inside;
-        let mark = if inside {
-            "contains"
-        } else {
-            "does NOT contain"
-        };
-        let _ = writeln!(s, "  {name}: [{lo}, {hi}]  {mark} ∂f/∂{name}");
+        let _ = writeln!(s, "  {name}: [{lo}, {hi}]");
     }
-    if outside && !out.certified {
+    if wrong && !out.certified {
         let _ = writeln!(
             s,
             "note      a per-operation rule cannot see cancellations between kinks; run with --certified"
         );
     }
     s
+}
+
+/// The subdifferential part of the report; sets `wrong` when the returned gradient is certainly
+/// outside the set.
+fn render_set(s: &mut String, set: &Subdifferential, names: &[&str], g: &[f64], wrong: &mut bool) {
+    use std::fmt::Write;
+    let coordinates = format!("({})", names.join(", "));
+    let list = |s: &mut String, vertices: &[Vec<f64>]| {
+        for v in vertices {
+            let _ = writeln!(s, "  {}", tuple(v));
+        }
+    };
+    let describe = |shape: &str, n: usize| match shape {
+        "point" => "the single point".to_string(),
+        "segment" => "the segment between".to_string(),
+        _ => format!("the {shape} with these {n} vertices"),
+    };
+    match set {
+        Subdifferential::Exact {
+            shape,
+            vertices,
+            contains_gradient,
+            combinations,
+            realized,
+        } => {
+            let _ = writeln!(
+                s,
+                "subdifferential  the Clarke set ∂f at the point, in {coordinates}, is {}",
+                describe(shape, vertices.len())
+            );
+            list(s, vertices);
+            if *combinations > 1 {
+                let _ = writeln!(
+                    s,
+                    "  exact: every point of this hull is a subgradient and nothing else is; it is spanned by the\n  gradients of f's pieces near the point ({realized} of the {combinations} combinations of the kinks' branches hold there)"
+                );
+            }
+            if *contains_gradient {
+                let _ = writeln!(s, "  it contains the returned gradient {}", tuple(g));
+            } else {
+                *wrong = true;
+                let _ = writeln!(
+                    s,
+                    "  it does NOT contain the returned gradient {}: that is no subgradient of f",
+                    tuple(g)
+                );
+            }
+        }
+        Subdifferential::Bounds {
+            shape,
+            inner,
+            outer,
+            contains_gradient,
+            ..
+        } => {
+            let _ = writeln!(
+                s,
+                "subdifferential  the Clarke set ∂f, in {coordinates}, contains {}",
+                describe(shape, inner.len())
+            );
+            list(s, inner);
+            let _ = writeln!(
+                s,
+                "  and lies in the hull of these points, which adds the pieces the first-order test dropped\n  (second-order terms, which the test does not see, may still make them hold near the point):"
+            );
+            list(s, outer);
+            let _ = writeln!(
+                s,
+                "  the returned gradient {} {}",
+                tuple(g),
+                match contains_gradient {
+                    Some(true) => "is in it",
+                    Some(false) => {
+                        *wrong = true;
+                        "is NOT in it: that is no subgradient of f"
+                    }
+                    None => "lies between the two: undecided",
+                }
+            );
+        }
+        Subdifferential::NotComputed { reason } => {
+            let _ = writeln!(
+                s,
+                "subdifferential  not computed: {reason}; only the slopes along each variable below"
+            );
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! The library behind the `subgrad` command: one module per command (`demo`, `grad`, `check`,
 //! and `train` for `train`, `predict` and `cv`), the expression language of `grad` (`expr`),
-//! the plot of `grad --plot` (`grad_plot`) and the demo's plots with the SVG helpers (`plots`).
+//! the plot of `grad --plot` (`grad_plot`), `grad`'s Clarke set (`subdifferential`, with the
+//! hull geometry in `hull`) and the demo's plots with the SVG helpers (`plots`).
 //! The binary (`src/main.rs`) only parses arguments and prints; everything it runs lives here,
 //! so tests and fuzz targets reach it too.
 
@@ -9,7 +10,9 @@ pub mod demo;
 pub mod expr;
 pub mod grad;
 pub mod grad_plot;
+pub mod hull;
 pub mod plots;
+pub mod subdifferential;
 pub mod train;
 
 /// Writes `bytes` to `path` atomically: into a temporary file in the same folder, flushed to
@@ -69,6 +72,15 @@ pub fn emit(text: &str) -> Result<(), CliError> {
         .map_err(CliError::Stdout)
 }
 
+/// `a, b, c`, or `none`.
+fn list_or_none(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
 /// Errors of the command-line tool.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -83,6 +95,38 @@ pub enum CliError {
     /// A variable of the expression has no `--at` value.
     #[error("no value for `{0}`: give --at {0}=VALUE")]
     MissingValue(String),
+    /// A variable was given two `--at` values.
+    #[error("`{0}` is given twice with --at: give each variable one value")]
+    DuplicateValue(String),
+    /// An `--at` names a variable the expression does not have.
+    #[error("--at {name}: `{name}` is not a variable of the expression (its variables: {})", list_or_none(.variables))]
+    UnknownVariable {
+        /// The name given.
+        name: String,
+        /// The expression's variables, in order of appearance.
+        variables: Vec<String>,
+    },
+    /// A plot file whose extension is not `.svg`.
+    #[error(
+        "cannot write {}: plots are written as SVG only, so give a file ending in .svg \
+         (PNG would need a raster font compiled into the binary and an image encoder, which \
+         this build leaves out; convert the SVG instead, e.g. `rsvg-convert -o plot.png plot.svg`)",
+        .path.display()
+    )]
+    PlotFormat {
+        /// The file asked for.
+        path: std::path::PathBuf,
+    },
+    /// A numeric option is outside its range.
+    #[error("{option} {value}: {expected}")]
+    OutOfRange {
+        /// The option, e.g. `--step`.
+        option: &'static str,
+        /// The value given.
+        value: f64,
+        /// What it must be.
+        expected: &'static str,
+    },
     /// The engine failed.
     #[error(transparent)]
     Engine(#[from] autodiff::Error),

@@ -72,13 +72,18 @@ impl From<PolicyArg> for KinkPolicy {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// The showcase: train a linear SVM on the seed's five points with the classic subgradient
-    /// method, print the loss and the kinks hit per step, compare autodiff with the closed form,
-    /// show every policy at the exact optimum, and write SVG plots.
+    /// method, print the loss and the examples on and near the margin per step, compare
+    /// autodiff with the closed form, show every policy at the exact optimum, and write SVG
+    /// plots.
     Demo(DemoArgs),
-    /// Differentiate an expression at a point: value, gradient, kinks hit, one-sided derivatives.
+    /// Differentiate an expression at a point: value, gradient, kinks hit, the subdifferential,
+    /// one-sided derivatives.
     ///
-    /// Grammar: numbers, variables, + - * /, unary minus, parentheses, relu(e), abs(e), exp(e),
-    /// ln(e), sqrt(e), square(e), max(a, b) and min(a, b), and max/min of 3 or more arguments.
+    /// Grammar: numbers, variables, + - * / ^, unary minus, parentheses, relu(e), abs(e),
+    /// exp(e), ln(e), sqrt(e), square(e), pow(x, p), clamp(x, lo, hi) with number bounds,
+    /// max(a, b) and min(a, b), and max/min of 3 or more arguments. Prints the value, the
+    /// gradient, the kinks hit, the Clarke subdifferential (its vertices) and the one-sided
+    /// slopes along each variable.
     #[command(after_help = "Example:\n  subgrad grad 'relu(x) - relu(-x)' --at x=0 --certified")]
     Grad(GradArgs),
     /// Train a linear SVM (one-vs-rest for more than two classes) on a LIBSVM/CSV file or an
@@ -99,13 +104,13 @@ enum Command {
 /// `subgrad demo`'s arguments.
 #[derive(Debug, clap::Args)]
 struct DemoArgs {
-    /// Iterations of the subgradient method.
+    /// Iterations of the subgradient method (at least 1).
     #[arg(long, default_value_t = 5000)]
     iterations: usize,
-    /// Step size η > 0 (the k-th step has length η/k).
+    /// Step size η, a finite number > 0 (the k-th step has length η/k).
     #[arg(long, default_value_t = 4.0, allow_hyphen_values = true)]
     step: f64,
-    /// Print every this many iterations.
+    /// Print every this many iterations (at least 1).
     #[arg(long, default_value_t = 500)]
     every: usize,
     /// Folder for the plots.
@@ -118,17 +123,6 @@ struct DemoArgs {
 
 impl DemoArgs {
     fn run(self) -> Result<(), CliError> {
-        if self.iterations == 0 || self.every == 0 {
-            return Err(CliError::Usage(
-                "--iterations and --every must be at least 1".into(),
-            ));
-        }
-        if !(self.step.is_finite() && self.step > 0.0) {
-            return Err(CliError::Usage(format!(
-                "--step {}: the step size must be a finite number > 0",
-                self.step
-            )));
-        }
         let result = demo::run(self.iterations, self.step, self.every, &self.out)?;
         if self.json {
             out!("{}", serde_json::to_string(&result)?);
@@ -161,11 +155,12 @@ struct GradArgs {
     /// Print one JSON object instead of the report.
     #[arg(long)]
     json: bool,
-    /// Draw f along one variable (the first by default) as an SVG: the curve, the one-sided
-    /// slopes at the point and the returned gradient's tangent.
+    /// Draw f along one variable as an SVG (the file must end in .svg): the curve, the
+    /// one-sided slopes at the point and the returned gradient's tangent, the other variables
+    /// held at their --at values.
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
-    /// The variable to plot along.
+    /// The variable to plot along (default: the first one given with --at).
     #[arg(long, value_name = "NAME", requires = "plot")]
     along: Option<String>,
 }
@@ -173,13 +168,32 @@ struct GradArgs {
 impl GradArgs {
     fn run(self) -> Result<(), CliError> {
         let seed = self.certified.then_some(self.seed);
-        let out = grad::run(&self.expression, &self.at, self.policy.into(), seed)?;
+        if let Some(path) = &self.plot {
+            grad_plot::check_format(path)?;
+        }
+        let mut out = grad::run(&self.expression, &self.at, self.policy.into(), seed)?;
         if let Some(path) = self.plot {
-            let name = grad_plot::variable(&out, self.along)?;
-            grad_plot::draw(&self.expression, &self.at, &out, &name, &path)?;
+            let plot = grad_plot::plot(&self.expression, &self.at, &out, self.along, &path)?;
             if !self.json {
-                out!("plot      {}", path.display());
+                let held: Vec<String> = plot
+                    .fixed
+                    .iter()
+                    .map(|(n, v)| format!("{n} = {}", v.as_f64().unwrap_or(f64::NAN)))
+                    .collect();
+                let held = if held.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} held fixed", held.join(", "))
+                };
+                out!(
+                    "plot      {}: f along {} ({}{})",
+                    path.display(),
+                    plot.along,
+                    plot.chosen_by,
+                    held
+                );
             }
+            out.plot = Some(plot);
         }
         if self.json {
             out!("{}", serde_json::to_string(&out)?);

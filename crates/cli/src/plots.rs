@@ -26,12 +26,35 @@ fn err<E: std::fmt::Display>(e: E) -> CliError {
     CliError::Plot(e.to_string())
 }
 
+/// The part of the convex polygon `poly` where `sign·(w·p + b) ≥ 0` (one Sutherland–Hodgman
+/// step: walk the edges, keep the inside vertices and add the crossings).
+pub fn clip_halfplane(poly: &[(f64, f64)], w: [f64; 2], b: f64, sign: f64) -> Vec<(f64, f64)> {
+    let side = |p: (f64, f64)| sign * (w[0] * p.0 + w[1] * p.1 + b);
+    let mut out = Vec::new();
+    for (k, &p) in poly.iter().enumerate() {
+        let q = poly[(k + 1) % poly.len()];
+        let (sp, sq) = (side(p), side(q));
+        if sp >= 0.0 {
+            out.push(p);
+        }
+        if (sp >= 0.0) != (sq >= 0.0) {
+            let t = sp / (sp - sq);
+            out.push((p.0 + t * (q.0 - p.0), p.1 + t * (q.1 - p.1)));
+        }
+    }
+    out
+}
+
 /// Decision regions of the linear classifier `sign(w·x + b)` over 2-D points, with the points
-/// (filled: +1, hollow: −1), the separating line and the margins `w·x + b = ±1`; points exactly
-/// on a margin are ringed.
+/// (filled: +1, hollow: −1), the separating line and the margins `w·x + b = ±1`; the points in
+/// `on_margin` are ringed, and a legend says what each mark is.
+///
+/// The two regions are two polygons (the plot's rectangle cut by the line `w·x + b = 0`), so
+/// the file stays a few kilobytes.
 ///
 /// # Errors
 /// [`CliError::Plot`] if drawing or writing fails.
+#[allow(clippy::too_many_arguments)]
 pub fn decision_regions(
     path: &Path,
     title: &str,
@@ -40,6 +63,7 @@ pub fn decision_regions(
     w: [f64; 2],
     b: f64,
     on_margin: &[usize],
+    on_margin_means: &str,
 ) -> Result<(), CliError> {
     let (mut x0, mut x1, mut y0, mut y1) = (
         f64::INFINITY,
@@ -53,83 +77,109 @@ pub fn decision_regions(
         y0 = y0.min(p[1]);
         y1 = y1.max(p[1]);
     }
-    let (x0, x1, y0, y1) = (x0 - 1.0, x1 + 1.0, y0 - 1.0, y1 + 1.0);
-    svg_file(path, (640, 560), |root| {
+    // Room around the points, and on the right for the legend.
+    let (x0, x1, y0, y1) = (x0 - 1.0, x1 + 3.5, y0 - 1.0, y1 + 1.0);
+    let positive = RGBColor(214, 230, 250);
+    let negative = RGBColor(250, 222, 214);
+    svg_file(path, (800, 560), |root| {
         root.fill(&WHITE).map_err(err)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
+            .caption(title, ("sans-serif", 20))
             .margin(16)
-            .x_label_area_size(32)
-            .y_label_area_size(40)
+            .x_label_area_size(48)
+            .y_label_area_size(56)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(err)?;
+        let rect = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)];
+        for (sign, colour, label) in [
+            (1.0, positive, "predicted +1: w·x + b ≥ 0"),
+            (-1.0, negative, "predicted −1: w·x + b < 0"),
+        ] {
+            let region = clip_halfplane(&rect, w, b, sign);
+            chart
+                .draw_series(std::iter::once(Polygon::new(region, colour.filled())))
+                .map_err(err)?
+                .label(label)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 6), (x + 16, y + 6)], colour.filled())
+                });
+        }
         chart
             .configure_mesh()
-            .x_desc("x₁")
-            .y_desc("x₂")
+            .x_desc("x₁ (first feature)")
+            .y_desc("x₂ (second feature)")
+            .label_style(("sans-serif", 15))
+            .axis_desc_style(("sans-serif", 18))
+            .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(err)?;
-        // Regions: a grid of small cells coloured by the sign of the score.
-        let n = 80;
-        let (dx, dy) = ((x1 - x0) / n as f64, (y1 - y0) / n as f64);
-        let cells = (0..n)
-            .flat_map(|i| (0..n).map(move |j| (i, j)))
-            .map(|(i, j)| {
-                let (cx, cy) = (x0 + (i as f64 + 0.5) * dx, y0 + (j as f64 + 0.5) * dy);
-                let score = w[0] * cx + w[1] * cy + b;
-                let color = if score >= 0.0 {
-                    RGBColor(214, 230, 250)
-                } else {
-                    RGBColor(250, 222, 214)
-                };
-                Rectangle::new(
-                    [
-                        (x0 + i as f64 * dx, y0 + j as f64 * dy),
-                        (x0 + (i + 1) as f64 * dx, y0 + (j + 1) as f64 * dy),
-                    ],
-                    color.filled(),
-                )
-            });
-        chart.draw_series(cells).map_err(err)?;
-        // Lines w·x + b = c for c = −1, 0, 1, drawn across the x range (or vertically).
-        for (c, style) in [
-            (0.0, BLACK.stroke_width(2)),
-            (1.0, BLACK.stroke_width(1)),
-            (-1.0, BLACK.stroke_width(1)),
+        // Lines w·x + b = c for c = 0, ±1: the segment of each inside the plot's rectangle.
+        for (c, width, label) in [
+            (0.0, 2, "decision boundary w·x + b = 0"),
+            (1.0, 1, "margins w·x + b = ±1"),
+            (-1.0, 1, ""),
         ] {
-            let line: Vec<(f64, f64)> = if w[1].abs() > 1e-12 {
-                (0..=100)
-                    .map(|k| x0 + (x1 - x0) * k as f64 / 100.0)
-                    .map(|x| (x, (c - b - w[0] * x) / w[1]))
-                    .filter(|(_, y)| *y >= y0 && *y <= y1)
-                    .collect()
-            } else if w[0].abs() > 1e-12 {
+            let line = if w[1] != 0.0 {
+                // x₂ = (c − b − w₁·x₁)/w₂: through (0, (c − b)/w₂) with slope −w₁/w₂.
+                clip_line(0.0, (c - b) / w[1], -w[0] / w[1], x0, x1, y0, y1)
+            } else if w[0] != 0.0 {
                 let x = (c - b) / w[0];
-                vec![(x, y0), (x, y1)]
+                if (x0..=x1).contains(&x) {
+                    vec![(x, y0), (x, y1)]
+                } else {
+                    Vec::new()
+                }
             } else {
                 Vec::new()
             };
-            chart
-                .draw_series(LineSeries::new(line, style))
+            let series = chart
+                .draw_series(LineSeries::new(line, BLACK.stroke_width(width)))
                 .map_err(err)?;
-        }
-        for (i, (p, &y)) in points.iter().zip(labels).enumerate() {
-            let at = (p[0], p[1]);
-            if y > 0.0 {
-                chart
-                    .draw_series(std::iter::once(Circle::new(at, 6, BLUE.filled())))
-                    .map_err(err)?;
-            } else {
-                chart
-                    .draw_series(std::iter::once(Circle::new(at, 6, RED.stroke_width(2))))
-                    .map_err(err)?;
-            }
-            if on_margin.contains(&i) {
-                chart
-                    .draw_series(std::iter::once(Circle::new(at, 11, BLACK.stroke_width(1))))
-                    .map_err(err)?;
+            if !label.is_empty() {
+                series.label(label).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], BLACK.stroke_width(width))
+                });
             }
         }
+        let (plus, minus): (Vec<_>, Vec<_>) = points
+            .iter()
+            .zip(labels)
+            .map(|(p, &y)| ((p[0], p[1]), y))
+            .partition(|(_, y)| *y > 0.0);
+        chart
+            .draw_series(
+                plus.into_iter()
+                    .map(|(at, _)| Circle::new(at, 6, BLUE.filled())),
+            )
+            .map_err(err)?
+            .label("label +1")
+            .legend(|(x, y)| Circle::new((x + 8, y), 6, BLUE.filled()));
+        chart
+            .draw_series(
+                minus
+                    .into_iter()
+                    .map(|(at, _)| Circle::new(at, 6, RED.stroke_width(2))),
+            )
+            .map_err(err)?
+            .label("label −1")
+            .legend(|(x, y)| Circle::new((x + 8, y), 6, RED.stroke_width(2)));
+        chart
+            .draw_series(
+                on_margin
+                    .iter()
+                    .map(|&i| Circle::new((points[i][0], points[i][1]), 11, BLACK.stroke_width(1))),
+            )
+            .map_err(err)?
+            .label(on_margin_means)
+            .legend(|(x, y)| Circle::new((x + 8, y), 9, BLACK.stroke_width(1)));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font(("sans-serif", 15))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()
+            .map_err(err)?;
         root.present().map_err(err)
     })
 }

@@ -856,3 +856,382 @@ fn a_sparse_file_with_a_huge_index_trains_to_the_hand_derived_optimum() {
     // The default --tol 1e-9 certifies f within 1e-9 relative.
     assert!((v["objective"].as_f64().unwrap() - 1.5).abs() <= 1.5e-9);
 }
+
+// Issue 12, the learner: `grad` states the set that holds at a kink, not a box of intervals.
+
+/// The JSON of `grad EXPR --at …` at the given point.
+fn grad_at(expression: &str, at: &[&str], extra: &[&str]) -> Value {
+    let mut args = vec!["grad", expression];
+    for a in at {
+        args.extend(["--at", a]);
+    }
+    args.extend(extra);
+    json(&args)
+}
+
+/// The text report of `grad`.
+fn grad_text(args: &[&str]) -> String {
+    let out = subgrad().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn grad_hinge_at_the_margin_is_a_segment_not_a_box() {
+    let v = grad_at("max(0, 1 - y*w*x)", &["y=1", "w=0.5", "x=2"], &[]);
+    let set = &v["subdifferential"];
+    // The pieces near y·w·x = 1 are 0 and 1 − y·w·x, with gradients 0 and
+    // −(w·x, y·x, y·w) = −(1, 2, 0.5); both hold on an open set, so ∂f is the segment between.
+    assert_eq!(set["status"], "exact");
+    assert_eq!(set["shape"], "segment");
+    assert_eq!(
+        set["vertices"],
+        serde_json::json!([[0.0, 0.0, 0.0], [-1.0, -2.0, -0.5]])
+    );
+    assert_eq!(set["contains_gradient"], true); // MinNorm returns 0, an end of the segment
+    assert_eq!(
+        (set["combinations"].clone(), set["realized"].clone()),
+        (2.into(), 2.into())
+    );
+    // The per-axis slopes stay, left then right: along w alone, −y·x = −2 then 0.
+    assert_eq!(v["one_sided"]["w"], serde_json::json!([-2.0, 0.0]));
+    let text = grad_text(&[
+        "grad",
+        "max(0, 1 - y*w*x)",
+        "--at",
+        "y=1",
+        "--at",
+        "w=0.5",
+        "--at",
+        "x=2",
+    ]);
+    assert!(
+        text.contains("is the segment between\n  (0, 0, 0)\n  (-1, -2, -0.5)"),
+        "{text}"
+    );
+    assert!(text.contains("not a box"), "{text}");
+    // The notation is explained once.
+    assert_eq!(text.matches("[−f'(x; −e), f'(x; e)]").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("is the one-sided derivative along d").count(),
+        1,
+        "{text}"
+    );
+}
+
+#[test]
+fn one_sided_slopes_are_left_then_right_as_they_are() {
+    // abs(abs(x) − 1) = 1 − |x| near 0: slope +1 coming from the left, −1 going on to the right.
+    let v = grad_at("abs(abs(x) - 1)", &["x=0"], &[]);
+    assert_eq!(v["one_sided"]["x"], serde_json::json!([1.0, -1.0]));
+    // The pieces |x − 1| and |−x − 1| have slopes −1 and 1 at 0: ∂f is the segment between.
+    assert_eq!(
+        v["subdifferential"]["vertices"],
+        serde_json::json!([[-1.0], [1.0]])
+    );
+    // A convex kink keeps left ≤ right: relu at 0 is [0, 1].
+    assert_eq!(
+        grad_at("relu(x)", &["x=0"], &[])["one_sided"]["x"],
+        serde_json::json!([0.0, 1.0])
+    );
+}
+
+#[test]
+fn certified_mode_does_not_say_a_rule_chose() {
+    let args = ["grad", "abs(abs(x) - 1)", "--at", "x=0", "--certified"];
+    let text = grad_text(&args);
+    assert!(!text.contains("rule chose"), "{text}");
+    assert!(text.contains("certified, seed 0"), "{text}");
+    let text = grad_text(&args[..4]);
+    assert!(
+        text.contains("the policy's rule for that operation chose"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_set_says_whether_it_holds_the_returned_gradient() {
+    // relu(x) − relu(−x) = x: of the four branch pairs only x − 0 and 0 − (−x) hold near 0
+    // (x > 0 and x < 0); both have slope 1, so ∂f = {1}. MinNorm's 0 is outside it.
+    let v = grad_at("relu(x) - relu(-x)", &["x=0"], &[]);
+    let set = &v["subdifferential"];
+    assert_eq!(set["status"], "exact");
+    assert_eq!(set["shape"], "point");
+    assert_eq!(set["vertices"], serde_json::json!([[1.0]]));
+    assert_eq!(
+        (set["combinations"].clone(), set["realized"].clone()),
+        (4.into(), 2.into())
+    );
+    assert_eq!(set["contains_gradient"], false);
+    let v = grad_at("relu(x) - relu(-x)", &["x=0"], &["--certified"]);
+    assert_eq!(v["subdifferential"]["contains_gradient"], true);
+}
+
+#[test]
+fn independent_kinks_give_a_polygon_whose_axis_slopes_need_not_bound_it() {
+    // |x| + |y| at 0: the four sign pieces, the square with vertices (±1, ±1), in cyclic order.
+    let v = grad_at("abs(x) + abs(y)", &["x=0", "y=0"], &[]);
+    assert_eq!(v["subdifferential"]["shape"], "polygon");
+    assert_eq!(
+        v["subdifferential"]["vertices"],
+        serde_json::json!([[1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])
+    );
+    // max(0, min(x, y)) at 0: the pieces 0, x and y all hold on open sets, so ∂f is the
+    // triangle 0, (1, 0), (0, 1), although f(t, 0) = 0 has slopes [0, 0] along x alone.
+    let v = grad_at("max(0, min(x, y))", &["x=0", "y=0"], &[]);
+    assert_eq!(
+        v["subdifferential"]["vertices"],
+        serde_json::json!([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    );
+    assert_eq!(v["one_sided"]["x"], serde_json::json!([0.0, 0.0]));
+}
+
+#[test]
+fn curved_switches_give_bounds_not_a_claim_of_exactness() {
+    // relu(y) − relu(y − x²) at 0, coordinates (y, x) in order of appearance: both switches
+    // have gradient (1, 0), so to first order only the pieces y − (y − x²) = x² and 0 (gradient
+    // 0) hold; y (1, 0) and −(y − x²) (−1, 0) are dropped. But y > 0 > y − x² holds on the cusp
+    // 0 < y < x² (the second switch is curved), so the set is only bounded: it holds 0 and lies
+    // in the segment (−1, 0)–(1, 0). (It is in fact the segment 0–(1, 0).)
+    let v = grad_at("relu(y) - relu(y - square(x))", &["x=0", "y=0"], &[]);
+    let set = &v["subdifferential"];
+    assert_eq!(set["status"], "bounds");
+    assert_eq!(set["inner"], serde_json::json!([[0.0, 0.0]]));
+    assert_eq!(set["outer"], serde_json::json!([[-1.0, 0.0], [1.0, 0.0]]));
+    assert_eq!(set["contains_gradient"], true); // MinNorm's 0 is the inner point
+}
+
+#[test]
+fn too_many_kinks_fall_back_to_the_axis_slopes() {
+    // Eleven independent relus at 0: 2¹¹ = 2048 combinations, above the limit of 1024.
+    let names: Vec<String> = (0..11).map(|i| format!("v{i}")).collect();
+    let expression = names
+        .iter()
+        .map(|n| format!("relu({n})"))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let at: Vec<String> = names.iter().map(|n| format!("{n}=0")).collect();
+    let at: Vec<&str> = at.iter().map(String::as_str).collect();
+    let v = grad_at(&expression, &at, &[]);
+    assert_eq!(v["subdifferential"]["status"], "not-computed");
+    assert!(v["subdifferential"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("1024"));
+    assert_eq!(v["one_sided"]["v3"], serde_json::json!([0.0, 1.0]));
+}
+
+#[test]
+fn powers_follow_arithmetic_and_name_their_construction() {
+    // x³ at 2: 8, derivative 3x² = 12 (by multiplications: exact).
+    let v = grad_at("x^3", &["x=2"], &[]);
+    assert_eq!(
+        (v["value"].as_f64(), v["gradient"]["x"].as_f64()),
+        (Some(8.0), Some(12.0))
+    );
+    // x^−1 = 1/x at 2: 0.5, derivative −1/x² = −0.25.
+    let v = grad_at("x^-1", &["x=2"], &[]);
+    assert_eq!(
+        (v["value"].as_f64(), v["gradient"]["x"].as_f64()),
+        (Some(0.5), Some(-0.25))
+    );
+    // −x² is −(x²); 2^3^2 is 2^9 = 512; x² at 0 has derivative 0.
+    assert_eq!(grad_at("-x^2", &["x=3"], &[])["value"], -9.0);
+    assert_eq!(grad_at("2^3^2 + 0*x", &["x=1"], &[])["value"], 512.0);
+    assert_eq!(grad_at("x^2", &["x=0"], &[])["gradient"]["x"], 0.0);
+    // A real exponent is exp(p·ln x): √4 = 2 with derivative 1/(2√4) = 0.25, to rounding.
+    let v = grad_at("pow(x, 0.5)", &["x=4"], &[]);
+    assert!((v["value"].as_f64().unwrap() - 2.0).abs() < 1e-15);
+    assert!((v["gradient"]["x"].as_f64().unwrap() - 0.25).abs() < 1e-15);
+    // … which needs x > 0, said at the `^` (column 2).
+    fails_with(&["grad", "x^0.5", "--at", "x=-1"], "column 2: `^` with a non-integer exponent (0.5) is computed as exp(p·ln x), defined for x > 0 only");
+    fails_with(
+        &["grad", "x^y", "--at", "x=0", "--at", "y=2"],
+        "an exponent with variables",
+    );
+}
+
+#[test]
+fn clamp_is_in_the_grammar_with_its_kink_rule() {
+    // clamp(x, 0, 1) at the upper bound 1: MinNorm takes 0, TF 1 (the kink table); the slopes
+    // are 1 from the left and 0 to the right.
+    let v = grad_at("clamp(x, 0, 1)", &["x=1"], &[]);
+    assert_eq!(v["value"], 1.0);
+    assert_eq!(v["gradient"]["x"], 0.0);
+    assert_eq!(v["kinks"][0]["op"], "clamp");
+    assert_eq!(v["one_sided"]["x"], serde_json::json!([1.0, 0.0]));
+    assert_eq!(
+        v["subdifferential"]["vertices"],
+        serde_json::json!([[1.0], [0.0]])
+    );
+    assert_eq!(
+        grad_at("clamp(x, 0, 1)", &["x=1"], &["--policy", "tf"])["gradient"]["x"],
+        1.0
+    );
+    // Bounds are numbers, possibly computed: 1/2 is fine, a variable is not.
+    assert_eq!(grad_at("clamp(x, -1, 1/2)", &["x=3"], &[])["value"], 0.5);
+    fails_with(
+        &["grad", "clamp(x, 0, y)", "--at", "x=1", "--at", "y=2"],
+        "column 13: clamp's bounds must be numbers",
+    );
+    fails_with(&["grad", "clamp(x, 1, 0)", "--at", "x=1"], "clamp");
+}
+
+#[test]
+fn names_and_assignments_are_checked() {
+    fails_with(
+        &["grad", "log(x)", "--at", "x=1"],
+        "unknown function `log` (did you mean `ln`?)",
+    );
+    fails_with(
+        &["grad", "rleu(x)", "--at", "x=1"],
+        "(did you mean `relu`?)",
+    );
+    fails_with(
+        &["grad", "clip(x, 0, 1)", "--at", "x=1"],
+        "(did you mean `clamp`?)",
+    );
+    fails_with(
+        &["grad", "x", "--at", "x=1", "--at", "y=2"],
+        "--at y: `y` is not a variable of the expression (its variables: x)",
+    );
+    fails_with(
+        &["grad", "x", "--at", "x=1", "--at", "x=2"],
+        "`x` is given twice with --at",
+    );
+    fails_with(&["grad", "2", "--at", "x=1"], "(its variables: none)");
+}
+
+#[test]
+fn sqrt_at_zero_names_its_infinite_derivative_and_column() {
+    // d/dx √x = 1/(2√x) is infinite at 0; the sqrt starts at column 5.
+    fails_with(
+        &["grad", "1 + sqrt(x)", "--at", "x=0"],
+        "column 5: the derivative of sqrt is infinite at 0 (its argument, columns 10–10, is 0 here)",
+    );
+    let out = subgrad()
+        .args(["grad", "sqrt(x)", "--at", "x=0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("non-finite"));
+}
+
+#[test]
+fn plot_goes_along_the_chosen_variable_and_says_what_is_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hinge.svg");
+    let path = path.to_str().unwrap();
+    // w is given first, so the default is w.
+    let v = grad_at(
+        "max(0, 1 - y*w*x)",
+        &["w=0.5", "y=1", "x=2"],
+        &["--plot", path],
+    );
+    assert_eq!(v["plot"]["along"], "w");
+    assert_eq!(v["plot"]["chosen_by"], "the first --at");
+    assert_eq!(v["plot"]["fixed"], serde_json::json!({"y": 1.0, "x": 2.0}));
+    let svg = std::fs::read_to_string(path).unwrap();
+    assert!(
+        svg.contains("along w, with y = 1, x = 2 held fixed"),
+        "{svg}"
+    );
+    // Along w the slopes are −y·x = −2 and 0; along x they are −y·w = −0.5 and 0.
+    // (The SVG escapes the prime as &apos;.)
+    assert!(svg.contains("left slope −f&apos;(x; −e) = -2"), "{svg}");
+    let v = grad_at(
+        "max(0, 1 - y*w*x)",
+        &["w=0.5", "y=1", "x=2"],
+        &["--plot", path, "--along", "x"],
+    );
+    assert_eq!(v["plot"]["along"], "x");
+    let along_x = std::fs::read_to_string(path).unwrap();
+    assert!(
+        along_x.contains("left slope −f&apos;(x; −e) = -0.5"),
+        "{along_x}"
+    );
+    assert!(
+        along_x.contains("with y = 1, w = 0.5 held fixed"),
+        "{along_x}"
+    );
+    // The two slopes have two colours (orange, green).
+    assert!(svg.contains("#E68200") && svg.contains("#009650"), "{svg}");
+}
+
+#[test]
+fn plot_refuses_a_png_file_instead_of_writing_svg_into_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("hinge.png");
+    let out = subgrad()
+        .args(["grad", "max(0, 1 - w)", "--at", "w=1", "--plot"])
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("plots are written as SVG only"), "{stderr}");
+    assert!(!png.exists());
+}
+
+#[test]
+fn demo_rejects_empty_runs_and_zero_steps_with_the_option_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().to_str().unwrap();
+    for (args, message) in [
+        (["--iterations", "0"], "--iterations 0: must be at least 1"),
+        (["--every", "0"], "--every 0: must be at least 1"),
+        (
+            ["--step", "0"],
+            "--step 0: the step size must be a finite number > 0",
+        ),
+        (["--step", "nan"], "--step NaN: the step size must be"),
+    ] {
+        let out = subgrad()
+            .arg("demo")
+            .args(args)
+            .args(["--out", out_dir])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: no row is printed");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(message),
+            "{args:?}"
+        );
+    }
+    // Nothing was written either.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn demo_shows_the_examples_on_and_near_the_margin_and_draws_small_regions() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = json(&["demo", "--out", dir.path().to_str().unwrap()]);
+    let steps = v["steps"].as_array().unwrap();
+    // w = 0, b = 0 at k = 1: every margin is 0, far from 1.
+    assert_eq!(steps[0]["near_margin"], serde_json::json!([]));
+    // From k = 500 on, the support vectors x₀, x₁, x₄ stay within 0.01 of the margin, and the
+    // rounded iterates never put one exactly on it (measured: none of the 5,000 steps does).
+    for st in &steps[1..] {
+        assert_eq!(st["near_margin"], serde_json::json!([0, 1, 4]), "{st}");
+        assert_eq!(st["on_margin"], serde_json::json!([]), "{st}");
+    }
+    assert_eq!(v["near_margin_tolerance"], 0.01);
+    // The regions are two polygons: 570 KB of 6,401 rectangles before, about 10 KB now.
+    let svg = std::fs::read_to_string(dir.path().join("decision_regions.svg")).unwrap();
+    assert!(svg.len() < 40_000, "{} bytes", svg.len());
+    assert_eq!(svg.matches("<polygon").count(), 2);
+    assert!(!svg.contains("<rect x") || svg.matches("<rect").count() < 20);
+    for legend in [
+        "predicted +1",
+        "decision boundary",
+        "label −1",
+        "on the margin at the exact optimum",
+    ] {
+        assert!(svg.contains(legend), "{legend}");
+    }
+}
