@@ -244,8 +244,8 @@ fn certified_mode_resolves_each_broadcast_max_tie_by_its_tangents() {
     let q = random_direction(5, 8);
     let (qm, qv) = (&q[..6], &q[6..]);
     // At a tie M wins iff its tangent is larger: q_M[e] > q_v[row of e].
-    let mut want_m = vec![0.0, 0.0, 0.0, 1.0, 0.0, 0.0];
-    let mut want_v = vec![1.0, 0.0]; // element 2 is v₀'s
+    let mut want_m = [0.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+    let mut want_v = [1.0, 0.0]; // element 2 is v₀'s
     for e in [0, 1, 4, 5] {
         if qm[e] > qv[e / 3] {
             want_m[e] = 1.0;
