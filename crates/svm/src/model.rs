@@ -38,7 +38,7 @@ pub enum Multiclass {
     /// One joint Crammer–Singer problem `½‖W‖² + C·Σᵢ max(0, 1 + max_{r≠yᵢ} wᵣ·xᵢ − w_yᵢ·xᵢ)`
     /// (squared when the loss is the squared hinge), solved exactly with a duality-gap
     /// certificate, on dense or sparse rows: by the primal–dual interior-point method when the
-    /// `k·d` weights are at most 1024 and the rows short
+    /// `k·d` weights are at most 1024 and the rows short and many enough
     /// ([`crate::solvers::crammer_singer_interior_point_suits`]), else (or should it stop
     /// short) by the sequential dual method (Keerthi et al. 2008 for the hinge, Lee & Lin 2013
     /// for the squared form).
@@ -611,9 +611,9 @@ fn crammer_singer(data: &Dataset, classes: &[f64], o: &TrainOptions) -> Result<S
             cs_dual(p, o.tol, o.max_iter, o.seed)
         }
     };
-    // Few weights and short rows: the interior-point method, whose iteration count does not
-    // grow with C or the features' scale; the sequential dual otherwise, and should the
-    // interior-point method stop short (its iterations count in the report).
+    // Few weights, short rows and enough of them: the interior-point method, whose iteration
+    // count does not grow with C or the features' scale; the sequential dual otherwise, and
+    // should the interior-point method stop short (its iterations count in the report).
     if crammer_singer_interior_point_suits(&p) {
         let s = crammer_singer_interior_point(p, squared, o.tol, o.max_iter)?;
         if s.converged {
