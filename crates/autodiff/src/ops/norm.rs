@@ -44,7 +44,8 @@ impl<'t, T: Real> Var<'t, T> {
     /// The Euclidean norm of all elements (a scalar).
     ///
     /// ```text
-    /// ‖x‖ = √(Σᵢ xᵢ²)        ∂‖x‖/∂xᵢ = xᵢ/‖x‖, and 0 at x = 0 (the minimum-norm element of the unit ball)
+    /// ‖x‖ = √(Σᵢ xᵢ²)        ∂‖x‖/∂xᵢ = xᵢ/‖x‖
+    ///                        at x = 0: 0, the minimum-norm element of the unit ball
     /// ```
     ///
     /// The zero vector is recorded as a kink at output element 0. The norm is computed without
