@@ -26,6 +26,7 @@ use crate::{Error, Real, Result, Shape, Var};
 /// on either side. A vector whose length is both `r` and `c` (a square matrix) goes along the
 /// columns, as in numpy, which broadcasts along the last axis; an `[r, 1]` matrix (a
 /// `reshape`) puts it along the rows. Anything else is a mismatch naming both shapes.
+#[inline]
 pub(crate) fn broadcast(op: &'static str, lhs: Shape, rhs: Shape) -> Result<Shape> {
     if lhs == rhs || rhs.is_scalar() || spans(rhs, lhs) {
         Ok(lhs)
@@ -57,7 +58,8 @@ pub(crate) fn zip_map<T: Real>(x: Bc<'_, T>, y: Bc<'_, T>, out: &mut [T], f: imp
                 zip_flat(x.row(i, cols), y.row(i, cols), o, &f);
             }
         }
-        _ => zip_flat(x.row(0, out.len()), y.row(0, out.len()), out, f),
+        // Each side is all `n` values or one.
+        _ => zip_flat(x.v, y.v, out, f),
     }
 }
 
@@ -98,7 +100,8 @@ fn binary<'t, T: Real>(
     let ((sa, na), (sb, nb)) = (info(a), info(b));
     let shape = broadcast(name, sa, sb)?;
     Ok(build(a.tape, op, shape, na || nb, |p| {
-        let (x, y) = (Bc::of(p.vals, a.id, shape), Bc::of(p.vals, b.id, shape));
+        let x = Bc::new(p.vals.get(a.id), Bcast::new(sa, shape));
+        let y = Bc::new(p.vals.get(b.id), Bcast::new(sb, shape));
         zip_map(x, y, p.out, f)
     }))
 }

@@ -53,7 +53,8 @@ fn binary<'t, T: Real>(a: Var<'t, T>, b: impl Operand<'t, T>, is_max: bool) -> R
             TieSplit::First => T::one(),
         };
         let n = shape.len();
-        let (x, y) = (Bc::of(p.vals, a.id, shape), Bc::of(p.vals, b.id, shape));
+        let x = Bc::new(p.vals.get(a.id), Bcast::new(sa, shape));
+        let y = Bc::new(p.vals.get(b.id), Bcast::new(sb, shape));
         let base = p.masks.len();
         p.masks.resize(base + n, T::zero());
         let mask = &mut p.masks[base..];

@@ -345,3 +345,20 @@ fn nary_max_broadcasts_each_operand_to_the_largest() {
     assert_eq!(g.wrt(c), &[1.0, 0.0, 0.0]);
     assert_eq!(tape.max_n(&[c, r, m]).value(), y.value());
 }
+
+// Empty matrices broadcast too: nothing to compute, and the vector's gradient stays 0.
+#[test]
+fn broadcasting_over_an_empty_matrix_gives_an_empty_result() {
+    let tape = Tape::<f64>::new();
+    let v = tape.param_vec(&[1.0, 2.0, 3.0]).unwrap();
+    let no_rows = tape.param(&[], Shape::matrix(0, 3)).unwrap();
+    let no_cols = tape.param(&[], Shape::matrix(3, 0)).unwrap();
+    let a = no_rows * v;
+    let b = no_cols - v;
+    assert_eq!(
+        (a.shape(), b.shape()),
+        (Shape::matrix(0, 3), Shape::matrix(3, 0))
+    );
+    let g = (a.sum() + b.sum() + v.sum()).backward().unwrap();
+    assert_eq!(g.wrt(v), &[1.0, 1.0, 1.0]);
+}
