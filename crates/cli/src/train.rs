@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use clap::ValueEnum;
 use losses::MarginLoss;
 use serde::Serialize;
+use svm::cv::cross_validate;
 use svm::data::{builtin, read_file_with, CsvOptions, Dataset, Header, LabelColumn};
-use svm::model::{cross_validate, train, Model, Multiclass, SolverKind, TrainOptions, TrainReport};
+use svm::model::{train, Model, Multiclass, SolverKind, TrainOptions, TrainReport};
 use svm::solvers::GradientSource;
 
 use crate::CliError;

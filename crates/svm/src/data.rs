@@ -276,6 +276,52 @@ impl Dataset {
         })
     }
 
+    /// A sparse copy: the rows in compressed-sparse-row form with their zeros dropped (a
+    /// sparse one is cloned as it is). Memory O(non-zeros) beside the input.
+    ///
+    /// # Errors
+    /// [`Error::Dimension`] if the shape is wrong; [`Error::TooManyColumns`] past
+    /// [`MAX_FEATURE_INDEX`] columns; [`Error::NonFiniteRow`] for a NaN or infinite value.
+    ///
+    /// # Example
+    /// ```
+    /// use svm::data::Dataset;
+    /// let d = Dataset { x: vec![0.0, 3.0, 4.0, 0.0].into(), d: 2, labels: vec![1.0, -1.0] };
+    /// let s = d.to_sparse()?;
+    /// assert!(s.x.is_sparse());
+    /// assert_eq!(s.x.stored(), 2);
+    /// assert_eq!(s.to_dense()?, d);
+    /// # Ok::<(), svm::Error>(())
+    /// ```
+    pub fn to_sparse(&self) -> Result<Dataset> {
+        self.check_shape()?;
+        if self.x.is_sparse() {
+            return Ok(self.clone());
+        }
+        if self.d > MAX_FEATURE_INDEX {
+            return Err(Error::TooManyColumns {
+                features: self.d,
+                limit: MAX_FEATURE_INDEX,
+            });
+        }
+        let mut indptr = Vec::with_capacity(self.n() + 1);
+        indptr.push(0);
+        let (mut indices, mut values) = (Vec::new(), Vec::new());
+        for i in 0..self.n() {
+            for (j, v) in self.row(i).entries().filter(|e| e.1 != 0.0) {
+                // In range: j < d ≤ MAX_FEATURE_INDEX = u32::MAX.
+                indices.push(j as u32);
+                values.push(v);
+            }
+            indptr.push(indices.len());
+        }
+        Ok(Dataset {
+            x: Csr::new(indptr, indices, values, self.d)?.into(),
+            d: self.d,
+            labels: self.labels.clone(),
+        })
+    }
+
     /// Labels as ±1 for a binary task: already ±1, or two classes mapped smaller → −1,
     /// larger → +1.
     ///
@@ -1031,7 +1077,7 @@ pub fn train_test_split(n: usize, test_fraction: f64, seed: u64) -> (Vec<usize>,
 }
 
 /// `k` seeded folds of `0..n`: `(train, validation)` pairs whose validation parts partition
-/// the rows. `k` is clamped to `1..=n` (see [`crate::model::cross_validate`], which rejects
+/// the rows. `k` is clamped to `1..=n` (see [`crate::cv::cross_validate`], which rejects
 /// other values instead).
 ///
 /// # Example

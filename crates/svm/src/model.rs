@@ -5,13 +5,14 @@ use std::time::Instant;
 use losses::MarginLoss;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{kfold, Dataset, Standardizer};
+use crate::data::{Dataset, Standardizer};
 use crate::error::{Error, Result};
+use crate::metrics::auc;
 use crate::solvers::{
-    armijo_step, crammer_singer as cs_dual, crammer_singer_interior_point,
+    all_pairs, crammer_singer as cs_dual, crammer_singer_interior_point,
     crammer_singer_interior_point_suits, crammer_singer_squared, exact_hinge, nesterov,
-    newton_cg_with, pegasos_with, subgradient, Certificate, GradientSource, MulticlassProblem,
-    Problem, Solution, MAX_C,
+    newton_cg_with, pegasos_with, subgradient, GradientSource, MulticlassProblem, Problem,
+    Solution, MAX_C,
 };
 
 /// Which solver [`train`] uses.
@@ -181,7 +182,7 @@ fn check_path(o: &TrainOptions, classes: usize) -> Result<()> {
 }
 
 /// `value` if it is finite, else [`Error::NonFinite`] naming `what`.
-fn finite(what: &'static str, value: f64) -> Result<f64> {
+pub(crate) fn finite(what: &'static str, value: f64) -> Result<f64> {
     if value.is_finite() {
         Ok(value)
     } else {
@@ -350,7 +351,13 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
             return Err(Error::Labels("the all-pairs loss needs two classes".into()));
         }
         let y = prepared.one_vs_rest(classes[1]);
-        let s = all_pairs_descent(&prepared, &y, o.c, margin, o.tol, o.max_iter.min(100_000))?;
+        let p = Problem {
+            x: &prepared.x,
+            d: prepared.d,
+            y: &y,
+            c: o.c,
+        };
+        let s = all_pairs(p, margin, o.tol, o.max_iter.min(100_000))?;
         let model = Model {
             loss: "all-pairs".into(),
             c: o.c,
@@ -475,117 +482,6 @@ fn single_report(
         history: s.history,
         train_auc,
         model,
-    })
-}
-
-/// The area under the ROC curve of `scores` for labels `±1` (Mann–Whitney, ties counted ½):
-/// the probability that a random positive outscores a random negative.
-///
-/// ```text
-/// AUC = (Σ_{positives} rank − n₊(n₊ + 1)/2) / (n₊·n₋),  ranks averaged over ties
-/// ```
-///
-/// # Errors
-/// [`Error::Dimension`] if the lengths differ; [`Error::NonFiniteRow`] for a score that is not
-/// finite; [`Error::Labels`] for a label other than ±1, or if there is no positive or no
-/// negative example (the AUC is then undefined).
-///
-/// # Example
-/// ```
-/// assert_eq!(svm::model::auc(&[0.9, 0.1, 0.5, 0.5], &[1.0, -1.0, 1.0, -1.0])?, 0.875);
-/// assert!(svm::model::auc(&[0.9, 0.1], &[1.0, 1.0]).is_err());
-/// # Ok::<(), svm::Error>(())
-/// ```
-pub fn auc(scores: &[f64], labels: &[f64]) -> Result<f64> {
-    if labels.len() != scores.len() {
-        return Err(Error::Dimension {
-            what: "labels (one per score)",
-            expected: scores.len(),
-            got: labels.len(),
-        });
-    }
-    if let Some(row) = scores.iter().position(|v| !v.is_finite()) {
-        return Err(Error::NonFiniteRow {
-            what: "score",
-            row,
-            value: scores[row],
-        });
-    }
-    if let Some(i) = labels.iter().position(|&l| l != 1.0 && l != -1.0) {
-        return Err(Error::Labels(format!(
-            "label {} of example {i} is not ±1",
-            labels[i]
-        )));
-    }
-    let np = labels.iter().filter(|&&l| l > 0.0).count() as f64;
-    let nn = labels.len() as f64 - np;
-    if np == 0.0 || nn == 0.0 {
-        return Err(Error::Labels(
-            "the AUC needs a positive and a negative example".into(),
-        ));
-    }
-    let mut idx: Vec<usize> = (0..scores.len()).collect();
-    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
-    let mut rank_sum = 0.0;
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
-            j += 1;
-        }
-        let rank = (i + j) as f64 / 2.0 + 1.0;
-        rank_sum += rank * (i..=j).filter(|&k| labels[idx[k]] > 0.0).count() as f64;
-        i = j + 1;
-    }
-    Ok((rank_sum - np * (np + 1.0) / 2.0) / (np * nn))
-}
-
-/// `½‖w‖² + C·L_all-pairs(X·w)` by gradient descent with Armijo backtracking, the gradient
-/// `w + C·Xᵀ·∂L/∂ŷ` from the O(n log n) closed form; stops when `‖∇f‖²/2 ≤ tol·f`.
-fn all_pairs_descent(
-    data: &Dataset,
-    y: &[f64],
-    c: f64,
-    margin: f64,
-    tol: f64,
-    max_iter: usize,
-) -> Result<Solution> {
-    let d = data.d;
-    let mut f = |w: &[f64]| -> Result<(f64, Vec<f64>)> {
-        let pred: Vec<f64> = (0..data.n()).map(|i| data.row(i).dot(w)).collect();
-        let (l, g) = losses::all_pairs_value_grad(&pred, y, margin)?;
-        let mut grad = w.to_vec();
-        for (i, gi) in g.iter().enumerate() {
-            if *gi != 0.0 {
-                data.row(i).axpy(c * gi, &mut grad);
-            }
-        }
-        Ok((0.5 * w.iter().map(|v| v * v).sum::<f64>() + c * l, grad))
-    };
-    let mut w = vec![0.0; d];
-    let (mut fw, mut g) = f(&w)?;
-    // ‖∇f‖²/2 ≤ tol·f bounds the relative error (f is 1-strongly convex), as for the other
-    // smooth solvers.
-    let done = |f: f64, g: &[f64]| 0.5 * g.iter().map(|v| v * v).sum::<f64>() <= tol * f;
-    let mut history = vec![fw];
-    let mut step = 1.0;
-    let mut converged = false;
-    for _ in 0..max_iter {
-        if done(fw, &g) {
-            converged = true;
-            break;
-        }
-        (w, fw, g) = armijo_step(&w, fw, &g, &mut step, &mut f)?;
-        history.push(fw);
-    }
-    let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
-    Ok(Solution {
-        w,
-        objective: fw,
-        iterations: history.len() - 1,
-        converged: converged || done(fw, &g),
-        certificate: Certificate::GradientNorm(gnorm),
-        history,
     })
 }
 
@@ -964,86 +860,4 @@ impl Model {
         model.validate()?;
         Ok(model)
     }
-}
-
-/// k-fold cross-validation over a grid of `C`: the mean validation score per `C`, accuracy, or
-/// AUC when training with the all-pairs loss.
-///
-/// Folds are not stratified: every fold must have two classes in its training part, only
-/// classes its training part has in its validation part, and, for the AUC, both classes in
-/// its validation part; otherwise the error names the fold (fewer folds help).
-///
-/// # Errors
-/// [`Error::InvalidFolds`] unless `2 ≤ k ≤ n`; [`Error::EmptyGrid`]; [`Error::Fold`] for a
-/// fold that cannot be trained or scored; [`Error::NonFinite`] for a score that is not
-/// finite; as [`train`] (every `C` of the grid is checked before any training).
-pub fn cross_validate(
-    data: &Dataset,
-    o: &TrainOptions,
-    k: usize,
-    grid: &[f64],
-    seed: u64,
-) -> Result<Vec<(f64, f64)>> {
-    data.check()?;
-    if data.n() == 0 {
-        return Err(Error::Empty);
-    }
-    if k < 2 || k > data.n() {
-        return Err(Error::InvalidFolds { k, n: data.n() });
-    }
-    if grid.is_empty() {
-        return Err(Error::EmptyGrid);
-    }
-    for &c in grid {
-        TrainOptions { c, ..*o }.validate()?;
-    }
-    let folds = kfold(data.n(), k, seed);
-    let mut parts = Vec::with_capacity(folds.len());
-    for (f, (train_idx, val_idx)) in folds.iter().enumerate() {
-        let (train_part, val) = (data.subset(train_idx)?, data.subset(val_idx)?);
-        let fold_err = |reason: String| Error::Fold {
-            fold: f + 1,
-            folds: k,
-            reason,
-        };
-        let (train_classes, val_classes) = (train_part.classes(), val.classes());
-        if train_classes.len() < 2 {
-            return Err(fold_err(format!(
-                "its training rows all have class {}",
-                train_classes[0]
-            )));
-        }
-        if let Some(c) = val_classes.iter().find(|c| !train_classes.contains(c)) {
-            return Err(fold_err(format!(
-                "its validation rows have class {c}, which its training rows lack"
-            )));
-        }
-        if o.all_pairs.is_some() && val_classes.len() < 2 {
-            return Err(fold_err(format!(
-                "its validation rows all have class {}, so their AUC is undefined",
-                val_classes[0]
-            )));
-        }
-        parts.push((train_part, val));
-    }
-    grid.iter()
-        .map(|&c| {
-            let mut total = 0.0;
-            for (train_part, val) in &parts {
-                let report = train(train_part, &TrainOptions { c, ..*o })?;
-                total += if o.all_pairs.is_some() {
-                    auc(
-                        &report.model.scores(val)?,
-                        &val.one_vs_rest(report.model.classes[1]),
-                    )?
-                } else {
-                    report.model.accuracy(val)?
-                };
-            }
-            Ok((
-                c,
-                finite("cross-validation score", total / parts.len() as f64)?,
-            ))
-        })
-        .collect()
 }

@@ -255,7 +255,7 @@ fn malformed_input_is_a_typed_error_naming_the_place() {
 
 #[test]
 fn auc_counts_ordered_pairs_with_ties_as_half() {
-    use svm::model::auc;
+    use svm::metrics::auc;
     // Positives 0.9, 0.5; negatives 0.1, 0.5: pairs (0.9>0.1, 0.9>0.5, 0.5>0.1, 0.5=0.5 → ½) → 3.5/4.
     assert_eq!(
         auc(&[0.9, 0.1, 0.5, 0.5], &[1.0, -1.0, 1.0, -1.0]).unwrap(),
@@ -311,26 +311,6 @@ fn interior_point_reaches_the_qp_optimum_and_refuses_wide_problems() {
     ));
 }
 
-/// `data` with its rows stored sparse (the zeros dropped), as in `tests/sparse.rs`.
-fn sparse(data: &svm::data::Dataset) -> svm::data::Dataset {
-    let mut indptr = vec![0];
-    let (mut indices, mut values) = (Vec::new(), Vec::new());
-    for i in 0..data.n() {
-        for (j, v) in data.row(i).entries().filter(|e| e.1 != 0.0) {
-            indices.push(j as u32);
-            values.push(v);
-        }
-        indptr.push(indices.len());
-    }
-    svm::data::Dataset {
-        x: svm::matrix::Csr::new(indptr, indices, values, data.d)
-            .unwrap()
-            .into(),
-        d: data.d,
-        labels: data.labels.clone(),
-    }
-}
-
 #[test]
 fn crammer_singer_interior_point_reaches_the_sequential_dual_optimum_dense_and_sparse() {
     use svm::solvers::{
@@ -340,7 +320,7 @@ fn crammer_singer_interior_point_reaches_the_sequential_dual_optimum_dense_and_s
     // certify a relative error ≤ 1e-11, so their objectives agree to 2e-11 (asserted: 1e-9).
     let iris = builtin("iris").unwrap();
     let labels: Vec<usize> = iris.labels.iter().map(|&l| l as usize).collect();
-    let sparse_iris = sparse(&iris);
+    let sparse_iris = iris.to_sparse().unwrap();
     assert!(sparse_iris.x.is_sparse());
     for squared in [false, true] {
         for c in [0.1, 1.0, 10.0] {

@@ -4,34 +4,16 @@
 
 use losses::MarginLoss;
 use svm::data::{builtin, read_libsvm, Dataset, Standardizer};
-use svm::matrix::{Csr, Features};
+use svm::matrix::Features;
 use svm::model::{train, Multiclass, TrainOptions};
 use svm::solvers::{crammer_singer, dual_cd, newton, newton_cg, MulticlassProblem, Problem};
-
-/// `data` with its rows stored sparse (the zeros dropped).
-fn sparse(data: &Dataset) -> Dataset {
-    let mut indptr = vec![0];
-    let (mut indices, mut values) = (Vec::new(), Vec::new());
-    for i in 0..data.n() {
-        for (j, v) in data.row(i).entries().filter(|e| e.1 != 0.0) {
-            indices.push(j as u32);
-            values.push(v);
-        }
-        indptr.push(indices.len());
-    }
-    Dataset {
-        x: Csr::new(indptr, indices, values, data.d).unwrap().into(),
-        d: data.d,
-        labels: data.labels.clone(),
-    }
-}
 
 #[test]
 fn training_on_sparse_rows_gives_the_dense_result_exactly() {
     // Skipping the zeros only skips additions of ±0, so every solver's arithmetic is the same:
     // the weights are bit-for-bit equal (the reference is the dense run of the same solver).
     let digits = builtin("digits").unwrap(); // 1797 × 64, about half zeros
-    let sd = sparse(&digits);
+    let sd = digits.to_sparse().unwrap();
     assert!(sd.x.stored() < digits.x.stored() * 6 / 10);
     for (loss, multiclass) in [
         (MarginLoss::hinge(), Multiclass::OneVsRest),
@@ -228,7 +210,7 @@ fn crammer_singer_dual_reaches_the_hand_derived_optimum() {
         };
         crammer_singer(p, 1e-8, 100_000, 0).unwrap()
     };
-    let (a, b) = (run(&iris.x), run(&sparse(&iris).x));
+    let (a, b) = (run(&iris.x), run(&iris.to_sparse().unwrap().x));
     assert!(a.converged && a.certificate.value().unwrap() <= 1e-8 * a.objective);
     assert_eq!(a.w, b.w);
 }
@@ -260,12 +242,12 @@ fn engine_gradients_on_sparse_rows_match_the_closed_form() {
     // The first-order solvers' engine path holds sparse rows as the engine's sparse constant
     // (no dense copy); its run must follow the closed-form run (the hand-derived gradient).
     use svm::solvers::{nesterov, GradientSource};
-    let digits = sparse(
-        &Standardizer::fit(&builtin("digits").unwrap())
-            .unwrap()
-            .transform(&builtin("digits").unwrap())
-            .unwrap(),
-    );
+    let digits = Standardizer::fit(&builtin("digits").unwrap())
+        .unwrap()
+        .transform(&builtin("digits").unwrap())
+        .unwrap()
+        .to_sparse()
+        .unwrap();
     let y = digits.one_vs_rest(1.0);
     let p = Problem {
         x: &digits.x,
@@ -376,7 +358,7 @@ fn squared_crammer_singer_dual_is_certified_and_beats_an_independent_descent() {
     };
     let (a, b) = (
         train(&data, &o).unwrap(),
-        train(&sparse(&data), &o).unwrap(),
+        train(&data.to_sparse().unwrap(), &o).unwrap(),
     );
     assert!(a.converged);
     assert_eq!(a.model.weights, b.model.weights);

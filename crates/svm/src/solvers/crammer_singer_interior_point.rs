@@ -10,7 +10,7 @@ use super::interior_point::{
     max_step, short_rows, BLOCKS, MAX_INTERIOR_POINT_FEATURES, PARALLEL_WORK, STEP_FRACTION,
 };
 use super::newton::{cholesky_factor, cholesky_solve_factored};
-use super::{check_iterations, check_tol, sq_norm, Certificate, Solution};
+use super::{check_iterations, check_tol, sq_norm, Solution};
 use crate::error::{Error, Result};
 
 /// Whether [`crammer_singer_interior_point`] is the faster exact solver for `problem`: its
@@ -407,7 +407,7 @@ pub fn crammer_singer_interior_point(
     let mut history = Vec::new();
     // The best primal point seen and the best dual value (both valid bounds on P*).
     let (mut best_f, mut best_w, mut lower) = (f64::INFINITY, w.clone(), f64::NEG_INFINITY);
-    for iter in 1..=max_iter {
+    for _ in 0..max_iter {
         // The certificate at feasible points (see the docs).
         let hat: Vec<f64> = if squared {
             lambda.clone()
@@ -438,16 +438,8 @@ pub fn crammer_singer_interior_point(
             (best_f, best_w) = (fv, v);
         }
         history.push(best_f);
-        let gap = (best_f - lower).max(0.0);
-        if gap <= tol * best_f {
-            return Ok(Solution {
-                w: best_w,
-                objective: best_f,
-                iterations: iter,
-                converged: true,
-                certificate: Certificate::DualityGap(gap),
-                history,
-            });
+        if best_f - lower <= tol * best_f {
+            return Ok(Solution::with_gap(best_w, best_f, lower, tol, history));
         }
         // Residuals of the KKT conditions.
         let z = margins(&problem, &scores(&problem, &w));
@@ -576,13 +568,5 @@ pub fn crammer_singer_interior_point(
     }
     // Out of iterations, or the factorisation lost definiteness to rounding: the best point
     // with its (valid) gap.
-    let gap = (best_f - lower).max(0.0);
-    Ok(Solution {
-        w: best_w,
-        objective: best_f,
-        iterations: history.len(),
-        converged: gap <= tol * best_f,
-        certificate: Certificate::DualityGap(gap),
-        history,
-    })
+    Ok(Solution::with_gap(best_w, best_f, lower, tol, history))
 }

@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use super::newton::{cholesky_factor, cholesky_solve_factored};
-use super::{check_iterations, check_tol, sq_norm, Certificate, Problem, Solution};
+use super::{check_iterations, check_tol, sq_norm, Problem, Solution};
 use crate::error::{Error, Result};
 use crate::matrix::{Features, Row};
 
@@ -208,7 +208,7 @@ pub fn interior_point(problem: Problem<'_>, tol: f64, max_iter: usize) -> Result
     // The best primal point seen and the best dual value (both valid bounds on f*).
     let (mut best_f, mut best_w, mut lower) = (f64::INFINITY, w.clone(), f64::NEG_INFINITY);
     let hinge = |z: &[f64]| z.iter().map(|m| (1.0 - m).max(0.0)).sum::<f64>();
-    for iter in 1..=max_iter {
+    for _ in 0..max_iter {
         let z = problem.margins(&w);
         // The certificate at feasible points (see the docs).
         let hat: Vec<f64> = alpha
@@ -227,16 +227,8 @@ pub fn interior_point(problem: Problem<'_>, tol: f64, max_iter: usize) -> Result
             (best_f, best_w) = (fv, v);
         }
         history.push(best_f);
-        let gap = (best_f - lower).max(0.0);
-        if gap <= tol * best_f {
-            return Ok(Solution {
-                w: best_w,
-                objective: best_f,
-                iterations: iter,
-                converged: true,
-                certificate: Certificate::DualityGap(gap),
-                history,
-            });
+        if best_f - lower <= tol * best_f {
+            return Ok(Solution::with_gap(best_w, best_f, lower, tol, history));
         }
         // Residuals of the KKT conditions.
         let ya: Vec<f64> = alpha.iter().zip(y).map(|(a, b)| a * b).collect();
@@ -310,13 +302,5 @@ pub fn interior_point(problem: Problem<'_>, tol: f64, max_iter: usize) -> Result
     }
     // Out of iterations, or the factorisation lost definiteness to rounding: the best point
     // with its (valid) gap.
-    let gap = (best_f - lower).max(0.0);
-    Ok(Solution {
-        w: best_w,
-        objective: best_f,
-        iterations: history.len(),
-        converged: gap <= tol * best_f,
-        certificate: Certificate::DualityGap(gap),
-        history,
-    })
+    Ok(Solution::with_gap(best_w, best_f, lower, tol, history))
 }

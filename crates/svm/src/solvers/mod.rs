@@ -14,6 +14,7 @@
 //! | [`subgradient`] (steps `η/k` along `−g/‖g‖`, iterate averaging) | any | none |
 //! | [`pegasos`] (SGD, λ-form) | hinge, squared hinge | none |
 //! | [`nesterov`] (accelerated gradient, Armijo backtracking) | smooth: squared hinge, ψ_G, ψ_M, … | `‖∇f(w)‖` |
+//! | [`all_pairs`] (gradient descent, Armijo backtracking) | all-pairs squared hinge (ranking) | `‖∇f(w)‖` |
 //!
 //! **Tolerances read as accuracy.** Every exact solver stops when its certificate bounds the
 //! relative objective error by `tol`: `f(w) − D(α) ≤ tol·f(w)` for the duals, and
@@ -24,6 +25,7 @@
 //! ([`GradientSource`]), so the two can be compared; `train --gradient` selects it. The engine
 //! path needs dense rows and densifies sparse ones up to [`crate::data::MAX_DENSE_ELEMENTS`].
 
+mod all_pairs;
 mod crammer_singer;
 mod crammer_singer_interior_point;
 mod crammer_singer_squared;
@@ -38,6 +40,7 @@ mod oracle;
 mod pegasos;
 mod subgradient;
 
+pub use all_pairs::all_pairs;
 pub use crammer_singer::{crammer_singer, MulticlassProblem};
 pub use crammer_singer_interior_point::{
     crammer_singer_interior_point, crammer_singer_interior_point_suits,
@@ -46,7 +49,6 @@ pub use crammer_singer_squared::crammer_singer_squared;
 pub use dual_cd::dual_cd;
 pub use exact_hinge::exact_hinge;
 pub use interior_point::{interior_point, interior_point_suits, MAX_INTERIOR_POINT_FEATURES};
-pub(crate) use line_search::armijo_step;
 pub use nesterov::nesterov;
 pub use newton::{newton, newton_with, MAX_NEWTON_FEATURES};
 pub use newton_cg::{newton_cg, newton_cg_with};
@@ -293,4 +295,21 @@ pub struct Solution {
     pub certificate: Certificate,
     /// The objective after each iteration (or each check, for the dual solvers).
     pub history: Vec<f64>,
+}
+
+impl Solution {
+    /// The solution at `w` with objective `f` proved by a dual lower bound `lower ≤ f*`: the
+    /// certificate is the duality gap `max(0, f − lower)`, converged when it is `≤ tol·f`;
+    /// one iteration per `history` entry.
+    pub(crate) fn with_gap(w: Vec<f64>, f: f64, lower: f64, tol: f64, history: Vec<f64>) -> Self {
+        let gap = (f - lower).max(0.0);
+        Solution {
+            w,
+            objective: f,
+            iterations: history.len(),
+            converged: gap <= tol * f,
+            certificate: Certificate::DualityGap(gap),
+            history,
+        }
+    }
 }

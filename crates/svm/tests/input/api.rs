@@ -3,7 +3,8 @@
 
 use losses::MarginLoss;
 use svm::data::{builtin, Dataset, Standardizer};
-use svm::model::{auc, train, TrainOptions};
+use svm::metrics::auc;
+use svm::model::{train, TrainOptions};
 use svm::solvers::{dual_cd, nesterov, newton_cg, subgradient, GradientSource, Problem, MAX_C};
 use svm::Error;
 

@@ -1,7 +1,8 @@
 //! Cross-validation: fold counts, one-class folds, finite scores.
 
+use svm::cv::cross_validate;
 use svm::data::{builtin, Dataset};
-use svm::model::{cross_validate, TrainOptions};
+use svm::model::TrainOptions;
 use svm::Error;
 
 /// 40 rows on a line, x = (i, 1), label +1 for i ≥ 20: separable by w·x = x₁ − 19.5.
