@@ -8,15 +8,17 @@
 //! primary := number | name | name '(' expr (',' expr)* ')' | '(' expr ')'
 //! ```
 //! So `-x^2` is `-(x^2)`, `2^3^2` is `2^9` and `x^-1` is `1/x`.
-//! Functions: `relu abs exp ln sqrt square` (one argument), `max min` (two arguments:
-//! elementwise; three or more: a reduction over the arguments), `pow(x, p)` (the same as
-//! `x^p`), and `clamp(x, lo, hi)` with bounds that are numbers (expressions without variables).
+//! Functions: `relu abs exp ln log1p sqrt square softplus sigmoid tanh` (one argument),
+//! `leaky_relu(x, α)` with a slope α that is a number (an expression without variables),
+//! `max min` (two arguments: elementwise; three or more: a reduction over the arguments),
+//! `pow(x, p)` (the same as `x^p`), and `clamp(x, lo, hi)` with bounds that are numbers.
+//! The kinks are `relu`, `leaky_relu` and `abs` at 0, `max`/`min` at a tie and `clamp` at a
+//! bound; the other functions are smooth.
 //!
-//! The engine has no power primitive, so `x^p` is built from the ones it has: for an exponent
-//! that is an integer constant (|p| ≤ 2³²) by repeated squaring and multiplication, with `1/x^|p|`
-//! for a negative one (so `x^2` at 0 is 0 with derivative 0, and `x^-1` at 0 is the engine's
-//! division error); for any other exponent (a non-integer or one with variables) as
-//! `exp(p·ln x)`, which is defined for `x > 0` only and says so at the `^`.
+//! `x^p` is the engine's `powi` for an exponent that is an integer constant (|p| < 2³¹; so `x^2`
+//! at 0 is 0 with derivative 0, and `x^-1` at 0 is an error at the `^`), its `powf` for any
+//! other constant exponent (defined for `x ≥ 0`, and `x > 0` when `p < 1`), and `exp(p·ln x)`
+//! for an exponent with variables, which is defined for `x > 0` only and says so at the `^`.
 //!
 //! Nothing here recurses on the input: the parser is an operator-precedence (shunting-yard)
 //! loop with explicit stacks, the parsed [`Expr`] is a flat list of nodes, and [`build`] is one
@@ -68,16 +70,26 @@ pub struct Span {
 pub enum Func {
     /// `relu(e)`.
     Relu,
+    /// `leaky_relu(x, α)`: the engine's leaky relu, with a slope that is a number.
+    LeakyRelu,
     /// `abs(e)`.
     Abs,
     /// `exp(e)`.
     Exp,
     /// `ln(e)`.
     Ln,
+    /// `log1p(e)`: `ln(1 + e)`.
+    Log1p,
     /// `sqrt(e)`.
     Sqrt,
     /// `square(e)`.
     Square,
+    /// `softplus(e)`: `ln(1 + exp(e))`.
+    Softplus,
+    /// `sigmoid(e)`: `1/(1 + exp(−e))`.
+    Sigmoid,
+    /// `tanh(e)`.
+    Tanh,
     /// `max(a, b)` (elementwise) or `max(a, b, c, …)` (n-ary).
     Max,
     /// `min(a, b)` or `min(a, b, c, …)`.
@@ -89,13 +101,18 @@ pub enum Func {
 }
 
 impl Func {
-    const ALL: [Func; 10] = [
+    const ALL: [Func; 15] = [
         Func::Relu,
+        Func::LeakyRelu,
         Func::Abs,
         Func::Exp,
         Func::Ln,
+        Func::Log1p,
         Func::Sqrt,
         Func::Square,
+        Func::Softplus,
+        Func::Sigmoid,
+        Func::Tanh,
         Func::Max,
         Func::Min,
         Func::Clamp,
@@ -106,11 +123,16 @@ impl Func {
     pub fn name(self) -> &'static str {
         match self {
             Func::Relu => "relu",
+            Func::LeakyRelu => "leaky_relu",
             Func::Abs => "abs",
             Func::Exp => "exp",
             Func::Ln => "ln",
+            Func::Log1p => "log1p",
             Func::Sqrt => "sqrt",
             Func::Square => "square",
+            Func::Softplus => "softplus",
+            Func::Sigmoid => "sigmoid",
+            Func::Tanh => "tanh",
             Func::Max => "max",
             Func::Min => "min",
             Func::Clamp => "clamp",
@@ -128,9 +150,17 @@ impl Func {
             Func::Max | Func::Min => (n >= 2, "at least 2 arguments"),
             Func::Pow => (n == 2, "2 arguments (the base and the exponent)"),
             Func::Clamp => (n == 3, "3 arguments (x, lo, hi)"),
-            Func::Relu | Func::Abs | Func::Exp | Func::Ln | Func::Sqrt | Func::Square => {
-                (n == 1, "1 argument")
-            }
+            Func::LeakyRelu => (n == 2, "2 arguments (x and the slope α)"),
+            Func::Relu
+            | Func::Abs
+            | Func::Exp
+            | Func::Ln
+            | Func::Log1p
+            | Func::Sqrt
+            | Func::Square
+            | Func::Softplus
+            | Func::Sigmoid
+            | Func::Tanh => (n == 1, "1 argument"),
         }
     }
 }
@@ -381,6 +411,9 @@ fn suggestion(name: &str) -> String {
         "minimum" | "amin" | "fmin" => Some("min"),
         "clip" | "clip_by_value" | "hardtanh" => Some("clamp"),
         "power" | "powf" | "powi" => Some("pow"),
+        "leakyrelu" | "leaky" | "lrelu" | "leaky_relu_" => Some("leaky_relu"),
+        "logistic" | "expit" => Some("sigmoid"),
+        "log1" | "ln1p" => Some("log1p"),
         _ => None,
     };
     let nearest = || {
@@ -590,11 +623,13 @@ pub fn build<'t>(
 /// agrees with the kink at the point (a *piece* of the piecewise function).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Piece {
-    /// Argument `k` as it is: relu's or abs's positive side, the `k`-th argument of max or min,
-    /// clamp inside its bounds.
+    /// Argument `k` as it is: the positive side of relu, leaky_relu or abs, the `k`-th argument
+    /// of max or min, clamp inside its bounds.
     Arg(usize),
     /// Argument `k` negated: abs's negative side.
     NegArg(usize),
+    /// Argument `k` times a number: leaky_relu's negative side `α·x`.
+    ScaledArg(usize, f64),
     /// A constant: relu's zero side, clamp at a bound.
     Const(f64),
 }
@@ -629,12 +664,29 @@ impl<'t> Built<'t> {
     }
 }
 
-/// The largest |p| for which an integer exponent is built by multiplications (at most 64 of them).
-const MAX_INTEGER_EXPONENT: f64 = 4_294_967_296.0;
+/// Refuses an argument that must be a number (clamp's bounds, leaky_relu's slope) but depends
+/// on a variable, at its column; `rule` says so in words.
+fn number_argument(
+    e: &Expr,
+    arg: usize,
+    is_constant: bool,
+    rule: &'static str,
+) -> Result<(), ExprError> {
+    if is_constant {
+        Ok(())
+    } else {
+        Err(ExprError::at(e.nodes[arg].span.start, rule))
+    }
+}
 
-/// `x^p` on the tape: repeated squaring for an integer constant `p`, else `exp(p·ln x)`.
+const CLAMP_BOUNDS: &str = "clamp's bounds must be numbers (expressions without variables); \
+                            for a variable bound write max(lo, min(x, hi))";
+const LEAKY_SLOPE: &str = "leaky_relu's slope must be a number (an expression without variables); \
+                           for a variable slope a write max(x, a*x) (a ≤ 1)";
+
+/// `x^p` on the tape: the engine's `powi` for an integer constant `p` (|p| < 2³¹), its `powf`
+/// for any other constant, and `exp(p·ln x)` for an exponent with variables.
 fn power<'t>(
-    tape: &'t Tape<f64>,
     x: Var<'t, f64>,
     p: Var<'t, f64>,
     p_constant: bool,
@@ -642,52 +694,45 @@ fn power<'t>(
 ) -> Result<Var<'t, f64>, ExprError> {
     let fail = |err: autodiff::Error| ExprError::at(column, format!("`^`: {err}"));
     let exponent = p.item();
-    if p_constant && exponent.fract() == 0.0 && exponent.abs() <= MAX_INTEGER_EXPONENT {
-        // Square-and-multiply over the bits of |p|: x^13 = x·x⁴·x⁸.
-        let mut n = exponent.abs() as u64;
-        let mut result: Option<Var<'t, f64>> = None;
-        let mut base = x;
-        while n > 0 {
-            if n & 1 == 1 {
-                result = Some(match result {
-                    Some(r) => r.try_mul(base).map_err(fail)?,
-                    None => base,
-                });
+    let base = x.item();
+    if p_constant && exponent.fract() == 0.0 && exponent.abs() <= f64::from(i32::MAX) {
+        // In range: the cast is exact.
+        let n = exponent as i32;
+        return x.try_powi(n).map_err(|err| {
+            if n < 0 && base == 0.0 {
+                ExprError::at(
+                    column,
+                    format!("`^`: x^{n} is 1/x^{} and the base is 0 here", -i64::from(n)),
+                )
+            } else {
+                fail(err)
             }
-            n >>= 1;
-            if n > 0 {
-                base = base.square();
-            }
-        }
-        let positive = match result {
-            Some(r) => r,
-            None => tape.constant_scalar(1.0).map_err(fail)?, // x^0 = 1, also at x = 0
-        };
-        if exponent < 0.0 {
-            let one = tape.constant_scalar(1.0).map_err(fail)?;
-            return one.try_div(positive).map_err(|_| {
+        });
+    }
+    if p_constant {
+        return x.try_powf(exponent).map_err(|err| {
+            let domain = if exponent < 1.0 && exponent != 0.0 {
+                "x > 0 (at 0 its derivative is infinite)"
+            } else {
+                "x ≥ 0"
+            };
+            if base < 0.0 || (base == 0.0 && exponent < 1.0) {
                 ExprError::at(
                     column,
                     format!(
-                        "`^`: x^{exponent} is 1/x^{} and the base is 0 here",
-                        -exponent
+                        "`^` with a non-integer exponent ({exponent}) is powf, defined for {domain}, and the base is {base} here"
                     ),
                 )
-            });
-        }
-        return Ok(positive);
+            } else {
+                fail(err)
+            }
+        });
     }
-    let base = x.item();
     if base <= 0.0 {
-        let which = if p_constant {
-            format!("a non-integer exponent ({exponent})")
-        } else {
-            "an exponent with variables".to_string()
-        };
         return Err(ExprError::at(
             column,
             format!(
-                "`^` with {which} is computed as exp(p·ln x), defined for x > 0 only, and the base is {base} here"
+                "`^` with an exponent with variables is computed as exp(p·ln x), defined for x > 0 only, and the base is {base} here"
             ),
         ));
     }
@@ -740,7 +785,7 @@ pub fn build_pieces<'t>(
                     '-' => a.try_sub(b).map_err(fail)?,
                     '*' => a.try_mul(b).map_err(fail)?,
                     '/' => a.try_div(b).map_err(fail)?,
-                    _ => power(tape, a, b, cb, node.op_column)?,
+                    _ => power(a, b, cb, node.op_column)?,
                 };
                 let is_affine = match op {
                     '+' | '-' => fa && fb,
@@ -769,30 +814,40 @@ pub fn build_pieces<'t>(
                         let a = argument(k)?;
                         (-vals[a], constant[a], affine[a])
                     }
+                    Some(Piece::ScaledArg(k, c)) => {
+                        let a = argument(k)?;
+                        (
+                            vals[a].try_affine(c, 0.0).map_err(fail)?,
+                            constant[a],
+                            affine[a],
+                        )
+                    }
                     Some(Piece::Const(c)) => (tape.constant_scalar(c).map_err(fail)?, true, true),
                     None => {
                         let x = xs[0];
                         let v = match func {
                             Func::Relu => x.relu(),
+                            Func::LeakyRelu => {
+                                number_argument(e, args[1], constant[args[1]], LEAKY_SLOPE)?;
+                                x.try_leaky_relu(xs[1].item()).map_err(fail)?
+                            }
                             Func::Abs => x.abs(),
                             Func::Exp => x.try_exp().map_err(fail)?,
                             Func::Ln => x.try_ln().map_err(fail)?,
+                            Func::Log1p => x.try_log1p().map_err(fail)?,
                             Func::Sqrt => x.try_sqrt().map_err(fail)?,
                             Func::Square => x.square(),
+                            Func::Softplus => x.softplus(),
+                            Func::Sigmoid => x.sigmoid(),
+                            Func::Tanh => x.tanh(),
                             Func::Max if xs.len() == 2 => x.try_max(xs[1]).map_err(fail)?,
                             Func::Min if xs.len() == 2 => x.try_min(xs[1]).map_err(fail)?,
                             Func::Max => tape.try_max_n(&xs).map_err(fail)?,
                             Func::Min => tape.try_min_n(&xs).map_err(fail)?,
-                            Func::Pow => power(tape, x, xs[1], constant[args[1]], span.start)?,
+                            Func::Pow => power(x, xs[1], constant[args[1]], span.start)?,
                             Func::Clamp => {
                                 for &bound in &args[1..] {
-                                    if !constant[bound] {
-                                        return Err(ExprError::at(
-                                            e.nodes[bound].span.start,
-                                            "clamp's bounds must be numbers (expressions without variables); \
-                                             for a variable bound write max(lo, min(x, hi))",
-                                        ));
-                                    }
+                                    number_argument(e, bound, constant[bound], CLAMP_BOUNDS)?;
                                 }
                                 x.try_clamp(xs[1].item(), xs[2].item()).map_err(fail)?
                             }
@@ -800,12 +855,21 @@ pub fn build_pieces<'t>(
                         // Kinks of affine arguments are affine near the point on each branch;
                         // the smooth functions are affine only of constants.
                         let is_affine = match func {
-                            Func::Relu | Func::Abs | Func::Max | Func::Min | Func::Clamp => {
-                                all_affine
-                            }
-                            Func::Exp | Func::Ln | Func::Sqrt | Func::Square | Func::Pow => {
-                                all_constant
-                            }
+                            Func::Relu
+                            | Func::LeakyRelu
+                            | Func::Abs
+                            | Func::Max
+                            | Func::Min
+                            | Func::Clamp => all_affine,
+                            Func::Exp
+                            | Func::Ln
+                            | Func::Log1p
+                            | Func::Sqrt
+                            | Func::Square
+                            | Func::Softplus
+                            | Func::Sigmoid
+                            | Func::Tanh
+                            | Func::Pow => all_constant,
                         };
                         (v, all_constant, is_affine)
                     }
@@ -885,7 +949,9 @@ mod tests {
             ("square(x) + sqrt(4) + ln(1) + exp(0)", 7.0),
             ("relu(-x) + abs(-x)", 2.0),
             ("2.5e1 − x", 23.0),
-            // `^` above unary minus and right-associative; integer powers by multiplication.
+            // leaky_relu at x = 2 and −2: 2 and ½·(−2).
+            ("leaky_relu(x, 0.1) + leaky_relu(-x, 1/2)", 1.0),
+            // `^` above unary minus and right-associative; integer constant powers are powi.
             ("-x^2", -4.0),
             ("2^3^2", 512.0),
             ("x^-1", 0.5),
@@ -935,11 +1001,17 @@ mod tests {
             (
                 "1 + x^0.5",
                 6,
-                "exp(p·ln x), defined for x > 0 only, and the base is -1",
+                "is powf, defined for x > 0 (at 0 its derivative is infinite), and the base is -1",
             ),
+            ("x^2.5", 2, "is powf, defined for x ≥ 0, and the base is -1"),
             // y^x is fine (y = 2 > 0); x^y (the `^` at column 8) has the base −1.
             ("y^x + x^y", 8, "an exponent with variables"),
             ("clamp(x, y, 1)", 10, "clamp's bounds must be numbers"),
+            (
+                "leaky_relu(x, y)",
+                15,
+                "leaky_relu's slope must be a number",
+            ),
             ("clamp(x, 1, -1)", 1, "clamp"),
             ("(x + 1)^-2", 8, "x^-2 is 1/x^2 and the base is 0 here"),
         ] {
@@ -971,6 +1043,49 @@ mod tests {
             let (e, b) = built(src);
             assert_eq!(infinite_derivative(&e, &b), None, "{src}");
         }
+    }
+
+    #[test]
+    fn the_smooth_functions_and_powf_equal_their_definitions() {
+        let tape = Tape::<f64>::new();
+        let x = tape.param_scalar(2.0).unwrap();
+        let vars = vec![("x".to_string(), x)];
+        let e2 = 2f64.exp();
+        for (src, want) in [
+            ("softplus(x)", (1.0 + e2).ln()),
+            ("sigmoid(x)", 1.0 / (1.0 + 1.0 / e2)),
+            ("tanh(x)", (e2 - 1.0 / e2) / (e2 + 1.0 / e2)),
+            ("log1p(x)", 3f64.ln()),
+            ("x^1.5", 2.0 * 2f64.sqrt()),
+            ("pow(x, -0.5)", 1.0 / 2f64.sqrt()),
+        ] {
+            let e = parse(src).unwrap();
+            let v = build(&e, &tape, &vars, &mut Origins::default()).unwrap();
+            assert!(
+                (v.item() - want).abs() < 1e-14,
+                "{src}: {} vs {want}",
+                v.item()
+            );
+        }
+        check_err("leaky_relu(x)", 1, "2 arguments (x and the slope α)");
+        check_err("tanh(x, 1)", 1, "1 argument");
+        check_err("expit(x)", 1, "did you mean `sigmoid`?");
+    }
+
+    #[test]
+    fn leaky_relus_negative_side_is_its_slope_times_the_argument() {
+        let tape = Tape::<f64>::new();
+        let x = tape.param_scalar(0.0).unwrap();
+        let vars = vec![("x".to_string(), x)];
+        let e = parse("leaky_relu(3*x, 0.25)").unwrap();
+        // Nodes: 3, x, 3*x, 0.25, leaky_relu(…): its negative side 0.25·(3x), slope 0.75.
+        let pieces = Pieces::from([(4, Piece::ScaledArg(0, 0.25))]);
+        let b = build_pieces(&e, &tape, &vars, &mut Origins::default(), &pieces).unwrap();
+        assert_eq!(b.root().backward().unwrap().wrt(x)[0], 0.75);
+        assert!(b.affine[4]);
+        // Unreplaced, the engine's leaky_relu at its kink: MinNorm's α = 0.25, times 3.
+        let b = build_pieces(&e, &tape, &vars, &mut Origins::default(), &Pieces::new()).unwrap();
+        assert_eq!(b.root().backward().unwrap().wrt(x)[0], 0.75);
     }
 
     #[test]
@@ -1195,7 +1310,7 @@ mod tests {
                 proptest::sample::select(vec![
                     "x", "y", "1", "0", "1e308", ".", "e", "+", "-", "*", "/", "(", ")", ",",
                     "relu", "max", "min", "ln", "sqrt", "exp", "abs", "log", " ", "−", "$", "é",
-                    "^", "clamp", "pow", "0.5",
+                    "^", "clamp", "pow", "0.5", "leaky_relu", "softplus", "tanh", "log1p",
                 ]),
                 0..40,
             )

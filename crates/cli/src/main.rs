@@ -80,8 +80,10 @@ enum Command {
     /// one-sided derivatives.
     ///
     /// Grammar: numbers, variables, + - * / ^, unary minus, parentheses, relu(e), abs(e),
-    /// exp(e), ln(e), sqrt(e), square(e), pow(x, p), clamp(x, lo, hi) with number bounds,
-    /// max(a, b) and min(a, b), and max/min of 3 or more arguments. Prints the value, the
+    /// exp(e), ln(e), log1p(e), sqrt(e), square(e), softplus(e), sigmoid(e), tanh(e),
+    /// leaky_relu(x, α) with a number slope, pow(x, p) (= x^p: powi for an integer constant p,
+    /// powf for another constant), clamp(x, lo, hi) with number bounds, max(a, b) and
+    /// min(a, b), and max/min of 3 or more arguments. Prints the value, the
     /// gradient, the kinks hit, the Clarke subdifferential (its vertices) and the one-sided
     /// slopes along each variable.
     #[command(after_help = "Example:\n  subgrad grad 'relu(x) - relu(-x)' --at x=0 --certified")]

@@ -4,9 +4,10 @@
 //! # The method
 //! Near the point, every kink that did not sit exactly on its kink keeps its branch, so `f`
 //! equals, on each small region, one *piece*: the expression with each tied kink replaced by
-//! one of its branches (`relu(z)` by `z` or `0`, `abs(z)` by `z` or `−z`, a tied `max`/`min` by
-//! one of its tied arguments, `clamp` at a bound by `x` or the bound). Each piece is smooth, and
-//! its gradient at the point is an ordinary backward pass ([`expr::build_pieces`]).
+//! one of its branches (`relu(z)` by `z` or `0`, `leaky_relu(z, α)` by `z` or `α·z`, `abs(z)`
+//! by `z` or `−z`, a tied `max`/`min` by one of its tied arguments, `clamp` at a bound by `x` or
+//! the bound). Each piece is smooth, and its gradient at the point is an ordinary backward pass
+//! ([`expr::build_pieces`]).
 //!
 //! Which pieces are taken on an open set? A piece holds where every tied kink is on its chosen
 //! side: `z > 0` for `relu → z`, `a − b > 0` for `max → a`, and so on. To first order near the
@@ -102,6 +103,14 @@ pub fn ties(e: &Expr, built: &Built<'_>, report: &KinkReport) -> Result<Vec<Tie>
                 branch(Piece::Arg(0), vec![vec![(arg(0), 1.0)]]),
                 branch(Piece::Const(0.0), vec![vec![(arg(0), -1.0)]]),
             ],
+            // leaky_relu(z, α) is z for z > 0 and α·z for z < 0.
+            Func::LeakyRelu => vec![
+                branch(Piece::Arg(0), vec![vec![(arg(0), 1.0)]]),
+                branch(
+                    Piece::ScaledArg(0, built.value(arg(1))),
+                    vec![vec![(arg(0), -1.0)]],
+                ),
+            ],
             Func::Abs => vec![
                 branch(Piece::Arg(0), vec![vec![(arg(0), 1.0)]]),
                 branch(Piece::NegArg(0), vec![vec![(arg(0), -1.0)]]),
@@ -139,7 +148,15 @@ pub fn ties(e: &Expr, built: &Built<'_>, report: &KinkReport) -> Result<Vec<Tie>
                 out.insert(0, branch(Piece::Arg(0), inside));
                 out
             }
-            Func::Exp | Func::Ln | Func::Sqrt | Func::Square | Func::Pow => {
+            Func::Exp
+            | Func::Ln
+            | Func::Log1p
+            | Func::Sqrt
+            | Func::Square
+            | Func::Softplus
+            | Func::Sigmoid
+            | Func::Tanh
+            | Func::Pow => {
                 return Err(CliError::Usage(format!(
                     "kink reported on the smooth `{}`",
                     func.name()

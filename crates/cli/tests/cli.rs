@@ -1027,7 +1027,7 @@ fn too_many_kinks_fall_back_to_the_axis_slopes() {
 
 #[test]
 fn powers_follow_arithmetic_and_name_their_construction() {
-    // x³ at 2: 8, derivative 3x² = 12 (by multiplications: exact).
+    // x³ at 2: 8, derivative 3x² = 12 (powi: exact).
     let v = grad_at("x^3", &["x=2"], &[]);
     assert_eq!(
         (v["value"].as_f64(), v["gradient"]["x"].as_f64()),
@@ -1043,12 +1043,16 @@ fn powers_follow_arithmetic_and_name_their_construction() {
     assert_eq!(grad_at("-x^2", &["x=3"], &[])["value"], -9.0);
     assert_eq!(grad_at("2^3^2 + 0*x", &["x=1"], &[])["value"], 512.0);
     assert_eq!(grad_at("x^2", &["x=0"], &[])["gradient"]["x"], 0.0);
-    // A real exponent is exp(p·ln x): √4 = 2 with derivative 1/(2√4) = 0.25, to rounding.
+    // A real constant exponent is powf: √4 = 2 with derivative 1/(2√4) = 0.25, to rounding.
     let v = grad_at("pow(x, 0.5)", &["x=4"], &[]);
     assert!((v["value"].as_f64().unwrap() - 2.0).abs() < 1e-15);
     assert!((v["gradient"]["x"].as_f64().unwrap() - 0.25).abs() < 1e-15);
     // … which needs x > 0, said at the `^` (column 2).
-    fails_with(&["grad", "x^0.5", "--at", "x=-1"], "column 2: `^` with a non-integer exponent (0.5) is computed as exp(p·ln x), defined for x > 0 only");
+    fails_with(
+        &["grad", "x^0.5", "--at", "x=-1"],
+        "column 2: `^` with a non-integer exponent (0.5) is powf, defined for x > 0",
+    );
+    // An exponent with variables is exp(p·ln x), also for x > 0 only.
     fails_with(
         &["grad", "x^y", "--at", "x=0", "--at", "y=2"],
         "an exponent with variables",
@@ -1234,4 +1238,122 @@ fn demo_shows_the_examples_on_and_near_the_margin_and_draws_small_regions() {
     ] {
         assert!(svg.contains(legend), "{legend}");
     }
+}
+
+// Issue 13: the engine's newer primitives in the grammar, differentiated at their kinks.
+
+#[test]
+fn leaky_relu_at_its_kink_follows_each_policy_and_reports_the_segment() {
+    // leaky_relu(x, α) at 0 has the one-sided slopes α (left) and 1 (right), so its Clarke set
+    // is the segment between α and 1. The kink table: MinNorm takes that segment's
+    // minimum-norm element (α for 0 ≤ α ≤ 1, 0 when the segment holds 0), Torch and Tf α
+    // (their `x > 0` branch test), Jax 1 (its `x >= 0`).
+    for (alpha, minimum_norm) in [("0.1", 0.1), ("-0.5", 0.0)] {
+        let slope: f64 = alpha.parse().unwrap();
+        let expression = format!("leaky_relu(x, {alpha})");
+        for (policy, want) in [
+            ("min-norm", minimum_norm),
+            ("torch", slope),
+            ("jax", 1.0),
+            ("tf", slope),
+        ] {
+            let v = grad_at(&expression, &["x=0"], &["--policy", policy]);
+            assert_eq!(v["value"], 0.0, "{expression} {policy}");
+            assert_eq!(v["gradient"]["x"], want, "{expression} {policy}");
+            assert_eq!(v["kinks"][0]["op"], "leaky_relu", "{expression}");
+            assert_eq!(v["one_sided"]["x"], serde_json::json!([slope, 1.0]));
+            let set = &v["subdifferential"];
+            assert_eq!(set["status"], "exact");
+            assert_eq!(set["shape"], "segment");
+            assert_eq!(set["vertices"], serde_json::json!([[1.0], [slope]]));
+            assert_eq!(set["contains_gradient"], true, "{expression} {policy}");
+        }
+        // Certified: one of the two one-sided slopes, a vertex of the segment.
+        let g = grad_at(&expression, &["x=0"], &["--certified"])["gradient"]["x"]
+            .as_f64()
+            .unwrap();
+        assert!(g == 1.0 || g == slope, "{expression}: certified {g}");
+    }
+    // The slope must be a number: a variable slope is refused at its column.
+    fails_with(
+        &["grad", "leaky_relu(x, y)", "--at", "x=0", "--at", "y=1"],
+        "column 15: leaky_relu's slope must be a number",
+    );
+    fails_with(&["grad", "leaky_relu(x)", "--at", "x=0"], "2 arguments");
+}
+
+#[test]
+fn two_leaky_relus_that_cancel_have_the_derivative_of_their_sum() {
+    // leaky_relu(x, ½) − leaky_relu(−x, ½) is x + x/2 = 1.5·x on both sides of 0 (x > 0:
+    // x − (−x/2); x < 0: x/2 − (−x)), so ∂f(0) = {1.5}; MinNorm's per-op ½ + ½ = 1 is outside.
+    let v = grad_at("leaky_relu(x, 0.5) - leaky_relu(-x, 0.5)", &["x=0"], &[]);
+    assert_eq!(v["gradient"]["x"], 1.0);
+    assert_eq!(v["one_sided"]["x"], serde_json::json!([1.5, 1.5]));
+    let set = &v["subdifferential"];
+    assert_eq!(
+        (set["status"].as_str(), set["vertices"].clone()),
+        (Some("exact"), serde_json::json!([[1.5]]))
+    );
+    assert_eq!(set["contains_gradient"], false);
+}
+
+#[test]
+fn softplus_sigmoid_tanh_and_log1p_are_smooth_with_their_closed_form_derivatives() {
+    // At 0: softplus' = σ(0) = ½, σ' = σ(1 − σ) = ¼, tanh' = 1 − tanh² = 1, log1p' = 1/(1 + 0)
+    // = 1, so f' = 2.75; f(0) = ln 2 + ½ + 0 + 0.
+    let v = grad_at(
+        "softplus(x) + sigmoid(x) + tanh(x) + log1p(x)",
+        &["x=0"],
+        &[],
+    );
+    assert_eq!(v["gradient"]["x"], 2.75);
+    let value = v["value"].as_f64().unwrap();
+    assert!((value - (2f64.ln() + 0.5)).abs() < 1e-15, "{value}");
+    assert_eq!(v["kinks"], serde_json::json!([]));
+    assert_eq!(v["one_sided"]["x"], serde_json::json!([2.75, 2.75]));
+    // At x = 1: tanh'(1) = 1 − tanh²(1), log1p'(1) = ½, written out here.
+    let v = grad_at("tanh(x) + log1p(x)", &["x=1"], &[]);
+    let want = 1.0 - 1f64.tanh().powi(2) + 0.5;
+    let got = v["gradient"]["x"].as_f64().unwrap();
+    assert!((got - want).abs() < 1e-15, "{got} vs {want}");
+    // log1p's domain is x > −1, said at its column.
+    fails_with(&["grad", "1 + log1p(x)", "--at", "x=-1"], "column 5: log1p");
+    // Names from other libraries get the grammar's.
+    fails_with(
+        &["grad", "logistic(x)", "--at", "x=0"],
+        "did you mean `sigmoid`?",
+    );
+}
+
+#[test]
+fn integer_exponents_are_powi_and_other_constant_exponents_powf() {
+    // x³ + x^1.5 at 4: 64 + 8 = 72, and 3·4² + 1.5·√4 = 51.
+    let v = grad_at("x^3 + pow(x, 1.5)", &["x=4"], &[]);
+    assert_eq!(v["value"], 72.0);
+    assert_eq!(v["gradient"]["x"], 51.0);
+    // powi at 0 and below: x² + x³ at 0 has derivative 0; at −2: 2·(−2) + 3·4 = 8.
+    assert_eq!(grad_at("x^2 + x^3", &["x=0"], &[])["gradient"]["x"], 0.0);
+    assert_eq!(grad_at("x^2 + x^3", &["x=-2"], &[])["gradient"]["x"], 8.0);
+    // powf with p > 1 is differentiable at 0 (1.5·0^0.5 = 0), which exp(p·ln x) was not.
+    let v = grad_at("x^1.5", &["x=0"], &[]);
+    assert_eq!(
+        (v["value"].as_f64(), v["gradient"]["x"].as_f64()),
+        (Some(0.0), Some(0.0))
+    );
+    // Outside the domains, an error at the `^`: the pole of x^-1, powf's infinite slope at 0
+    // for p < 1, and a negative base with a non-integer exponent.
+    fails_with(
+        &["grad", "x^-1", "--at", "x=0"],
+        "column 2: `^`: x^-1 is 1/x^1",
+    );
+    fails_with(
+        &["grad", "x^0.5", "--at", "x=0"],
+        "column 2: `^` with a non-integer exponent (0.5) is powf, defined for x > 0",
+    );
+    fails_with(&["grad", "x^2.5", "--at", "x=-1"], "defined for x ≥ 0");
+    // A kink raised to a power: relu(x)² at 0 is relu(x)·relu(x), differentiable with
+    // derivative 2·relu(0)·relu'(0) = 0 on both sides.
+    let v = grad_at("relu(x)^2", &["x=0"], &[]);
+    assert_eq!(v["gradient"]["x"], 0.0);
+    assert_eq!(v["subdifferential"]["vertices"], serde_json::json!([[0.0]]));
 }
