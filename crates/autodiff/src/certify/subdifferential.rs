@@ -81,7 +81,8 @@ pub struct TiedElement {
 pub struct Subdifferential<T> {
     /// The centre `c`: the gradient with every tie on its branch 0.
     pub center: Vec<T>,
-    /// The generators `gⱼ`, each as long as the centre, in the order of [`Self::ties`].
+    /// The generators `gⱼ`, each as long as the centre and none zero (a tie whose two branches
+    /// have the same gradient adds nothing and is left out), in the order of [`Self::ties`].
     pub generators: Vec<Vec<T>>,
     /// The tied element each generator comes from (by node, then element).
     pub ties: Vec<TiedElement>,
@@ -387,7 +388,8 @@ impl<T: Real> Tape<T> {
     /// ```text
     /// ∂y = { c + Σⱼ tⱼ·gⱼ : t ∈ [0, 1]ᵏ },  one generator gⱼ per tied element
     /// ```
-    /// With no tie the set is the gradient alone. The other parameters are held fixed.
+    /// With no tie the set is the gradient alone; a tie whose two branches have the same gradient
+    /// (with respect to `wrt`) has no generator. The other parameters are held fixed.
     ///
     /// # Errors
     /// As [`Tape::backward`]; [`Error::ForeignVar`] or [`Error::NoGradient`] for a `wrt` that
@@ -484,12 +486,15 @@ impl<T: Real> Tape<T> {
                     weight: weight.to_f64_lossless(),
                 });
             }
-            generators.push(g);
-            ties.push(TiedElement {
-                op: node.op.name(),
-                node: NodeId(i as u32),
-                element: e,
-            });
+            // A tie whose branches give the same gradient adds nothing to the set.
+            if splits {
+                generators.push(g);
+                ties.push(TiedElement {
+                    op: node.op.name(),
+                    node: NodeId(i as u32),
+                    element: e,
+                });
+            }
         }
         Ok(Subdifferential {
             center,
