@@ -222,7 +222,8 @@ impl<T: Real> Subdifferential<T> {
             }
         }
         MinNorm {
-            error_bound: (T::cst(2.0) * d.gap()).sqrt(),
+            // `+ 0` turns the −0 of an empty sum into 0.
+            error_bound: (T::cst(2.0) * d.gap()).sqrt() + T::zero(),
             point: d.point,
             multipliers: d.t,
             sweeps,
