@@ -456,9 +456,9 @@ fn render_zonotope(s: &mut String, z: &Zonotope, names: &[&str]) {
     }
     let _ = writeln!(
         s,
-        "  minimum-norm element {} at t = {} (duality-gap bound on its error: {:.1e})",
-        tuple(&z.min_norm),
-        tuple(&z.multipliers),
+        "  minimum-norm element {} at t = {} (at most {:.1e} from the exact one)",
+        subdifferential::rounded(&z.min_norm),
+        subdifferential::rounded(&z.multipliers),
         z.error_bound
     );
     if z.contains_zero {

@@ -480,3 +480,25 @@ pub fn zonotope(
         tolerance,
     })
 }
+
+/// `(a, b, …)` for a report: each number to 12 decimals, and below 10⁻⁶ (but not 0) in
+/// scientific notation, so a minimum-norm element that is 0 up to rounding reads as such.
+///
+/// # Example
+/// ```
+/// use subgrad_cli::subdifferential::rounded;
+/// assert_eq!(rounded(&[0.2000000000000051, 1.1e-14, -2.0]), "(0.2, 1.1e-14, -2)");
+/// ```
+pub fn rounded(v: &[f64]) -> String {
+    let parts: Vec<String> = v
+        .iter()
+        .map(|&x| {
+            if x != 0.0 && x.abs() < 1e-6 {
+                format!("{x:.1e}")
+            } else {
+                ((x * 1e12).round() / 1e12 + 0.0).to_string()
+            }
+        })
+        .collect();
+    format!("({})", parts.join(", "))
+}

@@ -405,6 +405,54 @@ fn demo_certified_gradient_at_the_optimum_is_in_the_subdifferential() {
 }
 
 #[test]
+fn demo_proves_the_optimum_with_the_dual_multipliers() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = json(&[
+        "demo",
+        "--iterations",
+        "10",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    let o = &v["optimality"];
+    assert_eq!(o["proved"], true);
+    assert_eq!(o["contains_zero"], true);
+    assert_eq!(o["margin_examples"], serde_json::json!([0, 1, 4]));
+    // By hand (demo.rs): α = (2, 2, 4) for x₀, x₁, x₄ and C = 10, so t = α/C = (0.2, 0.2, 0.4);
+    // the generators C·(−yᵢ·xᵢ, −yᵢ) and the centre (w*, 0) = (−2, 2, 0).
+    let t: Vec<f64> = o["multipliers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    for (got, want) in t.iter().zip([0.2, 0.2, 0.4]) {
+        assert!((got - want).abs() <= 1e-12, "t = {t:?}");
+    }
+    assert_eq!(o["center"], serde_json::json!([-2.0, 2.0, 0.0]));
+    assert_eq!(
+        o["generators"],
+        serde_json::json!([
+            [0.0, -10.0, -10.0],
+            [-10.0, -20.0, -10.0],
+            [10.0, 10.0, 10.0]
+        ])
+    );
+    let text = subgrad()
+        .args([
+            "demo",
+            "--iterations",
+            "10",
+            "--out",
+            dir.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("PROVED optimal"), "{text}");
+}
+
+#[test]
 fn train_breast_cancer_reaches_the_reference_optimum_and_predict_reuses_the_model() {
     let dir = std::env::temp_dir().join(format!("subgrad-train-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -96,9 +96,10 @@ pub struct MinNorm<T> {
     pub point: Vec<T>,
     /// Its multipliers `tⱼ ∈ [0, 1]`, one per generator.
     pub multipliers: Vec<T>,
-    /// A bound on `‖point − p*‖`, with `p*` the exact minimum-norm element: `√(2·gap)` for the
-    /// Frank–Wolfe duality gap of the box-constrained problem at `t` (exact arithmetic; the
-    /// rounding of `point` itself, about `ε·(‖c‖ + Σ‖gⱼ‖)`, comes on top).
+    /// A bound on `‖point − p*‖`, with `p*` the exact minimum-norm element:
+    /// `min(√(2·gap), ‖point‖)` for the Frank–Wolfe duality gap of the box-constrained problem
+    /// at `t`, since `‖point − p*‖² ≤ ‖point‖² − ‖p*‖²` (exact arithmetic; the rounding of
+    /// `point` itself, about `ε·(‖c‖ + Σ‖gⱼ‖)`, comes on top).
     pub error_bound: T,
     /// Sweeps of coordinate descent run.
     pub sweeps: usize,
@@ -222,8 +223,9 @@ impl<T: Real> Subdifferential<T> {
             }
         }
         MinNorm {
-            // `+ 0` turns the −0 of an empty sum into 0.
-            error_bound: (T::cst(2.0) * d.gap()).sqrt() + T::zero(),
+            // ‖p − p*‖² ≤ ‖p‖² − ‖p*‖² (p* is the nearest point of a convex set), which is at
+            // most 2·gap and at most ‖p‖²; `+ 0` turns the −0 of an empty sum into 0.
+            error_bound: (T::cst(2.0) * d.gap()).sqrt().min(d.norm()) + T::zero(),
             point: d.point,
             multipliers: d.t,
             sweeps,
