@@ -407,7 +407,7 @@ pub fn kink_text(source: &str, origins: &Origins, node: NodeId, op: &str) -> (St
 /// use autodiff::Tape;
 /// use subgrad_cli::expr::{self, Origins, Pieces};
 /// use subgrad_cli::subdifferential::zonotope;
-/// let source = "max(0, 1 - w) + 0.5*w^2"; // the hinge at its margin plus ½w²
+/// let source = "relu(1 - w) + 0.5*w^2"; // the hinge at its margin plus ½w²
 /// let e = expr::parse(source).unwrap();
 /// let tape = Tape::<f64>::new();
 /// let w = tape.param_scalar(1.0)?;
@@ -417,7 +417,7 @@ pub fn kink_text(source: &str, origins: &Origins, node: NodeId, op: &str) -> (St
 /// let z = zonotope(&tape, built.root(), &[w], source, &origins)?;
 /// assert_eq!(z.center, vec![1.0]); // w, with the hinge on its 0 branch
 /// assert_eq!(z.generators[0].direction, vec![-1.0]);
-/// assert_eq!(z.generators[0].expr, "max(0, 1 - w)");
+/// assert_eq!(z.generators[0].expr, "relu(1 - w)");
 /// assert!(z.contains_zero); // ∂f(1) = [0, 1] ∋ 0: w = 1 is the minimum
 /// # Ok::<(), subgrad_cli::CliError>(())
 /// ```

@@ -202,7 +202,7 @@ impl<T: Real> Subdifferential<T> {
     /// ```
     /// use autodiff::certify::Subdifferential;
     /// // c = (1, 1), g₁ = (−2, 0), g₂ = (0, −4): the nearest point to 0 is 0, at t = (½, ¼).
-    /// let z = Subdifferential {
+    /// let z = Subdifferential::<f64> {
     ///     center: vec![1.0, 1.0],
     ///     generators: vec![vec![-2.0, 0.0], vec![0.0, -4.0]],
     ///     ties: Vec::new(),
