@@ -1,6 +1,6 @@
 //! The engine's error type.
 
-use crate::Shape;
+use crate::{NodeId, Shape};
 
 /// Everything that can go wrong while building a tape or differentiating it.
 ///
@@ -165,6 +165,63 @@ pub enum Error {
         end: usize,
         /// The number of positions (a vector's elements, a matrix's rows).
         len: usize,
+    },
+    /// The exact subdifferential met a tie whose value feeds another tie (or is fed by one):
+    /// the tied pieces are not independent, and their sum of segments is not the set.
+    #[error(
+        "subdifferential: the tie of {op} at node {node}, element {element}, is nested in \
+         another tie (one feeds the other), so the set is not a sum of independent segments"
+    )]
+    NestedTies {
+        /// The kink primitive.
+        op: &'static str,
+        /// The kink node.
+        node: NodeId,
+        /// The tied element.
+        element: usize,
+    },
+    /// The exact subdifferential met a tie where more than two branches meet (an n-ary max or
+    /// a reduction with three or more tied inputs): its set is a simplex, not a segment.
+    #[error(
+        "subdifferential: {count} branches of {op} tie at node {node}, element {element}; only \
+         ties of two branches are supported"
+    )]
+    ManyPieces {
+        /// The kink primitive.
+        op: &'static str,
+        /// The kink node.
+        node: NodeId,
+        /// The tied element.
+        element: usize,
+        /// The number of tied branches.
+        count: usize,
+    },
+    /// The exact subdifferential met a tie that enters the output concavely (a convex kink with
+    /// a negative weight, or a concave one with a positive weight): sums of such ties can
+    /// cancel, and their sum of segments may be larger than the set.
+    #[error(
+        "subdifferential: the tie of {op} at node {node}, element {element}, enters the output \
+         with weight {weight} and is not convex there (convex kinks need a weight ≥ 0, concave \
+         ones ≤ 0)"
+    )]
+    NonConvexTie {
+        /// The kink primitive.
+        op: &'static str,
+        /// The kink node.
+        node: NodeId,
+        /// The tied element.
+        element: usize,
+        /// The output's derivative with respect to the tied element.
+        weight: f64,
+    },
+    /// The exact subdifferential met a tie that is not piecewise affine (`norm` at the zero
+    /// vector, whose set is a ball).
+    #[error("subdifferential: the tie of {op} at node {node} is curved (its set is a ball, not a segment)")]
+    CurvedTie {
+        /// The kink primitive.
+        op: &'static str,
+        /// The kink node.
+        node: NodeId,
     },
 }
 

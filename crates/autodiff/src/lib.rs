@@ -49,7 +49,7 @@ mod shape;
 mod tape;
 mod var;
 
-pub use certify::{Certified, Certify, CertifyStats};
+pub use certify::{Certified, Certify, CertifyStats, MinNorm, Subdifferential};
 pub use custom::{BackwardContext, CustomOp, Inputs};
 pub use data::{Data, SparseData};
 pub use error::{Error, Result};

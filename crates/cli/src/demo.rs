@@ -3,7 +3,9 @@
 //! A linear SVM `f(w, b) = ½‖w‖² + C·Σᵢ max(0, 1 − yᵢ·(w·xᵢ + b))` trained by the classic
 //! subgradient method (normalised steps `η/k`, iterate averaging), with the engine's gradient
 //! checked against the closed form at every step, and the kinks hit reported. Then the exact
-//! optimum, where three points sit exactly on the margin, under every kink policy.
+//! optimum, where three points sit exactly on the margin: its exact subdifferential, which
+//! contains 0 with the hand-derived multipliers (the proof of optimality), and the gradient
+//! every kink policy returns there.
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +24,39 @@ pub const C: f64 = 10.0;
 /// give `w·(x₁ − x₀) = 0`, `w·x₄ + b = −1`, `w·x₀ + b = 1`, so `w = (−2, 2)`, `b = −1`,
 /// `f = ½‖w‖² = 4`, with multipliers `α = (2, 2, 4)` (all `≤ C`).
 pub const OPTIMUM: ([f64; 2], f64, f64) = ([-2.0, 2.0], -1.0, 4.0);
+
+/// The hand-derived dual variables of the margin examples x₀, x₁, x₄ divided by `C`:
+/// `tᵢ = αᵢ/C` with `α = (2, 2, 4)` ([`OPTIMUM`]). They are the multipliers with which
+/// `0 = (w, 0) + Σᵢ tᵢ·C·(−yᵢ·xᵢ, −yᵢ)`: the optimality condition `0 ∈ ∂f(w*, b*)`.
+pub const MULTIPLIERS: [f64; 3] = [0.2, 0.2, 0.4];
+
+/// The engine's proof that [`OPTIMUM`] is optimal: its exact subdifferential there
+/// (`Tape::subdifferential`) contains 0, with the margin examples' multipliers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Optimality {
+    /// The examples whose hinge is tied (on the margin), one generator each.
+    pub margin_examples: Vec<usize>,
+    /// The centre of `∂f(w*, b*)`, `(∂w₁, ∂w₂, ∂b)`, every margin term on its 0 branch.
+    pub center: Vec<f64>,
+    /// The generators `C·(−yᵢ·xᵢ, −yᵢ)`, one per margin example.
+    pub generators: Vec<Vec<f64>>,
+    /// The minimum-norm element of `∂f(w*, b*)`.
+    pub min_norm: Vec<f64>,
+    /// Its multipliers `tᵢ` (the dual variables `αᵢ/C`).
+    pub multipliers: Vec<f64>,
+    /// The hand-derived multipliers ([`MULTIPLIERS`]).
+    pub expected: Vec<f64>,
+    /// Largest `|tᵢ − αᵢ/C|`.
+    pub multiplier_gap: f64,
+    /// Whether 0 is in `∂f(w*, b*)` (within [`OPTIMALITY_TOLERANCE`]).
+    pub contains_zero: bool,
+    /// Both hold: 0 is in the set, and the multipliers are the hand-derived ones (within
+    /// [`OPTIMALITY_TOLERANCE`]); `f` is convex, so `(w*, b*)` is a minimum.
+    pub proved: bool,
+}
+
+/// The tolerance of [`Optimality`]'s checks.
+pub const OPTIMALITY_TOLERANCE: f64 = 1e-9;
 
 /// How close to the margin an example counts as *near* it in the table: `|1 − yᵢ·(w·xᵢ + b)| ≤
 /// NEAR_MARGIN`. The iterates of the subgradient method are rounded floating-point numbers that
@@ -68,6 +103,8 @@ pub struct DemoOutput {
     pub at_optimum: Vec<(String, [f64; 3])>,
     /// Examples exactly on the margin at the optimum.
     pub optimum_on_margin: Vec<usize>,
+    /// The proof that the optimum is optimal: `0 ∈ ∂f(w*, b*)` with the multipliers.
+    pub optimality: Optimality,
     /// The plots written.
     pub plots: Vec<PathBuf>,
 }
@@ -114,6 +151,44 @@ fn engine(
         gradient: [gw[0], gw[1], grads.wrt(b)[0]],
         on_margin,
         near_margin,
+    })
+}
+
+/// The exact subdifferential of `f` at [`OPTIMUM`] by the engine, and whether it proves the
+/// optimum (0 in it, with the hand-derived multipliers).
+fn optimality(x: &Data<f64>, y: &Data<f64>) -> Result<Optimality, CliError> {
+    let (w_opt, b_opt, _) = OPTIMUM;
+    let tape = Tape::<f64>::new();
+    let w = tape.param_vec(&w_opt)?;
+    let b = tape.param_scalar(b_opt)?;
+    let margins = tape.data(y) * (tape.data(x).matvec(w) + b);
+    let f = w.square().sum() * 0.5 + (1.0 - margins).relu().sum() * C;
+    let set = tape.subdifferential(f, &[w, b])?;
+    let nearest = set.min_norm();
+    let margin_examples: Vec<usize> = set.ties.iter().map(|t| t.element).collect();
+    let multiplier_gap = if nearest.multipliers.len() == MULTIPLIERS.len() {
+        nearest
+            .multipliers
+            .iter()
+            .zip(MULTIPLIERS)
+            .map(|(t, e)| (t - e).abs())
+            .fold(0.0, f64::max)
+    } else {
+        f64::INFINITY
+    };
+    let contains_zero = set.contains_zero(OPTIMALITY_TOLERANCE);
+    Ok(Optimality {
+        proved: contains_zero
+            && margin_examples == [0, 1, 4]
+            && multiplier_gap <= OPTIMALITY_TOLERANCE,
+        margin_examples,
+        center: set.center,
+        generators: set.generators,
+        min_norm: nearest.point.iter().map(|v| v + 0.0).collect(),
+        multipliers: nearest.multipliers,
+        expected: MULTIPLIERS.to_vec(),
+        multiplier_gap,
+        contains_zero,
     })
 }
 
@@ -237,6 +312,7 @@ pub fn run(
     }
     let eval = engine(KinkPolicy::MinNorm, &x, &y, at, true)?;
     at_optimum.push(("certified".to_string(), eval.gradient));
+    let optimality = optimality(&x, &y)?;
 
     std::fs::create_dir_all(out_dir).map_err(|source| CliError::Write {
         path: out_dir.to_path_buf(),
@@ -276,6 +352,7 @@ pub fn run(
         max_closed_form_gap: max_gap,
         at_optimum,
         optimum_on_margin,
+        optimality,
         plots: vec![regions, loss, hinge],
     })
 }
@@ -349,7 +426,41 @@ pub fn render(out: &DemoOutput) -> String {
         "\nat the exact optimum w = ({}, {}), b = {b}: examples {:?} sit exactly on the margin (kinks).",
         w[0], w[1], out.optimum_on_margin
     );
-    let _ = writeln!(s, "0 is in ∂f there (weights t = α/C = (0.2, 0.2, 0.4) on the margin examples), but each rule picks:");
+    let o = &out.optimality;
+    let list = |v: &[f64]| crate::subdifferential::rounded(v);
+    let _ = writeln!(
+        s,
+        "its exact subdifferential (Tape::subdifferential), in (∂w₁, ∂w₂, ∂b): ∂f = c + Σ tᵢ·gᵢ, t ∈ [0, 1]³,"
+    );
+    let _ = writeln!(
+        s,
+        "  c = {}  (w, and 0 from each margin term)",
+        list(&o.center)
+    );
+    for (i, g) in o.margin_examples.iter().zip(&o.generators) {
+        let _ = writeln!(s, "  g for x{i} = {}  (C·(−yᵢ·xᵢ, −yᵢ))", list(g));
+    }
+    let _ = writeln!(
+        s,
+        "  minimum-norm element {} at t = {}; hand-derived t = α/C = {} (largest gap {:.1e})",
+        list(&o.min_norm),
+        list(&o.multipliers),
+        list(&o.expected),
+        o.multiplier_gap
+    );
+    if o.proved {
+        let _ = writeln!(
+            s,
+            "  0 ∈ ∂f(w*, b*) with the margin examples' multipliers α/C: f is convex, so the hand-derived optimum is PROVED optimal."
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "  NOT proved: 0 ∈ ∂f is {}, and the multipliers differ from α/C by {:.1e}.",
+            o.contains_zero, o.multiplier_gap
+        );
+    }
+    let _ = writeln!(s, "yet each rule picks one element of ∂f, and none is 0:");
     for (name, g) in &out.at_optimum {
         let _ = writeln!(s, "  {name:<10} ∂f = ({}, {}, {})", g[0], g[1], g[2]);
     }

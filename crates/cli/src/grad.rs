@@ -4,7 +4,7 @@ use autodiff::{Certify, KinkPolicy, Tape};
 use serde::Serialize;
 
 use crate::expr::{self, Origins, Pieces};
-use crate::subdifferential::{self, Subdifferential};
+use crate::subdifferential::{self, Subdifferential, Zonotope};
 use crate::CliError;
 
 /// What `grad` computed, as printed by `--json`.
@@ -32,6 +32,10 @@ pub struct GradOutput {
     /// an expression without variables).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subdifferential: Option<Subdifferential>,
+    /// With `--subdifferential`: the engine's exact set, its minimum-norm element and whether
+    /// 0 is in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zonotope: Option<Zonotope>,
     /// What `--plot` drew, if asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plot: Option<PlotOut>,
@@ -129,6 +133,36 @@ pub fn run(
     policy: KinkPolicy,
     seed: Option<u64>,
 ) -> Result<GradOutput, CliError> {
+    run_with(source, at, policy, seed, false)
+}
+
+/// [`run`], and with `exact` also the engine's exact subdifferential (`grad
+/// --subdifferential`, [`subdifferential::zonotope`]) in [`GradOutput::zonotope`].
+///
+/// # Errors
+/// As [`run`]; with `exact`, [`CliError::NotZonotope`] for an expression outside the class.
+///
+/// # Example
+/// ```
+/// use autodiff::KinkPolicy;
+/// use subgrad_cli::grad;
+/// let at = [("x".to_string(), 0.0), ("y".to_string(), 0.0)];
+/// // ∂(|x| + |y| + 2x)(0) = [1, 3] × [−1, 1]: its nearest point to 0 is (1, 0).
+/// let out = grad::run_with("abs(x) + abs(y) + 2*x", &at, KinkPolicy::MinNorm, None, true)?;
+/// let z = out.zonotope.unwrap();
+/// assert_eq!(z.min_norm, vec![1.0, 0.0]);
+/// assert!(!z.contains_zero);
+/// let err = grad::run_with("relu(x) - relu(-x) + y", &at, KinkPolicy::MinNorm, None, true);
+/// assert!(matches!(err, Err(subgrad_cli::CliError::NotZonotope { .. })));
+/// # Ok::<(), subgrad_cli::CliError>(())
+/// ```
+pub fn run_with(
+    source: &str,
+    at: &[(String, f64)],
+    policy: KinkPolicy,
+    seed: Option<u64>,
+    exact: bool,
+) -> Result<GradOutput, CliError> {
     let to_cli = |e: expr::ExprError| CliError::Expr {
         pointer: e.pointer(source),
         source: e,
@@ -196,20 +230,16 @@ pub fn run(
             subdifferential::compute(&e, &point, &ties, &g)?
         });
     }
-    let chars: Vec<char> = source.chars().collect();
+    let params: Vec<_> = vars.iter().map(|(_, x)| *x).collect();
+    let zonotope = exact
+        .then(|| subdifferential::zonotope(&tape, y, &params, source, &origins))
+        .transpose()?;
     let kinks = tape
         .kinks()
         .sites()
         .iter()
         .map(|site| {
-            let span = origins.span(site.node);
-            let (text, columns) = match span {
-                Some(s) => (
-                    chars[s.start - 1..s.end - 1].iter().collect(),
-                    [s.start, s.end - 1],
-                ),
-                None => (site.op.to_string(), [0, 0]),
-            };
+            let (text, columns) = subdifferential::kink_text(source, &origins, site.node, site.op);
             KinkOut {
                 op: site.op.to_string(),
                 expr: text,
@@ -227,6 +257,7 @@ pub fn run(
         seed,
         one_sided,
         subdifferential,
+        zonotope,
         plot: None,
     })
 }
@@ -279,6 +310,9 @@ pub fn render(out: &GradOutput) -> String {
     let mut wrong = false;
     if let Some(set) = &out.subdifferential {
         render_set(&mut s, set, &names, &g, &mut wrong);
+    }
+    if let Some(z) = &out.zonotope {
+        render_zonotope(&mut s, z, &names);
     }
     let _ = writeln!(
         s,
@@ -391,5 +425,53 @@ fn render_set(s: &mut String, set: &Subdifferential, names: &[&str], g: &[f64], 
                 "subdifferential  not computed: {reason}; only the slopes along each variable below"
             );
         }
+    }
+}
+
+/// The `--subdifferential` part of the report.
+fn render_zonotope(s: &mut String, z: &Zonotope, names: &[&str]) {
+    use std::fmt::Write;
+    let _ = writeln!(
+        s,
+        "exact set (--subdifferential)  ∂f = c + Σ tⱼ·gⱼ over t ∈ [0, 1]ᵏ, in ({}), a sum of {} segment{}:",
+        names.join(", "),
+        z.generators.len(),
+        if z.generators.len() == 1 { "" } else { "s" }
+    );
+    let _ = writeln!(
+        s,
+        "  c  = {}  (each tied kink on its branch 0)",
+        tuple(&z.center)
+    );
+    for (j, g) in z.generators.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "  g{} = {}  from {} at columns {}–{}",
+            j + 1,
+            tuple(&g.direction),
+            g.expr,
+            g.columns[0],
+            g.columns[1]
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  minimum-norm element {} at t = {} (at most {:.1e} from the exact one)",
+        subdifferential::rounded(&z.min_norm),
+        subdifferential::rounded(&z.multipliers),
+        z.error_bound
+    );
+    if z.contains_zero {
+        let _ = writeln!(
+            s,
+            "  0 ∈ ∂f (within {:.1e}): the point is stationary (for a convex f, a minimum)",
+            z.tolerance
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "  0 ∉ ∂f (farther than {:.1e}): minus the minimum-norm element is the steepest descent direction",
+            z.tolerance
+        );
     }
 }

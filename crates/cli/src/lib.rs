@@ -127,6 +127,20 @@ pub enum CliError {
         /// What it must be.
         expected: &'static str,
     },
+    /// `grad --subdifferential` met a kink outside the class whose exact set it computes.
+    #[error(
+        "--subdifferential: the kink `{expr}` (columns {}–{}) is outside the class whose set is \
+         computed exactly (independent convex kinks of two branches): {source}",
+        .columns[0], .columns[1]
+    )]
+    NotZonotope {
+        /// The tied sub-expression.
+        expr: String,
+        /// Its first and last column.
+        columns: [usize; 2],
+        /// The engine's reason.
+        source: autodiff::Error,
+    },
     /// The engine failed.
     #[error(transparent)]
     Engine(#[from] autodiff::Error),

@@ -154,6 +154,12 @@ struct GradArgs {
     /// Seed of the certified mode's random direction.
     #[arg(long, default_value_t = 0, requires = "certified")]
     seed: u64,
+    /// Also compute the exact subdifferential with the engine, for expressions whose kinks are
+    /// independent convex kinks of two branches (sums of hinges, abs, max of two, … with
+    /// positive weights, plus smooth terms): its generators, its minimum-norm element and
+    /// whether 0 is in it; other expressions are refused with the kink that is outside.
+    #[arg(long)]
+    subdifferential: bool,
     /// Print one JSON object instead of the report.
     #[arg(long)]
     json: bool,
@@ -173,7 +179,13 @@ impl GradArgs {
         if let Some(path) = &self.plot {
             grad_plot::check_format(path)?;
         }
-        let mut out = grad::run(&self.expression, &self.at, self.policy.into(), seed)?;
+        let mut out = grad::run_with(
+            &self.expression,
+            &self.at,
+            self.policy.into(),
+            seed,
+            self.subdifferential,
+        )?;
         if let Some(path) = self.plot {
             let plot = grad_plot::plot(&self.expression, &self.at, &out, self.along, &path)?;
             if !self.json {

@@ -351,3 +351,171 @@ pub fn compute(
         realized: realized_count,
     })
 }
+
+/// `grad --subdifferential`: the engine's exact set ([`Tape::subdifferential`]), for
+/// expressions whose ties are independent convex kinks of two branches (sums of hinges, `abs`,
+/// `max` of two, … with positive weights, plus smooth terms); its class and guarantee are in
+/// `docs/certified.md`.
+///
+/// ```text
+/// ∂f = { c + Σⱼ tⱼ·gⱼ : t ∈ [0, 1]ᵏ }
+/// ```
+#[derive(Debug, Clone, Serialize)]
+pub struct Zonotope {
+    /// The centre `c`: the gradient with every tied kink on its branch 0 (`relu → 0`,
+    /// `abs → −x`, `max → its later tied argument`, `clamp → the bound`).
+    pub center: Vec<f64>,
+    /// One generator per tied kink whose branches differ, with the kink it comes from.
+    pub generators: Vec<Generator>,
+    /// The minimum-norm element (its negation is the steepest-descent direction).
+    pub min_norm: Vec<f64>,
+    /// Its multipliers `tⱼ`, one per generator.
+    pub multipliers: Vec<f64>,
+    /// A bound on the distance from `min_norm` to the exact minimum-norm element.
+    pub error_bound: f64,
+    /// Whether 0 is in the set (within `tolerance`): the point is stationary, and for a
+    /// convex `f` a minimum.
+    pub contains_zero: bool,
+    /// The distance within which `contains_zero` counts 0 as in the set:
+    /// `1e-9·max(1, |c|∞, |gⱼ|∞)`.
+    pub tolerance: f64,
+}
+
+/// One generator of a [`Zonotope`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Generator {
+    /// The tied sub-expression.
+    pub expr: String,
+    /// The kink primitive.
+    pub op: String,
+    /// First and last column of the sub-expression.
+    pub columns: [usize; 2],
+    /// `gⱼ`: the difference of the gradients of the kink's two branches, in the order of the
+    /// gradient's variables.
+    pub direction: Vec<f64>,
+}
+
+/// The text and columns of the sub-expression tape node `node` came from (the primitive's name
+/// and `[0, 0]` if none).
+pub fn kink_text(source: &str, origins: &Origins, node: NodeId, op: &str) -> (String, [usize; 2]) {
+    match origins.span(node) {
+        Some(s) => (
+            source
+                .chars()
+                .skip(s.start - 1)
+                .take(s.end - s.start)
+                .collect(),
+            [s.start, s.end - 1],
+        ),
+        None => (op.to_string(), [0, 0]),
+    }
+}
+
+/// The exact subdifferential of `y` with respect to `params` (the expression's variables), its
+/// minimum-norm element and whether 0 is in it.
+///
+/// # Errors
+/// [`CliError::NotZonotope`] naming the sub-expression whose tie is outside the class (nested
+/// in another tie, more than two tied arguments, or entering with the wrong sign);
+/// [`CliError::Engine`] for other engine failures.
+///
+/// # Example
+/// ```
+/// use autodiff::Tape;
+/// use subgrad_cli::expr::{self, Origins, Pieces};
+/// use subgrad_cli::subdifferential::zonotope;
+/// let source = "relu(1 - w) + 0.5*w^2"; // the hinge at its margin plus ½w²
+/// let e = expr::parse(source).unwrap();
+/// let tape = Tape::<f64>::new();
+/// let w = tape.param_scalar(1.0)?;
+/// let mut origins = Origins::default();
+/// let built = expr::build_pieces(&e, &tape, &[("w".into(), w)], &mut origins, &Pieces::new())
+///     .unwrap();
+/// let z = zonotope(&tape, built.root(), &[w], source, &origins)?;
+/// assert_eq!(z.center, vec![1.0]); // w, with the hinge on its 0 branch
+/// assert_eq!(z.generators[0].direction, vec![-1.0]);
+/// assert_eq!(z.generators[0].expr, "relu(1 - w)");
+/// assert!(z.contains_zero); // ∂f(1) = [0, 1] ∋ 0: w = 1 is the minimum
+/// # Ok::<(), subgrad_cli::CliError>(())
+/// ```
+pub fn zonotope(
+    tape: &Tape<f64>,
+    y: autodiff::Var<'_, f64>,
+    params: &[autodiff::Var<'_, f64>],
+    source: &str,
+    origins: &Origins,
+) -> Result<Zonotope, CliError> {
+    use autodiff::Error;
+    let set = tape.subdifferential(y, params).map_err(|err| {
+        let at = match err {
+            Error::NestedTies { op, node, .. }
+            | Error::ManyPieces { op, node, .. }
+            | Error::NonConvexTie { op, node, .. }
+            | Error::CurvedTie { op, node } => Some(kink_text(source, origins, node, op)),
+            _ => None,
+        };
+        match at {
+            Some((expr, columns)) => CliError::NotZonotope {
+                expr,
+                columns,
+                source: err,
+            },
+            None => CliError::Engine(err),
+        }
+    })?;
+    let largest = |v: &[f64]| v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let scale = set
+        .generators
+        .iter()
+        .map(|g| largest(g))
+        .fold(largest(&set.center).max(1.0), f64::max);
+    let tolerance = 1e-9 * scale;
+    let nearest = set.min_norm();
+    // `+ 0.0` turns −0 into 0: the same number, printed without a sign.
+    let clean = |v: &[f64]| v.iter().map(|x| x + 0.0).collect::<Vec<_>>();
+    let generators = set
+        .ties
+        .iter()
+        .zip(&set.generators)
+        .map(|(tie, g)| {
+            let (expr, columns) = kink_text(source, origins, tie.node, tie.op);
+            Generator {
+                expr,
+                op: tie.op.to_string(),
+                columns,
+                direction: clean(g),
+            }
+        })
+        .collect();
+    Ok(Zonotope {
+        center: clean(&set.center),
+        generators,
+        min_norm: clean(&nearest.point),
+        multipliers: clean(&nearest.multipliers),
+        error_bound: nearest.error_bound,
+        contains_zero: set.contains_zero(tolerance),
+        tolerance,
+    })
+}
+
+/// `(a, b, …)` for a report: each number to 12 decimals, and below 10⁻⁶ (but not 0) in
+/// scientific notation, so a minimum-norm element that is 0 up to rounding reads as such.
+///
+/// # Example
+/// ```
+/// use subgrad_cli::subdifferential::rounded;
+/// assert_eq!(rounded(&[0.2000000000000051, 1.1e-14, -2.0]), "(0.2, 1.1e-14, -2)");
+/// ```
+pub fn rounded(v: &[f64]) -> String {
+    let parts: Vec<String> = v
+        .iter()
+        .map(|&x| {
+            if x != 0.0 && x.abs() < 1e-6 {
+                format!("{x:.1e}")
+            } else {
+                ((x * 1e12).round() / 1e12 + 0.0).to_string()
+            }
+        })
+        .collect();
+    format!("({})", parts.join(", "))
+}

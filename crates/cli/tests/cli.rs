@@ -39,6 +39,103 @@ fn grad_json_has_the_documented_fields() {
 }
 
 #[test]
+fn grad_subdifferential_of_the_hinge_plus_half_square_at_its_minimum_contains_zero() {
+    let v = json(&[
+        "grad",
+        "max(0, 1 - w) + 0.5*w^2",
+        "--at",
+        "w=1",
+        "--subdifferential",
+    ]);
+    let z = &v["zonotope"];
+    // By hand: ∂f(1) = 1 + [−1, 0] = [0, 1]; the set is the segment from c to c + g.
+    let c = z["center"][0].as_f64().unwrap();
+    let g = z["generators"][0]["direction"][0].as_f64().unwrap();
+    let mut ends = [c, c + g];
+    ends.sort_by(f64::total_cmp);
+    assert_eq!(ends, [0.0, 1.0]);
+    assert_eq!(z["generators"][0]["expr"], "max(0, 1 - w)");
+    assert_eq!(z["generators"][0]["columns"], serde_json::json!([1, 13]));
+    assert_eq!(z["min_norm"], serde_json::json!([0.0]));
+    assert_eq!(z["contains_zero"], true);
+}
+
+#[test]
+fn grad_subdifferential_gives_the_min_norm_element_off_the_minimum() {
+    let v = json(&[
+        "grad",
+        "abs(x) + abs(y) + 2*x",
+        "--at",
+        "x=0",
+        "--at",
+        "y=0",
+        "--subdifferential",
+    ]);
+    let z = &v["zonotope"];
+    // By hand: ∂f(0, 0) = [1, 3] × [−1, 1], nearest to 0 at (1, 0): t = (0, ½) on the
+    // generators 2·e_x, 2·e_y from the centre (1, −1).
+    assert_eq!(z["center"], serde_json::json!([1.0, -1.0]));
+    assert_eq!(
+        z["generators"][0]["direction"],
+        serde_json::json!([2.0, 0.0])
+    );
+    assert_eq!(
+        z["generators"][1]["direction"],
+        serde_json::json!([0.0, 2.0])
+    );
+    assert_eq!(z["min_norm"], serde_json::json!([1.0, 0.0]));
+    assert_eq!(z["multipliers"], serde_json::json!([0.0, 0.5]));
+    assert_eq!(z["contains_zero"], false);
+    let text = subgrad()
+        .args([
+            "grad",
+            "abs(x) + abs(y) + 2*x",
+            "--at",
+            "x=0",
+            "--at",
+            "y=0",
+        ])
+        .arg("--subdifferential")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("minimum-norm element (1, 0) at t = (0, 0.5)"),
+        "{text}"
+    );
+    assert!(text.contains("0 ∉ ∂f"), "{text}");
+    // Without the flag there is no exact set in the output.
+    let v = json(&["grad", "abs(x)", "--at", "x=0"]);
+    assert!(v.get("zonotope").is_none());
+}
+
+#[test]
+fn grad_subdifferential_refuses_kinks_outside_its_class() {
+    for (expression, at, part) in [
+        (
+            "relu(x) - relu(-x)",
+            "x=0",
+            "`relu(-x)` (columns 11–18) is outside the class",
+        ),
+        ("relu(relu(x))", "x=0", "is nested in another tie"),
+        ("max(x, 2*x, 0)", "x=0", "3 branches of max_n tie"),
+    ] {
+        fails_with(&["grad", expression, "--at", at, "--subdifferential"], part);
+        fails_with(
+            &[
+                "grad",
+                expression,
+                "--at",
+                at,
+                "--subdifferential",
+                "--json",
+            ],
+            part,
+        );
+    }
+}
+
+#[test]
 fn grad_certified_returns_the_true_derivative_of_a_cancellation() {
     let v = json(&[
         "grad",
@@ -305,6 +402,54 @@ fn demo_certified_gradient_at_the_optimum_is_in_the_subdifferential() {
         assert!((-1e-12..=1.0 + 1e-12).contains(&t), "t = {t0}, {t1}, {t4}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn demo_proves_the_optimum_with_the_dual_multipliers() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = json(&[
+        "demo",
+        "--iterations",
+        "10",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    let o = &v["optimality"];
+    assert_eq!(o["proved"], true);
+    assert_eq!(o["contains_zero"], true);
+    assert_eq!(o["margin_examples"], serde_json::json!([0, 1, 4]));
+    // By hand (demo.rs): α = (2, 2, 4) for x₀, x₁, x₄ and C = 10, so t = α/C = (0.2, 0.2, 0.4);
+    // the generators C·(−yᵢ·xᵢ, −yᵢ) and the centre (w*, 0) = (−2, 2, 0).
+    let t: Vec<f64> = o["multipliers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    for (got, want) in t.iter().zip([0.2, 0.2, 0.4]) {
+        assert!((got - want).abs() <= 1e-12, "t = {t:?}");
+    }
+    assert_eq!(o["center"], serde_json::json!([-2.0, 2.0, 0.0]));
+    assert_eq!(
+        o["generators"],
+        serde_json::json!([
+            [0.0, -10.0, -10.0],
+            [-10.0, -20.0, -10.0],
+            [10.0, 10.0, 10.0]
+        ])
+    );
+    let text = subgrad()
+        .args([
+            "demo",
+            "--iterations",
+            "10",
+            "--out",
+            dir.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("PROVED optimal"), "{text}");
 }
 
 #[test]

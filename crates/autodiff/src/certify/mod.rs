@@ -46,9 +46,11 @@
 mod direction;
 mod directional;
 mod pass;
+pub mod subdifferential;
 
 pub use direction::random_direction;
 pub(crate) use pass::Scratch;
+pub use subdifferential::{MinNorm, Subdifferential, TiedElement, MAX_SWEEPS};
 
 use direction::SplitMix;
 use pass::Pass;

@@ -6,7 +6,7 @@
 //! `MinNorm`, `Torch` and `Tf` use `a = 0` (PyTorch `sgn`, TensorFlow `sign`); `Jax` uses `a = 1`
 //! (its JVP selects on `x >= 0`, true for −0.0 too).
 
-use super::rule::Tie;
+use super::rule::{self, Branch, Pieces, Tie};
 use super::{build, info, Op};
 use crate::{Real, Var};
 
@@ -62,4 +62,10 @@ pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, x: u32) -> bool {
         tie.mask[tie.e] = t.signum();
     }
     t != T::zero()
+}
+
+/// Exact-subdifferential branches at `x = 0`: branch 0 is `−x` (local derivative −1), branch 1
+/// is `x` (1); `|x|` is their maximum.
+pub(super) fn branch<T: Real>(b: &mut Branch<'_, '_, T>) -> Pieces {
+    rule::mask_branch(b, -T::one(), T::one(), true)
 }

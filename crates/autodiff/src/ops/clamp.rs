@@ -9,7 +9,7 @@
 //! PyTorch did before 2026).
 //! With `MinNorm`, `clamp(z, 0, ∞)` agrees with `relu(z)` at `z = 0`.
 
-use super::rule::Tie;
+use super::rule::{self, Branch, Pieces, Tie};
 use super::{build, info, Op};
 use crate::tape::Values;
 use crate::{Error, Real, Result, Var};
@@ -126,4 +126,15 @@ pub(super) fn distance<T: Real>(vals: Values<'_, T>, x: u32, lo: T, hi: T, out: 
             .iter()
             .map(|&v| (v - lo).abs().min((v - hi).abs())),
     );
+}
+
+/// Exact-subdifferential branches at a bound: branch 0 is the bound (local derivative 0),
+/// branch 1 is `x` (1). At `lo` the clamp is `max(x, lo)` nearby (convex), at `hi` it is
+/// `min(x, hi)` (concave); with `lo = hi` it is constant, and both branches are the constant.
+pub(super) fn branch<T: Real>(b: &mut Branch<'_, '_, T>, x: u32, lo: T, hi: T) -> Pieces {
+    let v = b.vals.get(x)[b.e];
+    if lo == hi {
+        return rule::mask_branch(b, T::zero(), T::zero(), true);
+    }
+    rule::mask_branch(b, T::zero(), T::one(), v == lo)
 }

@@ -2,7 +2,7 @@
 //! match here is exhaustive and has no wildcard, so a new primitive does not compile until it
 //! has a row in each table.
 
-use super::rule::{self, Need, TangentCx, Tie};
+use super::rule::{self, Branch, Need, Pieces, TangentCx, Tie};
 use super::{
     abs, activation, affine, arith, clamp, concat, extreme, gather, leaky_relu, linalg, maxmin,
     norm, power, reduce, relu, reshape, slice, smooth, transpose, Op, Sink,
@@ -278,6 +278,58 @@ impl<T: Real> Op<T> {
             | Op::Concat { .. }
             | Op::Custom { .. } => false,
         }
+    }
+
+    /// The branches of a tied element for the exact subdifferential; for [`Pieces::Two`] it
+    /// also sets the mask at the element to branch `b.which`. `None` for an op without kinks
+    /// (it records no ties).
+    pub(crate) fn branch(&self, inner: &Inner<T>, b: &mut Branch<'_, '_, T>) -> Option<Pieces> {
+        Some(match *self {
+            Op::Relu(_) => relu::branch(b),
+            Op::LeakyRelu { alpha, .. } => leaky_relu::branch(b, alpha),
+            Op::Norm(_) => norm::branch(),
+            Op::Abs(_) => abs::branch(b),
+            Op::Clamp { x, lo, hi } => clamp::branch(b, x, lo, hi),
+            Op::Max(..) => maxmin::branch(b, true),
+            Op::Min(..) => maxmin::branch(b, false),
+            Op::MaxN { start, len } => {
+                maxmin::nary_branch(b, &inner.links[start..start + len], true)
+            }
+            Op::MinN { start, len } => {
+                maxmin::nary_branch(b, &inner.links[start..start + len], false)
+            }
+            Op::ReduceMax(x) | Op::RowMax(x) => extreme::branch(b, x, true),
+            Op::ReduceMin(x) | Op::RowMin(x) => extreme::branch(b, x, false),
+            Op::Leaf
+            | Op::Add(..)
+            | Op::Sub(..)
+            | Op::Mul(..)
+            | Op::Div(..)
+            | Op::Affine { .. }
+            | Op::Reshape(_)
+            | Op::Square(_)
+            | Op::Sqrt(_)
+            | Op::Exp(_)
+            | Op::Ln(_)
+            | Op::Softplus(_)
+            | Op::Sigmoid(_)
+            | Op::Tanh(_)
+            | Op::Log1p(_)
+            | Op::Powi { .. }
+            | Op::Powf { .. }
+            | Op::Sum(_)
+            | Op::Mean(_)
+            | Op::RowSum(_)
+            | Op::Dot(..)
+            | Op::MatVec(..)
+            | Op::MatMul(..)
+            | Op::SparseMatVec { .. }
+            | Op::Gather { .. }
+            | Op::Transpose(_)
+            | Op::Slice { .. }
+            | Op::Concat { .. }
+            | Op::Custom { .. } => return None,
+        })
     }
 
     /// Each output element's distance from the op's kink, into `out` (left empty for an op

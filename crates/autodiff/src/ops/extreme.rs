@@ -9,7 +9,7 @@
 //! ```
 //! A tie is recorded as a kink at the output element (the row).
 
-use super::rule::{TangentCx, Tie};
+use super::rule::{Branch, Pieces, TangentCx, Tie};
 use super::{build, info, Op, Sink};
 use crate::policy::TieWeights;
 use crate::tape::Values;
@@ -277,4 +277,25 @@ pub(super) fn distance<T: Real>(vals: Values<'_, T>, node: u32, x: u32, out: &mu
             .fold(T::infinity(), T::min);
         out.push(d);
     }
+}
+
+/// Exact-subdifferential branches of a tied row: with two tied entries `j < k`, branch 0 is
+/// entry `k` (weight 1 on it, 0 on the rest of the row) and branch 1 is entry `j`; a max
+/// reduction is their maximum, a min reduction their minimum. More than two tied entries are
+/// [`Pieces::Many`].
+pub(super) fn branch<T: Real>(b: &mut Branch<'_, '_, T>, x: u32, is_max: bool) -> Pieces {
+    let (vals, e) = (b.vals, b.e);
+    let v = vals.get(x);
+    let cols = v.len() / vals.shape(b.node).len().max(1);
+    let best = vals.get(b.node)[e];
+    let row = &v[e * cols..(e + 1) * cols];
+    let tied: Vec<usize> = (0..cols).filter(|&c| row[c] == best).collect();
+    if tied.len() != 2 {
+        return Pieces::Many { count: tied.len() };
+    }
+    let chosen = if b.which == 1 { tied[0] } else { tied[1] };
+    for c in 0..cols {
+        b.mask[e * cols + c] = if c == chosen { T::one() } else { T::zero() };
+    }
+    Pieces::Two { convex: is_max }
 }

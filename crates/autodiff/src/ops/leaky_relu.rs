@@ -11,7 +11,7 @@
 //! `[min(α, 1), max(α, 1)]`: `α` clamped into `[0, 1]` (so `α` for `0 ≤ α ≤ 1`, 0 for `α < 0`,
 //! 1 for `α > 1`). With `α = 0` every preset agrees with `relu`.
 
-use super::rule::Tie;
+use super::rule::{self, Branch, Pieces, Tie};
 use super::{build, info, Op};
 use crate::{Error, Real, Result, Var};
 
@@ -109,4 +109,10 @@ pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, x: u32, alpha: T) -> bo
         tie.mask[tie.e] = alpha;
     }
     t != T::zero()
+}
+
+/// Exact-subdifferential branches at `x = 0`: branch 0 is `αx` (local derivative `α`), branch 1
+/// is `x` (1); `leaky_relu_α` is their maximum for `α ≤ 1` and their minimum for `α > 1`.
+pub(super) fn branch<T: Real>(b: &mut Branch<'_, '_, T>, alpha: T) -> Pieces {
+    rule::mask_branch(b, alpha, T::one(), alpha <= T::one())
 }

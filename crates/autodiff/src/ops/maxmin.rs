@@ -15,7 +15,7 @@
 //! `relu`.
 
 use super::arith::broadcast;
-use super::rule::{TangentCx, Tie};
+use super::rule::{Branch, Pieces, TangentCx, Tie};
 use super::{accumulate, build, info, Bc, Bcast, Op, Sink};
 use crate::policy::{TieSplit, TieWeights};
 use crate::tape::Values;
@@ -434,4 +434,36 @@ pub(super) fn nary_distance<T: Real>(
             .fold(T::infinity(), T::min);
         out.push(d);
     }
+}
+
+/// Exact-subdifferential branches of a binary tie `a = b`: branch 0 is `b` (mask 0), branch 1
+/// is `a` (mask 1); `max` is their maximum (convex), `min` their minimum.
+pub(super) fn branch<T: Real>(b: &mut Branch<'_, '_, T>, is_max: bool) -> Pieces {
+    b.mask[b.e] = if b.which == 1 { T::one() } else { T::zero() };
+    Pieces::Two { convex: is_max }
+}
+
+/// Exact-subdifferential branches of an n-ary tie: with two tied inputs `xʲ` and `xᵏ`
+/// (`j < k`), branch 0 is `xᵏ` (weight 1 on it, 0 elsewhere) and branch 1 is `xʲ`; `max_n` is
+/// their maximum, `min_n` their minimum. More than two tied inputs are [`Pieces::Many`].
+pub(super) fn nary_branch<T: Real>(
+    b: &mut Branch<'_, '_, T>,
+    links: &[u32],
+    is_max: bool,
+) -> Pieces {
+    let (vals, e) = (b.vals, b.e);
+    let shape = vals.shape(b.node);
+    let n = shape.len();
+    let best = vals.get(b.node)[e];
+    let tied: Vec<usize> = (0..links.len())
+        .filter(|&j| Bc::of(vals, links[j], shape).at(e) == best)
+        .collect();
+    if tied.len() != 2 {
+        return Pieces::Many { count: tied.len() };
+    }
+    let chosen = if b.which == 1 { tied[0] } else { tied[1] };
+    for j in 0..links.len() {
+        b.mask[j * n + e] = if j == chosen { T::one() } else { T::zero() };
+    }
+    Pieces::Two { convex: is_max }
 }

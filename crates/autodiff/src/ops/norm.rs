@@ -11,7 +11,7 @@
 //! `Error::NonFinite`), `norm` is differentiable through the zero vector, and it does not
 //! overflow for huge entries: the sum is taken of `xᵢ/s`, `s = maxᵢ |xᵢ|`.
 
-use super::rule::{TangentCx, Tie};
+use super::rule::{Pieces, TangentCx, Tie};
 use super::{build, info, Op, Sink};
 use crate::tape::Values;
 use crate::{Real, Shape, Var};
@@ -122,4 +122,10 @@ pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, x: u32) -> bool {
 /// The distance from the kink: `‖x‖` itself.
 pub(super) fn distance<T: Real>(vals: Values<'_, T>, node: u32, out: &mut Vec<T>) {
     out.extend_from_slice(vals.get(node));
+}
+
+/// The zero vector is no piecewise-affine kink: the subdifferential there is the unit ball, not
+/// a zonotope, so the exact subdifferential refuses it.
+pub(super) fn branch() -> Pieces {
+    Pieces::Curved
 }

@@ -9,7 +9,7 @@
 //! `relu` is its own primitive rather than `max(x, 0)`: a binary-max rule that splits ties
 //! ½ / ½ (JAX, PyTorch) would otherwise give ½ at 0.
 
-use super::rule::Tie;
+use super::rule::{self, Branch, Pieces, Tie};
 use super::{build, info, Op};
 use crate::{Real, Var};
 
@@ -79,4 +79,10 @@ pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, x: u32) -> bool {
         tie.mask[tie.e] = T::zero();
     }
     t != T::zero()
+}
+
+/// Exact-subdifferential branches at `x = 0`: branch 0 is the constant 0 (local derivative 0),
+/// branch 1 is `x` (1); `relu` is their maximum.
+pub(super) fn branch<T: Real>(b: &mut Branch<'_, '_, T>) -> Pieces {
+    rule::mask_branch(b, T::zero(), T::one(), true)
 }

@@ -204,3 +204,48 @@ pub(crate) fn mask_tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]
 pub(crate) fn distance_from_zero<T: Real>(vals: Values<'_, T>, x: u32, out: &mut Vec<T>) {
     out.extend(vals.get(x).iter().map(|v| v.abs()));
 }
+
+/// The branches a tied element has, for the exact subdifferential
+/// (`Tape::subdifferential`): what a primitive's `branch` rule reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pieces {
+    /// Two branches, each affine in the op's inputs; near the tie the op is their maximum
+    /// (`convex`) or their minimum (not `convex`).
+    Two {
+        /// The op is the larger of its two branches near the tie.
+        convex: bool,
+    },
+    /// More than two branches meet at the tie (a max of `count` tied inputs).
+    Many {
+        /// The number of tied branches.
+        count: usize,
+    },
+    /// The op is not piecewise affine at the tie (`norm` at the zero vector).
+    Curved,
+}
+
+/// One tied element whose mask a `branch` rule sets to branch 0 or 1 (for [`Pieces::Two`];
+/// it leaves the mask alone otherwise).
+pub(crate) struct Branch<'a, 'm, T> {
+    pub vals: Values<'a, T>,
+    /// The kink node.
+    pub node: u32,
+    /// The node's mask (from its offset on).
+    pub mask: &'m mut [T],
+    /// The tied output element.
+    pub e: usize,
+    /// The branch to select: 0 or 1.
+    pub which: usize,
+}
+
+/// The `branch` rule of the ops whose local derivative is one mask entry per element: branch
+/// 0 has the local derivative `lo`, branch 1 `hi` (`relu`, `abs`, `clamp`, `leaky_relu`).
+pub(crate) fn mask_branch<T: Real>(
+    b: &mut Branch<'_, '_, T>,
+    lo: T,
+    hi: T,
+    convex: bool,
+) -> Pieces {
+    b.mask[b.e] = if b.which == 1 { hi } else { lo };
+    Pieces::Two { convex }
+}

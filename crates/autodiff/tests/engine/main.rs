@@ -13,4 +13,5 @@ mod kinks;
 mod primitives;
 mod shape_ops;
 mod sparse;
+mod subdifferential;
 mod tape;

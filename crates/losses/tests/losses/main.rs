@@ -9,3 +9,4 @@ mod errors;
 mod kinks;
 mod multiclass;
 mod regularize;
+mod zonotope;
