@@ -48,9 +48,120 @@ pub enum Multiclass {
     CrammerSinger,
 }
 
+/// Per-class weights (liblinear's `-wi`, scikit-learn's `class_weight`): every example of class
+/// `c` gets the penalty `C·w_c` instead of `C`, in every solver and for every multiclass
+/// strategy:
+///
+/// ```text
+/// f(w) = ½‖w‖² + C·Σᵢ w_{yᵢ}·ℓ(yᵢ·w·xᵢ)
+/// balanced: w_c = n/(k·n_c)   (n rows, k classes, n_c rows of class c; scikit-learn's rule)
+/// ```
+///
+/// Under one-vs-rest an example keeps its class's weight in every binary problem (as
+/// scikit-learn's per-example weights do); liblinear's `-wi` instead weights only the positive
+/// side of each one-vs-rest problem. With two classes the two agree.
+///
+/// # Example
+/// ```
+/// use svm::model::ClassWeight;
+/// // Three rows of class 1, one of class −1: balanced weights 4/(2·3) and 4/(2·1).
+/// let w = ClassWeight::Balanced.example_weights(&[1.0, 1.0, 1.0, -1.0])?.unwrap();
+/// assert_eq!(w, vec![2.0 / 3.0, 2.0 / 3.0, 2.0 / 3.0, 2.0]);
+/// // Classes without a given weight keep 1.
+/// let w = ClassWeight::Given(&[(-1.0, 5.0)]).example_weights(&[1.0, -1.0])?.unwrap();
+/// assert_eq!(w, vec![1.0, 5.0]);
+/// # Ok::<(), svm::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum ClassWeight<'a> {
+    /// Every class weighs 1.
+    #[default]
+    Uniform,
+    /// `w_c = n/(k·n_c)`: each class weighs as much in total.
+    Balanced,
+    /// `(class, weight)` pairs, each weight finite and `> 0`; unlisted classes weigh 1.
+    Given(&'a [(f64, f64)]),
+}
+
+impl ClassWeight<'_> {
+    /// Checks the given weights: finite and `> 0`, each class listed once.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a weight; [`Error::Labels`] for a class listed twice or
+    /// not finite.
+    pub fn validate(&self) -> Result<()> {
+        let ClassWeight::Given(pairs) = self else {
+            return Ok(());
+        };
+        for (r, &(class, weight)) in pairs.iter().enumerate() {
+            if !class.is_finite() {
+                return Err(Error::Labels(format!(
+                    "class weight for class {class}, which is not finite"
+                )));
+            }
+            if !(weight.is_finite() && weight > 0.0) {
+                return Err(Error::InvalidParameter {
+                    name: "class weight",
+                    value: weight,
+                    range: "finite, > 0",
+                });
+            }
+            if pairs[..r].iter().any(|p| p.0 == class) {
+                return Err(Error::Labels(format!("class {class} is given two weights")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Each example's weight `w_{yᵢ}` for the labels `labels`, or `None` for
+    /// [`ClassWeight::Uniform`].
+    ///
+    /// # Errors
+    /// As [`ClassWeight::validate`]; [`Error::Labels`] for a given weight whose class no label
+    /// has (a misspelt class would silently weigh nothing).
+    pub fn example_weights(&self, labels: &[f64]) -> Result<Option<Vec<f64>>> {
+        self.validate()?;
+        match self {
+            ClassWeight::Uniform => Ok(None),
+            ClassWeight::Balanced => {
+                let mut classes: Vec<f64> = labels.to_vec();
+                classes.sort_by(f64::total_cmp);
+                classes.dedup();
+                let counts: Vec<usize> = classes
+                    .iter()
+                    .map(|c| labels.iter().filter(|l| *l == c).count())
+                    .collect();
+                let (n, k) = (labels.len() as f64, classes.len() as f64);
+                Ok(Some(
+                    labels
+                        .iter()
+                        .map(|l| {
+                            let c = classes.binary_search_by(|p| p.total_cmp(l)).unwrap_or(0);
+                            n / (k * counts[c] as f64)
+                        })
+                        .collect(),
+                ))
+            }
+            ClassWeight::Given(pairs) => {
+                if let Some(&(class, _)) = pairs.iter().find(|p| !labels.contains(&p.0)) {
+                    return Err(Error::Labels(format!(
+                        "a weight is given for class {class}, which no example has"
+                    )));
+                }
+                Ok(Some(
+                    labels
+                        .iter()
+                        .map(|l| pairs.iter().find(|p| p.0 == *l).map_or(1.0, |p| p.1))
+                        .collect(),
+                ))
+            }
+        }
+    }
+}
+
 /// Training options.
 #[derive(Debug, Clone, Copy)]
-pub struct TrainOptions {
+pub struct TrainOptions<'a> {
     /// Train for ranking with the all-pairs squared hinge of this margin instead of `loss`:
     /// `½‖w‖² + C·(1/(n₊n₋))·Σ_{j pos, k neg} max(0, m − w·xⱼ + w·xₖ)²` (two classes only),
     /// solved by gradient descent with Armijo backtracking on the O(n log n) closed form, and
@@ -79,6 +190,8 @@ pub struct TrainOptions {
     pub seed: u64,
     /// Gradients of the first-order solvers.
     pub gradient: GradientSource,
+    /// Per-class weights (liblinear's `-wi`, scikit-learn's `class_weight`).
+    pub class_weight: ClassWeight<'a>,
 }
 
 /// The default iteration limit: 1000 epochs or Newton steps, as liblinear's.
@@ -89,7 +202,7 @@ pub struct TrainOptions {
 /// ```
 pub const DEFAULT_MAX_ITER: usize = 1000;
 
-impl Default for TrainOptions {
+impl Default for TrainOptions<'_> {
     fn default() -> Self {
         TrainOptions {
             all_pairs: None,
@@ -103,11 +216,12 @@ impl Default for TrainOptions {
             max_iter: DEFAULT_MAX_ITER,
             seed: 0,
             gradient: GradientSource::Engine,
+            class_weight: ClassWeight::Uniform,
         }
     }
 }
 
-impl TrainOptions {
+impl TrainOptions<'_> {
     /// Checks every option, whatever the training path: `0 < C ≤` [`MAX_C`], `tol` finite and
     /// `> 0`, `max_iter ≥ 1`, a finite bias, a finite all-pairs margin `> 0`, and the loss's
     /// own parameter. [`train`] calls it first.
@@ -139,6 +253,7 @@ impl TrainOptions {
             return bad("all-pairs margin", m, "finite, > 0");
         }
         self.loss.validate()?;
+        self.class_weight.validate()?;
         Ok(())
     }
 }
@@ -156,6 +271,13 @@ fn loss_label(loss: MarginLoss) -> String {
 /// Checks that the path `train` takes for `classes` classes handles the loss.
 fn check_path(o: &TrainOptions, classes: usize) -> Result<()> {
     if o.all_pairs.is_some() {
+        if o.class_weight != ClassWeight::Uniform {
+            return Err(Error::Unsupported {
+                solver: "the all-pairs loss",
+                supported: "unweighted classes",
+                loss: "class weights".into(),
+            });
+        }
         return Ok(());
     }
     if o.multiclass == Multiclass::CrammerSinger && classes > 2 {
@@ -323,6 +445,8 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
         return Err(Error::NoFeatures);
     }
     check_path(o, classes.len())?;
+    // Cᵢ = C·w_{yᵢ}: one weight per example, or none.
+    let example_weights = o.class_weight.example_weights(&data.labels)?;
     // Sparse rows using few of their columns are trained on those columns only (the others'
     // weights are 0 exactly), so neither w nor the model grows with the largest index.
     let compacted = data.compact_columns();
@@ -333,7 +457,7 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
     let standardizer = o.standardize.then(|| Standardizer::fit(rows)).transpose()?;
     let prepared = prepare(rows, standardizer.as_ref(), o.bias)?;
     if o.multiclass == Multiclass::CrammerSinger && classes.len() > 2 && o.all_pairs.is_none() {
-        let s = crammer_singer(&prepared, &classes, o)?;
+        let s = crammer_singer(&prepared, &classes, example_weights.as_deref(), o)?;
         let model = Model {
             loss: format!("crammer-singer-{}", o.loss.name()),
             c: o.c,
@@ -356,6 +480,7 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
             d: prepared.d,
             y: &y,
             c: o.c,
+            example_weights: None,
         };
         let s = all_pairs(p, margin, o.tol, o.max_iter.min(100_000))?;
         let model = Model {
@@ -391,6 +516,7 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
                     d: prepared.d,
                     y,
                     c: o.c,
+                    example_weights: example_weights.as_deref(),
                 };
                 let s = solve(p, o)?;
                 check_solution(&s)?;
@@ -485,7 +611,12 @@ fn single_report(
     })
 }
 
-fn crammer_singer(data: &Dataset, classes: &[f64], o: &TrainOptions) -> Result<Solution> {
+fn crammer_singer(
+    data: &Dataset,
+    classes: &[f64],
+    example_weights: Option<&[f64]>,
+    o: &TrainOptions,
+) -> Result<Solution> {
     let k = classes.len();
     let labels: Vec<usize> = data
         .labels
@@ -499,6 +630,7 @@ fn crammer_singer(data: &Dataset, classes: &[f64], o: &TrainOptions) -> Result<S
         labels: &labels,
         k,
         c: o.c,
+        example_weights,
     };
     let sequential = |p| {
         if squared {

@@ -17,7 +17,7 @@ fn line() -> Dataset {
     }
 }
 
-fn all_pairs() -> TrainOptions {
+fn all_pairs() -> TrainOptions<'static> {
     TrainOptions {
         all_pairs: Some(1.0),
         standardize: true,
