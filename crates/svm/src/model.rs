@@ -325,7 +325,8 @@ pub struct Model {
     pub standardizer: Option<Standardizer>,
     /// The class labels, sorted.
     pub classes: Vec<f64>,
-    /// Weights: one vector (binary: positive class `classes[1]`) or one per class (one-vs-rest).
+    /// Weights: one vector (binary: positive class `classes[1]`, predicted where the score is
+    /// `> 0`) or one per class (one-vs-rest, Crammer–Singer).
     pub weights: Vec<Vec<f64>>,
     /// Number of input features (before the bias).
     pub features: usize,
@@ -335,6 +336,11 @@ pub struct Model {
     /// weight `j` is feature `j`. The standardiser, if any, then holds one entry per column.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub columns: Option<Vec<usize>>,
+    /// The classes' names when the training labels were names (a CSV file's `yes`/`no`): name
+    /// `r` is class `classes[r]` (then `r` itself). `None` (and absent from older model files):
+    /// the classes are their numbers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_names: Option<Vec<String>>,
 }
 
 /// What [`train`] reports.
@@ -350,6 +356,11 @@ pub struct TrainReport {
     pub converged: bool,
     /// The worst certificate value over the sub-problems (duality gap or gradient norm), if any.
     pub certificate: Option<f64>,
+    /// The worst relative certificate over the sub-problems, what convergence is judged on:
+    /// the bound on `f(w) − f*` the certificate proves divided by `f(w)` — `gap/f` for the
+    /// duality gap, `‖∇f‖²/(2f)` for the gradient norm ([`crate::solvers::Certificate::error_bound`]); the run
+    /// converged when it is at most `tol`. `None` without a certificate.
+    pub relative_certificate: Option<f64>,
     /// Wall-clock seconds.
     pub seconds: f64,
     /// The objective per iteration of the first sub-problem.
@@ -467,6 +478,7 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
             weights: s.w.chunks(prepared.d).map(<[f64]>::to_vec).collect(),
             features: data.d,
             columns: columns.clone(),
+            class_names: None,
         };
         return single_report(s, model, data, None, start);
     }
@@ -492,6 +504,7 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
             weights: vec![s.w.clone()],
             features: data.d,
             columns: columns.clone(),
+            class_names: None,
         };
         return single_report(s, model, data, Some(&y), start);
     }
@@ -503,6 +516,7 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
     let mut weights = Vec::new();
     let (mut objective, mut iterations, mut converged) = (0.0, 0, true);
     let mut certificate: Option<f64> = None;
+    let mut relative_certificate: Option<f64> = None;
     let mut history = Vec::new();
     // The one-vs-rest problems are independent: solved in parallel (rayon), combined in class
     // order, so the result does not depend on the number of threads.
@@ -532,6 +546,10 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
+        relative_certificate = match (relative_certificate, relative(&s)) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
         if history.is_empty() {
             history = s.history;
         }
@@ -546,6 +564,7 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
         weights,
         features: data.d,
         columns,
+        class_names: None,
     };
     let train_accuracy = model.accuracy(data)?;
     let train_auc = match model.classes.len() {
@@ -561,10 +580,22 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
         iterations,
         converged,
         certificate,
+        relative_certificate,
         seconds: start.elapsed().as_secs_f64(),
         history,
         train_auc,
         model,
+    })
+}
+
+/// A solution's certified bound on `f(w) − f*` relative to `f(w)` (0 for `f = 0`).
+fn relative(s: &Solution) -> Option<f64> {
+    s.certificate.error_bound().map(|b| {
+        if s.objective > 0.0 {
+            b / s.objective
+        } else {
+            0.0
+        }
     })
 }
 
@@ -604,6 +635,7 @@ fn single_report(
         iterations: s.iterations,
         converged: s.converged,
         certificate: s.certificate.value(),
+        relative_certificate: relative(&s),
         seconds: start.elapsed().as_secs_f64(),
         history: s.history,
         train_auc,
@@ -671,6 +703,7 @@ impl Model {
     /// let model = Model {
     ///     loss: "hinge".into(), c: 1.0, bias: None, standardizer: None,
     ///     classes: vec![1.0], weights: vec![vec![0.5]], features: 1, columns: None,
+    ///     class_names: None,
     /// };
     /// assert_eq!(
     ///     model.validate().unwrap_err().to_string(),
@@ -698,6 +731,17 @@ impl Model {
                     w[0], w[1]
                 ),
             );
+        }
+        if let Some(names) = &self.class_names {
+            if names.len() != k {
+                return bad(
+                    "class_names",
+                    format!("has {} names for {k} classes", names.len()),
+                );
+            }
+            if let Some(r) = (1..k).find(|&r| names[..r].contains(&names[r])) {
+                return bad("class_names", format!("names `{}` twice", names[r]));
+            }
         }
         let vectors = if k == 2 { 1 } else { k };
         if self.weights.len() != vectors {
@@ -892,8 +936,28 @@ impl Model {
         Ok(scores)
     }
 
-    /// Predicted labels: the sign of the score for one weight vector, the best-scoring class
-    /// for several.
+    /// Predicted labels: for one weight vector `classes[1]` where the score is `> 0` and
+    /// `classes[0]` where it is `≤ 0`; for several the best-scoring class, the first of those
+    /// tied for the best.
+    ///
+    /// A score of exactly 0 goes to `classes[0]`, as liblinear's `predict_values`
+    /// (`dec_values[0] > 0 ? label[0] : label[1]`, its first label being its +1 side) and
+    /// scikit-learn's `predict` (`scores > 0` picks `classes_[1]`) do: the positive class is
+    /// predicted by the step `[s > 0]`, which is also the default kink policy's `relu'(0) = 0`
+    /// (a margin exactly 0 counts for neither side's gradient).
+    ///
+    /// # Example
+    /// ```
+    /// use svm::model::Model;
+    /// let model = Model {
+    ///     loss: "hinge".into(), c: 1.0, bias: None, standardizer: None,
+    ///     classes: vec![-1.0, 1.0], weights: vec![vec![1.0]], features: 1, columns: None,
+    ///     class_names: None,
+    /// };
+    /// let data = svm::data::Dataset::dense(vec![-1.0, 0.0, 1.0], 1, vec![1.0; 3])?;
+    /// assert_eq!(model.predict(&data)?, vec![-1.0, -1.0, 1.0]);
+    /// # Ok::<(), svm::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidModel`] (see [`Model::validate`]); [`Error::Dimension`] if `data` has
@@ -905,15 +969,48 @@ impl Model {
             .iter()
             .map(|s| {
                 if s.len() == 1 {
-                    self.classes[usize::from(s[0] >= 0.0)]
+                    self.classes[usize::from(s[0] > 0.0)]
                 } else {
-                    let best = (0..s.len())
-                        .max_by(|&a, &b| s[a].total_cmp(&s[b]))
-                        .unwrap_or(0);
+                    // The first of the tied best, as liblinear (`max_by` would take the last).
+                    let best = (1..s.len()).fold(0, |b, r| if s[r] > s[b] { r } else { b });
                     self.classes[best]
                 }
             })
             .collect())
+    }
+
+    /// The decision values of each row (scikit-learn's `decision_function`, liblinear's
+    /// `predict_values`): `scores[i]` holds one value `w·x` for a binary model (positive for
+    /// `classes[1]`) and one per class for more (`scores[i][r]` for `classes[r]`), after the
+    /// model's standardisation and bias.
+    ///
+    /// # Errors
+    /// As [`Model::predict`].
+    ///
+    /// # Example
+    /// ```
+    /// use svm::model::{train, TrainOptions};
+    /// let iris = svm::data::builtin("iris")?;
+    /// let model = train(&iris, &TrainOptions::default())?.model;
+    /// let values = model.decision_values(&iris)?;
+    /// assert_eq!((values.len(), values[0].len()), (150, 3));
+    /// # Ok::<(), svm::Error>(())
+    /// ```
+    pub fn decision_values(&self, data: &Dataset) -> Result<Vec<Vec<f64>>> {
+        self.all_scores(data)
+    }
+
+    /// The name of class `r` of the model: its name from [`Model::class_names`], else its
+    /// number.
+    ///
+    /// # Panics
+    /// If `r ≥ classes.len()` (a programmer error).
+    #[track_caller]
+    pub fn class_name(&self, r: usize) -> String {
+        match &self.class_names {
+            Some(names) => names[r].clone(),
+            None => self.classes[r].to_string(),
+        }
     }
 
     /// The binary score `w·x` of each row (the first weight vector), after the model's
