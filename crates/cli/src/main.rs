@@ -408,6 +408,10 @@ impl PredictArgs {
             source,
         };
         let (predictions, accuracy) = model.predict_with_accuracy(&rows).map_err(data_err)?;
+        let predictions: Vec<f64> = predictions
+            .into_iter()
+            .map(train::no_negative_zero)
+            .collect();
         let values = if self.decision_values {
             let z = train::no_negative_zero;
             let v = model.decision_values(&rows).map_err(data_err)?;

@@ -1009,7 +1009,8 @@ impl Model {
     pub fn class_name(&self, r: usize) -> String {
         match &self.class_names {
             Some(names) => names[r].clone(),
-            None => self.classes[r].to_string(),
+            // −0 + 0 = +0: a label read as −0 prints as 0.
+            None => (self.classes[r] + 0.0).to_string(),
         }
     }
 
