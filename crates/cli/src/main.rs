@@ -153,6 +153,11 @@ enum Command {
     )]
     Train(TrainArgs),
     /// Predict with a saved model; prints the accuracy when the file has labels.
+    ///
+    /// A binary model predicts its second class where the score w·x is > 0 and its first
+    /// where it is ≤ 0, so a score of exactly 0 is the first class (liblinear's
+    /// `dec_values[0] > 0 ? label[0] : label[1]`, scikit-learn's `scores > 0`); a multiclass
+    /// model predicts the best-scoring class, the first of those tied.
     Predict(PredictArgs),
     /// k-fold cross-validation over C = 2^lo … 2^hi (or a λ grid), scored by accuracy or AUC.
     Cv(CvArgs),
