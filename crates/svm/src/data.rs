@@ -746,12 +746,13 @@ pub fn read_csv(text: &str, source: &str, options: &CsvOptions) -> Result<Datase
 /// # Example
 /// ```
 /// use svm::data::{read_csv_named, CsvOptions};
-/// let (data, names) = read_csv_named("1,yes\n2,no\n3,yes\n", "inline", &CsvOptions::default(), None)?;
+/// let text = "x,label\n1,yes\n2,no\n3,yes\n";
+/// let (data, names) = read_csv_named(text, "inline", &CsvOptions::default(), None)?;
 /// assert_eq!(names, Some(vec!["no".to_string(), "yes".to_string()]));
 /// assert_eq!(data.labels, vec![1.0, 0.0, 1.0]);
 /// // Against a model's names: the model's order, whatever the file's.
 /// let known = ["yes".to_string(), "no".to_string()];
-/// let (data, _) = read_csv_named("4,no\n", "inline", &CsvOptions::default(), Some(&known))?;
+/// let (data, _) = read_csv_named("x,label\n4,no\n", "inline", &CsvOptions::default(), Some(&known))?;
 /// assert_eq!(data.labels, vec![1.0]);
 /// # Ok::<(), svm::Error>(())
 /// ```
