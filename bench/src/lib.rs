@@ -412,6 +412,7 @@ impl Bench {
             d: self.d,
             y: &self.y,
             c: self.c,
+            example_weights: None,
         }
     }
 

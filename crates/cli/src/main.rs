@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use autodiff::KinkPolicy;
 use clap::{Parser, Subcommand, ValueEnum};
-use subgrad_cli::train::{GradientArg, LossArg, MulticlassArg, SolverArg};
+use subgrad_cli::train::{GradientArg, LossArg, MulticlassArg, ScoreArg, SolverArg};
 use subgrad_cli::{check, demo, emit, grad, grad_plot, train, CliError};
-use svm::model::TrainOptions;
+use svm::model::{ClassWeight, TrainOptions};
 
 /// `println!` through [`emit`]: a write error (a closed pipe) is returned, not a panic.
 macro_rules! out {
@@ -35,13 +35,73 @@ struct CsvArgs {
     #[arg(long)]
     no_header: bool,
     /// The CSV label column: a 0-based index or a header name (default: the last column).
+    /// Labels that are names (yes/no) become classes sorted by name, kept in the model.
     #[arg(long, value_name = "COLUMN")]
     label: Option<String>,
+    /// Read the data as CSV whatever its name (standard input `-` is otherwise LIBSVM).
+    #[arg(long)]
+    csv: bool,
 }
 
 impl CsvArgs {
     fn options(&self) -> svm::data::CsvOptions {
         train::csv_options(self.header, self.no_header, self.label.as_deref())
+    }
+
+    /// Loads `spec` (`-`: standard input) with these options, its label names read against
+    /// `known` when given.
+    fn load(
+        &self,
+        spec: &str,
+        known: Option<&[String]>,
+    ) -> Result<(svm::data::Dataset, Option<Vec<String>>), CliError> {
+        train::load_named(spec, &self.options(), self.csv, known)
+    }
+}
+
+/// Per-class weights, shared by `train` and `cv`.
+#[derive(Debug, Clone, clap::Args)]
+struct WeightArgs {
+    /// liblinear's -wi: examples of class CLASS (a number, or a name for named labels) get
+    /// the penalty W·C; repeat for several classes (others weigh 1). Under one-vs-rest an
+    /// example keeps its class's weight in every binary problem (scikit-learn's rule).
+    #[arg(
+        long = "weight",
+        value_name = "CLASS=W",
+        allow_hyphen_values = true,
+        value_parser = train::parse_weight,
+        conflicts_with = "class_weight"
+    )]
+    weight: Vec<(String, f64)>,
+    /// scikit-learn's class_weight="balanced": class c weighs n/(k·n_c).
+    #[arg(long, value_enum, value_name = "MODE")]
+    class_weight: Option<ClassWeightArg>,
+}
+
+/// `--class-weight` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ClassWeightArg {
+    /// w_c = n/(k·n_c): every class weighs as much in total.
+    Balanced,
+}
+
+impl WeightArgs {
+    /// The `(class, weight)` pairs of `--weight` against the data's classes.
+    fn pairs(
+        &self,
+        data: &svm::data::Dataset,
+        names: Option<&[String]>,
+    ) -> Result<Vec<(f64, f64)>, CliError> {
+        train::class_weights(&self.weight, data, names)
+    }
+
+    /// The class weights, `pairs` being [`WeightArgs::pairs`].
+    fn class_weight<'a>(&self, pairs: &'a [(f64, f64)]) -> ClassWeight<'a> {
+        match (self.class_weight, pairs.is_empty()) {
+            (Some(ClassWeightArg::Balanced), _) => ClassWeight::Balanced,
+            (None, false) => ClassWeight::Given(pairs),
+            (None, true) => ClassWeight::Uniform,
+        }
     }
 }
 
@@ -95,8 +155,13 @@ enum Command {
     )]
     Train(TrainArgs),
     /// Predict with a saved model; prints the accuracy when the file has labels.
+    ///
+    /// A binary model predicts its second class where the score w·x is > 0 and its first
+    /// where it is ≤ 0, so a score of exactly 0 is the first class (liblinear's
+    /// `dec_values[0] > 0 ? label[0] : label[1]`, scikit-learn's `scores > 0`); a multiclass
+    /// model predicts the best-scoring class, the first of those tied.
     Predict(PredictArgs),
-    /// k-fold cross-validation over C = 2^lo … 2^hi, scored by accuracy.
+    /// k-fold cross-validation over C = 2^lo … 2^hi (or a λ grid), scored by accuracy or AUC.
     Cv(CvArgs),
     /// Check every loss's autodiff gradient against its closed form, at a random point and at
     /// an exact kink, with the kink-aware gradient checker; prints a table.
@@ -221,10 +286,13 @@ impl GradArgs {
 /// `subgrad train`'s arguments.
 #[derive(Debug, clap::Args)]
 struct TrainArgs {
-    /// FILE (LIBSVM, or .csv with the label last) or builtin:NAME (seed, breast_cancer, digits, iris).
+    /// FILE (LIBSVM, or .csv with the label last), - for standard input, or builtin:NAME
+    /// (seed, breast_cancer, digits, iris).
     data: String,
     #[command(flatten)]
     csv: CsvArgs,
+    #[command(flatten)]
+    weights: WeightArgs,
     /// The loss.
     #[arg(long, value_enum, default_value_t = LossArg::Hinge)]
     loss: LossArg,
@@ -243,11 +311,12 @@ struct TrainArgs {
     #[arg(long, value_enum, default_value_t = MulticlassArg::Ovr)]
     multiclass: MulticlassArg,
     /// Standardise the features (mean 0, population std 1). Sparse (LIBSVM) data is
-    /// scaled to std 1 but not centred, so it stays sparse.
+    /// scaled to std 1 but not centred, so it stays sparse. Without --bias the hyperplane
+    /// still passes through the origin, which costs accuracy: a warning says so.
     #[arg(long)]
     standardize: bool,
-    /// liblinear's -B: append a constant feature with this value; a negative value means no
-    /// bias, as in liblinear.
+    /// liblinear's -B: append a constant feature with this value; a negative value (-1)
+    /// means no bias, as in liblinear.
     #[arg(long, value_name = "B", allow_hyphen_values = true)]
     bias: Option<f64>,
     /// The solver.
@@ -269,6 +338,9 @@ struct TrainArgs {
     /// Print one JSON object instead of the report.
     #[arg(long)]
     json: bool,
+    /// liblinear's -q: no progress spinner and no warnings on standard error.
+    #[arg(short = 'q', long)]
+    quiet: bool,
 }
 
 impl TrainArgs {
@@ -282,7 +354,8 @@ impl TrainArgs {
                 self.tol
             )));
         }
-        let data = train::load(&self.data, &self.csv.options())?;
+        let (data, names) = self.csv.load(&self.data, None)?;
+        let pairs = self.weights.pairs(&data, names.as_deref())?;
         let c = match self.lambda {
             Some(l) if l > 0.0 && l.is_finite() => 1.0 / (2.0 * data.n() as f64 * l),
             Some(l) => return Err(CliError::Usage(format!("--lambda {l} must be > 0"))),
@@ -298,13 +371,20 @@ impl TrainArgs {
             tol: self.tol,
             max_iter: self.max_iter,
             gradient: self.gradient.into(),
+            class_weight: self.weights.class_weight(&pairs),
             ..TrainOptions::default()
         });
-        let report = train::run_train(&data, &options, !self.json)?;
+        let mut report = train::run_train(&data, &options, !self.json && !self.quiet)?;
+        report.model.class_names = names;
         if let Some(path) = &self.model {
             train::save(&report.model, path)?;
         }
-        let out = train::output(&data, &options, &report, self.model);
+        let out = train::output(&data, &options, &report, self.model).with_lambda(self.lambda);
+        if !self.quiet {
+            for w in &out.warnings {
+                eprintln!("warning: {w}");
+            }
+        }
         if self.json {
             out!("{}", serde_json::to_string(&out)?);
         } else {
@@ -319,37 +399,81 @@ impl TrainArgs {
 struct PredictArgs {
     /// The model (JSON from `train --model`).
     model: PathBuf,
-    /// FILE or builtin:NAME.
+    /// FILE, - for standard input, or builtin:NAME.
     data: String,
+    /// Write the predictions here (liblinear's `predict test model output`), atomically,
+    /// instead of to standard output.
+    output: Option<PathBuf>,
     #[command(flatten)]
     csv: CsvArgs,
+    /// Also print the decision values (scikit-learn's decision_function): one per row for a
+    /// binary model (> 0: the second class), one per class for more.
+    #[arg(long)]
+    decision_values: bool,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
+    /// No accuracy line on standard error.
+    #[arg(short = 'q', long)]
+    quiet: bool,
 }
 
 impl PredictArgs {
     fn run(self) -> Result<(), CliError> {
         let model = train::load_model(&self.model)?;
-        let rows = train::load(&self.data, &self.csv.options())?;
-        let (predictions, accuracy) =
-            model
-                .predict_with_accuracy(&rows)
-                .map_err(|source| CliError::Data {
-                    data: self.data,
-                    source,
-                })?;
-        if self.json {
-            out!(
-                "{}",
-                serde_json::json!({"predictions": predictions, "accuracy": accuracy})
-            );
+        let (rows, _) = self.csv.load(&self.data, model.class_names.as_deref())?;
+        let data_err = |source| CliError::Data {
+            data: self.data.clone(),
+            source,
+        };
+        let (predictions, accuracy) = model.predict_with_accuracy(&rows).map_err(data_err)?;
+        let predictions: Vec<f64> = predictions
+            .into_iter()
+            .map(train::no_negative_zero)
+            .collect();
+        let values = if self.decision_values {
+            let z = train::no_negative_zero;
+            let v = model.decision_values(&rows).map_err(data_err)?;
+            Some(
+                v.into_iter()
+                    .map(|r| r.into_iter().map(z).collect::<Vec<f64>>())
+                    .collect::<Vec<_>>(),
+            )
+        } else {
+            None
+        };
+        // A prediction as the model names it: the class name, or the number.
+        let name = |p: f64| {
+            let r = model.classes.iter().position(|&c| c == p).unwrap_or(0);
+            model.class_name(r)
+        };
+        let text = if self.json {
+            let mut out = serde_json::json!({"predictions": predictions, "accuracy": accuracy});
+            if model.class_names.is_some() {
+                out["labels"] = predictions.iter().map(|&p| name(p)).collect();
+            }
+            if let Some(v) = &values {
+                out["decision_values"] = serde_json::json!(v);
+            }
+            format!("{out}\n")
         } else {
             let mut text = String::new();
-            for p in &predictions {
-                text += &format!("{p}\n");
+            for (i, &p) in predictions.iter().enumerate() {
+                text += &name(p);
+                if let Some(v) = &values {
+                    for x in &v[i] {
+                        text += &format!(" {x}");
+                    }
+                }
+                text += "\n";
             }
-            emit(&text)?;
+            text
+        };
+        match &self.output {
+            Some(path) => subgrad_cli::write_atomic(path, text.as_bytes())?,
+            None => emit(&text)?,
+        }
+        if !self.quiet && !self.json {
             eprintln!("accuracy {accuracy:.4} on {} rows", predictions.len());
         }
         Ok(())
@@ -359,62 +483,123 @@ impl PredictArgs {
 /// `subgrad cv`'s arguments.
 #[derive(Debug, clap::Args)]
 struct CvArgs {
-    /// FILE or builtin:NAME.
+    /// FILE, - for standard input, or builtin:NAME.
     data: String,
     #[command(flatten)]
     csv: CsvArgs,
-    /// The loss (all-pairs: scored by AUC instead of accuracy).
-    #[arg(long, value_enum, default_value_t = LossArg::SquaredHinge)]
+    #[command(flatten)]
+    weights: WeightArgs,
+    /// The loss (the same default as `train`).
+    #[arg(long, value_enum, default_value_t = LossArg::Hinge)]
     loss: LossArg,
-    /// Number of folds.
+    /// The solver.
+    #[arg(long, value_enum, default_value_t = SolverArg::Exact)]
+    solver: SolverArg,
+    /// Multiclass strategy.
+    #[arg(long, value_enum, default_value_t = MulticlassArg::Ovr)]
+    multiclass: MulticlassArg,
+    /// liblinear's -B: append a constant feature with this value; a negative value means no
+    /// bias.
+    #[arg(long, value_name = "B", allow_hyphen_values = true)]
+    bias: Option<f64>,
+    /// Number of folds (2 ≤ folds ≤ rows).
     #[arg(long, default_value_t = 5)]
     folds: usize,
-    /// Smallest exponent of the grid.
+    /// Smallest exponent of the grid C = 2^lo … 2^hi.
     #[arg(long, default_value_t = -5, allow_hyphen_values = true)]
     lo: i32,
     /// Largest exponent of the grid.
     #[arg(long, default_value_t = 5, allow_hyphen_values = true)]
     hi: i32,
+    /// Cross-validate over these λ values (mean loss + λ‖w‖²; each training part of m rows
+    /// trains at C = 1/(2mλ)) instead of the C grid, e.g. 1e-4,1e-3,1e-2.
+    #[arg(
+        long,
+        value_name = "L1,L2,…",
+        value_delimiter = ',',
+        allow_hyphen_values = true,
+        conflicts_with_all = ["lo", "hi"]
+    )]
+    lambda_grid: Option<Vec<f64>>,
     /// Standardise (fitted on each training fold).
     #[arg(long)]
     standardize: bool,
+    /// Contiguous folds in file order (scikit-learn's KFold(shuffle=False)) instead of
+    /// seeded shuffled ones.
+    #[arg(long, conflicts_with = "seed")]
+    no_shuffle: bool,
     /// Seed of the folds.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// The score (default: auc for --loss all-pairs, else accuracy).
+    #[arg(long, value_enum)]
+    score: Option<ScoreArg>,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
+    /// No warnings on standard error.
+    #[arg(short = 'q', long)]
+    quiet: bool,
 }
 
 impl CvArgs {
     fn run(self) -> Result<(), CliError> {
-        train::check_grid(self.lo, self.hi)?;
-        let data = train::load(&self.data, &self.csv.options())?;
-        if self.folds < 2 || self.folds > data.n() {
-            return Err(CliError::Usage(format!(
-                "--folds {}: need 2 ≤ folds ≤ {} (the number of rows)",
-                self.folds,
-                data.n()
-            )));
-        }
+        let grid = match &self.lambda_grid {
+            Some(l) => train::CvGrid::Lambda(l.clone()),
+            None => {
+                train::check_grid(self.lo, self.hi)?;
+                train::CvGrid::Log2C {
+                    lo: self.lo,
+                    hi: self.hi,
+                }
+            }
+        };
+        let (data, names) = self.csv.load(&self.data, None)?;
+        let pairs = self.weights.pairs(&data, names.as_deref())?;
         let options = self.loss.apply(TrainOptions {
             standardize: self.standardize,
+            // liblinear's `-B b` with b < 0 means no bias term.
+            bias: self.bias.filter(|b| *b >= 0.0),
+            solver: self.solver.into(),
+            multiclass: self.multiclass.into(),
+            class_weight: self.weights.class_weight(&pairs),
             tol: 1e-6,
             ..TrainOptions::default()
         });
-        let out = train::run_cv(&data, &options, self.folds, self.lo, self.hi, self.seed)?;
+        if !self.quiet && options.standardize && options.bias.is_none() {
+            eprintln!("warning: {}", train::STANDARDIZE_WITHOUT_BIAS);
+        }
+        let out = train::run_cv(
+            &data,
+            &options,
+            self.folds,
+            &grid,
+            (!self.no_shuffle, self.seed),
+            self.score,
+        )?;
         if self.json {
             out!("{}", serde_json::to_string(&out)?);
         } else {
-            for (c, a) in &out.grid {
-                out!("C = {c:<10} {} {a:.4}", out.score);
+            let z = train::no_negative_zero;
+            let name = if out.penalty == "lambda" { "λ" } else { "C" };
+            for (v, a) in &out.grid {
+                out!("{name} = {:<10} {} {a:.4}", z(*v), out.score);
             }
-            out!(
-                "best C = {} ({} {:.4})",
-                out.best_c,
-                out.score,
-                out.best_accuracy
-            );
+            match out.best_lambda {
+                Some(l) => out!(
+                    "best λ = {} (C = {} on all rows; {} {:.4})",
+                    z(l),
+                    z(out.best_c),
+                    out.score,
+                    out.best_score()
+                ),
+                None => out!(
+                    "best C = {} ({} {:.4})",
+                    z(out.best_c),
+                    out.score,
+                    out.best_score()
+                ),
+            }
         }
         Ok(())
     }

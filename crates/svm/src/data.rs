@@ -727,6 +727,41 @@ fn auto_header(source: &str, line: usize, first: &str) -> Result<bool> {
 /// # Ok::<(), svm::Error>(())
 /// ```
 pub fn read_csv(text: &str, source: &str, options: &CsvOptions) -> Result<Dataset> {
+    read_csv_named(text, source, options, None).map(|(data, _)| data)
+}
+
+/// Reads CSV as [`read_csv`] does, with labels that may be names (`yes`, `no`, `setosa`): the
+/// class names, when the labels are names, beside the data.
+///
+/// The label column is read as numbers when every label is a number and `known` is `None`
+/// (the names are then `None`). Otherwise every label is a name: with `known` (a model's
+/// [`crate::model::Model::class_names`]) label `l` becomes the index of `l` in `known`; without
+/// it the distinct names are sorted (byte order, as scikit-learn's `LabelEncoder` sorts them)
+/// and label `l` becomes its index among them, so the classes are `0, 1, …` in that order.
+///
+/// # Errors
+/// As [`read_csv`]; [`Error::Parse`] naming the line and column of a label that is not one of
+/// `known`; [`Error::Labels`] for more than [`MAX_CLASS_NAMES`] distinct names.
+///
+/// # Example
+/// ```
+/// use svm::data::{read_csv_named, CsvOptions};
+/// let text = "x,label\n1,yes\n2,no\n3,yes\n";
+/// let (data, names) = read_csv_named(text, "inline", &CsvOptions::default(), None)?;
+/// assert_eq!(names, Some(vec!["no".to_string(), "yes".to_string()]));
+/// assert_eq!(data.labels, vec![1.0, 0.0, 1.0]);
+/// // Against a model's names: the model's order, whatever the file's.
+/// let known = ["yes".to_string(), "no".to_string()];
+/// let (data, _) = read_csv_named("x,label\n4,no\n", "inline", &CsvOptions::default(), Some(&known))?;
+/// assert_eq!(data.labels, vec![1.0]);
+/// # Ok::<(), svm::Error>(())
+/// ```
+pub fn read_csv_named(
+    text: &str,
+    source: &str,
+    options: &CsvOptions,
+    known: Option<&[String]>,
+) -> Result<(Dataset, Option<Vec<String>>)> {
     let text = text.strip_prefix(BOM).unwrap_or(text);
     let mut lines = text
         .lines()
@@ -797,7 +832,8 @@ pub fn read_csv(text: &str, source: &str, options: &CsvOptions) -> Result<Datase
         }
     };
     let mut x = Vec::new();
-    let mut labels = Vec::new();
+    // Each label's text with its line and column, decided on once every row is read.
+    let mut raw_labels: Vec<(&str, usize, usize)> = Vec::new();
     for (ln, raw) in lines {
         let line = ln + 1;
         let fields: Vec<&str> = raw.split(',').collect();
@@ -811,24 +847,75 @@ pub fn read_csv(text: &str, source: &str, options: &CsvOptions) -> Result<Datase
         }
         let mut column = 1;
         for (k, f) in fields.iter().enumerate() {
-            let v = number(source, line, column, f.trim())?;
             if k == label_at {
-                labels.push(v);
+                raw_labels.push((f.trim(), line, column));
             } else {
-                x.push(v);
+                x.push(number(source, line, column, f.trim())?);
             }
             column += f.chars().count() + 1;
         }
     }
-    if labels.is_empty() {
+    if raw_labels.is_empty() {
         return Err(Error::Empty);
     }
-    Ok(Dataset {
-        x: Features::Dense(x),
-        d: width - 1,
-        labels,
-    })
+    let numeric = known.is_none() && raw_labels.iter().all(|(t, ..)| t.parse::<f64>().is_ok());
+    let (labels, names) = if numeric {
+        let labels = raw_labels
+            .iter()
+            .map(|&(t, line, column)| number(source, line, column, t))
+            .collect::<Result<Vec<f64>>>()?;
+        (labels, None)
+    } else {
+        let names: Vec<String> = match known {
+            Some(k) => k.to_vec(),
+            None => {
+                let mut names: Vec<&str> = raw_labels.iter().map(|(t, ..)| *t).collect();
+                names.sort_unstable();
+                names.dedup();
+                if names.len() > MAX_CLASS_NAMES {
+                    return Err(Error::Labels(format!(
+                        "{} distinct label names; at most {MAX_CLASS_NAMES} classes are read by name",
+                        names.len()
+                    )));
+                }
+                names.into_iter().map(str::to_string).collect()
+            }
+        };
+        // The names sorted with their class index: each label found by binary search.
+        let mut lookup: Vec<(&str, usize)> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
+        lookup.sort_unstable();
+        let labels = raw_labels
+            .iter()
+            .map(
+                |&(t, line, column)| match lookup.binary_search_by(|p| p.0.cmp(t)) {
+                    Ok(at) => Ok(lookup[at].1 as f64),
+                    Err(_) => Err(parse_err(
+                        source,
+                        line,
+                        column,
+                        format!("label `{t}` is not one of the model's classes {names:?}"),
+                    )),
+                },
+            )
+            .collect::<Result<Vec<f64>>>()?;
+        (labels, Some(names))
+    };
+    Ok((
+        Dataset {
+            x: Features::Dense(x),
+            d: width - 1,
+            labels,
+        },
+        names,
+    ))
 }
+
+/// The most distinct label names [`read_csv_named`] maps to classes.
+pub const MAX_CLASS_NAMES: usize = 1 << 16;
 
 /// Reads a file by extension with the default options: `.csv` as CSV ([`CsvOptions::default`]:
 /// header detected, label in the last column), anything else as LIBSVM.
@@ -845,6 +932,19 @@ pub fn read_file(path: &std::path::Path) -> Result<Dataset> {
 /// # Errors
 /// [`Error::Io`] if it cannot be read (or is not UTF-8); the readers' errors.
 pub fn read_file_with(path: &std::path::Path, csv: &CsvOptions) -> Result<Dataset> {
+    read_file_named(path, csv, None).map(|(data, _)| data)
+}
+
+/// Reads a file as [`read_file_with`] does, a CSV file's label names included (see
+/// [`read_csv_named`]; a LIBSVM file's labels are numbers, so its names are `None`).
+///
+/// # Errors
+/// As [`read_file_with`] and [`read_csv_named`].
+pub fn read_file_named(
+    path: &std::path::Path,
+    csv: &CsvOptions,
+    known: Option<&[String]>,
+) -> Result<(Dataset, Option<Vec<String>>)> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
         path: path.display().to_string(),
         message: e.to_string(),
@@ -854,9 +954,9 @@ pub fn read_file_with(path: &std::path::Path, csv: &CsvOptions) -> Result<Datase
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
     {
-        read_csv(&text, &name, csv)
+        read_csv_named(&text, &name, csv, known)
     } else {
-        read_libsvm(&text, &name)
+        Ok((read_libsvm(&text, &name)?, None))
     }
 }
 
@@ -1074,6 +1174,31 @@ pub fn train_test_split(n: usize, test_fraction: f64, seed: u64) -> (Vec<usize>,
     let n_test = ((n as f64) * test_fraction.clamp(0.0, 1.0)).round() as usize;
     let test = idx.split_off(n - n_test);
     (idx, test)
+}
+
+/// `k` contiguous folds of `0..n` in order, unshuffled (scikit-learn's
+/// `KFold(shuffle=False)`): fold `f`'s validation part is one block of rows, the first
+/// `n mod k` blocks one row longer. `k` is clamped to `1..=n`.
+///
+/// # Example
+/// ```
+/// let folds = svm::data::kfold_ordered(7, 3);
+/// let validation: Vec<Vec<usize>> = folds.iter().map(|(_, v)| v.clone()).collect();
+/// assert_eq!(validation, vec![vec![0, 1, 2], vec![3, 4], vec![5, 6]]);
+/// assert_eq!(folds[1].0, vec![0, 1, 2, 5, 6]);
+/// ```
+pub fn kfold_ordered(n: usize, k: usize) -> Vec<(Vec<usize>, Vec<usize>)> {
+    let k = k.clamp(1, n.max(1));
+    let mut start = 0;
+    (0..k)
+        .map(|f| {
+            let len = n / k + usize::from(f < n % k);
+            let val: Vec<usize> = (start..start + len).collect();
+            let train: Vec<usize> = (0..start).chain(start + len..n).collect();
+            start += len;
+            (train, val)
+        })
+        .collect()
 }
 
 /// `k` seeded folds of `0..n`: `(train, validation)` pairs whose validation parts partition

@@ -48,9 +48,120 @@ pub enum Multiclass {
     CrammerSinger,
 }
 
+/// Per-class weights (liblinear's `-wi`, scikit-learn's `class_weight`): every example of class
+/// `c` gets the penalty `C·w_c` instead of `C`, in every solver and for every multiclass
+/// strategy:
+///
+/// ```text
+/// f(w) = ½‖w‖² + C·Σᵢ w_{yᵢ}·ℓ(yᵢ·w·xᵢ)
+/// balanced: w_c = n/(k·n_c)   (n rows, k classes, n_c rows of class c; scikit-learn's rule)
+/// ```
+///
+/// Under one-vs-rest an example keeps its class's weight in every binary problem (as
+/// scikit-learn's per-example weights do); liblinear's `-wi` instead weights only the positive
+/// side of each one-vs-rest problem. With two classes the two agree.
+///
+/// # Example
+/// ```
+/// use svm::model::ClassWeight;
+/// // Three rows of class 1, one of class −1: balanced weights 4/(2·3) and 4/(2·1).
+/// let w = ClassWeight::Balanced.example_weights(&[1.0, 1.0, 1.0, -1.0])?.unwrap();
+/// assert_eq!(w, vec![2.0 / 3.0, 2.0 / 3.0, 2.0 / 3.0, 2.0]);
+/// // Classes without a given weight keep 1.
+/// let w = ClassWeight::Given(&[(-1.0, 5.0)]).example_weights(&[1.0, -1.0])?.unwrap();
+/// assert_eq!(w, vec![1.0, 5.0]);
+/// # Ok::<(), svm::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum ClassWeight<'a> {
+    /// Every class weighs 1.
+    #[default]
+    Uniform,
+    /// `w_c = n/(k·n_c)`: each class weighs as much in total.
+    Balanced,
+    /// `(class, weight)` pairs, each weight finite and `> 0`; unlisted classes weigh 1.
+    Given(&'a [(f64, f64)]),
+}
+
+impl ClassWeight<'_> {
+    /// Checks the given weights: finite and `> 0`, each class listed once.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a weight; [`Error::Labels`] for a class listed twice or
+    /// not finite.
+    pub fn validate(&self) -> Result<()> {
+        let ClassWeight::Given(pairs) = self else {
+            return Ok(());
+        };
+        for (r, &(class, weight)) in pairs.iter().enumerate() {
+            if !class.is_finite() {
+                return Err(Error::Labels(format!(
+                    "class weight for class {class}, which is not finite"
+                )));
+            }
+            if !(weight.is_finite() && weight > 0.0) {
+                return Err(Error::InvalidParameter {
+                    name: "class weight",
+                    value: weight,
+                    range: "finite, > 0",
+                });
+            }
+            if pairs[..r].iter().any(|p| p.0 == class) {
+                return Err(Error::Labels(format!("class {class} is given two weights")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Each example's weight `w_{yᵢ}` for the labels `labels`, or `None` for
+    /// [`ClassWeight::Uniform`].
+    ///
+    /// # Errors
+    /// As [`ClassWeight::validate`]; [`Error::Labels`] for a given weight whose class no label
+    /// has (a misspelt class would silently weigh nothing).
+    pub fn example_weights(&self, labels: &[f64]) -> Result<Option<Vec<f64>>> {
+        self.validate()?;
+        match self {
+            ClassWeight::Uniform => Ok(None),
+            ClassWeight::Balanced => {
+                let mut classes: Vec<f64> = labels.to_vec();
+                classes.sort_by(f64::total_cmp);
+                classes.dedup();
+                let counts: Vec<usize> = classes
+                    .iter()
+                    .map(|c| labels.iter().filter(|l| *l == c).count())
+                    .collect();
+                let (n, k) = (labels.len() as f64, classes.len() as f64);
+                Ok(Some(
+                    labels
+                        .iter()
+                        .map(|l| {
+                            let c = classes.binary_search_by(|p| p.total_cmp(l)).unwrap_or(0);
+                            n / (k * counts[c] as f64)
+                        })
+                        .collect(),
+                ))
+            }
+            ClassWeight::Given(pairs) => {
+                if let Some(&(class, _)) = pairs.iter().find(|p| !labels.contains(&p.0)) {
+                    return Err(Error::Labels(format!(
+                        "a weight is given for class {class}, which no example has"
+                    )));
+                }
+                Ok(Some(
+                    labels
+                        .iter()
+                        .map(|l| pairs.iter().find(|p| p.0 == *l).map_or(1.0, |p| p.1))
+                        .collect(),
+                ))
+            }
+        }
+    }
+}
+
 /// Training options.
 #[derive(Debug, Clone, Copy)]
-pub struct TrainOptions {
+pub struct TrainOptions<'a> {
     /// Train for ranking with the all-pairs squared hinge of this margin instead of `loss`:
     /// `½‖w‖² + C·(1/(n₊n₋))·Σ_{j pos, k neg} max(0, m − w·xⱼ + w·xₖ)²` (two classes only),
     /// solved by gradient descent with Armijo backtracking on the O(n log n) closed form, and
@@ -79,6 +190,8 @@ pub struct TrainOptions {
     pub seed: u64,
     /// Gradients of the first-order solvers.
     pub gradient: GradientSource,
+    /// Per-class weights (liblinear's `-wi`, scikit-learn's `class_weight`).
+    pub class_weight: ClassWeight<'a>,
 }
 
 /// The default iteration limit: 1000 epochs or Newton steps, as liblinear's.
@@ -89,7 +202,7 @@ pub struct TrainOptions {
 /// ```
 pub const DEFAULT_MAX_ITER: usize = 1000;
 
-impl Default for TrainOptions {
+impl Default for TrainOptions<'_> {
     fn default() -> Self {
         TrainOptions {
             all_pairs: None,
@@ -103,11 +216,12 @@ impl Default for TrainOptions {
             max_iter: DEFAULT_MAX_ITER,
             seed: 0,
             gradient: GradientSource::Engine,
+            class_weight: ClassWeight::Uniform,
         }
     }
 }
 
-impl TrainOptions {
+impl TrainOptions<'_> {
     /// Checks every option, whatever the training path: `0 < C ≤` [`MAX_C`], `tol` finite and
     /// `> 0`, `max_iter ≥ 1`, a finite bias, a finite all-pairs margin `> 0`, and the loss's
     /// own parameter. [`train`] calls it first.
@@ -139,6 +253,7 @@ impl TrainOptions {
             return bad("all-pairs margin", m, "finite, > 0");
         }
         self.loss.validate()?;
+        self.class_weight.validate()?;
         Ok(())
     }
 }
@@ -156,6 +271,13 @@ fn loss_label(loss: MarginLoss) -> String {
 /// Checks that the path `train` takes for `classes` classes handles the loss.
 fn check_path(o: &TrainOptions, classes: usize) -> Result<()> {
     if o.all_pairs.is_some() {
+        if o.class_weight != ClassWeight::Uniform {
+            return Err(Error::Unsupported {
+                solver: "the all-pairs loss",
+                supported: "unweighted classes",
+                loss: "class weights".into(),
+            });
+        }
         return Ok(());
     }
     if o.multiclass == Multiclass::CrammerSinger && classes > 2 {
@@ -203,7 +325,8 @@ pub struct Model {
     pub standardizer: Option<Standardizer>,
     /// The class labels, sorted.
     pub classes: Vec<f64>,
-    /// Weights: one vector (binary: positive class `classes[1]`) or one per class (one-vs-rest).
+    /// Weights: one vector (binary: positive class `classes[1]`, predicted where the score is
+    /// `> 0`) or one per class (one-vs-rest, Crammer–Singer).
     pub weights: Vec<Vec<f64>>,
     /// Number of input features (before the bias).
     pub features: usize,
@@ -213,6 +336,11 @@ pub struct Model {
     /// weight `j` is feature `j`. The standardiser, if any, then holds one entry per column.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub columns: Option<Vec<usize>>,
+    /// The classes' names when the training labels were names (a CSV file's `yes`/`no`): name
+    /// `r` is class `classes[r]` (then `r` itself). `None` (and absent from older model files):
+    /// the classes are their numbers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_names: Option<Vec<String>>,
 }
 
 /// What [`train`] reports.
@@ -228,6 +356,11 @@ pub struct TrainReport {
     pub converged: bool,
     /// The worst certificate value over the sub-problems (duality gap or gradient norm), if any.
     pub certificate: Option<f64>,
+    /// The worst relative certificate over the sub-problems, what convergence is judged on:
+    /// the bound on `f(w) − f*` the certificate proves divided by `f(w)` — `gap/f` for the
+    /// duality gap, `‖∇f‖²/(2f)` for the gradient norm ([`crate::solvers::Certificate::error_bound`]); the run
+    /// converged when it is at most `tol`. `None` without a certificate.
+    pub relative_certificate: Option<f64>,
     /// Wall-clock seconds.
     pub seconds: f64,
     /// The objective per iteration of the first sub-problem.
@@ -323,6 +456,8 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
         return Err(Error::NoFeatures);
     }
     check_path(o, classes.len())?;
+    // Cᵢ = C·w_{yᵢ}: one weight per example, or none.
+    let example_weights = o.class_weight.example_weights(&data.labels)?;
     // Sparse rows using few of their columns are trained on those columns only (the others'
     // weights are 0 exactly), so neither w nor the model grows with the largest index.
     let compacted = data.compact_columns();
@@ -333,7 +468,7 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
     let standardizer = o.standardize.then(|| Standardizer::fit(rows)).transpose()?;
     let prepared = prepare(rows, standardizer.as_ref(), o.bias)?;
     if o.multiclass == Multiclass::CrammerSinger && classes.len() > 2 && o.all_pairs.is_none() {
-        let s = crammer_singer(&prepared, &classes, o)?;
+        let s = crammer_singer(&prepared, &classes, example_weights.as_deref(), o)?;
         let model = Model {
             loss: format!("crammer-singer-{}", o.loss.name()),
             c: o.c,
@@ -343,6 +478,7 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
             weights: s.w.chunks(prepared.d).map(<[f64]>::to_vec).collect(),
             features: data.d,
             columns: columns.clone(),
+            class_names: None,
         };
         return single_report(s, model, data, None, start);
     }
@@ -356,6 +492,7 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
             d: prepared.d,
             y: &y,
             c: o.c,
+            example_weights: None,
         };
         let s = all_pairs(p, margin, o.tol, o.max_iter.min(100_000))?;
         let model = Model {
@@ -367,6 +504,7 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
             weights: vec![s.w.clone()],
             features: data.d,
             columns: columns.clone(),
+            class_names: None,
         };
         return single_report(s, model, data, Some(&y), start);
     }
@@ -378,6 +516,7 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
     let mut weights = Vec::new();
     let (mut objective, mut iterations, mut converged) = (0.0, 0, true);
     let mut certificate: Option<f64> = None;
+    let mut relative_certificate: Option<f64> = None;
     let mut history = Vec::new();
     // The one-vs-rest problems are independent: solved in parallel (rayon), combined in class
     // order, so the result does not depend on the number of threads.
@@ -391,6 +530,7 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
                     d: prepared.d,
                     y,
                     c: o.c,
+                    example_weights: example_weights.as_deref(),
                 };
                 let s = solve(p, o)?;
                 check_solution(&s)?;
@@ -403,6 +543,10 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
         iterations += s.iterations;
         converged &= s.converged;
         certificate = match (certificate, s.certificate.value()) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        relative_certificate = match (relative_certificate, relative(&s)) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
@@ -420,6 +564,7 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
         weights,
         features: data.d,
         columns,
+        class_names: None,
     };
     let train_accuracy = model.accuracy(data)?;
     let train_auc = match model.classes.len() {
@@ -435,10 +580,22 @@ pub fn train(data: &Dataset, o: &TrainOptions) -> Result<TrainReport> {
         iterations,
         converged,
         certificate,
+        relative_certificate,
         seconds: start.elapsed().as_secs_f64(),
         history,
         train_auc,
         model,
+    })
+}
+
+/// A solution's certified bound on `f(w) − f*` relative to `f(w)` (0 for `f = 0`).
+fn relative(s: &Solution) -> Option<f64> {
+    s.certificate.error_bound().map(|b| {
+        if s.objective > 0.0 {
+            b / s.objective
+        } else {
+            0.0
+        }
     })
 }
 
@@ -478,6 +635,7 @@ fn single_report(
         iterations: s.iterations,
         converged: s.converged,
         certificate: s.certificate.value(),
+        relative_certificate: relative(&s),
         seconds: start.elapsed().as_secs_f64(),
         history: s.history,
         train_auc,
@@ -485,7 +643,12 @@ fn single_report(
     })
 }
 
-fn crammer_singer(data: &Dataset, classes: &[f64], o: &TrainOptions) -> Result<Solution> {
+fn crammer_singer(
+    data: &Dataset,
+    classes: &[f64],
+    example_weights: Option<&[f64]>,
+    o: &TrainOptions,
+) -> Result<Solution> {
     let k = classes.len();
     let labels: Vec<usize> = data
         .labels
@@ -499,6 +662,7 @@ fn crammer_singer(data: &Dataset, classes: &[f64], o: &TrainOptions) -> Result<S
         labels: &labels,
         k,
         c: o.c,
+        example_weights,
     };
     let sequential = |p| {
         if squared {
@@ -539,6 +703,7 @@ impl Model {
     /// let model = Model {
     ///     loss: "hinge".into(), c: 1.0, bias: None, standardizer: None,
     ///     classes: vec![1.0], weights: vec![vec![0.5]], features: 1, columns: None,
+    ///     class_names: None,
     /// };
     /// assert_eq!(
     ///     model.validate().unwrap_err().to_string(),
@@ -566,6 +731,17 @@ impl Model {
                     w[0], w[1]
                 ),
             );
+        }
+        if let Some(names) = &self.class_names {
+            if names.len() != k {
+                return bad(
+                    "class_names",
+                    format!("has {} names for {k} classes", names.len()),
+                );
+            }
+            if let Some(r) = (1..k).find(|&r| names[..r].contains(&names[r])) {
+                return bad("class_names", format!("names `{}` twice", names[r]));
+            }
         }
         let vectors = if k == 2 { 1 } else { k };
         if self.weights.len() != vectors {
@@ -760,8 +936,28 @@ impl Model {
         Ok(scores)
     }
 
-    /// Predicted labels: the sign of the score for one weight vector, the best-scoring class
-    /// for several.
+    /// Predicted labels: for one weight vector `classes[1]` where the score is `> 0` and
+    /// `classes[0]` where it is `≤ 0`; for several the best-scoring class, the first of those
+    /// tied for the best.
+    ///
+    /// A score of exactly 0 goes to `classes[0]`, as liblinear's `predict_values`
+    /// (`dec_values[0] > 0 ? label[0] : label[1]`, its first label being its +1 side) and
+    /// scikit-learn's `predict` (`scores > 0` picks `classes_[1]`) do: the positive class is
+    /// predicted by the step `[s > 0]`, which is also the default kink policy's `relu'(0) = 0`
+    /// (a margin exactly 0 counts for neither side's gradient).
+    ///
+    /// # Example
+    /// ```
+    /// use svm::model::Model;
+    /// let model = Model {
+    ///     loss: "hinge".into(), c: 1.0, bias: None, standardizer: None,
+    ///     classes: vec![-1.0, 1.0], weights: vec![vec![1.0]], features: 1, columns: None,
+    ///     class_names: None,
+    /// };
+    /// let data = svm::data::Dataset::dense(vec![-1.0, 0.0, 1.0], 1, vec![1.0; 3])?;
+    /// assert_eq!(model.predict(&data)?, vec![-1.0, -1.0, 1.0]);
+    /// # Ok::<(), svm::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidModel`] (see [`Model::validate`]); [`Error::Dimension`] if `data` has
@@ -773,15 +969,49 @@ impl Model {
             .iter()
             .map(|s| {
                 if s.len() == 1 {
-                    self.classes[usize::from(s[0] >= 0.0)]
+                    self.classes[usize::from(s[0] > 0.0)]
                 } else {
-                    let best = (0..s.len())
-                        .max_by(|&a, &b| s[a].total_cmp(&s[b]))
-                        .unwrap_or(0);
+                    // The first of the tied best, as liblinear (`max_by` would take the last).
+                    let best = (1..s.len()).fold(0, |b, r| if s[r] > s[b] { r } else { b });
                     self.classes[best]
                 }
             })
             .collect())
+    }
+
+    /// The decision values of each row (scikit-learn's `decision_function`, liblinear's
+    /// `predict_values`): `scores[i]` holds one value `w·x` for a binary model (positive for
+    /// `classes[1]`) and one per class for more (`scores[i][r]` for `classes[r]`), after the
+    /// model's standardisation and bias.
+    ///
+    /// # Errors
+    /// As [`Model::predict`].
+    ///
+    /// # Example
+    /// ```
+    /// use svm::model::{train, TrainOptions};
+    /// let iris = svm::data::builtin("iris")?;
+    /// let model = train(&iris, &TrainOptions::default())?.model;
+    /// let values = model.decision_values(&iris)?;
+    /// assert_eq!((values.len(), values[0].len()), (150, 3));
+    /// # Ok::<(), svm::Error>(())
+    /// ```
+    pub fn decision_values(&self, data: &Dataset) -> Result<Vec<Vec<f64>>> {
+        self.all_scores(data)
+    }
+
+    /// The name of class `r` of the model: its name from [`Model::class_names`], else its
+    /// number.
+    ///
+    /// # Panics
+    /// If `r ≥ classes.len()` (a programmer error).
+    #[track_caller]
+    pub fn class_name(&self, r: usize) -> String {
+        match &self.class_names {
+            Some(names) => names[r].clone(),
+            // −0 + 0 = +0: a label read as −0 prints as 0.
+            None => (self.classes[r] + 0.0).to_string(),
+        }
     }
 
     /// The binary score `w·x` of each row (the first weight vector), after the model's

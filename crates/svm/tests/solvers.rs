@@ -22,6 +22,7 @@ fn nesterov_reaches_the_newton_cg_optimum_of_the_squared_hinge() {
         d,
         y: &y,
         c: 0.1,
+        example_weights: None,
     };
     let exact = newton_cg(p, 1e-14, 1000).unwrap();
     let acc = nesterov(
@@ -49,6 +50,7 @@ fn engine_and_closed_form_gradients_drive_the_same_iterates() {
         d,
         y: &y,
         c: 1.0,
+        example_weights: None,
     };
     let a = subgradient(p, MarginLoss::hinge(), 1.0, 300, GradientSource::Engine).unwrap();
     let b = subgradient(p, MarginLoss::hinge(), 1.0, 300, GradientSource::ClosedForm).unwrap();
@@ -72,6 +74,7 @@ fn newton_cg_and_pegasos_give_the_same_result_on_engine_and_closed_form_gradient
         d,
         y: &y,
         c: 1.0,
+        example_weights: None,
     };
     let a = newton_cg_with(p, 1e-14, 1000, GradientSource::Engine).unwrap();
     let b = newton_cg_with(p, 1e-14, 1000, GradientSource::ClosedForm).unwrap();
@@ -98,6 +101,7 @@ fn subgradient_and_pegasos_approach_the_hinge_optimum() {
         d,
         y: &y,
         c: 1.0,
+        example_weights: None,
     };
     let sg = subgradient(
         p,
@@ -280,6 +284,7 @@ fn interior_point_reaches_the_qp_optimum_and_refuses_wide_problems() {
         d: data.d,
         y: &data.labels,
         c: 10.0,
+        example_weights: None,
     };
     assert!(svm::solvers::interior_point_suits(&p));
     let s = svm::solvers::interior_point(p, 1e-11, 200).unwrap();
@@ -304,6 +309,7 @@ fn interior_point_reaches_the_qp_optimum_and_refuses_wide_problems() {
         d,
         y: &[1.0],
         c: 1.0,
+        example_weights: None,
     };
     assert!(matches!(
         svm::solvers::interior_point(wide, 1e-6, 10),
@@ -330,6 +336,7 @@ fn crammer_singer_interior_point_reaches_the_sequential_dual_optimum_dense_and_s
                 labels: &labels,
                 k: 3,
                 c,
+                example_weights: None,
             };
             let ipm = crammer_singer_interior_point(p, squared, 1e-11, 200).unwrap();
             let sd = if squared {
@@ -364,6 +371,7 @@ fn crammer_singer_interior_point_reaches_the_sequential_dual_optimum_dense_and_s
         labels: &[0, 1],
         k: 2,
         c: 1.0,
+        example_weights: None,
     };
     assert!(!svm::solvers::crammer_singer_interior_point_suits(&wide));
     assert!(matches!(
@@ -389,6 +397,7 @@ fn crammer_singer_interior_point_converges_with_examples_at_the_box() {
         labels: &labels,
         k: 10,
         c: 0.01,
+        example_weights: None,
     };
     let s = svm::solvers::crammer_singer_interior_point(p, false, 1e-8, 60).unwrap();
     assert!(

@@ -162,6 +162,7 @@ fn newton_cg_matches_the_exact_hessian_newton_on_raw_digits() {
         d: digits.d,
         y: &y,
         c: 10.0,
+        example_weights: None,
     };
     let exact = newton(p, 1e-13, 1000).unwrap();
     let cg = newton_cg(p, 1e-13, 1000).unwrap();
@@ -187,6 +188,7 @@ fn crammer_singer_dual_reaches_the_hand_derived_optimum() {
         labels: &[0, 1],
         k: 2,
         c: 0.1,
+        example_weights: None,
     };
     let s = crammer_singer(p, 1e-12, 10_000, 0).unwrap();
     assert!(s.converged);
@@ -207,6 +209,7 @@ fn crammer_singer_dual_reaches_the_hand_derived_optimum() {
             labels: &labels,
             k: 3,
             c: 1.0,
+            example_weights: None,
         };
         crammer_singer(p, 1e-8, 100_000, 0).unwrap()
     };
@@ -224,6 +227,7 @@ fn iteration_limits_are_reported_not_hidden() {
         d: digits.d,
         y: &y,
         c: 1.0,
+        example_weights: None,
     };
     // Three epochs cannot close the gap on raw digits: not converged, the gap reported, and
     // the gap really bounds the distance to the optimum found with many more epochs.
@@ -254,6 +258,7 @@ fn engine_gradients_on_sparse_rows_match_the_closed_form() {
         d: digits.d,
         y: &y,
         c: 0.5,
+        example_weights: None,
     };
     let loss = MarginLoss::squared_hinge();
     let a = nesterov(p, loss, 1e-10, 5000, GradientSource::Engine).unwrap();
@@ -283,6 +288,7 @@ fn squared_crammer_singer_dual_is_certified_and_beats_an_independent_descent() {
         labels: &labels,
         k,
         c,
+        example_weights: None,
     };
     let s = crammer_singer_squared(p, 1e-12, 100_000, 0).unwrap();
     assert!(s.converged);

@@ -2,7 +2,7 @@
 
 use super::line_search::armijo_step;
 use super::{check_tol, sq_norm, Certificate, Problem, Solution};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// `½‖w‖² + C·L(X·w)` with `L` the all-pairs squared hinge of margin `m`,
 /// `L(ŷ) = (1/(n₊n₋))·Σ_{j pos, k neg} max(0, m − ŷⱼ + ŷₖ)²` ([`losses::all_pairs_value_grad`],
@@ -13,13 +13,14 @@ use crate::error::Result;
 ///
 /// # Errors
 /// [`crate::Error::InvalidParameter`] for a bad `tol`; the loss's errors (labels other than ±1,
-/// a class with no example, a bad margin).
+/// a class with no example, a bad margin); [`crate::Error::Unsupported`] for per-example weights
+/// (a pair has no single example to weigh).
 ///
 /// # Example
 /// ```
 /// use svm::solvers::{all_pairs, Problem};
 /// let seed = svm::data::builtin("seed")?;
-/// let p = Problem { x: &seed.x, d: seed.d, y: &seed.labels, c: 1.0 };
+/// let p = Problem { x: &seed.x, d: seed.d, y: &seed.labels, c: 1.0, example_weights: None };
 /// let s = all_pairs(p, 1.0, 1e-9, 1000)?;
 /// assert!(s.converged);
 /// // Every positive example outscores every negative one on these separable points.
@@ -30,7 +31,20 @@ use crate::error::Result;
 /// ```
 pub fn all_pairs(problem: Problem<'_>, margin: f64, tol: f64, max_iter: usize) -> Result<Solution> {
     check_tol(tol)?;
-    let Problem { x, d, y, c } = problem;
+    let Problem {
+        x,
+        d,
+        y,
+        c,
+        example_weights,
+    } = problem;
+    if example_weights.is_some() {
+        return Err(Error::Unsupported {
+            solver: "the all-pairs loss",
+            supported: "unweighted examples",
+            loss: "per-example weights".into(),
+        });
+    }
     let n = problem.n();
     let mut f = |w: &[f64]| -> Result<(f64, Vec<f64>)> {
         let pred: Vec<f64> = (0..n).map(|i| x.row(i, d).dot(w)).collect();

@@ -14,7 +14,9 @@ const GAP_EVERY: usize = 10;
 /// Visits at rest (all variables 0, unmoved) after which an example is shrunk.
 const SHRINK_AFTER: u8 = 2;
 
-/// A multiclass problem: rows `x` (`n × d`), class indices `labels` in `0..k`, penalty `C`.
+/// A multiclass problem: rows `x` (`n × d`), class indices `labels` in `0..k`, penalty `C`,
+/// and optionally one weight `sᵢ > 0` per example, so that example `i`'s loss is counted with
+/// `Cᵢ = C·sᵢ` (as in [`super::Problem`]).
 #[derive(Debug, Clone, Copy)]
 pub struct MulticlassProblem<'a> {
     /// The rows.
@@ -27,6 +29,9 @@ pub struct MulticlassProblem<'a> {
     pub k: usize,
     /// The penalty, `0 < C ≤` [`MAX_C`](super::MAX_C).
     pub c: f64,
+    /// One weight per example (finite, `> 0`; example `i` gets the penalty `C·sᵢ`), or `None`
+    /// for weight 1 everywhere.
+    pub example_weights: Option<&'a [f64]>,
 }
 
 impl MulticlassProblem<'_> {
@@ -49,18 +54,42 @@ impl MulticlassProblem<'_> {
                 self.labels[i], self.k
             )));
         }
-        crate::data::check_features(self.x, self.d, self.labels.len())
+        crate::data::check_features(self.x, self.d, self.labels.len())?;
+        super::check_example_weights(self.example_weights, self.c, self.labels.len())
     }
 
-    /// `P(W) = ½‖W‖² + C·Σᵢ max(0, max_{r≠yᵢ} (1 + wᵣ·xᵢ − w_yᵢ·xᵢ))`, `W` the `k` class vectors
-    /// one after the other.
+    /// Example `i`'s penalty `Cᵢ = C·sᵢ` (`C` without weights).
+    ///
+    /// # Panics
+    /// If `i ≥ n` with weights (a programmer error; the solvers check the weights' length
+    /// first).
+    ///
+    /// # Example
+    /// ```
+    /// use svm::matrix::Features;
+    /// let x = Features::from(vec![1.0, 2.0]);
+    /// let p = svm::solvers::MulticlassProblem {
+    ///     x: &x, d: 1, labels: &[0, 1], k: 2, c: 2.0, example_weights: Some(&[0.5, 3.0]),
+    /// };
+    /// assert_eq!((p.c_of(0), p.c_of(1)), (1.0, 6.0));
+    /// ```
+    #[track_caller]
+    pub fn c_of(&self, i: usize) -> f64 {
+        match self.example_weights {
+            Some(s) => self.c * s[i],
+            None => self.c,
+        }
+    }
+
+    /// `P(W) = ½‖W‖² + Σᵢ Cᵢ·max(0, max_{r≠yᵢ} (1 + wᵣ·xᵢ − w_yᵢ·xᵢ))`, `W` the `k` class
+    /// vectors one after the other, `Cᵢ` = [`MulticlassProblem::c_of`].
     ///
     /// # Example
     /// ```
     /// use svm::matrix::Features;
     /// use svm::solvers::MulticlassProblem;
     /// let x = Features::from(vec![1.0, 2.0]);
-    /// let p = MulticlassProblem { x: &x, d: 1, labels: &[0, 1], k: 2, c: 1.0 };
+    /// let p = MulticlassProblem { x: &x, d: 1, labels: &[0, 1], k: 2, c: 1.0, example_weights: None };
     /// // At W = 0 every example has loss 1: P = 2·C.
     /// assert_eq!(p.objective(&[0.0, 0.0]), 2.0);
     /// ```
@@ -69,7 +98,7 @@ impl MulticlassProblem<'_> {
     }
 
     /// The objective of the hinge (`squared = false`) or of the squared form
-    /// `½‖W‖² + C·Σᵢ max(0, max_{r≠yᵢ} (1 + wᵣ·xᵢ − w_yᵢ·xᵢ))²`.
+    /// `½‖W‖² + Σᵢ Cᵢ·max(0, max_{r≠yᵢ} (1 + wᵣ·xᵢ − w_yᵢ·xᵢ))²`.
     pub(super) fn objective_with(&self, w: &[f64], squared: bool) -> f64 {
         let d = self.d;
         let mut loss = 0.0;
@@ -82,9 +111,9 @@ impl MulticlassProblem<'_> {
                 .filter(|&m| m != y)
                 .map(|m| 1.0 + scores[m] - scores[y])
                 .fold(0.0, f64::max);
-            loss += if squared { worst * worst } else { worst };
+            loss += self.c_of(i) * if squared { worst * worst } else { worst };
         }
-        0.5 * sq_norm(w) + self.c * loss
+        0.5 * sq_norm(w) + loss
     }
 }
 
@@ -94,12 +123,12 @@ impl MulticlassProblem<'_> {
 /// have run (`converged = false`).
 ///
 /// ```text
-/// dual: min_α ½‖W‖² + Σᵢ Σ_{m≠yᵢ} αᵢₘ,   W_m = Σᵢ αᵢₘ·xᵢ,   Σₘ αᵢₘ = 0,   αᵢₘ ≤ C·[m = yᵢ]
+/// dual: min_α ½‖W‖² + Σᵢ Σ_{m≠yᵢ} αᵢₘ,   W_m = Σᵢ αᵢₘ·xᵢ,   Σₘ αᵢₘ = 0,   αᵢₘ ≤ Cᵢ·[m = yᵢ]
 /// gap:  P(W) − D(α),   D(α) = −½‖W‖² + Σᵢ αᵢ,yᵢ
 /// ```
 ///
 /// A row with `xᵢ = 0` (its loss is 1 whatever `W`) is set at the start to
-/// `αᵢ,yᵢ = C`, `αᵢ,m = −C` for one other class: optimal, and it cannot move `W`.
+/// `αᵢ,yᵢ = Cᵢ`, `αᵢ,m = −Cᵢ` for one other class: optimal, and it cannot move `W`.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for a bad `C`, `tol` or `max_epochs = 0`; [`Error::Labels`] for
@@ -111,7 +140,7 @@ impl MulticlassProblem<'_> {
 /// use svm::solvers::{crammer_singer, MulticlassProblem};
 /// // Three points on a line, one per class.
 /// let x = Features::from(vec![-1.0, 1.0, 0.0, 1.0, 1.0, 1.0]);
-/// let p = MulticlassProblem { x: &x, d: 2, labels: &[0, 1, 2], k: 3, c: 10.0 };
+/// let p = MulticlassProblem { x: &x, d: 2, labels: &[0, 1, 2], k: 3, c: 10.0, example_weights: None };
 /// let s = crammer_singer(p, 1e-10, 10_000, 0)?;
 /// assert!(s.converged);
 /// assert!(s.certificate.value().unwrap() <= 1e-10 * s.objective);
@@ -157,7 +186,7 @@ pub(super) fn sequential_dual(
     problem.check()?;
     check_tol(tol)?;
     check_iterations("max_epochs", max_epochs)?;
-    let (n, d, k, c) = (problem.labels.len(), problem.d, problem.k, problem.c);
+    let (n, d, k) = (problem.labels.len(), problem.d, problem.k);
     let squared = form == Form::Squared;
     let row = |i: usize| problem.x.row(i, d);
     let sq: Vec<f64> = (0..n).map(|i| row(i).sq_norm()).collect();
@@ -165,7 +194,7 @@ pub(super) fn sequential_dual(
     let mut w = vec![0.0; k * d];
     if form == Form::Hinge {
         for i in (0..n).filter(|&i| sq[i] == 0.0) {
-            let y = problem.labels[i];
+            let (y, c) = (problem.labels[i], problem.c_of(i));
             alpha[i * k + y] = c;
             alpha[i * k + (y + 1) % k] = -c;
         }
@@ -187,7 +216,7 @@ pub(super) fn sequential_dual(
                 .map(|i| {
                     let a = alpha[i * k + problem.labels[i]];
                     if squared {
-                        a - a * a / (4.0 * c)
+                        a - a * a / (4.0 * problem.c_of(i))
                     } else {
                         a
                     }
@@ -218,7 +247,7 @@ pub(super) fn sequential_dual(
         let mut moved_any = false;
         while s < active {
             let i = order[s];
-            let (xi, y) = (row(i), problem.labels[i]);
+            let (xi, y, c) = (row(i), problem.labels[i], problem.c_of(i));
             let ai = &mut alpha[i * k..(i + 1) * k];
             let changed = match form {
                 Form::Hinge => hinge_step(xi, y, sq[i], c, ai, &w, &mut scratch),

@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 /// use svm::matrix::Features;
 /// use svm::solvers::{crammer_singer_interior_point_suits, MulticlassProblem};
 /// let x = Features::from(vec![1.0; 3 * 4]);
-/// let p = MulticlassProblem { x: &x, d: 4, labels: &[0, 1, 2], k: 3, c: 1.0 };
+/// let p = MulticlassProblem { x: &x, d: 4, labels: &[0, 1, 2], k: 3, c: 1.0, example_weights: None };
 /// // 12 weights: 12³/6 = 288 multiply–adds to factor, 4·(6·3·10) = 720 to form.
 /// assert!(crammer_singer_interior_point_suits(&p));
 /// // 300 weights: 300³/6 = 4.5·10⁶ to factor, 4·(6·3·5050) = 363 600 to form.
@@ -38,7 +38,7 @@ use crate::error::{Error, Result};
 /// // 1100 weights: past the limit.
 /// let x = Features::from(vec![1.0; 11 * 100]);
 /// let labels: Vec<usize> = (0..11).collect();
-/// let p = MulticlassProblem { x: &x, d: 100, labels: &labels, k: 11, c: 1.0 };
+/// let p = MulticlassProblem { x: &x, d: 100, labels: &labels, k: 11, c: 1.0, example_weights: None };
 /// assert!(!crammer_singer_interior_point_suits(&p));
 /// ```
 pub fn crammer_singer_interior_point_suits(problem: &MulticlassProblem<'_>) -> bool {
@@ -318,21 +318,23 @@ fn weights_of(problem: &MulticlassProblem<'_>, lambda: &[f64]) -> Vec<f64> {
 /// `converged = false`.
 ///
 /// ```text
-/// hinge:   min ½‖W‖² + C·Σᵢ ξᵢ    s.t.  sᵢ = AᵢW + ξᵢe − 1 ≥ 0 (λᵢ ≥ 0),  ξᵢ ≥ 0 (νᵢ ≥ 0)
-/// squared: min ½‖W‖² + C·Σᵢ ξᵢ²   s.t.  sᵢ = AᵢW + ξᵢe − 1 ≥ 0 (λᵢ ≥ 0),  ξᵢ free
+/// hinge:   min ½‖W‖² + Σᵢ Cᵢξᵢ    s.t.  sᵢ = AᵢW + ξᵢe − 1 ≥ 0 (λᵢ ≥ 0),  ξᵢ ≥ 0 (νᵢ ≥ 0)
+/// squared: min ½‖W‖² + Σᵢ Cᵢξᵢ²   s.t.  sᵢ = AᵢW + ξᵢe − 1 ≥ 0 (λᵢ ≥ 0),  ξᵢ free
 ///          (AᵢW)_m = (w_yᵢ − w_m)·xᵢ for the k − 1 classes m ≠ yᵢ
-/// KKT:     W = Σᵢ Aᵢᵀλᵢ,  eᵀλᵢ + νᵢ = C (squared: eᵀλᵢ = 2Cξᵢ),  s∘λ = ξ∘ν = 0
+/// KKT:     W = Σᵢ Aᵢᵀλᵢ,  eᵀλᵢ + νᵢ = Cᵢ (squared: eᵀλᵢ = 2Cᵢξᵢ),  s∘λ = ξ∘ν = 0
 /// Newton:  (I + Σᵢ Kᵢ ⊗ xᵢxᵢᵀ)·ΔW = Σᵢ Aᵢᵀ·Gᵢ⁻¹·bᵢ − r_W,   Gᵢ·Δλᵢ = bᵢ − Aᵢ·ΔW,
-///          Gᵢ = diag(sᵢ/λᵢ) + ρᵢ·eeᵀ,  Kᵢ = Eᵢᵀ·Gᵢ⁻¹·Eᵢ,  ρᵢ = ξᵢ/νᵢ (squared: 1/(2C))
+///          Gᵢ = diag(sᵢ/λᵢ) + ρᵢ·eeᵀ,  Kᵢ = Eᵢᵀ·Gᵢ⁻¹·Eᵢ,  ρᵢ = ξᵢ/νᵢ (squared: 1/(2Cᵢ))
 /// ```
+///
+/// `Cᵢ = C·sᵢ` is example `i`'s penalty ([`MulticlassProblem::c_of`]; `C` without weights).
 ///
 /// The dual variables are those of [`super::crammer_singer`]: `α_iy = Σ_m λ_im`,
 /// `α_im = −λ_im`. Each iteration costs one `kd × kd` normal matrix (`O(k²·Σᵢ nnzᵢ²)`, in
 /// parallel) and its Cholesky factor (`O(k³d³)`), used twice (Mehrotra's predictor and
 /// corrector). The iterates need not be feasible; the certificate is taken at feasible points:
-/// for the hinge `λ̂ᵢ = λᵢ·min(1, C/eᵀλᵢ)` (so `α̂` is dual feasible), for the squared form
+/// for the hinge `λ̂ᵢ = λᵢ·min(1, Cᵢ/eᵀλᵢ)` (so `α̂` is dual feasible), for the squared form
 /// `λ̂ = λ`, and `Ŵ = Σᵢ Aᵢᵀλ̂ᵢ` give the dual value
-/// `D = −½‖Ŵ‖² + Σᵢ α̂_iy` (squared: `Σᵢ (α̂_iy − α̂_iy²/(4C))`) `≤ P*`, and the better of
+/// `D = −½‖Ŵ‖² + Σᵢ α̂_iy` (squared: `Σᵢ (α̂_iy − α̂_iy²/(4Cᵢ))`) `≤ P*`, and the better of
 /// `W` and `Ŵ` (the best seen) the primal value.
 ///
 /// # Errors
@@ -346,7 +348,7 @@ fn weights_of(problem: &MulticlassProblem<'_>, lambda: &[f64]) -> Vec<f64> {
 /// // d = 1, x₁ = 1 (class 0), x₂ = −1 (class 1): both losses are ℓ(1 − u) for u = w₀ − w₁,
 /// // and ½‖W‖² ≥ u²/4 (equal at w₀ = −w₁ = u/2), so P = u²/4 + 2C·ℓ(1 − u).
 /// let x = Features::from(vec![1.0, -1.0]);
-/// let p = MulticlassProblem { x: &x, d: 1, labels: &[0, 1], k: 2, c: 0.1 };
+/// let p = MulticlassProblem { x: &x, d: 1, labels: &[0, 1], k: 2, c: 0.1, example_weights: None };
 /// // Hinge: u/2 = 2C below the kink, u = 4C = 0.4 < 1, P* = 0.04 + 0.2·0.6 = 0.16.
 /// let s = crammer_singer_interior_point(p, false, 1e-12, 100)?;
 /// assert!(s.converged);
@@ -366,7 +368,8 @@ pub fn crammer_singer_interior_point(
     problem.check()?;
     check_tol(tol)?;
     check_iterations("max_iter", max_iter)?;
-    let (n, k, c) = (problem.labels.len(), problem.k, problem.c);
+    let (n, k) = (problem.labels.len(), problem.k);
+    let c: Vec<f64> = (0..n).map(|i| problem.c_of(i)).collect();
     let kd = match weight_count(&problem) {
         Some(kd) if kd <= MAX_INTERIOR_POINT_FEATURES => kd,
         _ => {
@@ -382,24 +385,25 @@ pub fn crammer_singer_interior_point(
     // The start: W = 0, s = 1 and r_ξ = 0. The hinge splits C evenly between λᵢ and νᵢ
     // (ξ = 1), as the binary method does. The squared form's λ has no box to take a scale
     // from: it starts on the ray λ = β·e at the dual's maximiser along it,
-    // β = n(k − 1)/(‖Σᵢ Aᵢᵀe‖² + n(k − 1)²/(2C)), and ξᵢ = eᵀλᵢ/(2C) (on raw digits this
+    // β = n(k − 1)/(‖Σᵢ Aᵢᵀe‖² + (k − 1)²·Σᵢ 1/(2Cᵢ)), and ξᵢ = eᵀλᵢ/(2Cᵢ) (on raw digits this
     // saves 3 to 8 of 22 to 27 iterations).
     let mut w = vec![0.0; kd];
     let mut s = vec![1.0; n * j1];
     let (mut xi, mut lambda, mut nu) = if squared {
         let ray = sq_norm(&weights_of(&problem, &vec![1.0; n * j1]));
         let constraints = (n * j1) as f64;
-        let beta = constraints / (ray + constraints * j1 as f64 / (2.0 * c));
+        let spread: f64 = c.iter().map(|ci| (j1 * j1) as f64 / (2.0 * ci)).sum();
+        let beta = constraints / (ray + spread);
         (
-            vec![beta * j1 as f64 / (2.0 * c); n],
+            c.iter().map(|ci| beta * j1 as f64 / (2.0 * ci)).collect(),
             vec![beta; n * j1],
             Vec::new(),
         )
     } else {
         (
             vec![1.0; n],
-            vec![c / (2 * j1) as f64; n * j1],
-            vec![c / 2.0; n],
+            (0..n * j1).map(|r| c[r / j1] / (2 * j1) as f64).collect(),
+            c.iter().map(|ci| ci / 2.0).collect(),
         )
     };
     // Complementarity pairs: n(k − 1) of s∘λ, and n of ξ∘ν for the hinge.
@@ -413,10 +417,10 @@ pub fn crammer_singer_interior_point(
             lambda.clone()
         } else {
             let mut hat = lambda.clone();
-            for li in hat.chunks_mut(j1) {
+            for (li, &ci) in hat.chunks_mut(j1).zip(&c) {
                 let total: f64 = li.iter().sum();
-                if total > c {
-                    li.iter_mut().for_each(|l| *l *= c / total);
+                if total > ci {
+                    li.iter_mut().for_each(|l| *l *= ci / total);
                 }
             }
             hat
@@ -424,7 +428,10 @@ pub fn crammer_singer_interior_point(
         let v = weights_of(&problem, &hat);
         let alpha_y = hat.chunks(j1).map(|li| li.iter().sum::<f64>());
         let dual = if squared {
-            alpha_y.map(|a| a - a * a / (4.0 * c)).sum::<f64>()
+            alpha_y
+                .zip(&c)
+                .map(|(a, ci)| a - a * a / (4.0 * ci))
+                .sum::<f64>()
         } else {
             alpha_y.sum::<f64>()
         } - 0.5 * sq_norm(&v);
@@ -452,9 +459,9 @@ pub fn crammer_singer_interior_point(
         let r_xi: Vec<f64> = (0..n)
             .map(|i| {
                 if squared {
-                    2.0 * c * xi[i] - sum_lambda[i]
+                    2.0 * c[i] * xi[i] - sum_lambda[i]
                 } else {
-                    c - sum_lambda[i] - nu[i]
+                    c[i] - sum_lambda[i] - nu[i]
                 }
             })
             .collect();
@@ -467,9 +474,9 @@ pub fn crammer_singer_interior_point(
             (sl + xn) / pairs
         };
         let t = complementarity(&s, &lambda, &xi, &nu);
-        // ρᵢ = pᵢ/qᵢ: ξᵢ/νᵢ for the hinge, 1/(2C) for the squared form.
+        // ρᵢ = pᵢ/qᵢ: ξᵢ/νᵢ for the hinge, 1/(2Cᵢ) for the squared form.
         let (p, q) = if squared {
-            (vec![1.0; n], vec![2.0 * c; n])
+            (vec![1.0; n], c.iter().map(|ci| 2.0 * ci).collect())
         } else {
             (xi.clone(), nu.clone())
         };

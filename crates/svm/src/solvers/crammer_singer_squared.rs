@@ -5,19 +5,19 @@ use super::Solution;
 use crate::error::Result;
 use crate::matrix::Row;
 
-/// The squared Crammer–Singer SVM `½‖W‖² + C·Σᵢ max(0, max_{r≠yᵢ}(1 + wᵣ·xᵢ − w_yᵢ·xᵢ))²` by
+/// The squared Crammer–Singer SVM `½‖W‖² + Σᵢ Cᵢ·max(0, max_{r≠yᵢ}(1 + wᵣ·xᵢ − w_yᵢ·xᵢ))²` by
 /// the sequential dual method: each example's `k` dual variables are optimised exactly in turn
 /// (seeded random order), on dense or sparse rows, until the duality gap is at most
 /// `tol·P(W)` or `max_epochs` epochs have run (`converged = false`).
 ///
 /// ```text
-/// dual: min_α ½‖W‖² + Σᵢ Σ_{m≠yᵢ} αᵢₘ + (1/4C)·Σᵢ αᵢ,yᵢ²,   W_m = Σᵢ αᵢₘ·xᵢ,
+/// dual: min_α ½‖W‖² + Σᵢ Σ_{m≠yᵢ} αᵢₘ + Σᵢ αᵢ,yᵢ²/(4Cᵢ),   W_m = Σᵢ αᵢₘ·xᵢ,
 ///       Σₘ αᵢₘ = 0,  αᵢₘ ≤ 0 (m ≠ yᵢ)
-/// gap:  P(W) − D(α),   D(α) = −½‖W‖² + Σᵢ αᵢ,yᵢ − (1/4C)·Σᵢ αᵢ,yᵢ²
+/// gap:  P(W) − D(α),   D(α) = −½‖W‖² + Σᵢ αᵢ,yᵢ − Σᵢ αᵢ,yᵢ²/(4Cᵢ)
 /// ```
 ///
-/// Each sub-problem `min ½a·Σ αₘ² + Σ Bₘαₘ + α_y²/(4C)` under those constraints has the
-/// solution `αₘ = min(0, (β − Bₘ)/a)`, `α_y = (β − B_y)/(a + 1/(2C))`, with `β` found by
+/// Each sub-problem `min ½a·Σ αₘ² + Σ Bₘαₘ + α_y²/(4Cᵢ)` under those constraints has the
+/// solution `αₘ = min(0, (β − Bₘ)/a)`, `α_y = (β − B_y)/(a + 1/(2Cᵢ))`, with `β` found by
 /// walking the `Bₘ` in decreasing order.
 ///
 /// # Errors
@@ -30,7 +30,7 @@ use crate::matrix::Row;
 /// // d = 1, x₁ = 1 (class 0), x₂ = −1 (class 1): P = u²/4 + 2C·(1 − u)² for u = w₀ − w₁ < 1,
 /// // least at u = 8C/(1 + 8C); at C = 0.1, u = 4/9 and P* = 1/9.
 /// let x = Features::from(vec![1.0, -1.0]);
-/// let p = MulticlassProblem { x: &x, d: 1, labels: &[0, 1], k: 2, c: 0.1 };
+/// let p = MulticlassProblem { x: &x, d: 1, labels: &[0, 1], k: 2, c: 0.1, example_weights: None };
 /// let s = crammer_singer_squared(p, 1e-12, 10_000, 0)?;
 /// assert!(s.converged);
 /// assert!((s.objective - 1.0 / 9.0).abs() < 1e-12);

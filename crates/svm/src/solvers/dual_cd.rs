@@ -27,13 +27,15 @@ const MIN_INNER_TOL: f64 = 1e-12;
 /// few epochs (see `GAP_EVERY`) and whenever the shrunk problem is solved.
 ///
 /// ```text
-/// dual: min_α ½·αᵀ(Q + D)α − Σα,  0 ≤ αᵢ ≤ U,  Qᵢⱼ = yᵢyⱼ·xᵢ·xⱼ,  w = Σ αᵢyᵢxᵢ
-/// hinge: U = C, D = 0;   squared hinge: U = ∞, Dᵢᵢ = 1/(2C)
+/// dual: min_α ½·αᵀ(Q + D)α − Σα,  0 ≤ αᵢ ≤ Uᵢ,  Qᵢⱼ = yᵢyⱼ·xᵢ·xⱼ,  w = Σ αᵢyᵢxᵢ
+/// hinge: Uᵢ = Cᵢ, D = 0;   squared hinge: Uᵢ = ∞, Dᵢᵢ = 1/(2Cᵢ)
 /// D(α) = Σα − ½‖w‖² − ½·Σ Dᵢᵢαᵢ²  ≤  f*  ≤  f(w)
 /// ```
 ///
+/// `Cᵢ = C·sᵢ` is example `i`'s penalty ([`Problem::c_of`]; `C` without weights).
+///
 /// A row with `‖xᵢ‖ = 0` under the hinge has `Qᵢᵢ = 0`: its margin is 0 at every `w`, so
-/// `∂D/∂αᵢ = −1` and its optimal `αᵢ` is `C`; it is set there at the start (it cannot move `w`)
+/// `∂D/∂αᵢ = −1` and its optimal `αᵢ` is `Cᵢ`; it is set there at the start (it cannot move `w`)
 /// and never visited, so the dual value, and with it the gap, stays exact.
 ///
 /// # Errors
@@ -45,7 +47,7 @@ const MIN_INNER_TOL: f64 = 1e-12;
 /// use losses::MarginLoss;
 /// use svm::solvers::{dual_cd, Problem};
 /// let seed = svm::data::builtin("seed")?.with_bias(1.0)?;
-/// let p = Problem { x: &seed.x, d: seed.d, y: &seed.labels, c: 10.0 };
+/// let p = Problem { x: &seed.x, d: seed.d, y: &seed.labels, c: 10.0, example_weights: None };
 /// let s = dual_cd(p, MarginLoss::hinge(), 1e-9, 100_000, 0)?;
 /// assert!(s.converged);
 /// assert!(s.certificate.value().unwrap() <= 1e-9 * s.objective);
@@ -61,9 +63,16 @@ pub fn dual_cd(
     problem.check()?;
     check_tol(tol)?;
     check_iterations("max_epochs", max_epochs)?;
-    let (upper, diag) = match loss {
-        MarginLoss::Hinge { margin: 1.0 } => (problem.c, 0.0),
-        MarginLoss::SquaredHinge { margin: 1.0 } => (f64::INFINITY, 0.5 / problem.c),
+    let (n, d) = (problem.n(), problem.d);
+    // Per example: the box Uᵢ and the diagonal Dᵢᵢ.
+    let (upper, diag): (Vec<f64>, Vec<f64>) = match loss {
+        MarginLoss::Hinge { margin: 1.0 } => {
+            ((0..n).map(|i| problem.c_of(i)).collect(), vec![0.0; n])
+        }
+        MarginLoss::SquaredHinge { margin: 1.0 } => (
+            vec![f64::INFINITY; n],
+            (0..n).map(|i| 0.5 / problem.c_of(i)).collect(),
+        ),
         _ => {
             return Err(Error::InvalidParameter {
                 name: "loss (dual coordinate descent needs the hinge or squared hinge)",
@@ -72,16 +81,15 @@ pub fn dual_cd(
             })
         }
     };
-    let (n, d) = (problem.n(), problem.d);
-    let qii: Vec<f64> = (0..n).map(|i| problem.row(i).sq_norm() + diag).collect();
+    let qii: Vec<f64> = (0..n).map(|i| problem.row(i).sq_norm() + diag[i]).collect();
     let mut alpha = vec![0.0; n];
     let mut w = vec![0.0; d];
     for i in (0..n).filter(|&i| qii[i] == 0.0) {
         // Only the hinge (D = 0) gets here, for xᵢ = 0 or a row whose squares underflow: its
-        // margin is (as good as) 0 < 1 at any w, so ∂D/∂αᵢ = −1 and αᵢ = C = U is optimal.
+        // margin is (as good as) 0 < 1 at any w, so ∂D/∂αᵢ = −1 and αᵢ = Cᵢ = Uᵢ is optimal.
         // w = Σ αᵢyᵢxᵢ is kept exact (a no-op for xᵢ = 0).
-        alpha[i] = upper;
-        problem.row(i).axpy(upper * problem.y[i], &mut w);
+        alpha[i] = upper[i];
+        problem.row(i).axpy(upper[i] * problem.y[i], &mut w);
     }
     // Shrinking (as in liblinear): `order[..active]` are the coordinates still visited. A
     // coordinate at a bound whose gradient points outward past last epoch's extreme projected
@@ -101,7 +109,12 @@ pub fn dual_cd(
         let objective = problem.value(loss, w);
         let dual = alpha.iter().sum::<f64>()
             - 0.5 * sq_norm(w)
-            - 0.5 * diag * alpha.iter().map(|a| a * a).sum::<f64>();
+            - 0.5
+                * alpha
+                    .iter()
+                    .zip(&diag)
+                    .map(|(a, di)| di * a * a)
+                    .sum::<f64>();
         if best.as_ref().is_none_or(|(f, _)| objective < *f) {
             best = Some((objective, w.to_vec()));
         }
@@ -122,9 +135,8 @@ pub fn dual_cd(
             }
             let xi = problem.row(i);
             let yi = problem.y[i];
-            let g = yi * xi.dot(&w) - 1.0 + diag * alpha[i];
-            let shrink =
-                (alpha[i] == 0.0 && g > pg_max_old) || (alpha[i] == upper && g < pg_min_old);
+            let (ui, g) = (upper[i], yi * xi.dot(&w) - 1.0 + diag[i] * alpha[i]);
+            let shrink = (alpha[i] == 0.0 && g > pg_max_old) || (alpha[i] == ui && g < pg_min_old);
             if shrink {
                 active -= 1;
                 order.swap(s, active);
@@ -132,7 +144,7 @@ pub fn dual_cd(
             }
             let pg = if alpha[i] == 0.0 {
                 g.min(0.0)
-            } else if alpha[i] == upper {
+            } else if alpha[i] == ui {
                 g.max(0.0)
             } else {
                 g
@@ -141,7 +153,7 @@ pub fn dual_cd(
             pg_min = pg_min.min(pg);
             if pg != 0.0 {
                 let old = alpha[i];
-                alpha[i] = (old - g / qii[i]).clamp(0.0, upper);
+                alpha[i] = (old - g / qii[i]).clamp(0.0, ui);
                 xi.axpy((alpha[i] - old) * yi, &mut w);
             }
             s += 1;

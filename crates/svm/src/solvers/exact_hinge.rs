@@ -26,7 +26,7 @@ use crate::error::Result;
 /// ```
 /// use svm::solvers::{exact_hinge, Problem};
 /// let seed = svm::data::builtin("seed")?.with_bias(1.0)?;
-/// let p = Problem { x: &seed.x, d: seed.d, y: &seed.labels, c: 10.0 };
+/// let p = Problem { x: &seed.x, d: seed.d, y: &seed.labels, c: 10.0, example_weights: None };
 /// let s = exact_hinge(p, 1e-9, 1000, 0)?;
 /// assert!(s.converged && s.certificate.value().unwrap() <= 1e-9 * s.objective);
 /// # Ok::<(), svm::Error>(())

@@ -33,9 +33,9 @@ const MAX_ROW_WORK: usize = 128;
 /// use svm::matrix::Features;
 /// use svm::solvers::{interior_point_suits, Problem};
 /// let x = Features::from(vec![0.0; 2 * 100]);
-/// assert!(interior_point_suits(&Problem { x: &x, d: 100, y: &[1.0, -1.0], c: 1.0 }));
+/// assert!(interior_point_suits(&Problem { x: &x, d: 100, y: &[1.0, -1.0], c: 1.0, example_weights: None }));
 /// let x = Features::from(vec![0.0; 2 * 200]);
-/// assert!(!interior_point_suits(&Problem { x: &x, d: 200, y: &[1.0, -1.0], c: 1.0 }));
+/// assert!(!interior_point_suits(&Problem { x: &x, d: 200, y: &[1.0, -1.0], c: 1.0, example_weights: None }));
 /// ```
 pub fn interior_point_suits(problem: &Problem<'_>) -> bool {
     problem.d <= MAX_INTERIOR_POINT_FEATURES && short_rows(problem.x, problem.d)
@@ -162,14 +162,14 @@ pub(super) fn max_step(pairs: &[(&[f64], &[f64])]) -> f64 {
 /// `max_iter` iterations with `converged = false`.
 ///
 /// ```text
-/// primal: min ½‖w‖² + C·Σξ   s.t.  s = Y·X·w + ξ − 1 ≥ 0,  ξ ≥ 0      (multipliers α, μ ≥ 0)
-/// KKT:    w = Xᵀ·Y·α,  α + μ = C,  s∘α = ξ∘μ = 0
+/// primal: min ½‖w‖² + Σ Cᵢξᵢ   s.t.  s = Y·X·w + ξ − 1 ≥ 0,  ξ ≥ 0    (multipliers α, μ ≥ 0)
+/// KKT:    w = Xᵀ·Y·α,  αᵢ + μᵢ = Cᵢ,  s∘α = ξ∘μ = 0
 /// Newton: (I + Xᵀ·Δ⁻¹·X)·Δw = Xᵀ·Y·Δ⁻¹·r − r_w,   Δ = diag(ξ/μ + s/α)
 /// ```
 ///
 /// Each iteration costs one `d × d` normal matrix (`O(n·d²)`, in parallel) and its Cholesky
 /// factor (`O(d³)`), used twice (Mehrotra's predictor and corrector). The iterates need not be
-/// feasible; the certificate is taken at feasible points: `α̂ = clamp(α, 0, C)` gives the dual
+/// feasible; the certificate is taken at feasible points: `α̂ᵢ = clamp(αᵢ, 0, Cᵢ)` gives the dual
 /// value `D(α̂) = Σα̂ − ½‖Xᵀ·Y·α̂‖² ≤ f*`, and the better of `w` and `Xᵀ·Y·α̂` the primal value.
 ///
 /// # Errors
@@ -183,7 +183,7 @@ pub(super) fn max_step(pairs: &[(&[f64], &[f64])]) -> f64 {
 /// // d = 1, x = (1, −1), y = (1, −1): f(w) = ½w² + 2C·max(0, 1 − w), least at w = 2C for
 /// // C < ½; at C = 0.1 w* = 0.2 and f* = 0.02 + 0.16 = 0.18.
 /// let x = Features::from(vec![1.0, -1.0]);
-/// let s = interior_point(Problem { x: &x, d: 1, y: &[1.0, -1.0], c: 0.1 }, 1e-12, 100)?;
+/// let s = interior_point(Problem { x: &x, d: 1, y: &[1.0, -1.0], c: 0.1, example_weights: None }, 1e-12, 100)?;
 /// assert!(s.converged);
 /// assert!((s.objective - 0.18).abs() < 1e-12 && (s.w[0] - 0.2).abs() < 1e-9);
 /// # Ok::<(), svm::Error>(())
@@ -192,7 +192,9 @@ pub fn interior_point(problem: Problem<'_>, tol: f64, max_iter: usize) -> Result
     problem.check()?;
     check_tol(tol)?;
     check_iterations("max_iter", max_iter)?;
-    let (n, d, c) = (problem.n(), problem.d, problem.c);
+    let (n, d) = (problem.n(), problem.d);
+    // Cᵢ = C·sᵢ, example i's penalty.
+    let c: Vec<f64> = (0..n).map(|i| problem.c_of(i)).collect();
     if d > MAX_INTERIOR_POINT_FEATURES {
         return Err(Error::TooManyFeatures {
             solver: "interior_point",
@@ -203,26 +205,33 @@ pub fn interior_point(problem: Problem<'_>, tol: f64, max_iter: usize) -> Result
     let y = problem.y;
     let mut w = vec![0.0; d];
     let (mut xi, mut s) = (vec![1.0; n], vec![1.0; n]);
-    let (mut alpha, mut mu) = (vec![c / 2.0; n], vec![c / 2.0; n]);
+    let mut alpha: Vec<f64> = c.iter().map(|ci| ci / 2.0).collect();
+    let mut mu = alpha.clone();
     let mut history = Vec::new();
     // The best primal point seen and the best dual value (both valid bounds on f*).
     let (mut best_f, mut best_w, mut lower) = (f64::INFINITY, w.clone(), f64::NEG_INFINITY);
-    let hinge = |z: &[f64]| z.iter().map(|m| (1.0 - m).max(0.0)).sum::<f64>();
+    let hinge = |z: &[f64]| {
+        z.iter()
+            .zip(&c)
+            .map(|(m, ci)| ci * (1.0 - m).max(0.0))
+            .sum::<f64>()
+    };
     for _ in 0..max_iter {
         let z = problem.margins(&w);
         // The certificate at feasible points (see the docs).
         let hat: Vec<f64> = alpha
             .iter()
             .zip(y)
-            .map(|(a, b)| a.clamp(0.0, c) * b)
+            .zip(&c)
+            .map(|((a, b), ci)| a.clamp(0.0, *ci) * b)
             .collect();
         let v = xt(&problem, &hat);
         lower = lower.max(hat.iter().map(|a| a.abs()).sum::<f64>() - 0.5 * sq_norm(&v));
-        let fw = 0.5 * sq_norm(&w) + c * hinge(&z);
+        let fw = 0.5 * sq_norm(&w) + hinge(&z);
         if fw < best_f {
             (best_f, best_w) = (fw, w.clone());
         }
-        let fv = 0.5 * sq_norm(&v) + c * hinge(&problem.margins(&v));
+        let fv = 0.5 * sq_norm(&v) + hinge(&problem.margins(&v));
         if fv < best_f {
             (best_f, best_w) = (fv, v);
         }
@@ -234,7 +243,7 @@ pub fn interior_point(problem: Problem<'_>, tol: f64, max_iter: usize) -> Result
         let ya: Vec<f64> = alpha.iter().zip(y).map(|(a, b)| a * b).collect();
         let xtya = xt(&problem, &ya);
         let r_w: Vec<f64> = w.iter().zip(&xtya).map(|(a, b)| a - b).collect();
-        let r_xi: Vec<f64> = (0..n).map(|i| c - alpha[i] - mu[i]).collect();
+        let r_xi: Vec<f64> = (0..n).map(|i| c[i] - alpha[i] - mu[i]).collect();
         let r_s: Vec<f64> = (0..n).map(|i| z[i] + xi[i] - 1.0 - s[i]).collect();
         let t = (0..n).map(|i| s[i] * alpha[i] + xi[i] * mu[i]).sum::<f64>() / (2 * n) as f64;
         let delta: Vec<f64> = (0..n).map(|i| xi[i] / mu[i] + s[i] / alpha[i]).collect();

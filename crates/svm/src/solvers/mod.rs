@@ -114,16 +114,28 @@ fn sq_norm(v: &[f64]) -> f64 {
     v.iter().map(|a| a * a).sum()
 }
 
-/// A training problem: rows `x` (`n × d`, dense or sparse), labels `y = ±1`, penalty `C`.
+/// A training problem: rows `x` (`n × d`, dense or sparse), labels `y = ±1`, penalty `C`, and
+/// optionally one weight `sᵢ > 0` per example (liblinear's `-wi`, scikit-learn's
+/// `class_weight` and `sample_weight`), so that example `i` has the penalty `Cᵢ = C·sᵢ`:
+///
+/// ```text
+/// f(w) = ½‖w‖² + Σᵢ Cᵢ·ℓ(yᵢ·w·xᵢ),   Cᵢ = C·sᵢ   (Cᵢ = C without weights)
+/// ```
+///
+/// Every solver minimises this objective; with integer weights it equals the unweighted
+/// objective on the data with example `i` repeated `sᵢ` times.
 ///
 /// # Example
 /// ```
 /// use svm::matrix::Features;
 /// use svm::solvers::Problem;
 /// let x = Features::from(vec![1.0, 0.0, 0.0, 1.0]);
-/// let p = Problem { x: &x, d: 2, y: &[1.0, -1.0], c: 1.0 };
+/// let p = Problem { x: &x, d: 2, y: &[1.0, -1.0], c: 1.0, example_weights: None };
 /// // f(0) = ½·0 + C·Σ max(0, 1 − 0) = 2, ∇f(0) = −C·Σ yᵢxᵢ = (−1, 1).
 /// assert_eq!(p.objective(losses::MarginLoss::hinge(), &[0.0, 0.0])?, (2.0, vec![-1.0, 1.0]));
+/// // Weights 3 and 1: f(0) = 3·1 + 1·1 = 4, ∇f(0) = −(3·x₀ − x₁) = (−3, 1).
+/// let weighted = Problem { example_weights: Some(&[3.0, 1.0]), ..p };
+/// assert_eq!(weighted.objective(losses::MarginLoss::hinge(), &[0.0, 0.0])?, (4.0, vec![-3.0, 1.0]));
 /// # Ok::<(), svm::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
@@ -136,12 +148,36 @@ pub struct Problem<'a> {
     pub y: &'a [f64],
     /// The penalty, `0 < C ≤` [`MAX_C`].
     pub c: f64,
+    /// One weight per example (finite, `> 0`; example `i` gets the penalty `C·sᵢ`), or `None`
+    /// for weight 1 everywhere.
+    pub example_weights: Option<&'a [f64]>,
 }
 
 impl Problem<'_> {
     /// Number of examples.
     pub fn n(&self) -> usize {
         self.y.len()
+    }
+
+    /// Example `i`'s penalty `Cᵢ = C·sᵢ` (`C` without weights).
+    ///
+    /// # Panics
+    /// If `i ≥ n` with weights (a programmer error; [`Problem`]'s solvers check the weights'
+    /// length first).
+    ///
+    /// # Example
+    /// ```
+    /// use svm::matrix::Features;
+    /// let x = Features::from(vec![1.0, 2.0]);
+    /// let p = svm::solvers::Problem { x: &x, d: 1, y: &[1.0, -1.0], c: 2.0, example_weights: Some(&[0.5, 3.0]) };
+    /// assert_eq!((p.c_of(0), p.c_of(1)), (1.0, 6.0));
+    /// ```
+    #[track_caller]
+    pub fn c_of(&self, i: usize) -> f64 {
+        match self.example_weights {
+            Some(s) => self.c * s[i],
+            None => self.c,
+        }
     }
 
     /// `(Σᵢ nnzᵢ², Σᵢ nnzᵢ)` per row (a dense row counts `d`): what one interior-point
@@ -180,7 +216,7 @@ impl Problem<'_> {
                 self.y[i]
             )));
         }
-        Ok(())
+        check_example_weights(self.example_weights, self.c, self.n())
     }
 
     /// The margins `zᵢ = yᵢ·w·xᵢ`.
@@ -189,7 +225,7 @@ impl Problem<'_> {
     /// ```
     /// use svm::matrix::Features;
     /// let x = Features::from(vec![1.0, 2.0]);
-    /// let p = svm::solvers::Problem { x: &x, d: 1, y: &[1.0, -1.0], c: 1.0 };
+    /// let p = svm::solvers::Problem { x: &x, d: 1, y: &[1.0, -1.0], c: 1.0, example_weights: None };
     /// assert_eq!(p.margins(&[3.0]), vec![3.0, -6.0]);
     /// ```
     pub fn margins(&self, w: &[f64]) -> Vec<f64> {
@@ -198,7 +234,7 @@ impl Problem<'_> {
             .collect()
     }
 
-    /// `f(w) = ½‖w‖² + C·Σ ℓ(yᵢ·w·xᵢ)` and its gradient `w + C·Σ ℓ'(zᵢ)·yᵢ·xᵢ`, closed form
+    /// `f(w) = ½‖w‖² + Σ Cᵢ·ℓ(yᵢ·w·xᵢ)` and its gradient `w + Σ Cᵢ·ℓ'(zᵢ)·yᵢ·xᵢ`, closed form
     /// (`ℓ'` is the loss's documented derivative, its convention at a kink included).
     ///
     /// # Errors
@@ -210,22 +246,56 @@ impl Problem<'_> {
         for i in 0..self.n() {
             let row = self.row(i);
             let z = self.y[i] * row.dot(w);
-            sum += loss.value(z);
+            let ci = self.c_of(i);
+            sum += ci * loss.value(z);
             let dz = loss.derivative(z);
             if dz != 0.0 {
-                row.axpy(self.c * dz * self.y[i], &mut g);
+                row.axpy(ci * dz * self.y[i], &mut g);
             }
         }
-        Ok((0.5 * sq_norm(w) + self.c * sum, g))
+        Ok((0.5 * sq_norm(w) + sum, g))
     }
 
     /// `f(w)` alone (no gradient).
     fn value(&self, loss: MarginLoss, w: &[f64]) -> f64 {
         let sum: f64 = (0..self.n())
-            .map(|i| loss.value(self.y[i] * self.row(i).dot(w)))
+            .map(|i| self.c_of(i) * loss.value(self.y[i] * self.row(i).dot(w)))
             .sum();
-        0.5 * sq_norm(w) + self.c * sum
+        0.5 * sq_norm(w) + sum
     }
+}
+
+/// Checks per-example weights: one per example, each finite and `> 0`, and every `C·sᵢ` in
+/// `(0,` [`MAX_C`]`]`.
+pub(crate) fn check_example_weights(weights: Option<&[f64]>, c: f64, n: usize) -> Result<()> {
+    let Some(s) = weights else {
+        return Ok(());
+    };
+    if s.len() != n {
+        return Err(Error::Dimension {
+            what: "example weights",
+            expected: n,
+            got: s.len(),
+        });
+    }
+    if let Some(&v) = s.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+        return Err(Error::InvalidParameter {
+            name: "example weight",
+            value: v,
+            range: "finite, > 0",
+        });
+    }
+    if let Some(&v) = s
+        .iter()
+        .find(|&&v| !(c * v).is_finite() || c * v > MAX_C || c * v <= 0.0)
+    {
+        return Err(Error::InvalidParameter {
+            name: "C · example weight",
+            value: c * v,
+            range: "0 < C·weight ≤ 1e100",
+        });
+    }
+    Ok(())
 }
 
 /// Where a first-order solver gets its gradients.

@@ -152,7 +152,7 @@ fn cholesky_solve(a: &mut [f64], b: &[f64], d: usize) -> Option<Vec<f64>> {
 /// ```
 /// use svm::solvers::{newton, Problem};
 /// let seed = svm::data::builtin("seed")?.with_bias(1.0)?;
-/// let p = Problem { x: &seed.x, d: seed.d, y: &seed.labels, c: 1.0 };
+/// let p = Problem { x: &seed.x, d: seed.d, y: &seed.labels, c: 1.0, example_weights: None };
 /// let s = newton(p, 1e-12, 100)?;
 /// assert!(s.converged);
 /// # Ok::<(), svm::Error>(())
@@ -183,7 +183,7 @@ pub fn newton_with(
     }
     let loss = MarginLoss::squared_hinge();
     let mut oracle = super::oracle::Oracle::new(problem, loss, source)?;
-    let (n, d, c) = (problem.n(), problem.d, problem.c);
+    let (n, d) = (problem.n(), problem.d);
     let mut w = vec![0.0; d];
     let (mut f, mut g) = oracle.eval(&w)?;
     let done = |f: f64, g: &[f64]| 0.5 * sq_norm(g) <= tol * f;
@@ -208,7 +208,7 @@ pub fn newton_with(
             let xi = problem.row(i);
             if problem.y[i] * xi.dot(&w) < 1.0 {
                 for (a, xa) in xi.entries().filter(|e| e.1 != 0.0) {
-                    let s = 2.0 * c * xa;
+                    let s = 2.0 * problem.c_of(i) * xa;
                     for (b, xb) in xi.entries() {
                         h[a * d + b] += s * xb;
                     }

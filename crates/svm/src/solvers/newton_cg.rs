@@ -30,7 +30,7 @@ use crate::error::Result;
 /// ```
 /// use svm::solvers::{newton, newton_cg, Problem};
 /// let seed = svm::data::builtin("seed")?.with_bias(1.0)?;
-/// let p = Problem { x: &seed.x, d: seed.d, y: &seed.labels, c: 1.0 };
+/// let p = Problem { x: &seed.x, d: seed.d, y: &seed.labels, c: 1.0, example_weights: None };
 /// let s = newton_cg(p, 1e-12, 100)?;
 /// assert!(s.converged);
 /// // The certificate bounds the error: ‖∇f‖²/2 ≤ 10⁻¹²·f(w) …
@@ -74,7 +74,7 @@ pub fn newton_cg_with(
                 let row = problem.row(i);
                 let t = row.dot(v);
                 if t != 0.0 {
-                    row.axpy(2.0 * problem.c * t, out);
+                    row.axpy(2.0 * problem.c_of(i) * t, out);
                 }
             }
         };

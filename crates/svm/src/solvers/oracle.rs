@@ -24,6 +24,8 @@ enum Rows {
 struct Engine {
     x: Rows,
     y: Data<f64>,
+    /// The per-example weights `sᵢ`, if any.
+    weights: Option<Data<f64>>,
     tape: Tape<f64>,
     grads: autodiff::Gradients<f64>,
 }
@@ -52,6 +54,10 @@ impl<'a> Oracle<'a> {
                     )?),
                 },
                 y: Data::vector(problem.y.to_vec())?,
+                weights: problem
+                    .example_weights
+                    .map(|s| Data::vector(s.to_vec()))
+                    .transpose()?,
                 tape: Tape::new(),
                 grads: autodiff::Gradients::new(),
             }),
@@ -76,7 +82,12 @@ impl<'a> Oracle<'a> {
             Rows::Sparse(x) => e.tape.sparse_matvec(x, wv)?,
         };
         let z = e.tape.data(&e.y).try_mul(s)?;
-        let sum = self.loss.on_tape(z)?.sum();
+        let per_example = self.loss.on_tape(z)?;
+        // Σ sᵢ·ℓ(zᵢ): with C outside, C·Σ sᵢ·ℓ = Σ Cᵢ·ℓ.
+        let sum = match &e.weights {
+            Some(s) => e.tape.data(s).try_mul(per_example)?.sum(),
+            None => per_example.sum(),
+        };
         let f = Objective::Liblinear { c: self.problem.c }.on_tape(sum, wv, self.problem.n())?;
         e.tape.backward_into(f, &mut e.grads)?;
         Ok((f.item(), e.grads.wrt(wv).to_vec()))

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 /// use losses::MarginLoss;
 /// use svm::solvers::{newton, pegasos, Problem};
 /// let seed = svm::data::builtin("seed")?;
-/// let p = Problem { x: &seed.x, d: seed.d, y: &seed.labels, c: 1.0 };
+/// let p = Problem { x: &seed.x, d: seed.d, y: &seed.labels, c: 1.0, example_weights: None };
 /// let s = pegasos(p, MarginLoss::squared_hinge(), 500_000, 0)?;
 /// // Near the squared-hinge optimum that Newton's method certifies (an independent solver).
 /// let best = newton(p, 1e-12, 100)?.objective;
@@ -75,13 +75,15 @@ pub fn pegasos_with(
         let xi = problem.row(i);
         let yi = problem.y[i];
         let z = yi * xi.dot(&w);
+        let weight = problem.c_of(i) / problem.c;
         let eta = 1.0 / (lambda * k as f64);
         match source {
             GradientSource::ClosedForm => {
                 for wj in w.iter_mut() {
                     *wj *= 1.0 - eta * lambda;
                 }
-                let dl = loss.derivative(z);
+                // The λ-form's loss term of example i is (Cᵢ/C)·ℓ: its weight.
+                let dl = loss.derivative(z) * weight;
                 if dl != 0.0 {
                     xi.axpy(-eta * dl * yi, &mut w);
                 }
@@ -94,7 +96,7 @@ pub fn pegasos_with(
                 let xv = tape.constant_vec(&dense)?;
                 let margin = wv.try_dot(xv)? * yi;
                 let hinge = (1.0 - margin).relu();
-                let l = if squared { hinge.square() } else { hinge };
+                let l = if squared { hinge.square() } else { hinge } * weight;
                 let f = l + wv.square().sum() * (0.5 * lambda);
                 tape.backward_into(f, &mut grads)?;
                 for (wj, gj) in w.iter_mut().zip(grads.wrt(wv)) {

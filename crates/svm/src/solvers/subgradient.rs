@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 /// use losses::MarginLoss;
 /// use svm::solvers::{subgradient, GradientSource, Problem};
 /// let seed = svm::data::builtin("seed")?.with_bias(1.0)?;
-/// let p = Problem { x: &seed.x, d: seed.d, y: &seed.labels, c: 10.0 };
+/// let p = Problem { x: &seed.x, d: seed.d, y: &seed.labels, c: 10.0, example_weights: None };
 /// let s = subgradient(p, MarginLoss::hinge(), 4.0, 2000, GradientSource::Engine)?;
 /// assert!(s.objective < 10.0);
 /// # Ok::<(), svm::Error>(())

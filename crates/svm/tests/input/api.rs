@@ -192,6 +192,7 @@ fn solvers_reject_bad_tolerances_iterations_steps_and_c() {
         d: seed.d,
         y: &seed.labels,
         c,
+        example_weights: None,
     };
     let p = problem(1.0);
     let hinge = MarginLoss::hinge();
@@ -244,6 +245,7 @@ fn newton_cg_takes_many_features_without_a_dense_hessian() {
         d,
         y: &y,
         c: 1.0,
+        example_weights: None,
     };
     // f(w) = ½w₀² + 2C·max(0, 1 − w₀)² (both rows have margin w₀): 0 = w₀ − 4C(1 − w₀), so
     // w₀ = 4C/(1 + 4C) = 0.8 and f = ½·0.64 + 2·0.04 = 0.4 (C = 1).

@@ -1,6 +1,6 @@
 //! Cross-validation: fold counts, one-class folds, finite scores.
 
-use svm::cv::cross_validate;
+use svm::cv::{cross_validate, CvOptions, Penalty, Score};
 use svm::data::{builtin, Dataset};
 use svm::model::TrainOptions;
 use svm::Error;
@@ -17,7 +17,7 @@ fn line() -> Dataset {
     }
 }
 
-fn all_pairs() -> TrainOptions {
+fn all_pairs() -> TrainOptions<'static> {
     TrainOptions {
         all_pairs: Some(1.0),
         standardize: true,
@@ -30,7 +30,17 @@ fn all_pairs_fold_with_one_class_is_an_error_naming_the_fold() {
     // Five rows in five folds: every validation part is one row, so one class, and its AUC
     // is undefined (today every score, and best C, is NaN).
     let seed = builtin("seed").unwrap();
-    let err = cross_validate(&seed, &all_pairs(), 5, &[1.0], 0).unwrap_err();
+    let err = cross_validate(
+        &seed,
+        &all_pairs(),
+        &CvOptions {
+            folds: 5,
+            grid: &[1.0],
+            seed: 0,
+            ..CvOptions::default()
+        },
+    )
+    .unwrap_err();
     match &err {
         Error::Fold {
             fold: 1, folds: 5, ..
@@ -52,7 +62,17 @@ fn all_pairs_fold_with_one_class_is_an_error_naming_the_fold() {
 fn fold_count_outside_2_to_n_is_rejected() {
     let seed = builtin("seed").unwrap();
     for k in [0, 1, 6, usize::MAX] {
-        let err = cross_validate(&seed, &TrainOptions::default(), k, &[1.0], 0).unwrap_err();
+        let err = cross_validate(
+            &seed,
+            &TrainOptions::default(),
+            &CvOptions {
+                folds: k,
+                grid: &[1.0],
+                seed: 0,
+                ..CvOptions::default()
+            },
+        )
+        .unwrap_err();
         assert_eq!(err, Error::InvalidFolds { k, n: 5 });
     }
     assert_eq!(
@@ -65,11 +85,30 @@ fn fold_count_outside_2_to_n_is_rejected() {
 fn empty_grid_and_bad_c_in_the_grid_are_rejected_before_training() {
     let data = line();
     assert_eq!(
-        cross_validate(&data, &TrainOptions::default(), 2, &[], 0).unwrap_err(),
+        cross_validate(
+            &data,
+            &TrainOptions::default(),
+            &CvOptions {
+                folds: 2,
+                grid: &[],
+                seed: 0,
+                ..CvOptions::default()
+            }
+        )
+        .unwrap_err(),
         Error::EmptyGrid
     );
     assert!(matches!(
-        cross_validate(&data, &TrainOptions::default(), 2, &[1.0, -1.0], 0),
+        cross_validate(
+            &data,
+            &TrainOptions::default(),
+            &CvOptions {
+                folds: 2,
+                grid: &[1.0, -1.0],
+                seed: 0,
+                ..CvOptions::default()
+            }
+        ),
         Err(Error::InvalidParameter { name: "C", .. })
     ));
 }
@@ -84,7 +123,17 @@ fn training_part_with_one_class_is_an_error_naming_the_fold() {
         d: 1,
         labels: vec![1.0, 1.0, 2.0],
     };
-    let err = cross_validate(&data, &TrainOptions::default(), 3, &[1.0], 0).unwrap_err();
+    let err = cross_validate(
+        &data,
+        &TrainOptions::default(),
+        &CvOptions {
+            folds: 3,
+            grid: &[1.0],
+            seed: 0,
+            ..CvOptions::default()
+        },
+    )
+    .unwrap_err();
     assert!(
         matches!(&err, Error::Fold { folds: 3, reason, .. } if reason == "its training rows all have class 1"),
         "{err}"
@@ -94,11 +143,93 @@ fn training_part_with_one_class_is_an_error_naming_the_fold() {
 #[test]
 fn cross_validation_scores_are_finite() {
     let data = line();
-    let auc = cross_validate(&data, &all_pairs(), 2, &[0.5, 1.0, 2.0], 3).unwrap();
-    let acc = cross_validate(&data, &TrainOptions::default(), 4, &[0.5, 1.0, 2.0], 3).unwrap();
+    let auc = cross_validate(
+        &data,
+        &all_pairs(),
+        &CvOptions {
+            folds: 2,
+            grid: &[0.5, 1.0, 2.0],
+            seed: 3,
+            ..CvOptions::default()
+        },
+    )
+    .unwrap();
+    let acc = cross_validate(
+        &data,
+        &TrainOptions::default(),
+        &CvOptions {
+            folds: 4,
+            grid: &[0.5, 1.0, 2.0],
+            seed: 3,
+            ..CvOptions::default()
+        },
+    )
+    .unwrap();
     for (c, score) in auc.iter().chain(&acc) {
         assert!((0.0..=1.0).contains(score), "C = {c}: {score}");
     }
     // Separable by a line through the ordered x₁: a standardised ranker orders every pair.
     assert!(auc.iter().all(|&(_, s)| s == 1.0), "{auc:?}");
+}
+
+#[test]
+fn unshuffled_folds_are_contiguous_blocks_in_file_order() {
+    // `line()` holds its 20 negatives first: two contiguous folds train each on one class
+    // (fold 1 validates rows 0–19, so trains on the positives only), which shuffled folds
+    // do not.
+    let data = line();
+    let ordered = CvOptions {
+        folds: 2,
+        shuffle: false,
+        ..CvOptions::default()
+    };
+    let err = cross_validate(&data, &TrainOptions::default(), &ordered).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "fold 1 of 2: its training rows all have class 1; use fewer folds"
+    );
+    let shuffled = CvOptions {
+        folds: 2,
+        ..CvOptions::default()
+    };
+    assert!(cross_validate(&data, &TrainOptions::default(), &shuffled).is_ok());
+}
+
+#[test]
+fn a_lambda_grid_trains_each_part_at_c_one_over_2m_lambda() {
+    // Iris in 3 folds: every training part has m = 100 rows, so λ = 0.005 is C = 1/(2·100·0.005)
+    // = 1 and λ = 0.05 is C = 0.1, the same runs scored the same.
+    let iris = builtin("iris").unwrap();
+    let o = TrainOptions::default();
+    let by_lambda = CvOptions {
+        folds: 3,
+        grid: &[0.005, 0.05],
+        penalty: Penalty::Lambda,
+        ..CvOptions::default()
+    };
+    let by_c = CvOptions {
+        grid: &[1.0, 0.1],
+        penalty: Penalty::C,
+        ..by_lambda
+    };
+    let a = cross_validate(&iris, &o, &by_lambda).unwrap();
+    let b = cross_validate(&iris, &o, &by_c).unwrap();
+    assert_eq!(a, vec![(0.005, b[0].1), (0.05, b[1].1)]);
+    let bad = CvOptions {
+        grid: &[-1.0],
+        ..by_lambda
+    };
+    assert!(matches!(
+        cross_validate(&iris, &o, &bad),
+        Err(Error::InvalidParameter { name: "lambda", .. })
+    ));
+    // The AUC scores two classes only.
+    let auc = CvOptions {
+        score: Some(Score::Auc),
+        ..by_c
+    };
+    assert!(matches!(
+        cross_validate(&iris, &o, &auc),
+        Err(Error::Labels(_))
+    ));
 }

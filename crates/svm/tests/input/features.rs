@@ -67,6 +67,7 @@ fn data_without_features_is_rejected_on_every_path_without_a_bias() {
         d: 0,
         y: &two.labels,
         c: 1.0,
+        example_weights: None,
     };
     assert_eq!(
         dual_cd(p, MarginLoss::hinge(), 1e-9, 100, 0).unwrap_err(),
@@ -178,6 +179,7 @@ fn all_zero_row_adds_c_to_the_squared_hinge_optimum() {
         d: data.d,
         y: &data.labels,
         c,
+        example_weights: None,
     };
     let s = dual_cd(p, MarginLoss::squared_hinge(), 1e-12, 100_000, 0).unwrap();
     assert!(s.converged);

@@ -228,3 +228,31 @@ fn model_with_non_finite_numbers_is_rejected_by_validate() {
         }
     }
 }
+
+#[test]
+fn class_names_are_optional_and_checked() {
+    // An older file without `class_names` loads with None; one with names round-trips.
+    let base = Model::from_json(&valid().to_string(), "m.json").unwrap();
+    assert_eq!(base.class_names, None);
+    assert_eq!(base.class_name(1), base.classes[1].to_string());
+    let named = Model {
+        class_names: Some(vec!["no".into(), "yes".into()]),
+        ..base.clone()
+    };
+    let back = Model::from_json(&named.to_json().unwrap(), "m.json").unwrap();
+    assert_eq!(back, named);
+    assert_eq!(back.class_name(1), "yes");
+    for (names, reason) in [
+        (vec!["only".to_string()], "has 1 names for 2 classes"),
+        (vec!["a".to_string(), "a".to_string()], "names `a` twice"),
+    ] {
+        let bad = Model {
+            class_names: Some(names),
+            ..base.clone()
+        };
+        assert_eq!(
+            bad.validate().unwrap_err().to_string(),
+            format!("invalid model: `class_names` {reason}")
+        );
+    }
+}

@@ -15,6 +15,7 @@ fn binary(weights: Vec<f64>, features: usize, bias: Option<f64>) -> Model {
         weights: vec![weights],
         features,
         columns: None,
+        class_names: None,
     }
 }
 

@@ -15,7 +15,7 @@ fn three_classes() -> Dataset {
 }
 
 /// Every training path: binary, one-vs-rest, Crammer–Singer, all-pairs.
-fn paths() -> Vec<(&'static str, Dataset, TrainOptions)> {
+fn paths() -> Vec<(&'static str, Dataset, TrainOptions<'static>)> {
     let seed = builtin("seed").unwrap();
     let base = TrainOptions {
         max_iter: 50,
@@ -162,6 +162,7 @@ fn loss_the_path_does_not_solve_is_rejected() {
         d: seed.d,
         y: &seed.labels,
         c: 1.0,
+        example_weights: None,
     };
     let own = p
         .objective(MarginLoss::squared_hinge(), &sgd.model.weights[0])

@@ -3,7 +3,7 @@
 use losses::MarginLoss;
 use proptest::prelude::*;
 use svm::data::{builtin, Dataset};
-use svm::model::{train, Multiclass, SolverKind, TrainOptions};
+use svm::model::{train, ClassWeight, Multiclass, SolverKind, TrainOptions};
 use svm::solvers::GradientSource;
 use svm::Error;
 
@@ -34,7 +34,7 @@ fn data() -> impl Strategy<Value = Dataset> {
     })
 }
 
-fn options() -> impl Strategy<Value = TrainOptions> {
+fn options() -> impl Strategy<Value = TrainOptions<'static>> {
     let loss = prop_oneof![
         Just(MarginLoss::hinge()),
         Just(MarginLoss::squared_hinge()),
@@ -90,6 +90,7 @@ fn options() -> impl Strategy<Value = TrainOptions> {
                     } else {
                         GradientSource::ClosedForm
                     },
+                    class_weight: ClassWeight::Uniform,
                 }
             },
         )
