@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use autodiff::KinkPolicy;
 use clap::{Parser, Subcommand, ValueEnum};
 use subgrad_cli::train::{GradientArg, LossArg, MulticlassArg, SolverArg};
-use subgrad_cli::{check, demo, emit, grad, grad_plot, train, CliError};
+use subgrad_cli::{check, demo, emit, grad, grad_plot, textbook, train, CliError};
 use svm::model::TrainOptions;
 
 /// `println!` through [`emit`]: a write error (a closed pipe) is returned, not a panic.
@@ -255,6 +255,8 @@ struct TrainArgs {
     /// Print one JSON object instead of the report.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    textbook: textbook::TextbookArgs,
 }
 
 impl TrainArgs {
@@ -286,15 +288,17 @@ impl TrainArgs {
             gradient: self.gradient.into(),
             ..TrainOptions::default()
         });
+        let options = self.textbook.apply(options)?;
         let report = train::run_train(&data, &options, !self.json)?;
         if let Some(path) = &self.model {
             train::save(&report.model, path)?;
         }
         let out = train::output(&data, &options, &report, self.model);
+        let out = textbook::output(out, &options, self.lambda);
         if self.json {
             out!("{}", serde_json::to_string(&out)?);
         } else {
-            emit(&train::render(&out))?;
+            emit(&textbook::render(&out))?;
         }
         Ok(())
     }

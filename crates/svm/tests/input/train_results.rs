@@ -90,6 +90,7 @@ fn options() -> impl Strategy<Value = TrainOptions> {
                     } else {
                         GradientSource::ClosedForm
                     },
+                    first_order: svm::solvers::FirstOrderOptions::default(),
                 }
             },
         )
