@@ -83,16 +83,15 @@ impl TextbookArgs {
         }
         let policy = match self.relu_at_zero {
             None => KinkPolicy::MinNorm,
-            Some(r) => KinkPolicy::Custom(
-                CustomPolicy::builder()
-                    .relu_at_zero(r)
-                    .build()
-                    .map_err(|_| {
+            Some(r) => {
+                KinkPolicy::Custom(CustomPolicy::builder().relu_at_zero(r).build().map_err(
+                    |_| {
                         CliError::Usage(format!(
                             "--relu-at-zero {r}: relu'(0) must be a number in [0, 1]"
                         ))
-                    })?,
-            ),
+                    },
+                )?)
+            }
         };
         let defaults = FirstOrderOptions::default();
         Ok(TrainOptions {

@@ -11,8 +11,8 @@ use crate::metrics::auc;
 use crate::solvers::{
     all_pairs, crammer_singer as cs_dual, crammer_singer_interior_point,
     crammer_singer_interior_point_suits, crammer_singer_squared, exact_hinge, nesterov_with,
-    newton_cg_with, pegasos_with, subgradient, subgradient_with, FirstOrderOptions,
-    GradientSource, MulticlassProblem, Problem, Solution, MAX_C,
+    newton_cg_with, pegasos_with, subgradient, subgradient_with, FirstOrderOptions, GradientSource,
+    MulticlassProblem, Problem, Solution, MAX_C,
 };
 
 /// Which solver [`train`] uses.

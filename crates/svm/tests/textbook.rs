@@ -5,9 +5,7 @@ use autodiff::{CustomPolicy, KinkPolicy};
 use losses::MarginLoss;
 use svm::data::builtin;
 use svm::model::{train, SolverKind, TrainOptions};
-use svm::solvers::{
-    nesterov_with, subgradient_with, FirstOrderOptions, GradientSource, Problem,
-};
+use svm::solvers::{nesterov_with, subgradient_with, FirstOrderOptions, GradientSource, Problem};
 use svm::Error;
 
 /// The seed program's printed result (issue 12): its averaged `w` after it stopped.
@@ -102,7 +100,11 @@ fn one_step_with_and_without_averaging_matches_the_hand_derivation() {
             let s = subgradient_with(p, MarginLoss::hinge(), &options, 1, source).unwrap();
             let scale = if averaging { 0.5 } else { 1.0 };
             for (got, want) in s.w.iter().zip(w1) {
-                assert!((got - scale * want).abs() < 1e-15, "{got} vs {}", scale * want);
+                assert!(
+                    (got - scale * want).abs() < 1e-15,
+                    "{got} vs {}",
+                    scale * want
+                );
             }
             assert_eq!((s.iterations, s.converged), (1, false));
         }
@@ -152,10 +154,14 @@ fn the_closed_form_follows_the_policy_at_the_hinge_kink() {
         c: 1.0,
     };
     for r in [0.0, 0.25, 1.0] {
-        let (f, g) = p.objective_with(MarginLoss::hinge(), &[1.0], false, r).unwrap();
+        let (f, g) = p
+            .objective_with(MarginLoss::hinge(), &[1.0], false, r)
+            .unwrap();
         assert_eq!((f, g), (0.0, vec![-r]));
         // With the regulariser: ½·1² and ∂ = w − r.
-        let (f, g) = p.objective_with(MarginLoss::hinge(), &[1.0], true, r).unwrap();
+        let (f, g) = p
+            .objective_with(MarginLoss::hinge(), &[1.0], true, r)
+            .unwrap();
         assert_eq!((f, g), (0.5, vec![1.0 - r]));
     }
 }
@@ -175,7 +181,13 @@ fn bad_first_order_settings_are_typed_errors() {
         other => panic!("{other:?}"),
     };
     for step in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-        assert_eq!(name(FirstOrderOptions { step, ..seed_options() }), "step");
+        assert_eq!(
+            name(FirstOrderOptions {
+                step,
+                ..seed_options()
+            }),
+            "step"
+        );
     }
     for tol in [0.0, -1e-3, f64::NAN] {
         let o = FirstOrderOptions {
@@ -218,7 +230,11 @@ fn nesterov_runs_exactly_the_fixed_iteration_count() {
     };
     let loss = MarginLoss::squared_hinge();
     let free = nesterov_with(p, loss, 1e-6, 1000, false, GradientSource::ClosedForm).unwrap();
-    assert!(free.converged && free.iterations < 300, "{}", free.iterations);
+    assert!(
+        free.converged && free.iterations < 300,
+        "{}",
+        free.iterations
+    );
     let fixed = nesterov_with(p, loss, 1e-6, 300, true, GradientSource::ClosedForm).unwrap();
     assert_eq!((fixed.iterations, fixed.history.len()), (300, 301));
     // Past the tolerance the extra iterations do not make the objective worse than the

@@ -86,7 +86,10 @@ impl FirstOrderOptions {
                 range: "finite, > 0",
             });
         }
-        if let Some(tol) = self.stop_loss_change.filter(|t| !(t.is_finite() && *t > 0.0)) {
+        if let Some(tol) = self
+            .stop_loss_change
+            .filter(|t| !(t.is_finite() && *t > 0.0))
+        {
             return Err(Error::InvalidParameter {
                 name: "stop_loss_change",
                 value: tol,
