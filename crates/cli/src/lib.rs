@@ -1,6 +1,6 @@
 //! The library behind the `subgrad` command: one module per command (`demo`, `grad`, `check`,
 //! and `train` for `train`, `predict` and `cv`), the expression language of `grad` (`expr`),
-//! the plot of `grad --plot` (`grad_plot`), `grad`'s Clarke set (`subdifferential`, with the
+//! `train`'s options for textbook runs (`textbook`), the plot of `grad --plot` (`grad_plot`), `grad`'s Clarke set (`subdifferential`, with the
 //! hull geometry in `hull`) and the demo's plots with the SVG helpers (`plots`).
 //! The binary (`src/main.rs`) only parses arguments and prints; everything it runs lives here,
 //! so tests and fuzz targets reach it too.
@@ -13,6 +13,7 @@ pub mod grad_plot;
 pub mod hull;
 pub mod plots;
 pub mod subdifferential;
+pub mod textbook;
 pub mod train;
 
 /// Writes `bytes` to `path` atomically: into a temporary file in the same folder, flushed to

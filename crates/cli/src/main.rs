@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use autodiff::KinkPolicy;
 use clap::{Parser, Subcommand, ValueEnum};
 use subgrad_cli::train::{GradientArg, LossArg, MulticlassArg, ScoreArg, SolverArg};
-use subgrad_cli::{check, demo, emit, grad, grad_plot, train, CliError};
+use subgrad_cli::{check, demo, emit, grad, grad_plot, textbook, train, CliError};
 use svm::model::{ClassWeight, TrainOptions};
 
 /// `println!` through [`emit`]: a write error (a closed pipe) is returned, not a panic.
@@ -341,6 +341,8 @@ struct TrainArgs {
     /// liblinear's -q: no progress spinner and no warnings on standard error.
     #[arg(short = 'q', long)]
     quiet: bool,
+    #[command(flatten)]
+    textbook: textbook::TextbookArgs,
 }
 
 impl TrainArgs {
@@ -374,6 +376,7 @@ impl TrainArgs {
             class_weight: self.weights.class_weight(&pairs),
             ..TrainOptions::default()
         });
+        let options = self.textbook.apply(options)?;
         let mut report = train::run_train(&data, &options, !self.json && !self.quiet)?;
         report.model.class_names = names;
         if let Some(path) = &self.model {
@@ -385,10 +388,11 @@ impl TrainArgs {
                 eprintln!("warning: {w}");
             }
         }
+        let out = textbook::output(out, &options);
         if self.json {
             out!("{}", serde_json::to_string(&out)?);
         } else {
-            emit(&train::render(&out))?;
+            emit(&textbook::render(&out))?;
         }
         Ok(())
     }

@@ -14,10 +14,60 @@
 //!      the subgradient splits evenly across tied classes (the row_max rule); at the kink the
 //!      true class is among the tied (weight 1/k on it), h' = 1 (hinge) or 2·(value) (squared)
 //! ```
+//! The losses are summed over the examples, or averaged ([`Reduction::Mean`]); a linear model's
+//! whole objective, the loss with a regulariser, is [`MulticlassLoss::linear_objective`]:
+//! CS231n's `svm_loss_vectorized` is Weston–Watkins (Δ = 1) in the λ-form
+//! `(1/n)·Σᵢ Lᵢ + reg·Σ W²` ([`Objective::Lambda`] with `λ = reg`).
 
 use autodiff::{Real, Shape, Var};
 
 use crate::error::{check_classes, check_finite, check_len, Error, Result};
+use crate::regularize::{l2_on_tape, Objective};
+
+/// How the per-example losses `Lᵢ` are combined.
+///
+/// ```text
+/// Sum    Σᵢ Lᵢ           gradient G
+/// Mean   (1/n)·Σᵢ Lᵢ     gradient G/n     (CS231n's svm_loss_vectorized; PyTorch's default)
+/// ```
+/// The kink convention is the loss's own, unchanged by the scaling.
+///
+/// # Example
+/// ```
+/// use losses::multiclass::Reduction;
+/// use losses::MulticlassLoss;
+/// # fn main() -> losses::Result<()> {
+/// // CS231n's three images: losses 2.9, 0 and 12.9, mean 15.8/3.
+/// let scores = [3.2, 5.1, -1.7, 1.3, 4.9, 2.0, 2.2, 2.5, -3.1];
+/// let ww = MulticlassLoss::weston_watkins();
+/// let (l, _) = ww.value_grad_reduced(&scores, 3, &[0, 1, 2], Reduction::Mean)?;
+/// assert!((l - 15.8 / 3.0).abs() < 1e-12);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reduction {
+    /// `Σᵢ Lᵢ`, what [`MulticlassLoss::value_grad`] and [`MulticlassLoss::on_tape`] return.
+    #[default]
+    Sum,
+    /// `(1/n)·Σᵢ Lᵢ`, the mean over the `n` examples.
+    Mean,
+}
+
+impl Reduction {
+    /// The factor on `Σᵢ Lᵢ` for `n` examples: 1, or `1/n`.
+    ///
+    /// # Errors
+    /// [`Error::Empty`] for the mean of no example.
+    fn factor(self, n: usize) -> Result<f64> {
+        match self {
+            Reduction::Sum => Ok(1.0),
+            Reduction::Mean if n == 0 => Err(Error::Empty {
+                what: "the examples (a mean needs one)",
+            }),
+            Reduction::Mean => Ok(1.0 / n as f64),
+        }
+    }
+}
 
 /// Which multiclass loss.
 ///
@@ -153,6 +203,170 @@ impl MulticlassLoss {
     ) -> Result<(f64, Vec<f64>)> {
         let (l, g) = self.per_example(scores, k, labels)?;
         Ok((l.iter().sum(), g))
+    }
+
+    /// `Σᵢ Lᵢ` or `(1/n)·Σᵢ Lᵢ` and its gradient (`G` or `G/n`), closed form.
+    ///
+    /// Kink: as [`MulticlassLoss::per_example`]; for Weston–Watkins a tie
+    /// `s_ij − s_iyᵢ + Δ = 0` contributes 0, CS231n's `margins > 0` mask.
+    ///
+    /// # Errors
+    /// As [`MulticlassLoss::per_example`]; [`Error::Empty`] for the mean of no example.
+    ///
+    /// # Example
+    /// ```
+    /// use losses::multiclass::Reduction;
+    /// use losses::MulticlassLoss;
+    /// # fn main() -> losses::Result<()> {
+    /// // Scores (1, 0), label 0: t = 0 − 1 + 1 = 0 is the kink, counted as 0.
+    /// let ww = MulticlassLoss::weston_watkins();
+    /// assert_eq!(ww.value_grad_reduced(&[1.0, 0.0], 2, &[0], Reduction::Mean)?, (0.0, vec![0.0, 0.0]));
+    /// # Ok(()) }
+    /// ```
+    pub fn value_grad_reduced(
+        &self,
+        scores: &[f64],
+        k: usize,
+        labels: &[usize],
+        reduction: Reduction,
+    ) -> Result<(f64, Vec<f64>)> {
+        let (l, mut g) = self.value_grad(scores, k, labels)?;
+        let factor = reduction.factor(labels.len())?;
+        if reduction == Reduction::Sum {
+            return Ok((l, g));
+        }
+        for v in &mut g {
+            *v *= factor;
+        }
+        Ok((l * factor, g))
+    }
+
+    /// The primitive form reduced: [`MulticlassLoss::on_tape`], scaled by `1/n` for
+    /// [`Reduction::Mean`].
+    ///
+    /// # Errors
+    /// As [`MulticlassLoss::on_tape`]; [`Error::Empty`] for the mean of no example.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{Shape, Tape};
+    /// use losses::multiclass::Reduction;
+    /// use losses::MulticlassLoss;
+    /// # fn main() -> losses::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let s = tape.param(&[3.2, 5.1, -1.7, 1.3, 4.9, 2.0], Shape::matrix(2, 3))?;
+    /// let l = MulticlassLoss::weston_watkins().on_tape_reduced(s, &[0, 1], Reduction::Mean)?;
+    /// assert!((l.item() - 2.9 / 2.0).abs() < 1e-12);
+    /// assert_eq!(l.backward()?.wrt(s), &[-0.5, 0.5, 0.0, 0.0, 0.0, 0.0]);
+    /// # Ok(()) }
+    /// ```
+    pub fn on_tape_reduced<'t, T: Real>(
+        &self,
+        scores: Var<'t, T>,
+        labels: &[usize],
+        reduction: Reduction,
+    ) -> Result<Var<'t, T>> {
+        let total = self.on_tape(scores, labels)?;
+        Ok(match reduction {
+            Reduction::Sum => total,
+            Reduction::Mean => total.scale(T::cst(Reduction::Mean.factor(labels.len())?)),
+        })
+    }
+
+    /// A linear model's objective `F(W)` for scores `S = X·W` (`X` is `n × d`, `W` is `d × K`,
+    /// row-major) and its gradient `∂F/∂W`, closed form:
+    ///
+    /// ```text
+    /// Liblinear { c }:      F = ½·Σ W² + C·Σᵢ Lᵢ          ∂F/∂W = W + C·Xᵀ·G
+    /// Lambda { lambda }:    F = (1/n)·Σᵢ Lᵢ + λ·Σ W²      ∂F/∂W = Xᵀ·G/n + 2λ·W
+    /// ```
+    /// CS231n's `svm_loss_vectorized(W, X, y, reg)` is Weston–Watkins with Δ = 1 and
+    /// `Lambda { lambda: reg }`: the mean over examples plus `reg·Σ W²`, no ½. Kink: as
+    /// [`MulticlassLoss::per_example`] (Weston–Watkins: a tie counts 0, CS231n's
+    /// `margins > 0` mask).
+    ///
+    /// # Errors
+    /// As [`MulticlassLoss::linear_value_grad`]; [`Error::InvalidParameter`] for `C ≤ 0` or
+    /// `λ < 0`; [`Error::Empty`] for the λ-form of no example.
+    ///
+    /// # Example
+    /// ```
+    /// use losses::{MulticlassLoss, Objective};
+    /// # fn main() -> losses::Result<()> {
+    /// // x = (1), W = (0, 0), label 0: loss 1, G = (−1, 1); reg = 0.5 adds 0.5·Σ W² = 0.
+    /// let cs231n = Objective::Lambda { lambda: 0.5 };
+    /// let ww = MulticlassLoss::weston_watkins();
+    /// assert_eq!(ww.linear_objective(cs231n, &[1.0], 1, &[0], &[0.0, 0.0], 2)?, (1.0, vec![-1.0, 1.0]));
+    /// # Ok(()) }
+    /// ```
+    pub fn linear_objective(
+        &self,
+        objective: Objective,
+        x: &[f64],
+        d: usize,
+        labels: &[usize],
+        w: &[f64],
+        k: usize,
+    ) -> Result<(f64, Vec<f64>)> {
+        objective.validate()?;
+        let (sum, dw) = self.linear_value_grad(x, d, labels, w, k)?;
+        let norm2: f64 = w.iter().map(|v| v * v).sum();
+        Ok(match objective {
+            Objective::Liblinear { c } => (
+                0.5 * norm2 + c * sum,
+                dw.iter().zip(w).map(|(g, wj)| wj + c * g).collect(),
+            ),
+            Objective::Lambda { lambda } => {
+                let mean = Reduction::Mean.factor(labels.len())?;
+                (
+                    sum * mean + lambda * norm2,
+                    dw.iter()
+                        .zip(w)
+                        .map(|(g, wj)| g * mean + 2.0 * lambda * wj)
+                        .collect(),
+                )
+            }
+        })
+    }
+
+    /// The primitive form of [`MulticlassLoss::linear_objective`]: `x` (`[n, d]`) times the
+    /// parameter `w` (`[d, K]`) on the tape, the loss of those scores, and the regulariser
+    /// (`½·sum(W²)` or `λ·sum(W²)`), for the engine to differentiate.
+    ///
+    /// # Errors
+    /// As [`MulticlassLoss::on_tape`]; engine errors on shapes; [`Error::InvalidParameter`]
+    /// for `C ≤ 0` or `λ < 0`; [`Error::Empty`] for the λ-form of no example.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{Shape, Tape};
+    /// use losses::{MulticlassLoss, Objective};
+    /// # fn main() -> losses::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.constant(&[1.0], Shape::matrix(1, 1))?;
+    /// let w = tape.param(&[0.0, 0.0], Shape::matrix(1, 2))?;
+    /// let ww = MulticlassLoss::weston_watkins();
+    /// let f = ww.linear_objective_on_tape(Objective::Lambda { lambda: 0.5 }, x, w, &[0])?;
+    /// assert_eq!((f.item(), f.backward()?.wrt(w).to_vec()), (1.0, vec![-1.0, 1.0]));
+    /// # Ok(()) }
+    /// ```
+    pub fn linear_objective_on_tape<'t, T: Real>(
+        &self,
+        objective: Objective,
+        x: Var<'t, T>,
+        w: Var<'t, T>,
+        labels: &[usize],
+    ) -> Result<Var<'t, T>> {
+        objective.validate()?;
+        let scores = x.try_matmul(w)?;
+        Ok(match objective {
+            Objective::Liblinear { c } => {
+                l2_on_tape(w).try_add(self.on_tape(scores, labels)?.scale(T::cst(c)))?
+            }
+            Objective::Lambda { lambda } => self
+                .on_tape_reduced(scores, labels, Reduction::Mean)?
+                .try_add(w.square().sum().scale(T::cst(lambda)))?,
+        })
     }
 
     /// Whether `g` (an `n × K` matrix, like `G = ∂L/∂S`) lies in the closed form's

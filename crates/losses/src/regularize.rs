@@ -147,7 +147,8 @@ impl Objective {
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks `C > 0` or `λ ≥ 0` (finite).
+    pub(crate) fn validate(&self) -> Result<()> {
         let (name, value, ok) = match *self {
             Objective::Liblinear { c } => ("C", c, c.is_finite() && c > 0.0),
             Objective::Lambda { lambda } => ("lambda", lambda, lambda.is_finite() && lambda >= 0.0),

@@ -135,6 +135,15 @@ pub enum Error {
         /// The loss given.
         loss: String,
     },
+    /// A training option applies to another solver or mode than the one chosen (e.g. the
+    /// objective without its regulariser, which only the subgradient method minimises).
+    #[error("{option} applies to {applies_to} only")]
+    NotApplicable {
+        /// The option.
+        option: &'static str,
+        /// The solver or mode it applies to.
+        applies_to: &'static str,
+    },
     /// A row index is past the end of the data set.
     #[error("row index {index} is out of range for {n} rows")]
     IndexOutOfRange {

@@ -10,9 +10,9 @@ use crate::error::{Error, Result};
 use crate::metrics::auc;
 use crate::solvers::{
     all_pairs, crammer_singer as cs_dual, crammer_singer_interior_point,
-    crammer_singer_interior_point_suits, crammer_singer_squared, exact_hinge, nesterov,
-    newton_cg_with, pegasos_with, subgradient, GradientSource, MulticlassProblem, Problem,
-    Solution, MAX_C,
+    crammer_singer_interior_point_suits, crammer_singer_squared, exact_hinge, nesterov_with,
+    newton_cg_with, pegasos_with, subgradient, subgradient_with, FirstOrderOptions, GradientSource,
+    MulticlassProblem, Problem, Solution, MAX_C,
 };
 
 /// Which solver [`train`] uses.
@@ -192,6 +192,12 @@ pub struct TrainOptions<'a> {
     pub gradient: GradientSource,
     /// Per-class weights (liblinear's `-wi`, scikit-learn's `class_weight`).
     pub class_weight: ClassWeight<'a>,
+    /// The first-order methods' own settings (the subgradient method's step, averaging,
+    /// objective, stopping rule and kink policy; Nesterov's fixed iteration count); the
+    /// defaults are `train`'s usual runs. `regularize: false` needs
+    /// [`SolverKind::Subgradient`] on a binary or one-vs-rest problem, `fixed_iterations`
+    /// needs [`SolverKind::Nesterov`] ([`Error::NotApplicable`] otherwise).
+    pub first_order: FirstOrderOptions,
 }
 
 /// The default iteration limit: 1000 epochs or Newton steps, as liblinear's.
@@ -217,6 +223,7 @@ impl Default for TrainOptions<'_> {
             seed: 0,
             gradient: GradientSource::Engine,
             class_weight: ClassWeight::Uniform,
+            first_order: FirstOrderOptions::default(),
         }
     }
 }
@@ -254,6 +261,7 @@ impl TrainOptions<'_> {
         }
         self.loss.validate()?;
         self.class_weight.validate()?;
+        self.first_order.validate()?;
         Ok(())
     }
 }
@@ -270,6 +278,19 @@ fn loss_label(loss: MarginLoss) -> String {
 
 /// Checks that the path `train` takes for `classes` classes handles the loss.
 fn check_path(o: &TrainOptions, classes: usize) -> Result<()> {
+    let joint = o.all_pairs.is_some() || (o.multiclass == Multiclass::CrammerSinger && classes > 2);
+    if !o.first_order.regularize && (joint || o.solver != SolverKind::Subgradient) {
+        return Err(Error::NotApplicable {
+            option: "the objective without the regulariser",
+            applies_to: "the subgradient solver on binary or one-vs-rest problems",
+        });
+    }
+    if o.first_order.fixed_iterations && (joint || o.solver != SolverKind::Nesterov) {
+        return Err(Error::NotApplicable {
+            option: "a fixed iteration count",
+            applies_to: "the Nesterov solver on binary or one-vs-rest problems",
+        });
+    }
     if o.all_pairs.is_some() {
         if o.class_weight != ClassWeight::Uniform {
             return Err(Error::Unsupported {
@@ -381,12 +402,27 @@ fn solve(p: Problem<'_>, o: &TrainOptions) -> Result<Solution> {
             // methods' source), so dense and sparse rows give bit-identical results.
             newton_cg_with(p, o.tol, o.max_iter, GradientSource::ClosedForm)
         }
-        (SolverKind::Exact, MarginLoss::Hinge { .. }) | (SolverKind::Subgradient, _) => {
+        (SolverKind::Exact, MarginLoss::Hinge { .. }) => {
             subgradient(p, o.loss, 1.0, o.max_iter.min(100_000), o.gradient)
         }
-        (SolverKind::Exact, _) | (SolverKind::Nesterov, _) => {
-            nesterov(p, o.loss, o.tol, o.max_iter.min(100_000), o.gradient)
+        (SolverKind::Subgradient, _) => subgradient_with(
+            p,
+            o.loss,
+            &o.first_order,
+            o.max_iter.min(100_000),
+            o.gradient,
+        ),
+        (SolverKind::Exact, _) => {
+            nesterov_with(p, o.loss, o.tol, o.max_iter.min(100_000), false, o.gradient)
         }
+        (SolverKind::Nesterov, _) => nesterov_with(
+            p,
+            o.loss,
+            o.tol,
+            o.max_iter.min(100_000),
+            o.first_order.fixed_iterations,
+            o.gradient,
+        ),
         (SolverKind::Pegasos, _) => pegasos_with(
             p,
             o.loss,

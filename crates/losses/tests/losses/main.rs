@@ -5,6 +5,7 @@
 
 mod all_pairs;
 mod binary;
+mod cs231n;
 mod errors;
 mod kinks;
 mod multiclass;

@@ -11,7 +11,7 @@
 //! | [`crammer_singer`] (sequential dual, Keerthi et al. 2008; liblinear's `-s 4`) | multiclass hinge | duality gap |
 //! | [`crammer_singer_squared`] (sequential dual, Lee & Lin 2013) | multiclass squared hinge | duality gap |
 //! | [`crammer_singer_interior_point`] (primal–dual, Mehrotra; `k·d ≤ 1024`) | multiclass hinge and squared hinge | duality gap |
-//! | [`subgradient`] (steps `η/k` along `−g/‖g‖`, iterate averaging) | any | none |
+//! | [`subgradient`] (steps `η/k` along `−g/‖g‖`, iterate averaging; [`subgradient_with`]: the settings of [`FirstOrderOptions`]) | any | none |
 //! | [`pegasos`] (SGD, λ-form) | hinge, squared hinge | none |
 //! | [`nesterov`] (accelerated gradient, Armijo backtracking) | smooth: squared hinge, ψ_G, ψ_M, … | `‖∇f(w)‖` |
 //! | [`all_pairs`] (gradient descent, Armijo backtracking) | all-pairs squared hinge (ranking) | `‖∇f(w)‖` |
@@ -49,11 +49,11 @@ pub use crammer_singer_squared::crammer_singer_squared;
 pub use dual_cd::dual_cd;
 pub use exact_hinge::exact_hinge;
 pub use interior_point::{interior_point, interior_point_suits, MAX_INTERIOR_POINT_FEATURES};
-pub use nesterov::nesterov;
+pub use nesterov::{nesterov, nesterov_with};
 pub use newton::{newton, newton_with, MAX_NEWTON_FEATURES};
 pub use newton_cg::{newton_cg, newton_cg_with};
 pub use pegasos::{pegasos, pegasos_with};
-pub use subgradient::subgradient;
+pub use subgradient::{subgradient, subgradient_with, FirstOrderOptions};
 
 use losses::MarginLoss;
 use serde::Serialize;
@@ -240,28 +240,73 @@ impl Problem<'_> {
     /// # Errors
     /// [`Error::Loss`] for a loss with a bad parameter.
     pub fn objective(&self, loss: MarginLoss, w: &[f64]) -> Result<(f64, Vec<f64>)> {
+        self.objective_with(loss, w, true, 0.0)
+    }
+
+    /// [`Problem::objective`] with or without the regulariser (`f(w) = C·Σ ℓ(zᵢ)` when
+    /// `regularize` is `false`) and with the kink rule `relu'(0) = relu_at_zero`: the hinge
+    /// `relu(m − z)` then has `ℓ'(m) = −relu_at_zero` at its kink, as the engine computes under
+    /// a policy with that rule (the other margin losses are C¹, their derivative does not
+    /// depend on it).
+    ///
+    /// # Errors
+    /// [`Error::Loss`] for a loss with a bad parameter.
+    ///
+    /// # Example
+    /// ```
+    /// use losses::MarginLoss;
+    /// use svm::matrix::Features;
+    /// use svm::solvers::Problem;
+    /// let x = Features::from(vec![1.0, 2.0]);
+    /// let p = Problem { x: &x, d: 1, y: &[1.0, 1.0], c: 1.0, example_weights: None };
+    /// // w = 1: example 0 is on the margin (z = 1), example 1 beyond it (z = 2). Counted as
+    /// // violated (relu'(0) = 1): ∂ = −y₀·x₀ = −1; f = Σ hinge = 0, no ½‖w‖².
+    /// assert_eq!(p.objective_with(MarginLoss::hinge(), &[1.0], false, 1.0)?, (0.0, vec![-1.0]));
+    /// # Ok::<(), svm::Error>(())
+    /// ```
+    pub fn objective_with(
+        &self,
+        loss: MarginLoss,
+        w: &[f64],
+        regularize: bool,
+        relu_at_zero: f64,
+    ) -> Result<(f64, Vec<f64>)> {
         loss.validate()?;
-        let mut g = w.to_vec();
+        let mut g = if regularize {
+            w.to_vec()
+        } else {
+            vec![0.0; w.len()]
+        };
         let mut sum = 0.0;
         for i in 0..self.n() {
             let row = self.row(i);
             let z = self.y[i] * row.dot(w);
             let ci = self.c_of(i);
             sum += ci * loss.value(z);
-            let dz = loss.derivative(z);
+            let dz = match loss {
+                MarginLoss::Hinge { margin } if z == margin => -relu_at_zero,
+                _ => loss.derivative(z),
+            };
             if dz != 0.0 {
                 row.axpy(ci * dz * self.y[i], &mut g);
             }
         }
-        Ok((0.5 * sq_norm(w) + sum, g))
+        let reg = if regularize { 0.5 * sq_norm(w) } else { 0.0 };
+        Ok((reg + sum, g))
     }
 
     /// `f(w)` alone (no gradient).
     fn value(&self, loss: MarginLoss, w: &[f64]) -> f64 {
+        self.value_with(loss, w, true)
+    }
+
+    /// `f(w)` alone, with or without the regulariser.
+    fn value_with(&self, loss: MarginLoss, w: &[f64], regularize: bool) -> f64 {
         let sum: f64 = (0..self.n())
             .map(|i| self.c_of(i) * loss.value(self.y[i] * self.row(i).dot(w)))
             .sum();
-        0.5 * sq_norm(w) + sum
+        let reg = if regularize { 0.5 * sq_norm(w) } else { 0.0 };
+        reg + sum
     }
 }
 

@@ -20,6 +20,34 @@ pub fn nesterov(
     max_iter: usize,
     source: GradientSource,
 ) -> Result<Solution> {
+    nesterov_with(problem, loss, tol, max_iter, false, source)
+}
+
+/// [`nesterov`], or with `fixed_iterations` exactly `max_iter` iterations whatever `tol` says
+/// (a textbook run of N steps; `converged` still reports whether the final point meets
+/// `tol`).
+///
+/// # Errors
+/// As [`nesterov`].
+///
+/// # Example
+/// ```
+/// use losses::MarginLoss;
+/// use svm::solvers::{nesterov_with, GradientSource, Problem};
+/// let seed = svm::data::builtin("seed")?;
+/// let p = Problem { x: &seed.x, d: seed.d, y: &seed.labels, c: 1.0, example_weights: None };
+/// let s = nesterov_with(p, MarginLoss::squared_hinge(), 1e-9, 7, true, GradientSource::ClosedForm)?;
+/// assert_eq!((s.iterations, s.history.len()), (7, 8));
+/// # Ok::<(), svm::Error>(())
+/// ```
+pub fn nesterov_with(
+    problem: Problem<'_>,
+    loss: MarginLoss,
+    tol: f64,
+    max_iter: usize,
+    fixed_iterations: bool,
+    source: GradientSource,
+) -> Result<Solution> {
     check_tol(tol)?;
     let mut oracle = Oracle::new(problem, loss, source)?;
     let norm = |g: &[f64]| g.iter().map(|x| x * x).sum::<f64>().sqrt();
@@ -30,7 +58,7 @@ pub fn nesterov(
     let (mut step, mut theta) = (1.0, 1.0_f64);
     let mut history = vec![f];
     for _ in 0..max_iter {
-        if done(f, &gw) {
+        if !fixed_iterations && done(f, &gw) {
             break;
         }
         // A gradient step from the extrapolated point v, with backtracking until

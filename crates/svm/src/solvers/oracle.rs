@@ -1,6 +1,6 @@
 //! Gradients for the first-order solvers, from the engine or the closed form.
 
-use autodiff::{Data, Shape, SparseData, Tape};
+use autodiff::{Data, KinkPolicy, Shape, SparseData, Tape};
 use losses::{MarginLoss, Objective};
 
 use super::{GradientSource, Problem};
@@ -12,7 +12,29 @@ use crate::matrix::Features;
 pub(super) struct Oracle<'a> {
     problem: Problem<'a>,
     loss: MarginLoss,
+    form: Form,
     engine: Option<Engine>,
+}
+
+/// Which objective an [`Oracle`] differentiates, and by which kink rule.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Form {
+    /// `½‖w‖² + C·Σ ℓ` (`true`) or `C·Σ ℓ`.
+    pub(super) regularize: bool,
+    /// The engine tape's policy.
+    pub(super) policy: KinkPolicy,
+    /// `relu'(0)` under `policy`, which the closed form uses at the hinge's kink.
+    pub(super) relu_at_zero: f64,
+}
+
+impl Default for Form {
+    fn default() -> Self {
+        Form {
+            regularize: true,
+            policy: KinkPolicy::MinNorm,
+            relu_at_zero: 0.0,
+        }
+    }
 }
 
 /// The rows as the engine holds them.
@@ -36,6 +58,16 @@ impl<'a> Oracle<'a> {
         loss: MarginLoss,
         source: GradientSource,
     ) -> Result<Self> {
+        Self::with_form(problem, loss, source, Form::default())
+    }
+
+    /// An oracle for `form`'s objective and kink rule.
+    pub(super) fn with_form(
+        problem: Problem<'a>,
+        loss: MarginLoss,
+        source: GradientSource,
+        form: Form,
+    ) -> Result<Self> {
         problem.check()?;
         loss.validate()?;
         let engine = match source {
@@ -58,13 +90,14 @@ impl<'a> Oracle<'a> {
                     .example_weights
                     .map(|s| Data::vector(s.to_vec()))
                     .transpose()?,
-                tape: Tape::new(),
+                tape: Tape::with_policy(form.policy),
                 grads: autodiff::Gradients::new(),
             }),
         };
         Ok(Oracle {
             problem,
             loss,
+            form,
             engine,
         })
     }
@@ -72,7 +105,14 @@ impl<'a> Oracle<'a> {
     /// `(f(w), ∇f(w))`.
     pub(super) fn eval(&mut self, w: &[f64]) -> Result<(f64, Vec<f64>)> {
         let Some(e) = &mut self.engine else {
-            return self.problem.objective(self.loss, w);
+            let Form {
+                regularize,
+                relu_at_zero,
+                ..
+            } = self.form;
+            return self
+                .problem
+                .objective_with(self.loss, w, regularize, relu_at_zero);
         };
         e.tape.clear();
         let wv = e.tape.param_vec(w)?;
@@ -88,7 +128,11 @@ impl<'a> Oracle<'a> {
             Some(s) => e.tape.data(s).try_mul(per_example)?.sum(),
             None => per_example.sum(),
         };
-        let f = Objective::Liblinear { c: self.problem.c }.on_tape(sum, wv, self.problem.n())?;
+        let f = if self.form.regularize {
+            Objective::Liblinear { c: self.problem.c }.on_tape(sum, wv, self.problem.n())?
+        } else {
+            sum.scale(self.problem.c)
+        };
         e.tape.backward_into(f, &mut e.grads)?;
         Ok((f.item(), e.grads.wrt(wv).to_vec()))
     }

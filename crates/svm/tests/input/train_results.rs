@@ -91,6 +91,7 @@ fn options() -> impl Strategy<Value = TrainOptions<'static>> {
                         GradientSource::ClosedForm
                     },
                     class_weight: ClassWeight::Uniform,
+                    first_order: svm::solvers::FirstOrderOptions::default(),
                 }
             },
         )
