@@ -201,7 +201,7 @@ fn the_lambda_form_nesterov_run_takes_exactly_the_iterations_asked() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("λ-form objective mean loss + λ‖w‖² (λ = 0.1) = "),
+        text.contains("λ-form objective mean loss + λ‖w‖² with λ = 0.1 = "),
         "{text}"
     );
     assert!(text.contains("7 iterations"), "{text}");
