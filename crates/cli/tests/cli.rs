@@ -4,6 +4,11 @@
 use assert_cmd::Command;
 use serde_json::Value;
 
+#[path = "cli/liblinear.rs"]
+mod liblinear;
+#[path = "cli/textbook.rs"]
+mod textbook;
+
 fn subgrad() -> Command {
     Command::cargo_bin("subgrad").unwrap()
 }

@@ -5,32 +5,9 @@
 
 use std::io::Write as _;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn subgrad() -> Command {
-    Command::cargo_bin("subgrad").unwrap()
-}
-
-/// Runs `args --json`, which must succeed, and parses its standard output.
-fn json(args: &[&str]) -> Value {
-    let out = subgrad().args(args).arg("--json").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// Runs `args`, which must fail with `message` on standard error and no panic.
-fn fails_with(args: &[&str], message: &str) {
-    let out = subgrad().args(args).output().unwrap();
-    assert!(!out.status.success(), "{args:?} succeeded");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(message), "stderr: {stderr}");
-    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
-}
+use super::{fails_with, json, subgrad};
 
 /// `(stdout, stderr)` of a successful run.
 fn run(args: &[&str]) -> (String, String) {

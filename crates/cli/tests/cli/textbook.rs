@@ -1,22 +1,9 @@
 //! `train`'s textbook runs end to end: the seed program, the λ-form Nesterov workflow with a
 //! fixed iteration count, and every textbook option's `--json` output and exit code.
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn subgrad() -> Command {
-    Command::cargo_bin("subgrad").unwrap()
-}
-
-fn json(args: &[&str]) -> Value {
-    let out = subgrad().args(args).arg("--json").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use super::{json, subgrad};
 
 fn fails_with(args: &[&str], message_part: &str) {
     let out = subgrad().args(args).output().unwrap();
