@@ -45,6 +45,10 @@ pub struct KinkReport {
 }
 
 impl KinkReport {
+    pub(crate) fn from_parts(sites: Vec<KinkSite>, tolerance: Option<f64>) -> Self {
+        KinkReport { sites, tolerance }
+    }
+
     /// The kinked nodes, in tape order.
     pub fn sites(&self) -> &[KinkSite] {
         &self.sites

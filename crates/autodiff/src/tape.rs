@@ -97,6 +97,8 @@ pub(crate) struct Inner<T> {
     pub nodes: Vec<Node<T>>,
     pub arena: Vec<T>,
     pub shared: Vec<Arc<[T]>>,
+    /// The largest `|value|` of each `shared` block (from [`Data`]), for the certified mode.
+    pub shared_bounds: Vec<T>,
     pub masks: Vec<T>,
     pub ties: Vec<usize>,
     /// Operand lists of n-ary and custom nodes.
@@ -311,6 +313,7 @@ impl<T: Real> Tape<T> {
                 nodes: Vec::new(),
                 arena: Vec::new(),
                 shared: Vec::new(),
+                shared_bounds: Vec::new(),
                 masks: Vec::new(),
                 ties: Vec::new(),
                 links: Vec::new(),
@@ -372,6 +375,7 @@ impl<T: Real> Tape<T> {
         inner.nodes.clear();
         inner.arena.clear();
         inner.shared.clear();
+        inner.shared_bounds.clear();
         inner.masks.clear();
         inner.ties.clear();
         inner.links.clear();
@@ -589,6 +593,7 @@ impl<T: Real> Tape<T> {
         let mut inner = self.borrow_mut();
         let k = inner.shared.len();
         inner.shared.push(Arc::clone(data.shared()));
+        inner.shared_bounds.push(data.max_abs());
         let id = inner.nodes.len() as u32;
         let (mask, ties) = (inner.masks.len(), inner.ties.len());
         inner.nodes.push(Node {

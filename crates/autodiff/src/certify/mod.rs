@@ -55,28 +55,40 @@ use pass::Pass;
 
 use crate::ops::Op;
 use crate::tape::run_backward;
-use crate::{Gradients, Real, Result, Tape, Var};
+use crate::{Error, Gradients, KinkReport, KinkSite, NodeId, Real, Result, Tape, Var};
 
-/// How [`Tape::backward_certified`] chooses the direction that resolves ties.
+/// How [`Tape::backward_certified`] chooses the directions that resolve ties.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Certify {
-    /// One random direction, uniform in `[−1, 1]ᵖ`, from this seed.
+    /// A random direction, uniform in `[−1, 1]ᵖ`, from this seed; the ties it leaves (tangents
+    /// equal up to the tolerance) are resolved by the coordinate directions `e₁, e₂, …` in
+    /// turn, lexicographically.
     Random {
         /// The generator's seed.
         seed: u64,
     },
-    /// The coordinate directions in parameter order, until every tie is resolved.
+    /// The coordinate directions `e₁, e₂, …` in parameter order, until every tie is resolved:
+    /// Khan & Barton's lexicographic directional derivatives with the identity as directions.
     Lexicographic,
 }
 
 /// What the certified mode did, beside the gradients.
+///
+/// `resolved + flat = ties + near_ties`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CertifyStats {
     /// Exact ties on nodes the output depends on.
     pub ties: usize,
-    /// Ties resolved by a tangent (the rest had equal tangents and were split by the policy).
+    /// Near ties: elements within the tie tolerance of a kink but not on it, resolved as ties
+    /// (see [`Tape::set_tie_tolerance`]).
+    pub near_ties: usize,
+    /// Ties (exact or near) decided by a direction.
     pub resolved: usize,
-    /// Tangent passes run (0 when there was no tie).
+    /// Ties left undecided after directions spanning the whole parameter space: their branches
+    /// have equal derivatives along every direction, so every branch gives the same gradient
+    /// and the one the policy (or the forward pass, for a near tie) chose is valid.
+    pub flat: usize,
+    /// Directions used: tangent passes run (0 when there was no tie).
     pub passes: usize,
 }
 
@@ -87,6 +99,9 @@ pub struct Certified<T> {
     pub gradients: Gradients<T>,
     /// What the certification did.
     pub stats: CertifyStats,
+    /// The ties it resolved, per node: `exact` lists the exact ties, `near` the near ties that
+    /// were resolved as ties; the report's tolerance is the relative tie tolerance used.
+    pub report: KinkReport,
 }
 
 impl<T: Real> Certified<T> {
@@ -100,11 +115,66 @@ impl<T: Real> Certified<T> {
     }
 }
 
+/// The default relative tie tolerance: 4 ε of the element type.
+fn default_tolerance<T: Real>() -> T {
+    T::cst(4.0) * T::epsilon()
+}
+
 impl<T: Real> Tape<T> {
+    /// Sets the certified mode's relative tie tolerance τ: a kink argument within
+    /// `τ·m` of its kink, `m` the magnitude of the operands that produced it (see the
+    /// [module docs](self)), is resolved as a tie. The default is `4 ε` (`8.9e-16` for `f64`,
+    /// `4.8e-7` for `f32`); 0 makes only exact ties ties. It survives [`Tape::clear`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if `tau` is negative, NaN or infinite.
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{Certify, Tape};
+    /// # fn main() -> autodiff::Result<()> {
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.param_scalar(0.0)?;
+    /// let c = tape.constant_scalar(1e-12)?;
+    /// // relu(x + 1e-12) − relu(x) is 0 left of −1e-12 and right of 0: its gradient at 0 is 0
+    /// let f = (x + c).relu() - x.relu();
+    /// let seed = Certify::Random { seed: 1 };
+    /// assert_eq!(tape.backward_certified(f, seed)?.wrt(x)[0], 1.0); // 1e-12 is no tie
+    /// tape.set_tie_tolerance(1e-11)?; // now it is: both relus take the tangent's side
+    /// let certified = tape.backward_certified(f, seed)?;
+    /// assert_eq!(certified.wrt(x)[0], 0.0);
+    /// assert_eq!(certified.stats.near_ties, 1);
+    /// assert!(tape.set_tie_tolerance(-1.0).is_err());
+    /// # Ok(()) }
+    /// ```
+    pub fn set_tie_tolerance(&self, tau: T) -> Result<()> {
+        if !(tau >= T::zero() && tau.is_finite()) {
+            return Err(Error::InvalidArgument {
+                op: "set_tie_tolerance",
+                what: "tolerance",
+                value: tau.to_f64_lossless(),
+            });
+        }
+        self.scratch.borrow_mut().tau = Some(tau);
+        Ok(())
+    }
+
+    /// The certified mode's relative tie tolerance τ (see [`Tape::set_tie_tolerance`]).
+    ///
+    /// # Example
+    /// ```
+    /// let tape = autodiff::Tape::<f64>::new();
+    /// assert_eq!(tape.tie_tolerance(), 4.0 * f64::EPSILON);
+    /// ```
+    pub fn tie_tolerance(&self) -> T {
+        self.scratch.borrow().tau.unwrap_or_else(default_tolerance)
+    }
+
     /// Reverse pass whose result provably lies in the Clarke subdifferential of the function
     /// the tape computes; see the [module docs](self) for the method and its conditions.
     ///
-    /// With no exact tie on the way, this is [`Tape::backward`], bit for bit.
+    /// With no tie (exact or within the tolerance) on the way, this is [`Tape::backward`], bit
+    /// for bit.
     ///
     /// # Errors
     /// As [`Tape::backward`], and [`Error::MissingTangent`] if a custom op without a tangent
@@ -121,15 +191,21 @@ impl<T: Real> Tape<T> {
     /// let certified = tape.backward_certified(f, Certify::Random { seed: 7 })?;
     /// assert_eq!(certified.wrt(x)[0], 1.0);
     /// assert_eq!(certified.stats.ties, 2);
+    /// assert_eq!(certified.report.exact_count(), 2);
     /// # Ok(()) }
     /// ```
     pub fn backward_certified(&self, y: Var<'_, T>, how: Certify) -> Result<Certified<T>> {
         let mut gradients = Gradients::new();
-        let stats = self.backward_certified_into(y, how, &mut gradients)?;
-        Ok(Certified { gradients, stats })
+        let mut report = KinkReport::default();
+        let stats = self.certify(y, how, &mut gradients, Some(&mut report))?;
+        Ok(Certified {
+            gradients,
+            stats,
+            report,
+        })
     }
 
-    /// Like [`Tape::backward_certified`], reusing `grads`' buffers.
+    /// Like [`Tape::backward_certified`], reusing `grads`' buffers (and making no report).
     ///
     /// # Errors
     /// As [`Tape::backward_certified`].
@@ -139,11 +215,29 @@ impl<T: Real> Tape<T> {
         how: Certify,
         grads: &mut Gradients<T>,
     ) -> Result<CertifyStats> {
+        self.certify(y, how, grads, None)
+    }
+
+    fn certify(
+        &self,
+        y: Var<'_, T>,
+        how: Certify,
+        grads: &mut Gradients<T>,
+        report: Option<&mut KinkReport>,
+    ) -> Result<CertifyStats> {
         let inner = self.check_root(y, "backward")?;
+        let tau = self.tie_tolerance();
         let any_tie = inner.nodes[..=y.id as usize]
             .iter()
             .any(|n| n.needs_grad() && n.ties.1 > n.ties.0);
-        if !any_tie {
+        let any_kink = tau > T::zero()
+            && inner.nodes[..=y.id as usize]
+                .iter()
+                .any(|n| n.needs_grad() && n.op.is_kink());
+        if !any_tie && !any_kink {
+            if let Some(r) = report {
+                *r = KinkReport::from_parts(Vec::new(), Some(tau.to_f64_lossless()));
+            }
             run_backward(&inner, y.id, &inner.masks, grads)?;
             return Ok(CertifyStats::default());
         }
@@ -152,52 +246,90 @@ impl<T: Real> Tape<T> {
             y.id,
             std::mem::take(&mut *self.scratch.borrow_mut()),
         );
-        let ties: usize = pass
-            .tied_nodes()
-            .map(|i| inner.nodes[i].ties.1 - inner.nodes[i].ties.0)
-            .sum();
-        if ties == 0 {
-            run_backward(&inner, y.id, &inner.masks, grads)?;
-            return Ok(CertifyStats::default());
+        let result = resolve_ties(&mut pass, how, tau);
+        if let (Ok(stats), Some(r)) = (&result, report) {
+            *r = report_of(&pass, tau);
+            debug_assert_eq!(r.exact_count() + r.near_count(), stats.ties + stats.near_ties);
         }
-        pass.mark_needs(false);
-        let mut stats = CertifyStats {
-            ties,
-            ..CertifyStats::default()
-        };
-        match how {
-            Certify::Random { seed } => {
-                let mut rng = SplitMix(seed);
-                pass.set_direction(|_, _| T::cst(rng.next_uniform()));
-                stats.resolved = pass.tangent_pass()?;
-                stats.passes = 1;
+        let result = result.and_then(|stats| {
+            if stats.ties + stats.near_ties == 0 {
+                run_backward(&inner, y.id, &inner.masks, grads)?;
+            } else {
+                run_backward(&inner, y.id, &pass.masks, grads)?;
             }
-            Certify::Lexicographic => {
-                let coords: Vec<(usize, usize)> = inner
-                    .nodes
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, n)| matches!(n.op, Op::Leaf) && n.needs_grad())
-                    .flat_map(|(i, n)| (0..n.shape.len()).map(move |e| (i, e)))
-                    .collect();
-                for &(node, elem) in &coords {
-                    pass.set_direction(|i, e| {
-                        if (i, e) == (node, elem) {
-                            T::one()
-                        } else {
-                            T::zero()
-                        }
-                    });
-                    stats.resolved += pass.tangent_pass()?;
-                    stats.passes += 1;
-                    if stats.resolved == ties {
-                        break;
-                    }
-                }
-            }
-        }
-        let result = run_backward(&inner, y.id, &pass.masks, grads);
+            Ok(stats)
+        });
         *self.scratch.borrow_mut() = pass.into_scratch();
-        result.map(|()| stats)
+        result
     }
+}
+
+/// Finds the near ties and resolves every tie by the directions `how` asks for.
+fn resolve_ties<T: Real>(pass: &mut Pass<'_, T>, how: Certify, tau: T) -> Result<CertifyStats> {
+    pass.find_near_ties(tau);
+    let (ties, near_ties) = pass.tie_count();
+    let mut stats = CertifyStats {
+        ties,
+        near_ties,
+        ..CertifyStats::default()
+    };
+    let total = ties + near_ties;
+    if total == 0 {
+        return Ok(stats);
+    }
+    if let Certify::Random { seed } = how {
+        let mut rng = SplitMix(seed);
+        pass.set_direction(|_, _| T::cst(rng.next_uniform()));
+        stats.resolved += pass.tangent_pass(tau)?;
+        stats.passes += 1;
+    }
+    if stats.resolved < total {
+        let inner = pass.inner;
+        let coords = inner
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| matches!(n.op, Op::Leaf) && n.needs_grad())
+            .flat_map(|(i, n)| (0..n.shape.len()).map(move |e| (i, e)));
+        for (node, elem) in coords {
+            pass.set_direction(|i, e| {
+                if (i, e) == (node, elem) {
+                    T::one()
+                } else {
+                    T::zero()
+                }
+            });
+            stats.resolved += pass.tangent_pass(tau)?;
+            stats.passes += 1;
+            if stats.resolved == total {
+                break;
+            }
+        }
+    }
+    debug_assert_eq!(stats.resolved, pass.settled());
+    stats.flat = total - stats.resolved;
+    Ok(stats)
+}
+
+/// The resolved ties as a kink report, per node.
+fn report_of<T: Real>(pass: &Pass<'_, T>, tau: T) -> KinkReport {
+    let mut sites: Vec<KinkSite> = Vec::new();
+    for (node, e, near) in pass.ties() {
+        if sites.last().is_none_or(|s| s.node != NodeId(node)) {
+            sites.push(KinkSite {
+                node: NodeId(node),
+                op: pass.inner.node(node).op.name(),
+                exact: Vec::new(),
+                near: Vec::new(),
+            });
+        }
+        if let Some(site) = sites.last_mut() {
+            if near {
+                site.near.push(e);
+            } else {
+                site.exact.push(e);
+            }
+        }
+    }
+    KinkReport::from_parts(sites, Some(tau.to_f64_lossless()))
 }

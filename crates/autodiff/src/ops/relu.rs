@@ -9,8 +9,9 @@
 //! `relu` is its own primitive rather than `max(x, 0)`: a binary-max rule that splits ties
 //! ½ / ½ (JAX, PyTorch) would otherwise give ½ at 0.
 
-use super::rule::Tie;
+use super::rule::{self, TangentCx, Tie};
 use super::{build, info, Op};
+use crate::tape::Values;
 use crate::{Real, Var};
 
 impl<'t, T: Real> Var<'t, T> {
@@ -79,4 +80,19 @@ pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, x: u32) -> bool {
         tie.mask[tie.e] = T::zero();
     }
     t != T::zero()
+}
+
+/// Magnitude: `m(x)` (the output is `x` or an exact 0).
+pub(super) fn magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    cx.scaled_magnitude(x, T::one(), out);
+}
+
+/// Near-tie candidates by the bound: `0 < |x| ≤ τ·bound(x)`.
+pub(super) fn near<T: Real>(vals: Values<'_, T>, x: u32, tau: T, ux: T, out: &mut Vec<usize>) {
+    rule::near_zero(vals, x, tau, ux, out);
+}
+
+/// Near tie: `0 < |x| ≤ τ·m(x)`.
+pub(super) fn is_near<T: Real>(cx: &TangentCx<'_, T>, x: u32, e: usize, tau: T) -> bool {
+    rule::is_near_zero(cx, x, e, tau)
 }

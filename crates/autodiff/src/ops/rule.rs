@@ -5,6 +5,16 @@
 //! operand tangents a needed output tangent reads (`need`, given a [`Need`]), and, for a kink
 //! primitive, how the certified mode resolves a tie ([`Tie`]) and how far an element is from
 //! its kink (`distance`). [`super::dispatch`] only routes each `Op` variant to them.
+//!
+//! For the certified mode's tie tolerance every primitive also has a `magnitude` rule: the scale
+//! `m(y)` its rounding errors are relative to, from its operands' (`m(a + b) = m(a) + m(b)`,
+//! `m(a·b) = m(a)·m(b)`, `m(f(x)) = |f'(x)|·m(x) + |f(x)|` for a smooth `f`, …; a node that
+//! carries no gradient has `m = |value|`), computed per element over the needed elements like a
+//! tangent ([`TangentCx`] with the magnitudes in place of the tangents), and a `bound` rule, a
+//! number `≥ m` of every element of the node, from its operands' bounds, that costs O(1) for
+//! the linear primitives so the tolerance check of a tape without near ties is one comparison
+//! per kink element. A kink primitive has `near` (the elements within the tolerance by the
+//! bounds: candidates) and `is_near` (the exact test with the magnitudes).
 
 use super::{Bc, Bcast, Sink};
 use crate::tape::{Inner, Values};
@@ -97,6 +107,106 @@ impl<'a, T: Real> TangentCx<'a, T> {
     }
 }
 
+/// An operand's magnitudes as an output element reads them: from the magnitude buffer if the
+/// operand carries a gradient slot, else `|value|` (a constant is exact).
+#[derive(Clone, Copy)]
+pub(crate) struct Mag<'a, T> {
+    buf: Option<Bc<'a, T>>,
+    val: Bc<'a, T>,
+}
+
+impl<T: Real> Mag<'_, T> {
+    /// The magnitude output element `e` reads.
+    #[inline]
+    pub(crate) fn at(&self, e: usize) -> T {
+        match self.buf {
+            Some(b) => b.at(e),
+            None => self.val.at(e).abs(),
+        }
+    }
+}
+
+impl<'a, T: Real> TangentCx<'a, T> {
+    /// Operand `id`'s magnitudes (the pass's `tv.lower` holds magnitudes) as the node's
+    /// elementwise output reads them.
+    pub(crate) fn m(&self, id: u32) -> Mag<'_, T> {
+        let vals = self.tv.vals;
+        let how = Bcast::of(vals, id, vals.shape(self.node));
+        Mag {
+            buf: self.tv.tan(id).map(|s| Bc::new(s, how)),
+            val: Bc::new(vals.get(id), how),
+        }
+    }
+
+    /// Operand `id`'s magnitudes element by element, in its own layout.
+    pub(crate) fn m_raw(&self, id: u32) -> Mag<'_, T> {
+        let vals = self.tv.vals;
+        Mag {
+            buf: self.tv.tan(id).map(|s| Bc::new(s, Bcast::Same)),
+            val: Bc::new(vals.get(id), Bcast::Same),
+        }
+    }
+
+    /// The magnitude of a smooth elementwise `y = f(x)`: `|f'(x)|·m(x) + |y|` at the needed
+    /// elements, `f'` given per element (first-order error propagation plus the rounding of `f`).
+    pub(crate) fn smooth_magnitude(&self, x: u32, out: &mut [T], derivative: impl Fn(usize) -> T) {
+        let (mx, y) = (self.m(x), self.y());
+        self.needed()
+            .for_each(|e| out[e] = derivative(e).abs() * mx.at(e) + y[e].abs());
+    }
+
+    /// The magnitude of an op that passes each element through with a weight of at most `k` in
+    /// absolute value (`relu`, `abs`, `clamp`, `leaky_relu`, reshapes): `k·m(x)`.
+    pub(crate) fn scaled_magnitude(&self, x: u32, k: T, out: &mut [T]) {
+        let mx = self.m(x);
+        self.needed().for_each(|e| out[e] = k * mx.at(e));
+    }
+}
+
+/// The bound of a smooth elementwise `y = f(x)` from `x`'s bound `ux`: the largest
+/// `|f'(x)|·ux + |y|` over the elements (one pass over the node).
+pub(crate) fn smooth_bound<T: Real>(
+    vals: Values<'_, T>,
+    node: u32,
+    ux: T,
+    derivative: impl Fn(usize) -> T,
+) -> T {
+    vals.get(node)
+        .iter()
+        .enumerate()
+        .fold(T::zero(), |acc, (e, y)| {
+            acc.max(derivative(e).abs() * ux + y.abs())
+        })
+}
+
+/// The largest `|v|` (0 for no element).
+pub(crate) fn max_abs<T: Real>(v: &[T]) -> T {
+    v.iter().fold(T::zero(), |acc, x| acc.max(x.abs()))
+}
+
+/// Whether `d` (a distance to a kink, not 0: exact ties are recorded already) is within
+/// `tau·m`.
+#[inline]
+pub(crate) fn within<T: Real>(d: T, tau: T, m: T) -> bool {
+    d > T::zero() && d <= tau * m
+}
+
+/// The candidates of a kink at 0 (`relu`, `abs`, `leaky_relu`): `0 < |x| ≤ τ·bound(x)`.
+pub(crate) fn near_zero<T: Real>(vals: Values<'_, T>, x: u32, tau: T, ux: T, out: &mut Vec<usize>) {
+    let limit = tau * ux;
+    for (e, v) in vals.get(x).iter().enumerate() {
+        let d = v.abs();
+        if d <= limit && d > T::zero() {
+            out.push(e);
+        }
+    }
+}
+
+/// The exact test of a kink at 0: `|x| ≤ τ·m(x)`.
+pub(crate) fn is_near_zero<T: Real>(cx: &TangentCx<'_, T>, x: u32, e: usize, tau: T) -> bool {
+    within(cx.v(x, cx.need.len()).at(e).abs(), tau, cx.m(x).at(e))
+}
+
 /// The need marking of one node: which operand tangents its needed output tangents read.
 pub(crate) struct Need<'a, T> {
     pub inner: &'a Inner<T>,
@@ -176,6 +286,30 @@ pub(crate) struct Tie<'a, 'm, T> {
     pub mask: &'m mut [T],
     /// The tied output element.
     pub e: usize,
+    /// The magnitudes (laid out like the tangents), for the tolerance of n-ary ties.
+    pub mags: &'a Tangents<'a, T>,
+    /// The relative tie tolerance τ (0 in the exact modes).
+    pub tau: T,
+    /// An earlier direction narrowed this n-ary tie: the entries still tied are those with a
+    /// non-zero weight (a rule that narrows a tie without deciding it sets this).
+    pub narrowed: bool,
+}
+
+impl<T: Real> Tie<'_, '_, T> {
+    /// Operand `id`'s magnitude at the tied element (broadcast like its values).
+    pub(crate) fn mag(&self, id: u32) -> T {
+        let vals = self.tv.vals;
+        let how = Bcast::of(vals, id, vals.shape(self.node));
+        match self.mags.tan(id) {
+            Some(m) => m[how.index(self.e)],
+            None => vals.get(id)[how.index(self.e)].abs(),
+        }
+    }
+
+    /// Whether two tangents are equal up to the tolerance: `|s − t| ≤ τ·(|s| + |t|)`.
+    pub(crate) fn same(&self, s: T, t: T) -> bool {
+        (s - t).abs() <= self.tau * (s.abs() + t.abs())
+    }
 }
 
 /// The backward rule of every op whose local derivative is its mask: `∂x += mask ⊙ g`
