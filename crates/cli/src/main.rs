@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use autodiff::KinkPolicy;
+use autodiff::{Certify, KinkPolicy};
 use clap::{Parser, Subcommand, ValueEnum};
 use subgrad_cli::train::{GradientArg, LossArg, MulticlassArg, SolverArg};
 use subgrad_cli::{check, demo, emit, grad, grad_plot, train, CliError};
@@ -46,6 +46,15 @@ impl CsvArgs {
 }
 
 /// The kink conventions `--policy` accepts.
+/// How `grad --certified` picks its directions.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CertifiedArg {
+    /// A seeded random direction, then the coordinate axes for the ties it left.
+    Random,
+    /// The coordinate axes e₁, e₂, … in turn (lexicographic, deterministic).
+    Lex,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum PolicyArg {
     /// Minimum-norm element of each operation's subdifferential (relu'(0) = 0, ties ½/½).
@@ -146,12 +155,15 @@ struct GradArgs {
     /// The kink convention used by the plain gradient.
     #[arg(long, value_enum, default_value_t = PolicyArg::MinNorm)]
     policy: PolicyArg,
-    /// Return a certified Clarke subgradient instead of the policy's per-op choice.
-    #[arg(long)]
-    certified: bool,
-    /// Seed of the certified mode's random direction.
-    #[arg(long, default_value_t = 0, requires = "certified")]
-    seed: u64,
+    /// Return a certified Clarke subgradient instead of the policy's per-op choice: ties
+    /// resolved along a seeded random direction, then the coordinate axes for what it left tied
+    /// (`random`, the default), or along the axes e₁, e₂, … only (`lex`, deterministic).
+    /// Kink arguments within a few ulps of the operands' magnitude of their kink count as ties.
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "random", value_name = "MODE")]
+    certified: Option<CertifiedArg>,
+    /// Seed of the certified mode's random direction (default 0; not with `--certified lex`).
+    #[arg(long, requires = "certified")]
+    seed: Option<u64>,
     /// Print one JSON object instead of the report.
     #[arg(long)]
     json: bool,
@@ -167,11 +179,22 @@ struct GradArgs {
 
 impl GradArgs {
     fn run(self) -> Result<(), CliError> {
-        let seed = self.certified.then_some(self.seed);
+        let certify = match (self.certified, self.seed) {
+            (None, _) => None,
+            (Some(CertifiedArg::Random), seed) => Some(Certify::Random {
+                seed: seed.unwrap_or(0),
+            }),
+            (Some(CertifiedArg::Lex), None) => Some(Certify::Lexicographic),
+            (Some(CertifiedArg::Lex), Some(_)) => {
+                return Err(CliError::Usage(
+                    "--seed chooses the random direction; --certified lex uses none".into(),
+                ))
+            }
+        };
         if let Some(path) = &self.plot {
             grad_plot::check_format(path)?;
         }
-        let mut out = grad::run(&self.expression, &self.at, self.policy.into(), seed)?;
+        let mut out = grad::run(&self.expression, &self.at, self.policy.into(), certify)?;
         if let Some(path) = self.plot {
             let plot = grad_plot::plot(&self.expression, &self.at, &out, self.along, &path)?;
             if !self.json {

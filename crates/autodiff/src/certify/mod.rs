@@ -249,7 +249,10 @@ impl<T: Real> Tape<T> {
         let result = resolve_ties(&mut pass, how, tau);
         if let (Ok(stats), Some(r)) = (&result, report) {
             *r = report_of(&pass, tau);
-            debug_assert_eq!(r.exact_count() + r.near_count(), stats.ties + stats.near_ties);
+            debug_assert_eq!(
+                r.exact_count() + r.near_count(),
+                stats.ties + stats.near_ties
+            );
         }
         let result = result.and_then(|stats| {
             if stats.ties + stats.near_ties == 0 {

@@ -180,7 +180,8 @@ fn shift<T: Real>(vals: Values<'_, T>, node: u32, x: u32, scale: T) -> T {
 pub(super) fn magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, scale: T, out: &mut [T]) {
     let b = shift(cx.tv.vals, cx.node, x, scale);
     let mx = cx.m(x);
-    cx.needed().for_each(|e| out[e] = scale.abs() * mx.at(e) + b);
+    cx.needed()
+        .for_each(|e| out[e] = scale.abs() * mx.at(e) + b);
 }
 
 /// Bound: `|α|·bound(x) + |β|`.

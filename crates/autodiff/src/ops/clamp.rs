@@ -167,7 +167,14 @@ pub(super) fn near<T: Real>(
 }
 
 /// Near tie: `0 < |x − b| ≤ τ·(m(x) + |b|)` for the nearer bound `b`.
-pub(super) fn is_near<T: Real>(cx: &TangentCx<'_, T>, x: u32, lo: T, hi: T, e: usize, tau: T) -> bool {
+pub(super) fn is_near<T: Real>(
+    cx: &TangentCx<'_, T>,
+    x: u32,
+    lo: T,
+    hi: T,
+    e: usize,
+    tau: T,
+) -> bool {
     let v = cx.v(x, cx.need.len()).at(e);
     let b = nearer(v, lo, hi);
     lo != hi && rule::within((v - b).abs(), tau, cx.m(x).at(e) + b.abs())

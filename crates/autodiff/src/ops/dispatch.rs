@@ -366,7 +366,9 @@ impl<T: Real> Op<T> {
             }
             Op::Transpose(x) => transpose::magnitude(cx, x, out),
             Op::Slice { x, start } => slice::magnitude(cx, x, start, out),
-            Op::Concat { start, len } => concat::magnitude(cx, &inner.links[start..start + len], out),
+            Op::Concat { start, len } => {
+                concat::magnitude(cx, &inner.links[start..start + len], out)
+            }
             Op::Relu(x) => relu::magnitude(cx, x, out),
             Op::Abs(x) => abs::magnitude(cx, x, out),
             Op::Clamp { x, .. } => clamp::magnitude(cx, x, out),

@@ -263,7 +263,9 @@ pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, x: u32, is_max: bool) -
         });
     }
     let extreme = extreme.unwrap_or(T::zero());
-    let keep: Vec<bool> = (0..cols).map(|c| tied[c] && tie.same(t(c), extreme)).collect();
+    let keep: Vec<bool> = (0..cols)
+        .map(|c| tied[c] && tie.same(t(c), extreme))
+        .collect();
     let kept = keep.iter().filter(|&&k| k).count();
     if kept == tied.iter().filter(|&&k| k).count() {
         return false;
@@ -293,7 +295,14 @@ pub(super) fn magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
 
 /// Near-tie candidates by the bound: an entry of the row other than the extreme within
 /// `τ·2·bound(x)` of it.
-pub(super) fn near<T: Real>(vals: Values<'_, T>, node: u32, x: u32, tau: T, ux: T, out: &mut Vec<usize>) {
+pub(super) fn near<T: Real>(
+    vals: Values<'_, T>,
+    node: u32,
+    x: u32,
+    tau: T,
+    ux: T,
+    out: &mut Vec<usize>,
+) {
     let v = vals.get(x);
     let best = vals.get(node);
     let cols = v.len() / best.len().max(1);

@@ -516,7 +516,12 @@ pub(super) fn nary_near<T: Real>(
 }
 
 /// Near tie: an input `xʲ` with `0 < |xʲ − winner| ≤ τ·(m(xʲ) + m(winner))`.
-pub(super) fn nary_is_near<T: Real>(cx: &TangentCx<'_, T>, links: &[u32], e: usize, tau: T) -> bool {
+pub(super) fn nary_is_near<T: Real>(
+    cx: &TangentCx<'_, T>,
+    links: &[u32],
+    e: usize,
+    tau: T,
+) -> bool {
     let n = cx.need.len();
     let best = cx.y()[e];
     let Some(w) = links.iter().copied().find(|&x| cx.v(x, n).at(e) == best) else {

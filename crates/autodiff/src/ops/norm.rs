@@ -137,7 +137,14 @@ pub(super) fn bound<T: Real>(vals: Values<'_, T>, x: u32, ux: T) -> T {
 }
 
 /// Near-tie candidate by the bound: `0 < ‖x‖ ≤ τ·√n·bound(x)`.
-pub(super) fn near<T: Real>(vals: Values<'_, T>, node: u32, x: u32, tau: T, ux: T, out: &mut Vec<usize>) {
+pub(super) fn near<T: Real>(
+    vals: Values<'_, T>,
+    node: u32,
+    x: u32,
+    tau: T,
+    ux: T,
+    out: &mut Vec<usize>,
+) {
     if rule::within(vals.get(node)[0], tau, bound(vals, x, ux)) {
         out.push(0);
     }

@@ -295,7 +295,8 @@ pub(super) fn square_magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut
 /// Magnitude of `√x`: `m(x)/(2y) + y`, and `√m(x)` at `y = 0` (where the derivative is infinite).
 pub(super) fn sqrt_magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
     let (mx, y) = (cx.m(x), cx.y());
-    cx.needed().for_each(|e| out[e] = sqrt_scale(mx.at(e), y[e]));
+    cx.needed()
+        .for_each(|e| out[e] = sqrt_scale(mx.at(e), y[e]));
 }
 
 fn sqrt_scale<T: Real>(mx: T, y: T) -> T {

@@ -318,11 +318,19 @@ fn in_hull(c: &[f64], pts: &[Vec<f64>], tol: f64) -> bool {
                     .collect()
             })
             .collect();
-        let rhs: Vec<f64> = (0..=d).map(|row| if row == d { 1.0 } else { c[row] }).collect();
-        let ata: Vec<Vec<f64>> = (0..k)
-            .map(|i| (0..k).map(|j| (0..=d).map(|r| rows[r][i] * rows[r][j]).sum()).collect())
+        let rhs: Vec<f64> = (0..=d)
+            .map(|row| if row == d { 1.0 } else { c[row] })
             .collect();
-        let atb: Vec<f64> = (0..k).map(|i| (0..=d).map(|r| rows[r][i] * rhs[r]).sum()).collect();
+        let ata: Vec<Vec<f64>> = (0..k)
+            .map(|i| {
+                (0..k)
+                    .map(|j| (0..=d).map(|r| rows[r][i] * rows[r][j]).sum())
+                    .collect()
+            })
+            .collect();
+        let atb: Vec<f64> = (0..k)
+            .map(|i| (0..=d).map(|r| rows[r][i] * rhs[r]).sum())
+            .collect();
         let Some(lambda) = solve(ata, atb) else {
             return false;
         };
@@ -341,7 +349,10 @@ fn in_hull(c: &[f64], pts: &[Vec<f64>], tol: f64) -> bool {
 /// sampled gradients. Returns the number of exact ties the case hit.
 fn check(e: &E, x0: &[f64], seed: u64, rng: &mut Rng) -> usize {
     let pts = sampled_gradients(e, x0, rng);
-    assert!(!pts.is_empty(), "no differentiable sample near {x0:?} for {e:?}");
+    assert!(
+        !pts.is_empty(),
+        "no differentiable sample near {x0:?} for {e:?}"
+    );
     let scale = pts.iter().flatten().fold(1.0_f64, |m, v| m.max(v.abs()));
     let mut ties = 0;
     for how in [Certify::Random { seed }, Certify::Lexicographic] {
@@ -450,7 +461,9 @@ fn a_tie_broken_by_rounding_is_resolved_as_a_tie() {
                 tape.param_scalar(x0[1]).unwrap(),
             );
             let f = build(e, &tape, &[x, y]);
-            let c = tape.backward_certified(f, Certify::Random { seed }).unwrap();
+            let c = tape
+                .backward_certified(f, Certify::Random { seed })
+                .unwrap();
             assert_eq!(c.stats.near_ties, 0);
             c.wrt(y)[0] != 0.0
         });
@@ -478,7 +491,9 @@ fn a_zero_tangent_at_a_tie_takes_the_next_direction() {
     let x = tape.param_scalar(0.0).unwrap();
     let y = tape.param_scalar(0.0).unwrap();
     let f = build(&e, &tape, &[x, y]);
-    let c = tape.backward_certified(f, Certify::Random { seed: 0 }).unwrap();
+    let c = tape
+        .backward_certified(f, Certify::Random { seed: 0 })
+        .unwrap();
     // The CLI's default seed 0 draws a direction that leaves both ties; e₁ resolves them: two
     // directions.
     assert_eq!((c.stats.passes, c.stats.resolved, c.stats.flat), (2, 2, 0));
@@ -492,7 +507,9 @@ fn a_tie_flat_in_every_direction_is_reported_flat() {
     let x = tape.param_scalar(1.0).unwrap();
     let y = tape.param_scalar(2.0).unwrap();
     let f = (x - x).relu() - (y - y).relu();
-    let c = tape.backward_certified(f, Certify::Random { seed: 5 }).unwrap();
+    let c = tape
+        .backward_certified(f, Certify::Random { seed: 5 })
+        .unwrap();
     assert_eq!((c.wrt(x)[0], c.wrt(y)[0]), (0.0, 0.0));
     // 1 random direction + e₁ + e₂.
     assert_eq!((c.stats.ties, c.stats.flat, c.stats.passes), (2, 2, 3));
