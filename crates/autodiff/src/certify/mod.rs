@@ -5,8 +5,9 @@
 //! point it is one of finitely many smooth *pieces*, selected by which branch each kink operation
 //! (`relu`, `leaky_relu`, `abs`, `max`/`min` binary and n-ary, reductions, `clamp`, `norm`)
 //! takes.
-//! [`Tape::backward_certified`] returns the gradient of a piece that is active on a segment
-//! `x + t·q`, `0 < t < ε`, for a direction `q`. That gradient is a limit of true gradients at
+//! [`Tape::backward_certified`] returns the gradient of a piece that is the only one active on
+//! an open set beside `x + t·q`, `0 < t < ε`, for a direction `q` (lexicographically,
+//! `q = q₁ + s·q₂ + …` for small `s > 0`). That gradient is a limit of true gradients at
 //! points converging to `x`, hence an element of the Clarke subdifferential ∂f(x)
 //! (Kakade & Lee 2018, "Provably correct automatic subdifferentiation"; Khan & Barton's
 //! lexicographic directional derivatives for the deterministic variant).
@@ -14,34 +15,43 @@
 //! # The method
 //! 1. The forward pass already recorded, per element, the branch each kink op took and whether
 //!    it was an exact tie.
-//! 2. If no tie was hit (on a node the output depends on), the result *is* the ordinary
+//! 2. Near ties: an element whose kink argument is within `τ·m` of its kink is resolved as a
+//!    tie too, `m` the magnitude of the operands that produced it (the scale of its rounding
+//!    error, propagated by a rule per primitive: `m(a ± b) = m(a) + m(b)`, `m(ab) = m(a)m(b)`,
+//!    `m(f(x)) = |f'(x)|·m(x) + |f(x)|`, …) and `τ` the relative tie tolerance
+//!    ([`Tape::set_tie_tolerance`], 4 ε by default). Candidates come from per-node bounds of the
+//!    magnitudes (O(1) for linear nodes), so a tape without near ties pays one comparison per
+//!    kink element; only candidates get exact magnitudes.
+//! 3. If no tie was hit (on a node the output depends on), the result *is* the ordinary
 //!    backward result, bit for bit.
-//! 3. Otherwise a forward tangent pass computes directional derivatives along `q`, over the
-//!    elements the tied elements depend on only (for a hinge loss: the rows of `X·w` on the
-//!    margin), and resolves each tie by its one-sided rule: `relu` on if the tangent is > 0 and
-//!    off if < 0; `leaky_relu` likewise (slope 1 or α); `abs` takes the tangent's sign;
-//!    `max`/`min` takes the larger/smaller tangent; reductions keep the tied entries with the
-//!    extreme tangent; `clamp` at a bound is inside if the tangent points inside; `norm` at the
-//!    zero vector takes `t/‖t‖` for the input tangent `t ≠ 0`.
-//!    A tie whose tangents are equal has identical first-order data on its branches along `q`
-//!    and is split by the tape's policy.
-//! 4. The ordinary backward runs with the resolved branches.
+//! 4. Otherwise forward tangent passes compute directional derivatives along directions, over
+//!    the elements the ties depend on only (for a hinge loss: the rows of `X·w` on the margin),
+//!    and resolve each tie by its one-sided rule: `relu` on if the tangent is > 0 and off if
+//!    < 0; `leaky_relu` likewise (slope 1 or α); `abs` takes the tangent's sign; `max`/`min`
+//!    takes the larger/smaller tangent; reductions keep the tied entries with the extreme
+//!    tangent; `clamp` at a bound is inside if the tangent points inside; `norm` at the zero
+//!    vector takes `t/‖t‖` for the input tangent `t ≠ 0`.
+//!    A tie the direction leaves undecided (a zero tangent, or comparison tangents equal up to
+//!    the tolerance) goes to the next direction, lexicographically (Khan & Barton): the
+//!    coordinate directions `e₁, e₂, …`, only for the ties left, through the branches already
+//!    chosen, until none is left or the directions span the parameter space (a tie left then is
+//!    *flat*: its branches have the same gradient, so any is valid).
+//! 5. The ordinary backward runs with the resolved branches.
 //!
-//! [`Certify::Random`] draws `q` uniformly from `[−1, 1]ᵖ` with a seeded generator (same seed,
-//! same result): with probability 1 every tie whose branches differ to first order is resolved.
-//! [`Certify::Lexicographic`] uses the coordinate directions `e₁, e₂, …` in turn, resolving what
-//! the previous ones left tied; it is deterministic, and costs up to one tangent pass per
-//! parameter element.
+//! [`Certify::Random`] starts with `q` uniform in `[−1, 1]ᵖ` from a seeded generator (same
+//! seed, same result); [`Certify::Lexicographic`] uses the coordinate directions only.
+//! [`CertifyStats`] counts the exact and near ties, the directions used and the flat ties;
+//! [`Certified::report`] lists the ties, near ones apart.
 //!
 //! # Conditions
-//! The argument holds in exact arithmetic. In floating point, the tie detection is exact
-//! equality: a point at distance 1e-17 from a kink is not a tie, and its gradient is the
-//! ordinary one of the side it is on (which is also a limit of gradients, so still in the Clarke
-//! set of the computed function up to that rounding). Tangent signs are computed in floating
-//! point too: a tangent that should be 0 but rounds to ±1e-16 resolves the tie to one side,
-//! which is again the gradient of a piece active nearby. `Tape::kinks_near` shows the near ties.
-//! Custom operations must provide [`CustomOp::tangent`](crate::CustomOp::tangent) to be
-//! differentiated through in this mode when they lie between a parameter and a tie.
+//! The argument holds in real arithmetic when the elements decided by value lie on their side
+//! and the ties (exact or near) on their kink. It can fail when a cancellation rounds further
+//! than `τ·m` (long sums: raise the tolerance), when a genuine near tie (not a rounding
+//! artifact) is within `τ·m` (the result is then a subgradient at a point that close), for
+//! cancellations among constants alone (a node without parameters counts at `|value|`), and
+//! through custom operations, whose magnitude is a guess and which must provide
+//! [`CustomOp::tangent`](crate::CustomOp::tangent) to be differentiated through in this mode
+//! when they lie between a parameter and a tie. `docs/certified.md` states it in full.
 
 mod direction;
 mod directional;

@@ -194,12 +194,16 @@ pub(crate) fn within<T: Real>(d: T, tau: T, m: T) -> bool {
 /// The candidates of a kink at 0 (`relu`, `abs`, `leaky_relu`): `0 < |x| ≤ τ·bound(x)`.
 pub(crate) fn near_zero<T: Real>(vals: Values<'_, T>, x: u32, tau: T, ux: T, out: &mut Vec<usize>) {
     let limit = tau * ux;
-    for (e, v) in vals.get(x).iter().enumerate() {
+    let hit = |v: &T| {
         let d = v.abs();
-        if d <= limit && d > T::zero() {
-            out.push(e);
-        }
+        d <= limit && d > T::zero()
+    };
+    let v = vals.get(x);
+    // A branch-free count first: on a tape without near ties this is the whole cost.
+    if v.iter().filter(|w| hit(w)).count() == 0 {
+        return;
     }
+    out.extend((0..v.len()).filter(|&e| hit(&v[e])));
 }
 
 /// The exact test of a kink at 0: `|x| ≤ τ·m(x)`.
