@@ -60,6 +60,8 @@ pub(super) struct Pass<'a, T: Real> {
     entries: Vec<Entry>,
     candidates: Vec<usize>,
     tau: Option<T>,
+    /// Whether `mag` holds the magnitudes of the needed elements.
+    mags_ready: bool,
 }
 
 impl<'a, T: Real> Pass<'a, T> {
@@ -115,6 +117,7 @@ impl<'a, T: Real> Pass<'a, T> {
             entries,
             candidates,
             tau,
+            mags_ready: false,
         };
         let tied: Vec<usize> = pass.tied_nodes().collect();
         for i in tied {
@@ -180,6 +183,9 @@ impl<'a, T: Real> Pass<'a, T> {
         let inner = self.inner;
         let root = self.root as usize;
         let mut all = std::mem::take(&mut self.entries);
+        // A candidate that is an exact tie already (an n-ary tie with a further entry close to
+        // the winner) adds no entry but needs the magnitudes for its resolution.
+        let mut mags_needed = false;
         if tau > T::zero() {
             self.compute_bounds();
             let exact = all.len();
@@ -201,7 +207,9 @@ impl<'a, T: Real> Pass<'a, T> {
                     k += 1;
                 }
                 for &e in &self.candidates {
-                    if !all[first..k].iter().any(|t| t.e == e) {
+                    if all[first..k].iter().any(|t| t.e == e) {
+                        mags_needed = true;
+                    } else {
                         all.push(Entry::new(i as u32, e, true));
                     }
                 }
@@ -216,8 +224,9 @@ impl<'a, T: Real> Pass<'a, T> {
         }
         self.copy_masks();
         self.mark_needs(false);
-        if has_near {
+        if has_near || mags_needed {
             self.magnitude_pass();
+            self.mags_ready = true;
             let mut entries = std::mem::take(&mut self.entries);
             entries.retain(|t| !t.near || self.is_near(t.node, t.e, tau));
             self.entries = entries;
@@ -380,7 +389,7 @@ impl<'a, T: Real> Pass<'a, T> {
                     tv: &tv,
                     mask: &mut self.masks[node.mask..],
                     e: t.e,
-                    mags: &mags,
+                    mags: self.mags_ready.then_some(&mags),
                     tau,
                     narrowed: t.narrowed,
                 };

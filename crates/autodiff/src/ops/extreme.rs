@@ -244,12 +244,14 @@ pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, x: u32, is_max: bool) -
     let best = vals.get(tie.node)[e];
     let tx = tie.tv.tan(x);
     let t = |c: usize| tx.map_or(T::zero(), |t| t[e * cols + c]);
-    let mx = tie.mags.tan(x);
-    let m = |c: usize| mx.map_or(row[c].abs(), |m| m[e * cols + c]);
-    let m_best = row.iter().position(|&val| val == best).map_or(T::zero(), m);
+    let m = |c: usize| {
+        tie.mags
+            .map(|mags| mags.tan(x).map_or(row[c].abs(), |m| m[e * cols + c]))
+    };
+    let m_best = row.iter().position(|&val| val == best).and_then(m);
     let tied: Vec<bool> = (0..cols)
         .map(|c| {
-            (row[c] - best).abs() <= tie.tau * (m(c) + m_best)
+            tie.tied((row[c] - best).abs(), m(c), m_best)
                 && (!tie.narrowed || tie.mask[e * cols + c] != T::zero())
         })
         .collect();

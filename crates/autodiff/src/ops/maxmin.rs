@@ -435,12 +435,12 @@ pub(super) fn nary_resolve<T: Real>(tie: &mut Tie<'_, '_, T>, links: &[u32], is_
     let at = |x: u32| Bc::of(vals, x, shape).at(e);
     let tan = |x: u32| tv.acc(x, shape).at(e);
     let winner = links.iter().copied().find(|&x| at(x) == best);
-    let m_best = winner.map_or(T::zero(), |w| tie.mag(w));
+    let m_best = winner.and_then(|w| tie.mag(w));
     let tied: Vec<bool> = links
         .iter()
         .enumerate()
         .map(|(j, &x)| {
-            (at(x) - best).abs() <= tie.tau * (tie.mag(x) + m_best)
+            tie.tied((at(x) - best).abs(), tie.mag(x), m_best)
                 && (!tie.narrowed || tie.mask[j * n + e] != T::zero())
         })
         .collect();

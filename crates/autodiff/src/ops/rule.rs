@@ -290,8 +290,10 @@ pub(crate) struct Tie<'a, 'm, T> {
     pub mask: &'m mut [T],
     /// The tied output element.
     pub e: usize,
-    /// The magnitudes (laid out like the tangents), for the tolerance of n-ary ties.
-    pub mags: &'a Tangents<'a, T>,
+    /// The magnitudes (laid out like the tangents), for the tolerance of n-ary ties; `None`
+    /// when they were not computed (no element was within the tolerance by the bounds, so the
+    /// tied entries are the equal ones).
+    pub mags: Option<&'a Tangents<'a, T>>,
     /// The relative tie tolerance τ (0 in the exact modes).
     pub tau: T,
     /// An earlier direction narrowed this n-ary tie: the entries still tied are those with a
@@ -300,13 +302,23 @@ pub(crate) struct Tie<'a, 'm, T> {
 }
 
 impl<T: Real> Tie<'_, '_, T> {
-    /// Operand `id`'s magnitude at the tied element (broadcast like its values).
-    pub(crate) fn mag(&self, id: u32) -> T {
+    /// Operand `id`'s magnitude at the tied element (broadcast like its values), if computed.
+    pub(crate) fn mag(&self, id: u32) -> Option<T> {
         let vals = self.tv.vals;
         let how = Bcast::of(vals, id, vals.shape(self.node));
-        match self.mags.tan(id) {
+        self.mags.map(|mags| match mags.tan(id) {
             Some(m) => m[how.index(self.e)],
             None => vals.get(id)[how.index(self.e)].abs(),
+        })
+    }
+
+    /// Whether an entry at distance `d` from the winner is tied with it: equal, or within
+    /// `τ·(m(entry) + m(winner))` when the magnitudes are known.
+    pub(crate) fn tied(&self, d: T, m_entry: Option<T>, m_winner: Option<T>) -> bool {
+        match (m_entry, m_winner) {
+            _ if d == T::zero() => true,
+            (Some(a), Some(b)) => d <= self.tau * (a + b),
+            _ => false,
         }
     }
 

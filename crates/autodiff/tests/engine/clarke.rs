@@ -514,3 +514,35 @@ fn a_tie_flat_in_every_direction_is_reported_flat() {
     // 1 random direction + e₁ + e₂.
     assert_eq!((c.stats.ties, c.stats.flat, c.stats.passes), (2, 2, 3));
 }
+
+/// The unit vector of the largest entry.
+fn one_hot_max(q: &[f64]) -> Vec<f64> {
+    let k = (0..q.len()).max_by(|&i, &j| q[i].total_cmp(&q[j])).unwrap();
+    (0..q.len()).map(|i| f64::from(u8::from(i == k))).collect()
+}
+
+#[test]
+fn an_nary_tie_broken_by_rounding_keeps_every_entry_within_the_tolerance() {
+    // max_n(x, y, (z + 0.7) − 0.7) at x = y = z: a three-way tie in real arithmetic, so along q
+    // the entry with the largest tangent wins (one-hot argmax q). In floating point the third
+    // entry is 1 ulp above the others at 0.3 (no exact tie: rounding alone picks z), and 1 ulp
+    // below at 0.1 (an exact tie of x and y, with z near it).
+    for (v, ties, near_ties) in [(0.3, 0, 1), (0.1, 1, 0)] {
+        let mut chose_z = 0;
+        for seed in 0..24 {
+            let tape = Tape::<f64>::new();
+            let x = tape.param_vec(&[v, v, v]).unwrap();
+            let (a, b, c) = (x.slice(0, 1), x.slice(1, 2), x.slice(2, 3));
+            let f = tape.max_n(&[a, b, (c + 0.7) - 0.7]).sum();
+            let cert = tape
+                .backward_certified(f, Certify::Random { seed })
+                .unwrap();
+            let want = one_hot_max(&autodiff::certify::random_direction(seed, 3));
+            assert_eq!(cert.wrt(x), &want[..], "{v}, seed {seed}");
+            assert_eq!((cert.stats.ties, cert.stats.near_ties), (ties, near_ties));
+            chose_z += usize::from(want[2] == 1.0);
+        }
+        // Some seeds must pick z, or the test would not see the near entry at all.
+        assert!(chose_z > 0);
+    }
+}
