@@ -144,16 +144,15 @@ impl<T: Real> Tape<T> {
     /// use autodiff::{Certify, Tape};
     /// # fn main() -> autodiff::Result<()> {
     /// let tape = Tape::<f64>::new();
-    /// let x = tape.param_scalar(0.0)?;
-    /// let c = tape.constant_scalar(1e-12)?;
-    /// // relu(x + 1e-12) − relu(x) is 0 left of −1e-12 and right of 0: its gradient at 0 is 0
-    /// let f = (x + c).relu() - x.relu();
-    /// let seed = Certify::Random { seed: 1 };
-    /// assert_eq!(tape.backward_certified(f, seed)?.wrt(x)[0], 1.0); // 1e-12 is no tie
-    /// tape.set_tie_tolerance(1e-11)?; // now it is: both relus take the tangent's side
-    /// let certified = tape.backward_certified(f, seed)?;
-    /// assert_eq!(certified.wrt(x)[0], 0.0);
-    /// assert_eq!(certified.stats.near_ties, 1);
+    /// let (x, y) = (tape.param_scalar(-2.0)?, tape.param_scalar(0.0)?);
+    /// // 0 everywhere: the second argument is y in real arithmetic, 1 ulp off 0 here.
+    /// let e = x.exp();
+    /// let f = y.relu() - (y - ((e + 2.0) - 2.0) + e).relu();
+    /// let certified = tape.backward_certified(f, Certify::Random { seed: 0 })?;
+    /// assert_eq!((certified.wrt(x)[0], certified.wrt(y)[0]), (0.0, 0.0));
+    /// assert_eq!(certified.stats.near_ties, 1); // resolved as a tie, like relu(y)
+    /// tape.set_tie_tolerance(0.0)?; // exact ties only: the rounding decides the second relu
+    /// assert_eq!(tape.backward_certified(f, Certify::Random { seed: 0 })?.stats.near_ties, 0);
     /// assert!(tape.set_tie_tolerance(-1.0).is_err());
     /// # Ok(()) }
     /// ```
