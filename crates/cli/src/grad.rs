@@ -295,14 +295,18 @@ pub fn render(out: &GradOutput) -> String {
     let _ = writeln!(s, "f = {}", out.expression);
     let _ = writeln!(s, "value     {}", out.value);
     let how = if let Some(c) = &out.certification {
-        let first = match out.seed {
-            Some(seed) => format!(
-                "a random direction (seed {seed}), then the coordinate axes for what it left tied"
+        let (mode, along) = match out.seed {
+            Some(seed) => (
+                format!("seed {seed}"),
+                "a random direction, then the coordinate axes for what it left tied",
             ),
-            None => "the coordinate axes e₁, e₂, … in turn (lexicographic)".to_string(),
+            None => (
+                "lexicographic".to_string(),
+                "the coordinate axes e₁, e₂, … in turn",
+            ),
         };
         format!(
-            "certified: each tie resolved by the one-sided derivative along {first}, so an element of the Clarke set; {} direction(s) used",
+            "certified, {mode}: each tie resolved by the one-sided derivative along {along}, so an element of the Clarke set; {} direction(s) used",
             c.directions
         )
     } else {
