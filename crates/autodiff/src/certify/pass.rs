@@ -84,8 +84,9 @@ impl<'a, T: Real> Pass<'a, T> {
             v.resize(n, false);
         };
         refill(&mut ancestor, inner.nodes.len());
-        refill(&mut need, inner.grad_len);
-        refill(&mut active, inner.nodes.len());
+        // `need` and `active` are filled by `mark_needs`, which a tape without ties never runs.
+        need.clear();
+        active.clear();
         // Tangents and magnitudes are written before they are read at every needed element, so
         // a buffer of the right length is reused without zeroing (stale entries sit only where
         // nothing reads).
@@ -310,6 +311,10 @@ impl<'a, T: Real> Pass<'a, T> {
     /// Marks the tangents the ties (or the whole root) depend on.
     pub(super) fn mark_needs(&mut self, seed_root: bool) {
         let inner = self.inner;
+        self.need.clear();
+        self.need.resize(inner.grad_len, false);
+        self.active.clear();
+        self.active.resize(inner.nodes.len(), false);
         if seed_root {
             if let Some((off, _)) = self.slot(self.root) {
                 self.need[off] = true;
