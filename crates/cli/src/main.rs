@@ -93,7 +93,9 @@ enum Command {
     /// max(a, b) and min(a, b), and max/min of 3 or more arguments. Prints the value, the
     /// gradient, the kinks hit, the Clarke subdifferential (its vertices) and the one-sided
     /// slopes along each variable.
-    #[command(after_help = "Example:\n  subgrad grad 'relu(x) - relu(-x)' --at x=0 --certified")]
+    #[command(
+        after_help = "Examples:\n  subgrad grad 'relu(x) - relu(-x)' --at x=0 --certified\n  subgrad grad 'relu(x) - relu(-x)' --at x=0 --certified lex --json"
+    )]
     Grad(GradArgs),
     /// Train a linear SVM (one-vs-rest for more than two classes) on a LIBSVM/CSV file or an
     /// embedded set, with liblinear's objective ½‖w‖² + C·Σ loss.

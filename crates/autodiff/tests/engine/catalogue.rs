@@ -412,22 +412,46 @@ fn every_primitive_propagates_its_magnitude_to_the_tie_tolerance() {
             .map(|&(_, m)| m)
             .collect();
         assert_eq!(entries.len(), 1, "`{}` needs one magnitude", row.name);
-        // relu(f(x) − c) with c = f(x) + δ: its argument is δ' ≈ −δ from the kink and its
-        // magnitude is M = m(f(x)) + |c|, so it is a near tie exactly when τ ≥ δ'/M.
         let tape = Tape::<f64>::new();
         let x = tape.param(row.x, row.shape).unwrap();
         let y = (row.f)(&tape, x);
-        let v = y.item();
-        let c = v + 1e-6 * (1.0 + v.abs());
-        let arg = y - c;
-        let z = arg.relu();
-        let m = entries[0] + c.abs();
-        let distance = arg.item().abs();
-        for (factor, near) in [(1.02, true), (0.98, false)] {
-            tape.set_tie_tolerance(factor * distance / m).unwrap();
-            let certified = tape.backward_certified(z, Certify::Lexicographic).unwrap();
-            let found = certified.report.site(z.id()).is_some_and(|s| s.near == [0]);
-            assert_eq!(found, near, "{}: τ = {factor}·δ/M, M = {m}", row.name);
-        }
+        assert_magnitude(&tape, y, entries[0], row.name);
     }
+}
+
+/// Checks that the scalar `y` has magnitude `m`, through the tie tolerance: `relu(y − c)` with
+/// `c = y + δ` has its argument `δ' ≈ −δ` from the kink and magnitude `M = m + |c|`, so it is a
+/// near tie exactly when `τ ≥ δ'/M`.
+fn assert_magnitude<'t>(tape: &'t Tape<f64>, y: Var<'t, f64>, m: f64, what: &str) {
+    let v = y.item();
+    let c = v + 1e-6 * (1.0 + v.abs());
+    let arg = y - c;
+    let z = arg.relu();
+    let total = m + c.abs();
+    let distance = arg.item().abs();
+    for (factor, near) in [(1.02, true), (0.98, false)] {
+        tape.set_tie_tolerance(factor * distance / total).unwrap();
+        let certified = tape.backward_certified(z, Certify::Lexicographic).unwrap();
+        let found = certified.report.site(z.id()).is_some_and(|s| s.near == [0]);
+        assert_eq!(found, near, "{what}: τ = {factor}·δ/M, M = {total}");
+    }
+}
+
+#[test]
+fn broadcast_operands_propagate_their_magnitudes_elementwise() {
+    let tape = Tape::<f64>::new();
+    let x = tape
+        .param(&[1.0, 2.0, 3.0, 4.0], Shape::matrix(2, 2))
+        .unwrap();
+    // Along the rows (a vector of the column count): Σᵢⱼ (|Xᵢⱼ| + |vⱼ|) = 10 + 2·(10 + 20).
+    let v = tape.param_vec(&[10.0, 20.0]).unwrap();
+    assert_magnitude(&tape, (x + v).sum(), 70.0, "matrix + row vector");
+    // A scalar: Σ |Xᵢⱼ|·3.
+    let s = tape.param_scalar(3.0).unwrap();
+    assert_magnitude(&tape, (x * s).sum(), 30.0, "matrix · scalar");
+    // One value per row ([2, 1]): Σ max(|Xᵢⱼ|, |cᵢ|) = (5 + 5) + (3 + 4).
+    let c = tape.param(&[5.0, 0.0], Shape::matrix(2, 1)).unwrap();
+    assert_magnitude(&tape, x.max(c).sum(), 17.0, "max with a column");
+    // Division by a row vector: Σ (m(a) + |a/b|·m(b))/|b| = Σ 2|a|/|b| = 2·(1/10 + 2/20 + 3/10 + 4/20).
+    assert_magnitude(&tape, (x / v).sum(), 1.4, "matrix / row vector");
 }
