@@ -452,6 +452,7 @@ fn broadcast_operands_propagate_their_magnitudes_elementwise() {
     // One value per row ([2, 1]): Σ max(|Xᵢⱼ|, |cᵢ|) = (5 + 5) + (3 + 4).
     let c = tape.param(&[5.0, 0.0], Shape::matrix(2, 1)).unwrap();
     assert_magnitude(&tape, x.max(c).sum(), 17.0, "max with a column");
-    // Division by a row vector: Σ (m(a) + |a/b|·m(b))/|b| = Σ 2|a|/|b| = 2·(1/10 + 2/20 + 3/10 + 4/20).
+    // Division by a row vector: Σ (m(a) + |a/b|·m(b))/|b| = Σ 2|a|/|b|
+    // = 2·(1/10 + 2/20 + 3/10 + 4/20).
     assert_magnitude(&tape, (x / v).sum(), 1.4, "matrix / row vector");
 }

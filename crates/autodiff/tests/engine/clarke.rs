@@ -5,8 +5,8 @@
 //!
 //! The reference is the convex hull of the function's plain gradients at random points near the
 //! point (distance 1e-7, where it is differentiable with probability 1): every such gradient is,
-//! up to O(1e-7), a gradient of a piece active near the point, so the hull approximates the Clarke subdifferential from the
-//! inside, and a certified gradient must lie in it. The hull test is exact for a finite set in
+//! up to O(1e-7), a gradient of a piece active near the point, so the hull approximates the
+//! Clarke subdifferential from the inside, and a certified gradient must lie in it. The hull test is exact for a finite set in
 //! `d ≤ 3` dimensions: by Carathéodory a point of the hull lies in the hull of at most `d + 1`
 //! affinely independent points, so every such subset is solved for barycentric weights.
 
