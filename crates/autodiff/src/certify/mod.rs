@@ -63,7 +63,6 @@ pub(crate) use pass::Scratch;
 use direction::SplitMix;
 use pass::Pass;
 
-use crate::ops::Op;
 use crate::tape::run_backward;
 use crate::{Error, Gradients, KinkReport, KinkSite, NodeId, Real, Result, Tape, Var};
 
@@ -79,6 +78,7 @@ pub enum Certify {
     },
     /// The coordinate directions `e₁, e₂, …` in parameter order, until every tie is resolved:
     /// Khan & Barton's lexicographic directional derivatives with the identity as directions.
+    /// Coordinates no tie depends on are skipped (their tangents at the ties are 0).
     Lexicographic,
 }
 
@@ -296,21 +296,18 @@ fn resolve_ties<T: Real>(pass: &mut Pass<'_, T>, how: Certify, tau: T) -> Result
         stats.passes += 1;
     }
     if stats.resolved < total {
-        let inner = pass.inner;
-        let coords = inner
-            .nodes
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| matches!(n.op, Op::Leaf) && n.needs_grad())
-            .flat_map(|(i, n)| (0..n.shape.len()).map(move |e| (i, e)));
-        for (node, elem) in coords {
-            pass.set_direction(|i, e| {
-                if (i, e) == (node, elem) {
-                    T::one()
-                } else {
-                    T::zero()
-                }
-            });
+        // The coordinate directions the ties depend on, in parameter order: any other one has
+        // a zero tangent at every tie, so skipping it changes nothing (and a flat tie costs one
+        // pass per parameter element it depends on, not per parameter element).
+        let coords = pass.needed_coordinates();
+        pass.set_direction(|_, _| T::zero());
+        let mut previous = None;
+        for slot in coords {
+            if let Some(p) = previous {
+                pass.set_tangent(p, T::zero());
+            }
+            pass.set_tangent(slot, T::one());
+            previous = Some(slot);
             stats.resolved += pass.tangent_pass(tau)?;
             stats.passes += 1;
             if stats.resolved == total {

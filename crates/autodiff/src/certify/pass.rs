@@ -356,6 +356,24 @@ impl<'a, T: Real> Pass<'a, T> {
         }
     }
 
+    /// The gradient slots of the parameter elements the ties depend on, in parameter order.
+    pub(super) fn needed_coordinates(&self) -> Vec<usize> {
+        let inner = self.inner;
+        let mut out = Vec::new();
+        for node in &inner.nodes[..=self.root as usize] {
+            if matches!(node.op, Op::Leaf) && node.needs_grad() {
+                let slots = node.grad..node.grad + node.shape.len();
+                out.extend(slots.filter(|&k| self.need[k]));
+            }
+        }
+        out
+    }
+
+    /// Sets one parameter element's tangent (by its gradient slot).
+    pub(super) fn set_tangent(&mut self, slot: usize, value: T) {
+        self.tan[slot] = value;
+    }
+
     /// One forward tangent pass; resolves the unsettled ties it can, with tangents equal up to
     /// `tau` counting as equal. Returns how many it settled.
     pub(super) fn tangent_pass(&mut self, tau: T) -> Result<usize> {
