@@ -355,3 +355,13 @@ pub(super) fn div_bound<T: Real>(vals: Values<'_, T>, node: u32, b: u32, ua: T, 
             acc.max((ua + y.abs() * ub) / vb.at(e).abs())
         })
 }
+
+/// Bound of `a ± b`: `bound(a) + bound(b)`.
+pub(super) fn sum_bound<T: Real>(u: &[T], a: u32, b: u32) -> T {
+    u[a as usize] + u[b as usize]
+}
+
+/// Bound of `a·b`: `bound(a)·bound(b)`.
+pub(super) fn mul_bound<T: Real>(u: &[T], a: u32, b: u32) -> T {
+    u[a as usize] * u[b as usize]
+}

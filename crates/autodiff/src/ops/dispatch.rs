@@ -390,11 +390,10 @@ impl<T: Real> Op<T> {
     pub(crate) fn bound(&self, inner: &Inner<T>, node: u32, u: &[T]) -> T {
         let vals = inner.values();
         let ub = |id: u32| u[id as usize];
-        let len = |id: u32| T::cst(vals.shape(id).len() as f64);
         match *self {
             Op::Leaf => rule::max_abs(vals.get(node)),
-            Op::Add(a, b) | Op::Sub(a, b) => ub(a) + ub(b),
-            Op::Mul(a, b) => ub(a) * ub(b),
+            Op::Add(a, b) | Op::Sub(a, b) => arith::sum_bound(u, a, b),
+            Op::Mul(a, b) => arith::mul_bound(u, a, b),
             Op::Div(a, b) => arith::div_bound(vals, node, b, ub(a), ub(b)),
             Op::Affine { x, scale } => affine::bound(vals, node, x, scale, ub(x)),
             Op::Reshape(x)
@@ -408,35 +407,28 @@ impl<T: Real> Op<T> {
             | Op::ReduceMax(x)
             | Op::ReduceMin(x)
             | Op::RowMax(x)
-            | Op::RowMin(x) => ub(x),
-            Op::Max(a, b) | Op::Min(a, b) => ub(a).max(ub(b)),
-            Op::Square(x) => ub(x) * ub(x),
+            | Op::RowMin(x) => rule::operand_bound(u, x),
+            Op::Max(a, b) | Op::Min(a, b) => rule::largest_bound(u, &[a, b]),
+            Op::Square(x) => smooth::square_bound(u, x),
             Op::Sqrt(x) => smooth::sqrt_bound(vals, node, ub(x)),
-            Op::Exp(x) => rule::max_abs(vals.get(node)) * (ub(x) + T::one()),
-            Op::Ln(x) => {
-                let v = vals.get(x);
-                rule::smooth_bound(vals, node, ub(x), |e| v[e].recip())
-            }
-            Op::Log1p(x) => {
-                let v = vals.get(x);
-                rule::smooth_bound(vals, node, ub(x), |e| (T::one() + v[e]).recip())
-            }
+            Op::Exp(x) => smooth::exp_bound(vals, node, ub(x)),
+            Op::Ln(x) => smooth::ln_bound(vals, node, x, ub(x)),
+            Op::Log1p(x) => smooth::log1p_bound(vals, node, x, ub(x)),
             Op::Softplus(x) | Op::Sigmoid(x) | Op::Tanh(x) => activation::bound(vals, node, ub(x)),
             Op::Powi { x, n } => power::powi_bound(vals, node, x, n, ub(x)),
             Op::Powf { x, p } => power::powf_bound(vals, node, x, p, ub(x)),
-            Op::LeakyRelu { x, alpha } => T::one().max(alpha.abs()) * ub(x),
+            Op::LeakyRelu { x, alpha } => leaky_relu::bound(alpha, ub(x)),
             Op::Norm(x) => norm::bound(vals, x, ub(x)),
-            Op::Sum(x) => len(x) * ub(x),
-            Op::RowSum(x) => T::cst(vals.shape(x).cols() as f64) * ub(x),
-            Op::Dot(a, b) => len(a) * ub(a) * ub(b),
-            Op::MatVec(a, b) | Op::MatMul(a, b) => {
-                T::cst(vals.shape(a).cols() as f64) * ub(a) * ub(b)
+            Op::Sum(x) => reduce::sum_bound(vals, x, ub(x)),
+            Op::RowSum(x) => reduce::row_sum_bound(vals, x, ub(x)),
+            Op::Dot(a, b) => linalg::dot_bound(vals, a, ub(a), ub(b)),
+            Op::MatVec(a, b) | Op::MatMul(a, b) => linalg::product_bound(vals, a, ub(a), ub(b)),
+            Op::SparseMatVec { m, v } => {
+                linalg::sparse_matvec_bound(&inner.sparse[m as usize], ub(v))
             }
-            Op::SparseMatVec { m, v } => inner.sparse[m as usize].row_abs_sum_max() * ub(v),
-            Op::Concat { start, len } | Op::MaxN { start, len } | Op::MinN { start, len } => inner
-                .links[start..start + len]
-                .iter()
-                .fold(T::zero(), |acc, &x| acc.max(ub(x))),
+            Op::Concat { start, len } | Op::MaxN { start, len } | Op::MinN { start, len } => {
+                rule::largest_bound(u, &inner.links[start..start + len])
+            }
             Op::Custom { start, len, .. } => {
                 crate::custom::bound(vals, node, &inner.links[start..start + len], u)
             }

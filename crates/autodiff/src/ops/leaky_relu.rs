@@ -126,3 +126,8 @@ pub(super) fn near<T: Real>(vals: Values<'_, T>, x: u32, tau: T, ux: T, out: &mu
 pub(super) fn is_near<T: Real>(cx: &TangentCx<'_, T>, x: u32, e: usize, tau: T) -> bool {
     rule::is_near_zero(cx, x, e, tau)
 }
+
+/// Bound: `max(1, |α|)·bound(x)`.
+pub(super) fn bound<T: Real>(alpha: T, ux: T) -> T {
+    T::one().max(alpha.abs()) * ux
+}

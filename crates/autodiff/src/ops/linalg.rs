@@ -460,3 +460,18 @@ pub(super) fn sparse_matvec_magnitude<T: Real>(
             .sum();
     }
 }
+
+/// Bound of `a·b`: `n·bound(a)·bound(b)`.
+pub(super) fn dot_bound<T: Real>(vals: crate::tape::Values<'_, T>, a: u32, ua: T, ub: T) -> T {
+    T::cst(vals.shape(a).len() as f64) * ua * ub
+}
+
+/// Bound of `A·x` and `A·B`: the inner dimension times `bound(A)·bound(x)`.
+pub(super) fn product_bound<T: Real>(vals: crate::tape::Values<'_, T>, a: u32, ua: T, ub: T) -> T {
+    T::cst(vals.shape(a).cols() as f64) * ua * ub
+}
+
+/// Bound of `X·v` (sparse `X`): `maxᵢ Σⱼ |Xᵢⱼ|·bound(v)` (the row sum kept by `SparseData`).
+pub(super) fn sparse_matvec_bound<T: Real>(x: &crate::SparseData<T>, uv: T) -> T {
+    x.row_abs_sum_max() * uv
+}

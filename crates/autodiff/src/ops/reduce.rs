@@ -191,3 +191,13 @@ pub(super) fn sum_magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, mean: bool, 
 pub(super) fn row_sum_magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
     row_sum_tangent(cx, x, out);
 }
+
+/// Bound of `sum`: `n·bound(x)`.
+pub(super) fn sum_bound<T: Real>(vals: crate::tape::Values<'_, T>, x: u32, ux: T) -> T {
+    T::cst(vals.shape(x).len() as f64) * ux
+}
+
+/// Bound of `row_sum`: the column count times `bound(x)`.
+pub(super) fn row_sum_bound<T: Real>(vals: crate::tape::Values<'_, T>, x: u32, ux: T) -> T {
+    T::cst(vals.shape(x).cols() as f64) * ux
+}

@@ -354,3 +354,16 @@ pub(crate) fn mask_tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]
 pub(crate) fn distance_from_zero<T: Real>(vals: Values<'_, T>, x: u32, out: &mut Vec<T>) {
     out.extend(vals.get(x).iter().map(|v| v.abs()));
 }
+
+/// The bound of an op whose every output element is one of its operand's elements, or a mean
+/// or a one-sided pick of them (`reshape`, `transpose`, `slice`, `gather`, `mean`, `relu`, `abs`,
+/// `clamp`, the reductions): the operand's bound.
+pub(crate) fn operand_bound<T: Real>(u: &[T], x: u32) -> T {
+    u[x as usize]
+}
+
+/// The bound of an op whose output elements are each one of several operands' (`max`, `min`,
+/// `max_n`, `min_n`, `concat`): the largest operand bound.
+pub(crate) fn largest_bound<T: Real>(u: &[T], xs: &[u32]) -> T {
+    xs.iter().fold(T::zero(), |acc, &x| acc.max(u[x as usize]))
+}

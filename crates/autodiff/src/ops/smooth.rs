@@ -331,3 +331,30 @@ pub(super) fn log1p_magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut 
     let v = cx.v(x, out.len());
     cx.smooth_magnitude(x, out, |e| (T::one() + v.at(e)).recip());
 }
+
+/// Bound of `x²`: `bound(x)²`.
+pub(super) fn square_bound<T: Real>(u: &[T], x: u32) -> T {
+    u[x as usize] * u[x as usize]
+}
+
+/// Bound of `eˣ`: `max y·(bound(x) + 1)`.
+pub(super) fn exp_bound<T: Real>(vals: crate::tape::Values<'_, T>, node: u32, ux: T) -> T {
+    super::rule::max_abs(vals.get(node)) * (ux + T::one())
+}
+
+/// Bound of `ln x`: the largest `bound(x)/|x| + |y|` (one pass over the node).
+pub(super) fn ln_bound<T: Real>(vals: crate::tape::Values<'_, T>, node: u32, x: u32, ux: T) -> T {
+    let v = vals.get(x);
+    super::rule::smooth_bound(vals, node, ux, |e| v[e].recip())
+}
+
+/// Bound of `ln(1 + x)`: the largest `bound(x)/|1 + x| + |y|` (one pass over the node).
+pub(super) fn log1p_bound<T: Real>(
+    vals: crate::tape::Values<'_, T>,
+    node: u32,
+    x: u32,
+    ux: T,
+) -> T {
+    let v = vals.get(x);
+    super::rule::smooth_bound(vals, node, ux, |e| (T::one() + v[e]).recip())
+}
