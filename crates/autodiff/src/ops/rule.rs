@@ -185,10 +185,10 @@ pub(crate) fn max_abs<T: Real>(v: &[T]) -> T {
 }
 
 /// Whether `d` (a distance to a kink, not 0: exact ties are recorded already) is within
-/// `tau·m`.
+/// `tau·m`. A magnitude that overflowed says nothing, so it makes no near tie.
 #[inline]
 pub(crate) fn within<T: Real>(d: T, tau: T, m: T) -> bool {
-    d > T::zero() && d <= tau * m
+    d > T::zero() && m.is_finite() && d <= tau * m
 }
 
 /// The candidates of a kink at 0 (`relu`, `abs`, `leaky_relu`): `0 < |x| ≤ τ·bound(x)`.
@@ -317,7 +317,7 @@ impl<T: Real> Tie<'_, '_, T> {
     pub(crate) fn tied(&self, d: T, m_entry: Option<T>, m_winner: Option<T>) -> bool {
         match (m_entry, m_winner) {
             _ if d == T::zero() => true,
-            (Some(a), Some(b)) => d <= self.tau * (a + b),
+            (Some(a), Some(b)) => within(d, self.tau, a + b),
             _ => false,
         }
     }
