@@ -48,7 +48,7 @@
 //! and the ties (exact or near) on their kink. It can fail when a cancellation rounds further
 //! than `τ·m` (long sums: raise the tolerance), when a genuine near tie (not a rounding
 //! artifact) is within `τ·m` (the result is then a subgradient at a point that close), for
-//! cancellations among constants alone (a node without parameters counts at `|value|`), and
+//! cancellations among constants alone (a computed node without parameters counts at its bound), and
 //! through custom operations, whose magnitude is a guess and which must provide
 //! [`CustomOp::tangent`](crate::CustomOp::tangent) to be differentiated through in this mode
 //! when they lie between a parameter and a tie. `docs/certified.md` states it in full.

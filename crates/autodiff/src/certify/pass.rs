@@ -253,7 +253,7 @@ impl<'a, T: Real> Pass<'a, T> {
             let node = &inner.nodes[i];
             self.bounds[i] = match node.value {
                 Storage::Shared(k) => inner.shared_bounds[k],
-                Storage::Arena(_) if !node.needs_grad() || matches!(node.op, Op::Leaf) => {
+                Storage::Arena(_) if matches!(node.op, Op::Leaf) => {
                     crate::ops::rule::max_abs(vals.get(i as u32))
                 }
                 Storage::Arena(_) => node.op.bound(inner, i as u32, &self.bounds),
@@ -285,6 +285,7 @@ impl<'a, T: Real> Pass<'a, T> {
                 tv: Tangents { vals, lower },
                 mask: &self.masks[node.mask..],
                 need: &self.need[node.grad..node.grad + n],
+                bounds: &self.bounds,
             };
             node.op.magnitude(&cx, out);
         }
@@ -304,6 +305,7 @@ impl<'a, T: Real> Pass<'a, T> {
             },
             mask: &self.masks[node.mask..],
             need: &self.need[node.grad..node.grad + n],
+            bounds: &self.bounds,
         };
         node.op.is_near(&cx, e, tau)
     }
@@ -414,6 +416,7 @@ impl<'a, T: Real> Pass<'a, T> {
                     e: t.e,
                     mags: self.mags_ready.then_some(&mags),
                     tau,
+                    bounds: if self.mags_ready { &self.bounds } else { &[] },
                     narrowed: t.narrowed,
                 };
                 if node.op.resolve(&mut tie) {
@@ -428,6 +431,7 @@ impl<'a, T: Real> Pass<'a, T> {
                 tv,
                 mask: &self.masks[node.mask..],
                 need: &self.need[node.grad..node.grad + n],
+                bounds: &[],
             };
             node.op.tangent(&cx, out)?;
         }

@@ -9,7 +9,7 @@
 //! ```
 //! A tie is recorded as a kink at the output element (the row).
 
-use super::rule::{within, TangentCx, Tie};
+use super::rule::{computed_bound, within, TangentCx, Tie};
 use super::{build, info, Op, Sink};
 use crate::policy::TieWeights;
 use crate::tape::Values;
@@ -244,9 +244,13 @@ pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, x: u32, is_max: bool) -
     let best = vals.get(tie.node)[e];
     let tx = tie.tv.tan(x);
     let t = |c: usize| tx.map_or(T::zero(), |t| t[e * cols + c]);
+    let bound = computed_bound(vals, tie.bounds, x);
     let m = |c: usize| {
-        tie.mags
-            .map(|mags| mags.tan(x).map_or(row[c].abs(), |m| m[e * cols + c]))
+        tie.mags.map(|mags| match (mags.tan(x), bound) {
+            (Some(m), _) => m[e * cols + c],
+            (None, Some(u)) => u,
+            (None, None) => row[c].abs(),
+        })
     };
     let m_best = row.iter().position(|&val| val == best).and_then(m);
     let tied: Vec<bool> = (0..cols)

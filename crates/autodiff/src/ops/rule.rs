@@ -8,8 +8,8 @@
 //!
 //! For the certified mode's tie tolerance every primitive also has a `magnitude` rule: the scale
 //! `m(y)` its rounding errors are relative to, from its operands' (`m(a + b) = m(a) + m(b)`,
-//! `m(a·b) = m(a)·m(b)`, `m(f(x)) = |f'(x)|·m(x) + |f(x)|` for a smooth `f`, …; a node that
-//! carries no gradient has `m = |value|`), computed per element over the needed elements like a
+//! `m(a·b) = m(a)·m(b)`, `m(f(x)) = |f'(x)|·m(x) + |f(x)|` for a smooth `f`, …; a leaf that
+//! carries no gradient has `m = |value|`, a computed one its bound), computed per element over the needed elements like a
 //! tangent ([`TangentCx`] with the magnitudes in place of the tangents), and a `bound` rule, a
 //! number `≥ m` of every element of the node, from its operands' bounds, that costs O(1) for
 //! the linear primitives so the tolerance check of a tape without near ties is one comparison
@@ -76,6 +76,9 @@ pub(crate) struct TangentCx<'a, T> {
     pub tv: Tangents<'a, T>,
     pub mask: &'a [T],
     pub need: &'a [bool],
+    /// Per node, the magnitude bound (in the magnitude pass; empty elsewhere): the magnitude
+    /// of a computed node that carries no gradient, whose elements have none of their own.
+    pub bounds: &'a [T],
 }
 
 impl<'a, T: Real> TangentCx<'a, T> {
@@ -108,10 +111,12 @@ impl<'a, T: Real> TangentCx<'a, T> {
 }
 
 /// An operand's magnitudes as an output element reads them: from the magnitude buffer if the
-/// operand carries a gradient slot, else `|value|` (a constant is exact).
+/// operand carries a gradient slot; else its bound if it is computed (a cancellation among
+/// constants rounds too) and the bounds are known; else `|value|` (a leaf is exact).
 #[derive(Clone, Copy)]
 pub(crate) struct Mag<'a, T> {
     buf: Option<Bc<'a, T>>,
+    bound: Option<T>,
     val: Bc<'a, T>,
 }
 
@@ -119,9 +124,10 @@ impl<T: Real> Mag<'_, T> {
     /// The magnitude output element `e` reads.
     #[inline]
     pub(crate) fn at(&self, e: usize) -> T {
-        match self.buf {
-            Some(b) => b.at(e),
-            None => self.val.at(e).abs(),
+        match (self.buf, self.bound) {
+            (Some(b), _) => b.at(e),
+            (None, Some(u)) => u,
+            (None, None) => self.val.at(e).abs(),
         }
     }
 }
@@ -134,6 +140,7 @@ impl<'a, T: Real> TangentCx<'a, T> {
         let how = Bcast::of(vals, id, vals.shape(self.node));
         Mag {
             buf: self.tv.tan(id).map(|s| Bc::new(s, how)),
+            bound: computed_bound(vals, self.bounds, id),
             val: Bc::new(vals.get(id), how),
         }
     }
@@ -143,6 +150,7 @@ impl<'a, T: Real> TangentCx<'a, T> {
         let vals = self.tv.vals;
         Mag {
             buf: self.tv.tan(id).map(|s| Bc::new(s, Bcast::Same)),
+            bound: computed_bound(vals, self.bounds, id),
             val: Bc::new(vals.get(id), Bcast::Same),
         }
     }
@@ -161,6 +169,15 @@ impl<'a, T: Real> TangentCx<'a, T> {
         let mx = self.m(x);
         self.needed().for_each(|e| out[e] = k * mx.at(e));
     }
+}
+
+/// The bound that stands for the magnitudes of node `id` if it is computed (not a leaf) and
+/// carries no gradient, when the bounds are known.
+pub(crate) fn computed_bound<T: Real>(vals: Values<'_, T>, bounds: &[T], id: u32) -> Option<T> {
+    let node = &vals.nodes[id as usize];
+    (!node.needs_grad() && !matches!(node.op, super::Op::Leaf))
+        .then(|| bounds.get(id as usize).copied())
+        .flatten()
 }
 
 /// The bound of a smooth elementwise `y = f(x)` from `x`'s bound `ux`: the largest
@@ -296,6 +313,8 @@ pub(crate) struct Tie<'a, 'm, T> {
     pub mags: Option<&'a Tangents<'a, T>>,
     /// The relative tie tolerance τ (0 in the exact modes).
     pub tau: T,
+    /// Per node, the magnitude bounds (empty when the magnitudes were not computed).
+    pub bounds: &'a [T],
     /// An earlier direction narrowed this n-ary tie: the entries still tied are those with a
     /// non-zero weight (a rule that narrows a tie without deciding it sets this).
     pub narrowed: bool,
@@ -306,9 +325,11 @@ impl<T: Real> Tie<'_, '_, T> {
     pub(crate) fn mag(&self, id: u32) -> Option<T> {
         let vals = self.tv.vals;
         let how = Bcast::of(vals, id, vals.shape(self.node));
-        self.mags.map(|mags| match mags.tan(id) {
-            Some(m) => m[how.index(self.e)],
-            None => vals.get(id)[how.index(self.e)].abs(),
+        let bound = computed_bound(vals, self.bounds, id);
+        self.mags.map(|mags| match (mags.tan(id), bound) {
+            (Some(m), _) => m[how.index(self.e)],
+            (None, Some(u)) => u,
+            (None, None) => vals.get(id)[how.index(self.e)].abs(),
         })
     }
 
