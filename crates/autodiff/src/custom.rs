@@ -262,3 +262,28 @@ pub(crate) fn tangent<T: Real>(
     }
     Ok(())
 }
+
+/// The magnitude of a custom op's output, which the engine cannot derive: `|y| + Σⱼ maxₖ m(xʲ)ₖ`
+/// (every input's largest magnitude, as if the output depended on each with weight 1).
+pub(crate) fn magnitude<T: Real>(
+    cx: &crate::ops::rule::TangentCx<'_, T>,
+    links: &[u32],
+    out: &mut [T],
+) {
+    let total: T = links
+        .iter()
+        .map(|&x| {
+            let mx = cx.m_raw(x);
+            (0..cx.tv.vals.shape(x).len()).fold(T::zero(), |acc, k| acc.max(mx.at(k)))
+        })
+        .sum();
+    let y = cx.y();
+    for e in cx.needed() {
+        out[e] = y[e].abs() + total;
+    }
+}
+
+/// The bound of the same: `max |y| + Σⱼ bound(xʲ)`.
+pub(crate) fn bound<T: Real>(vals: Values<'_, T>, node: u32, links: &[u32], u: &[T]) -> T {
+    crate::ops::rule::max_abs(vals.get(node)) + links.iter().map(|&x| u[x as usize]).sum::<T>()
+}

@@ -26,6 +26,9 @@ use crate::{Error, Real, Result, Shape};
 pub struct Data<T> {
     values: Arc<[T]>,
     shape: Shape,
+    /// The largest `|value|`, found in the same pass as the finiteness check (the certified
+    /// mode's magnitude bound of the data, so it never rescans it).
+    max_abs: T,
 }
 
 impl<T: Real> Data<T> {
@@ -45,7 +48,12 @@ impl<T: Real> Data<T> {
             });
         }
         check_finite("data", &values)?;
-        Ok(Data { values, shape })
+        let max_abs = crate::ops::rule::max_abs(&values);
+        Ok(Data {
+            values,
+            shape,
+            max_abs,
+        })
     }
 
     /// A vector; see [`Data::new`].
@@ -70,6 +78,10 @@ impl<T: Real> Data<T> {
 
     pub(crate) fn shared(&self) -> &Arc<[T]> {
         &self.values
+    }
+
+    pub(crate) fn max_abs(&self) -> T {
+        self.max_abs
     }
 }
 
@@ -116,6 +128,8 @@ pub struct SparseData<T> {
     indices: Arc<[u32]>,
     values: Arc<[T]>,
     cols: usize,
+    /// `maxᵢ Σⱼ |Xᵢⱼ|`, the certified mode's magnitude bound of `X·v` per unit of `v`'s.
+    row_abs_sum_max: T,
 }
 
 impl<T: Real> SparseData<T> {
@@ -158,7 +172,11 @@ impl<T: Real> SparseData<T> {
                 value: values[index].to_f64_lossless(),
             });
         }
+        let row_abs_sum_max = indptr.windows(2).fold(T::zero(), |acc, w| {
+            acc.max(values[w[0]..w[1]].iter().map(|v| v.abs()).sum())
+        });
         Ok(SparseData {
+            row_abs_sum_max,
             indptr: indptr.into(),
             indices: indices.into(),
             values: values.into(),
@@ -186,6 +204,10 @@ impl<T: Real> SparseData<T> {
     /// Number of stored values (see [`SparseData::rows`] for an example).
     pub fn nnz(&self) -> usize {
         self.values.len()
+    }
+
+    pub(crate) fn row_abs_sum_max(&self) -> T {
+        self.row_abs_sum_max
     }
 
     /// Row `i` as (columns, values).

@@ -17,7 +17,9 @@ pub struct KinkSite {
     /// subgradient (for row reductions: the rows with a tied extreme).
     pub exact: Vec<usize>,
     /// Output element indices within the tolerance of the kink but not on it (empty unless the
-    /// report was made by [`Tape::kinks_near`]).
+    /// report was made by [`Tape::kinks_near`], an absolute tolerance, or is a certified
+    /// result's [`Certified::report`](crate::Certified::report): the near ties, within the
+    /// relative tie tolerance, that were resolved as ties).
     pub near: Vec<usize>,
 }
 
@@ -45,6 +47,10 @@ pub struct KinkReport {
 }
 
 impl KinkReport {
+    pub(crate) fn from_parts(sites: Vec<KinkSite>, tolerance: Option<f64>) -> Self {
+        KinkReport { sites, tolerance }
+    }
+
     /// The kinked nodes, in tape order.
     pub fn sites(&self) -> &[KinkSite] {
         &self.sites

@@ -22,9 +22,12 @@ pub struct GradOutput {
     pub policy: String,
     /// Whether the certified mode computed the gradient.
     pub certified: bool,
-    /// The certified mode's seed, if used.
+    /// The certified mode's seed, if its random direction was used.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// What the certified mode did, if used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certification: Option<CertificationOut>,
     /// Per variable: the slopes of `f` along that variable alone, `[left, right]` =
     /// `[−f'(x; −e), f'(x; e)]`, in that order (a concave kink has left > right).
     pub one_sided: serde_json::Map<String, serde_json::Value>,
@@ -52,6 +55,30 @@ pub struct PlotOut {
     pub chosen_by: &'static str,
     /// The other variables and the values they are held at.
     pub fixed: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What `grad --certified` did to resolve the ties.
+#[derive(Debug, Serialize)]
+pub struct CertificationOut {
+    /// `"random"` (a seeded random direction, then the coordinate directions for the ties it
+    /// left) or `"lexicographic"` (the coordinate directions `e₁, e₂, …` only).
+    pub mode: &'static str,
+    /// Directions used (tangent passes; 0 when no tie was hit).
+    pub directions: usize,
+    /// Exact ties resolved.
+    pub ties: usize,
+    /// Near ties: kink arguments within the relative tie tolerance of their kink (rounding
+    /// away from an exact tie), resolved as ties.
+    pub near_ties: usize,
+    /// Ties decided by a direction.
+    pub resolved: usize,
+    /// Ties whose branches have equal derivatives along every direction (the directions span
+    /// the space): every branch gives the same gradient.
+    pub flat: usize,
+    /// The relative tie tolerance.
+    pub tolerance: f64,
+    /// The near ties resolved as ties, with their sub-expressions.
+    pub near: Vec<KinkOut>,
 }
 
 /// One kink hit.
@@ -104,7 +131,7 @@ pub fn check_assignments(at: &[(String, f64)], variables: &[String]) -> Result<(
     Ok(())
 }
 
-/// Differentiates `source` at `at` under `policy`, certified if `seed` is given.
+/// Differentiates `source` at `at` under `policy`, or certified by `certify` if given.
 ///
 /// # Errors
 /// [`CliError::Expr`] for parse and evaluation errors (with the column), among them a `sqrt`
@@ -131,9 +158,9 @@ pub fn run(
     source: &str,
     at: &[(String, f64)],
     policy: KinkPolicy,
-    seed: Option<u64>,
+    certify: Option<Certify>,
 ) -> Result<GradOutput, CliError> {
-    run_with(source, at, policy, seed, false)
+    run_with(source, at, policy, certify, false)
 }
 
 /// [`run`], and with `exact` also the engine's exact subdifferential (`grad
@@ -160,7 +187,7 @@ pub fn run_with(
     source: &str,
     at: &[(String, f64)],
     policy: KinkPolicy,
-    seed: Option<u64>,
+    certify: Option<Certify>,
     exact: bool,
 ) -> Result<GradOutput, CliError> {
     let to_cli = |e: expr::ExprError| CliError::Expr {
@@ -198,11 +225,13 @@ pub fn run_with(
     let mut gradient = serde_json::Map::new();
     let mut one_sided = serde_json::Map::new();
     let mut subdifferential = None;
+    let mut certified = None;
     if !vars.is_empty() {
-        let grads = match seed {
-            Some(seed) => {
-                tape.backward_certified(y, Certify::Random { seed })?
-                    .gradients
+        let grads = match certify {
+            Some(how) => {
+                let c = tape.backward_certified(y, how)?;
+                certified = Some((c.stats, c.report));
+                c.gradients
             }
             None => y.backward()?,
         };
@@ -234,27 +263,49 @@ pub fn run_with(
     let zonotope = exact
         .then(|| subdifferential::zonotope(&tape, y, &params, source, &origins))
         .transpose()?;
-    let kinks = tape
-        .kinks()
-        .sites()
-        .iter()
-        .map(|site| {
-            let (text, columns) = subdifferential::kink_text(source, &origins, site.node, site.op);
-            KinkOut {
-                op: site.op.to_string(),
-                expr: text,
-                columns,
-            }
-        })
-        .collect();
+    let kink_out = |site: &autodiff::KinkSite| {
+        let (text, columns) = subdifferential::kink_text(source, &origins, site.node, site.op);
+        KinkOut {
+            op: site.op.to_string(),
+            expr: text,
+            columns,
+        }
+    };
+    let kinks = tape.kinks().sites().iter().map(kink_out).collect();
+    let certification = certify.map(|how| {
+        let (stats, report) = certified.unwrap_or_default();
+        CertificationOut {
+            mode: match how {
+                Certify::Random { .. } => "random",
+                Certify::Lexicographic => "lexicographic",
+            },
+            directions: stats.passes,
+            ties: stats.ties,
+            near_ties: stats.near_ties,
+            resolved: stats.resolved,
+            flat: stats.flat,
+            tolerance: tape.tie_tolerance(),
+            near: report
+                .sites()
+                .iter()
+                .filter(|site| !site.near.is_empty())
+                .map(kink_out)
+                .collect(),
+        }
+    });
+    let seed = match certify {
+        Some(Certify::Random { seed }) => Some(seed),
+        _ => None,
+    };
     Ok(GradOutput {
         expression: source.to_string(),
         value,
         gradient,
         kinks,
         policy: policy.name().to_string(),
-        certified: seed.is_some(),
+        certified: certify.is_some(),
         seed,
+        certification,
         one_sided,
         subdifferential,
         zonotope,
@@ -274,10 +325,20 @@ pub fn render(out: &GradOutput) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "f = {}", out.expression);
     let _ = writeln!(s, "value     {}", out.value);
-    let how = if out.certified {
+    let how = if let Some(c) = &out.certification {
+        let (mode, along) = match out.seed {
+            Some(seed) => (
+                format!("seed {seed}"),
+                "a random direction, then the coordinate axes for what it left tied",
+            ),
+            None => (
+                "lexicographic".to_string(),
+                "the coordinate axes e₁, e₂, … in turn",
+            ),
+        };
         format!(
-            "certified, seed {}: each tie resolved by the one-sided derivative along a random direction, so an element of the Clarke set",
-            out.seed.unwrap_or(0)
+            "certified, {mode}: each tie resolved by the one-sided derivative along {along}, so an element of the Clarke set; {} direction(s) used",
+            c.directions
         )
     } else {
         format!(
@@ -298,6 +359,29 @@ pub fn render(out: &GradOutput) -> String {
                 s,
                 "  {:<24} {} at columns {}–{}",
                 k.expr, k.op, k.columns[0], k.columns[1]
+            );
+        }
+    }
+    if let Some(c) = &out.certification {
+        if !c.near.is_empty() {
+            let _ = writeln!(
+                s,
+                "near ties resolved as ties (within {:e} of the operands' magnitude of the kink):",
+                c.tolerance
+            );
+            for k in &c.near {
+                let _ = writeln!(
+                    s,
+                    "  {:<24} {} at columns {}–{}",
+                    k.expr, k.op, k.columns[0], k.columns[1]
+                );
+            }
+        }
+        if c.flat > 0 {
+            let _ = writeln!(
+                s,
+                "flat ties {}: equal derivatives along every direction, so every branch gives this gradient",
+                c.flat
             );
         }
     }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use autodiff::KinkPolicy;
+use autodiff::{Certify, KinkPolicy};
 use clap::{Parser, Subcommand, ValueEnum};
 use subgrad_cli::train::{GradientArg, LossArg, MulticlassArg, ScoreArg, SolverArg};
 use subgrad_cli::{check, demo, emit, grad, grad_plot, textbook, train, CliError};
@@ -106,6 +106,15 @@ impl WeightArgs {
 }
 
 /// The kink conventions `--policy` accepts.
+/// How `grad --certified` picks its directions.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CertifiedArg {
+    /// A seeded random direction, then the coordinate axes for the ties it left.
+    Random,
+    /// The coordinate axes e₁, e₂, … in turn (lexicographic, deterministic).
+    Lex,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum PolicyArg {
     /// Minimum-norm element of each operation's subdifferential (relu'(0) = 0, ties ½/½).
@@ -146,7 +155,9 @@ enum Command {
     /// min(a, b), and max/min of 3 or more arguments. Prints the value, the
     /// gradient, the kinks hit, the Clarke subdifferential (its vertices) and the one-sided
     /// slopes along each variable.
-    #[command(after_help = "Example:\n  subgrad grad 'relu(x) - relu(-x)' --at x=0 --certified")]
+    #[command(
+        after_help = "Examples:\n  subgrad grad 'relu(x) - relu(-x)' --at x=0 --certified\n  subgrad grad 'relu(x) - relu(-x)' --at x=0 --certified lex --json"
+    )]
     Grad(GradArgs),
     /// Train a linear SVM (one-vs-rest for more than two classes) on a LIBSVM/CSV file or an
     /// embedded set, with liblinear's objective ½‖w‖² + C·Σ loss.
@@ -213,12 +224,15 @@ struct GradArgs {
     /// The kink convention used by the plain gradient.
     #[arg(long, value_enum, default_value_t = PolicyArg::MinNorm)]
     policy: PolicyArg,
-    /// Return a certified Clarke subgradient instead of the policy's per-op choice.
-    #[arg(long)]
-    certified: bool,
-    /// Seed of the certified mode's random direction.
-    #[arg(long, default_value_t = 0, requires = "certified")]
-    seed: u64,
+    /// Return a certified Clarke subgradient instead of the policy's per-op choice: ties
+    /// resolved along a seeded random direction, then the coordinate axes for what it left tied
+    /// (`random`, the default), or along the axes e₁, e₂, … only (`lex`, deterministic).
+    /// Kink arguments within a few ulps of the operands' magnitude of their kink count as ties.
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "random", value_name = "MODE")]
+    certified: Option<CertifiedArg>,
+    /// Seed of the certified mode's random direction (default 0; not with `--certified lex`).
+    #[arg(long, requires = "certified")]
+    seed: Option<u64>,
     /// Also compute the exact subdifferential with the engine, for expressions whose kinks are
     /// independent convex kinks of two branches (sums of hinges, abs, max of two, … with
     /// positive weights, plus smooth terms): its generators, its minimum-norm element and
@@ -240,7 +254,18 @@ struct GradArgs {
 
 impl GradArgs {
     fn run(self) -> Result<(), CliError> {
-        let seed = self.certified.then_some(self.seed);
+        let certify = match (self.certified, self.seed) {
+            (None, _) => None,
+            (Some(CertifiedArg::Random), seed) => Some(Certify::Random {
+                seed: seed.unwrap_or(0),
+            }),
+            (Some(CertifiedArg::Lex), None) => Some(Certify::Lexicographic),
+            (Some(CertifiedArg::Lex), Some(_)) => {
+                return Err(CliError::Usage(
+                    "--seed chooses the random direction; --certified lex uses none".into(),
+                ))
+            }
+        };
         if let Some(path) = &self.plot {
             grad_plot::check_format(path)?;
         }
@@ -248,7 +273,7 @@ impl GradArgs {
             &self.expression,
             &self.at,
             self.policy.into(),
-            seed,
+            certify,
             self.subdifferential,
         )?;
         if let Some(path) = self.plot {

@@ -157,6 +157,86 @@ fn grad_certified_returns_the_true_derivative_of_a_cancellation() {
 }
 
 #[test]
+fn grad_certified_resolves_a_tie_broken_by_rounding_as_a_tie() {
+    // Issue 11: both functions are 0 everywhere (the second relu's argument is y in real
+    // arithmetic, 1 ulp off 0 in floating point), so the only subgradient is (0, 0).
+    for (expression, seed) in [
+        ("relu(y) - relu((y - ((exp(x) + 2) - 2)) + exp(x))", "0"),
+        ("relu(y) - relu((y + ((exp(x) + 2) - 2)) - exp(x))", "3"),
+    ] {
+        let v = json(&[
+            "grad",
+            expression,
+            "--at",
+            "x=-2",
+            "--at",
+            "y=0",
+            "--certified",
+            "--seed",
+            seed,
+        ]);
+        assert_eq!(
+            (v["gradient"]["x"].as_f64(), v["gradient"]["y"].as_f64()),
+            (Some(0.0), Some(0.0))
+        );
+        let c = &v["certification"];
+        assert_eq!(c["mode"], "random");
+        assert_eq!(
+            (c["ties"].as_u64(), c["near_ties"].as_u64()),
+            (Some(1), Some(1))
+        );
+        assert_eq!(c["near"][0]["op"], "relu");
+        assert_eq!(c["tolerance"].as_f64(), Some(4.0 * f64::EPSILON));
+    }
+}
+
+#[test]
+fn grad_certified_takes_a_further_direction_where_the_tangent_is_zero() {
+    // Issue 11: relu(u) − relu(−u) = u with u = x + 5.598066241544075·y, gradient
+    // (1, 5.598066241544075) at any point; seed 0's direction is tangent to the kink.
+    let e = "relu(x - (-5.598066241544075 * y)) - relu(-(x - (-5.598066241544075 * y)))";
+    let base = ["grad", e, "--at", "x=0", "--at", "y=0"];
+    let mut runs: Vec<Vec<&str>> = ["0", "1", "2", "3", "17"]
+        .iter()
+        .map(|&seed| [&base[..], &["--certified", "--seed", seed]].concat())
+        .collect();
+    runs.push([&base[..], &["--certified", "lex"]].concat());
+    runs.push([&base[..], &["--certified=lex"]].concat());
+    for args in &runs {
+        let v = json(args);
+        assert_eq!(v["gradient"]["x"].as_f64(), Some(1.0), "{args:?}");
+        assert_eq!(
+            v["gradient"]["y"].as_f64(),
+            Some(5.598066241544075),
+            "{args:?}"
+        );
+    }
+    // The default seed needs the random direction and e₁; lex needs e₁ alone.
+    assert_eq!(json(&runs[0])["certification"]["directions"], 2);
+    let lex = json(&runs[5]);
+    assert_eq!(lex["certification"]["mode"], "lexicographic");
+    assert_eq!(lex["certification"]["directions"], 1);
+    assert!(lex.get("seed").is_none());
+}
+
+#[test]
+fn grad_certified_lex_refuses_a_seed() {
+    fails_with(
+        &[
+            "grad",
+            "relu(x)",
+            "--at",
+            "x=0",
+            "--certified",
+            "lex",
+            "--seed",
+            "2",
+        ],
+        "--certified lex uses none",
+    );
+}
+
+#[test]
 fn grad_policies_differ_at_a_tie() {
     // max(a, b) at a tie: ½/½ for MinNorm, Torch and JAX; all to the first argument in TF.
     for (policy, ga, gb) in [

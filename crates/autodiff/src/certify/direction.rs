@@ -1,8 +1,8 @@
 //! The seeded direction of [`Certify::Random`](super::Certify::Random).
 
-/// The direction [`Certify::Random`] `{ seed }` draws: `p` numbers uniform in `[−1, 1]`, one per
-/// parameter element, parameters in tape order. Public so a result can be reproduced or checked
-/// (e.g. against the gradient at `x + t·q`).
+/// The first direction [`Certify::Random`](super::Certify::Random) `{ seed }` draws: `p`
+/// numbers uniform in `[−1, 1]`, one per parameter element, parameters in tape order. Public so
+/// a result can be reproduced or checked (e.g. against the gradient at `x + t·q`).
 ///
 /// # Example
 /// ```

@@ -65,9 +65,10 @@ impl<T: Real> Tape<T> {
             y.id,
             std::mem::take(&mut *self.scratch.borrow_mut()),
         );
+        pass.copy_masks();
         pass.mark_needs(true);
         pass.set_direction(|i, e| dir[i].map_or(T::zero(), |d| d[e]));
-        let result = pass.tangent_pass();
+        let result = pass.tangent_pass(T::zero());
         let value = pass.tan[inner.node(y.id).grad];
         *self.scratch.borrow_mut() = pass.into_scratch();
         result.map(|_| value)

@@ -12,6 +12,7 @@
 use super::rule::TangentCx;
 use super::smooth::{map, unary_backward, unary_tangent};
 use super::{Op, Sink};
+use crate::tape::Values;
 use crate::{Real, Var};
 
 /// `σ(x) = 1/(1 + e^{−x})` without overflow: the exponential is taken of `−|x|` only.
@@ -129,4 +130,28 @@ pub(super) fn sigmoid_tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut 
 pub(super) fn tanh_tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
     let y = cx.y();
     unary_tangent(cx, x, out, |e| T::one() - y[e] * y[e]);
+}
+
+/// Magnitude of `softplus`: `σ(x)·m(x) + y`.
+pub(super) fn softplus_magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    let v = cx.v(x, out.len());
+    cx.smooth_magnitude(x, out, |e| sigmoid(v.at(e)));
+}
+
+/// Magnitude of `σ`: `y(1 − y)·m(x) + y`.
+pub(super) fn sigmoid_magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    let y = cx.y();
+    cx.smooth_magnitude(x, out, |e| y[e] * (T::one() - y[e]));
+}
+
+/// Magnitude of `tanh`: `(1 − y²)·m(x) + |y|`.
+pub(super) fn tanh_magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    let y = cx.y();
+    cx.smooth_magnitude(x, out, |e| T::one() - y[e] * y[e]);
+}
+
+/// Bounds of the three: the largest `|f'(x)|·bound(x) + |y|` over the node (`f' ≤ 1` for each,
+/// so `bound(x) + |y|`).
+pub(super) fn bound<T: Real>(vals: Values<'_, T>, node: u32, ux: T) -> T {
+    super::rule::smooth_bound(vals, node, ux, |_| T::one())
 }

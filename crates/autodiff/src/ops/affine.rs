@@ -8,6 +8,7 @@
 
 use super::rule::TangentCx;
 use super::{build, info, Op, Sink};
+use crate::tape::Values;
 use crate::{Error, Real, Result, Var};
 
 impl<'t, T: Real> Var<'t, T> {
@@ -164,4 +165,26 @@ pub(super) fn tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, scale: T, out: &mu
         }
         None => out.fill(T::zero()),
     }
+}
+
+/// `|β|`, read back from the first element as `y₀ − α·x₀` (the node does not store `β`; the
+/// rounding of that subtraction is far below the tolerance it feeds).
+fn shift<T: Real>(vals: Values<'_, T>, node: u32, x: u32, scale: T) -> T {
+    match (vals.get(node).first(), vals.get(x).first()) {
+        (Some(&y), Some(&v)) => (y - scale * v).abs(),
+        _ => T::zero(),
+    }
+}
+
+/// Magnitude: `|α|·m(x) + |β|`.
+pub(super) fn magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, scale: T, out: &mut [T]) {
+    let b = shift(cx.tv.vals, cx.node, x, scale);
+    let mx = cx.m(x);
+    cx.needed()
+        .for_each(|e| out[e] = scale.abs() * mx.at(e) + b);
+}
+
+/// Bound: `|α|·bound(x) + |β|`.
+pub(super) fn bound<T: Real>(vals: Values<'_, T>, node: u32, x: u32, scale: T, ux: T) -> T {
+    scale.abs() * ux + shift(vals, node, x, scale)
 }

@@ -11,6 +11,7 @@
 
 use super::rule::TangentCx;
 use super::{accumulate, build, info, Bc, Bcast, Op, Sink};
+use crate::tape::Values;
 use crate::{Error, Real, Result, Shape, Var};
 
 /// The shape of an elementwise result, the one broadcasting rule of every elementwise op:
@@ -323,4 +324,44 @@ pub(super) fn div_tangent<T: Real>(cx: &TangentCx<'_, T>, a: u32, b: u32, out: &
     let (ta, tb, vb, y) = (cx.t(a, n), cx.t(b, n), cx.v(b, n), cx.y());
     cx.needed()
         .for_each(|e| out[e] = (ta.at(e) - y[e] * tb.at(e)) / vb.at(e));
+}
+
+/// Magnitude of `a + b` and `a − b`: `m(a) + m(b)`.
+pub(super) fn sum_magnitude<T: Real>(cx: &TangentCx<'_, T>, a: u32, b: u32, out: &mut [T]) {
+    let (ma, mb) = (cx.m(a), cx.m(b));
+    cx.needed().for_each(|e| out[e] = ma.at(e) + mb.at(e));
+}
+
+/// Magnitude of `a·b`: `m(a)·m(b)`.
+pub(super) fn mul_magnitude<T: Real>(cx: &TangentCx<'_, T>, a: u32, b: u32, out: &mut [T]) {
+    let (ma, mb) = (cx.m(a), cx.m(b));
+    cx.needed().for_each(|e| out[e] = ma.at(e) * mb.at(e));
+}
+
+/// Magnitude of `y = a/b`: `(m(a) + |y|·m(b))/|b|` (the first-order errors of both operands).
+pub(super) fn div_magnitude<T: Real>(cx: &TangentCx<'_, T>, a: u32, b: u32, out: &mut [T]) {
+    let (ma, mb, vb, y) = (cx.m(a), cx.m(b), cx.v(b, out.len()), cx.y());
+    cx.needed()
+        .for_each(|e| out[e] = (ma.at(e) + y[e].abs() * mb.at(e)) / vb.at(e).abs());
+}
+
+/// Bound of `a/b`: the largest `(bound(a) + |y|·bound(b))/|b|` (one pass over the node).
+pub(super) fn div_bound<T: Real>(vals: Values<'_, T>, node: u32, b: u32, ua: T, ub: T) -> T {
+    let vb = Bc::of(vals, b, vals.shape(node));
+    vals.get(node)
+        .iter()
+        .enumerate()
+        .fold(T::zero(), |acc, (e, y)| {
+            acc.max((ua + y.abs() * ub) / vb.at(e).abs())
+        })
+}
+
+/// Bound of `a ± b`: `bound(a) + bound(b)`.
+pub(super) fn sum_bound<T: Real>(u: &[T], a: u32, b: u32) -> T {
+    u[a as usize] + u[b as usize]
+}
+
+/// Bound of `a·b`: `bound(a)·bound(b)`.
+pub(super) fn mul_bound<T: Real>(u: &[T], a: u32, b: u32) -> T {
+    u[a as usize] * u[b as usize]
 }

@@ -9,7 +9,7 @@
 //! PyTorch did before 2026).
 //! With `MinNorm`, `clamp(z, 0, ∞)` agrees with `relu(z)` at `z = 0`.
 
-use super::rule::{self, Branch, Pieces, Tie};
+use super::rule::{self, Branch, Pieces, TangentCx, Tie};
 use super::{build, info, Op};
 use crate::tape::Values;
 use crate::{Error, Real, Result, Var};
@@ -109,7 +109,7 @@ pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, x: u32, lo: T, hi: T) -
     } else if t == T::zero() {
         false
     } else {
-        let inside = if v == lo {
+        let inside = if nearer(v, lo, hi) == lo {
             t > T::zero()
         } else {
             t < T::zero()
@@ -137,4 +137,56 @@ pub(super) fn branch<T: Real>(b: &mut Branch<'_, '_, T>, x: u32, lo: T, hi: T) -
         return rule::mask_branch(b, T::zero(), T::zero(), true);
     }
     rule::mask_branch(b, T::zero(), T::one(), v == lo)
+}
+
+/// Magnitude: `m(x)` (the output is `x` or an exact bound).
+pub(super) fn magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    cx.scaled_magnitude(x, T::one(), out);
+}
+
+/// The bound nearer to `v`.
+fn nearer<T: Real>(v: T, lo: T, hi: T) -> T {
+    if (v - lo).abs() <= (v - hi).abs() {
+        lo
+    } else {
+        hi
+    }
+}
+
+/// Near-tie candidates by the bound: the distance to the nearer bound `b` is positive and at
+/// most `τ·(bound(x) + |b|)` (none when `lo = hi`: the output is constant).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn near<T: Real>(
+    vals: Values<'_, T>,
+    x: u32,
+    lo: T,
+    hi: T,
+    tau: T,
+    ux: T,
+    out: &mut Vec<usize>,
+) {
+    if lo == hi {
+        return;
+    }
+    let limit = tau * (ux + lo.abs().max(hi.abs()));
+    for (e, &v) in vals.get(x).iter().enumerate() {
+        let d = (v - nearer(v, lo, hi)).abs();
+        if d <= limit && d > T::zero() {
+            out.push(e);
+        }
+    }
+}
+
+/// Near tie: `0 < |x − b| ≤ τ·(m(x) + |b|)` for the nearer bound `b`.
+pub(super) fn is_near<T: Real>(
+    cx: &TangentCx<'_, T>,
+    x: u32,
+    lo: T,
+    hi: T,
+    e: usize,
+    tau: T,
+) -> bool {
+    let v = cx.v(x, cx.need.len()).at(e);
+    let b = nearer(v, lo, hi);
+    lo != hi && rule::within((v - b).abs(), tau, cx.m(x).at(e) + b.abs())
 }

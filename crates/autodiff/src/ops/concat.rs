@@ -195,3 +195,16 @@ pub(super) fn need<T: Real>(need: &mut Need<'_, T>, links: &[u32]) {
         at += len;
     }
 }
+
+/// Magnitude: each operand's, in its range (`|value|` for a constant operand).
+pub(super) fn magnitude<T: Real>(cx: &TangentCx<'_, T>, links: &[u32], out: &mut [T]) {
+    let mut at = 0;
+    for &x in links {
+        let len = cx.tv.vals.shape(x).len();
+        let mx = cx.m_raw(x);
+        for (k, o) in out[at..at + len].iter_mut().enumerate() {
+            *o = mx.at(k);
+        }
+        at += len;
+    }
+}

@@ -9,7 +9,7 @@
 //! ```
 //! A tie is recorded as a kink at the output element (the row).
 
-use super::rule::{Branch, Pieces, TangentCx, Tie};
+use super::rule::{computed_bound, within, Branch, Pieces, TangentCx, Tie};
 use super::{build, info, Op, Sink};
 use crate::policy::TieWeights;
 use crate::tape::Values;
@@ -232,8 +232,10 @@ pub(super) fn tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
     }
 }
 
-/// Certified tie in a row: the tied entries with the extreme tangent are kept and share the
-/// weight by the policy's reduction split; decided if that drops any.
+/// Certified tie in a row: the entries tied with the extreme (equal, or within
+/// `τ·(m(entry) + m(winner))`; after a narrowing on an earlier direction only those still
+/// weighted) with the extreme tangent are kept. One kept entry decides the tie; several narrow
+/// it (even weights mark them for the next direction); none dropped leaves it tied.
 pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, x: u32, is_max: bool) -> bool {
     let (vals, e) = (tie.tv.vals, tie.e);
     let v = vals.get(x);
@@ -242,26 +244,97 @@ pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, x: u32, is_max: bool) -
     let best = vals.get(tie.node)[e];
     let tx = tie.tv.tan(x);
     let t = |c: usize| tx.map_or(T::zero(), |t| t[e * cols + c]);
+    let bound = computed_bound(vals, tie.bounds, x);
+    let m = |c: usize| {
+        tie.mags.map(|mags| match (mags.tan(x), bound) {
+            (Some(m), _) => m[e * cols + c],
+            (None, Some(u)) => u,
+            (None, None) => row[c].abs(),
+        })
+    };
+    let m_best = row.iter().position(|&val| val == best).and_then(m);
+    let tied: Vec<bool> = (0..cols)
+        .map(|c| {
+            tie.tied((row[c] - best).abs(), m(c), m_best)
+                && (!tie.narrowed || tie.mask[e * cols + c] != T::zero())
+        })
+        .collect();
     let mut extreme: Option<T> = None;
-    for (c, &val) in row.iter().enumerate() {
-        if val == best {
-            let tc = t(c);
-            extreme = Some(match extreme {
-                None => tc,
-                Some(a) if is_max => a.max(tc),
-                Some(a) => a.min(tc),
-            });
-        }
+    for (c, _) in tied.iter().enumerate().filter(|(_, &k)| k) {
+        let tc = t(c);
+        extreme = Some(match extreme {
+            None => tc,
+            Some(a) if is_max => a.max(tc),
+            Some(a) => a.min(tc),
+        });
     }
     let extreme = extreme.unwrap_or(T::zero());
-    let keep = |c: usize| row[c] == best && t(c) == extreme;
-    let kept = (0..cols).filter(|&c| keep(c)).count();
-    let tied = row.iter().filter(|&&val| val == best).count();
-    let mut weights = TieWeights::new(tie.inner.rules.reduction_tie, kept, false);
-    for c in 0..cols {
-        tie.mask[e * cols + c] = if keep(c) { weights.next() } else { T::zero() };
+    let keep: Vec<bool> = (0..cols)
+        .map(|c| tied[c] && tie.same(t(c), extreme))
+        .collect();
+    let kept = keep.iter().filter(|&&k| k).count();
+    if kept == tied.iter().filter(|&&k| k).count() {
+        return false;
     }
-    kept < tied
+    let split = if kept == 1 {
+        tie.inner.rules.reduction_tie
+    } else {
+        crate::TieSplit::Even
+    };
+    let mut weights = TieWeights::new(split, kept, false);
+    for (c, &k) in keep.iter().enumerate() {
+        tie.mask[e * cols + c] = if k { weights.next() } else { T::zero() };
+    }
+    tie.narrowed = kept > 1;
+    kept == 1
+}
+
+/// Magnitude: the largest magnitude in the row (the whole input for `reduce_*`).
+pub(super) fn magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    let n = out.len();
+    let cols = cx.tv.vals.shape(x).len() / n.max(1);
+    let mx = cx.m_raw(x);
+    for e in cx.needed() {
+        out[e] = (0..cols).fold(T::zero(), |acc, c| acc.max(mx.at(e * cols + c)));
+    }
+}
+
+/// Near-tie candidates by the bound: an entry of the row other than the extreme within
+/// `τ·2·bound(x)` of it.
+pub(super) fn near<T: Real>(
+    vals: Values<'_, T>,
+    node: u32,
+    x: u32,
+    tau: T,
+    ux: T,
+    out: &mut Vec<usize>,
+) {
+    let v = vals.get(x);
+    let best = vals.get(node);
+    let cols = v.len() / best.len().max(1);
+    let limit = T::cst(2.0) * tau * ux;
+    for (i, &b) in best.iter().enumerate() {
+        if v[i * cols..(i + 1) * cols].iter().any(|&w| {
+            let d = (w - b).abs();
+            d <= limit && d > T::zero()
+        }) {
+            out.push(i);
+        }
+    }
+}
+
+/// Near tie: an entry `v` of the row with `0 < |v − extreme| ≤ τ·(m(v) + m(extreme))`.
+pub(super) fn is_near<T: Real>(cx: &TangentCx<'_, T>, x: u32, e: usize, tau: T) -> bool {
+    let v = cx.tv.vals.get(x);
+    let cols = v.len() / cx.need.len().max(1);
+    let row = &v[e * cols..(e + 1) * cols];
+    let best = cx.y()[e];
+    let mx = cx.m_raw(x);
+    let Some(w) = row.iter().position(|&val| val == best) else {
+        return false;
+    };
+    let m_best = mx.at(e * cols + w);
+    (0..cols).any(|c| within((row[c] - best).abs(), tau, mx.at(e * cols + c) + m_best))
 }
 
 /// The gap between the extreme and the nearest other entry of the row.

@@ -11,8 +11,9 @@
 //! `[min(α, 1), max(α, 1)]`: `α` clamped into `[0, 1]` (so `α` for `0 ≤ α ≤ 1`, 0 for `α < 0`,
 //! 1 for `α > 1`). With `α = 0` every preset agrees with `relu`.
 
-use super::rule::{self, Branch, Pieces, Tie};
+use super::rule::{self, Branch, Pieces, TangentCx, Tie};
 use super::{build, info, Op};
+use crate::tape::Values;
 use crate::{Error, Real, Result, Var};
 
 /// `leaky_relu_α'(0)` for the policy's weight `θ` of the positive side, or the minimum-norm
@@ -115,4 +116,24 @@ pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, x: u32, alpha: T) -> bo
 /// is `x` (1); `leaky_relu_α` is their maximum for `α ≤ 1` and their minimum for `α > 1`.
 pub(super) fn branch<T: Real>(b: &mut Branch<'_, '_, T>, alpha: T) -> Pieces {
     rule::mask_branch(b, alpha, T::one(), alpha <= T::one())
+}
+
+/// Magnitude: `max(1, |α|)·m(x)`.
+pub(super) fn magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, alpha: T, out: &mut [T]) {
+    cx.scaled_magnitude(x, T::one().max(alpha.abs()), out);
+}
+
+/// Near-tie candidates by the bound: `0 < |x| ≤ τ·bound(x)`.
+pub(super) fn near<T: Real>(vals: Values<'_, T>, x: u32, tau: T, ux: T, out: &mut Vec<usize>) {
+    rule::near_zero(vals, x, tau, ux, out);
+}
+
+/// Near tie: `0 < |x| ≤ τ·m(x)`.
+pub(super) fn is_near<T: Real>(cx: &TangentCx<'_, T>, x: u32, e: usize, tau: T) -> bool {
+    rule::is_near_zero(cx, x, e, tau)
+}
+
+/// Bound: `max(1, |α|)·bound(x)`.
+pub(super) fn bound<T: Real>(alpha: T, ux: T) -> T {
+    T::one().max(alpha.abs()) * ux
 }

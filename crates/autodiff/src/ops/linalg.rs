@@ -414,3 +414,64 @@ pub(super) fn sparse_matvec_need<T: Real>(need: &mut Need<'_, T>, m: u32, v: u32
         }
     }
 }
+
+/// Magnitude of `a·b`: `Σ m(a)ₖ·m(b)ₖ`.
+pub(super) fn dot_magnitude<T: Real>(cx: &TangentCx<'_, T>, a: u32, b: u32, out: &mut [T]) {
+    let (ma, mb) = (cx.m_raw(a), cx.m_raw(b));
+    let n = cx.tv.vals.shape(a).len();
+    out[0] = (0..n).map(|k| ma.at(k) * mb.at(k)).sum();
+}
+
+/// Magnitude of `A·x`: `Σⱼ m(A)ᵢⱼ·m(x)ⱼ` at the needed rows.
+pub(super) fn matvec_magnitude<T: Real>(cx: &TangentCx<'_, T>, a: u32, x: u32, out: &mut [T]) {
+    let c = cx.tv.vals.shape(a).cols();
+    let (ma, mx) = (cx.m_raw(a), cx.m_raw(x));
+    for e in cx.needed() {
+        out[e] = (0..c).map(|j| ma.at(e * c + j) * mx.at(j)).sum();
+    }
+}
+
+/// Magnitude of `A·B`: `Σₖ m(A)ᵣₖ·m(B)ₖₛ` at the needed elements.
+pub(super) fn matmul_magnitude<T: Real>(cx: &TangentCx<'_, T>, a: u32, b: u32, out: &mut [T]) {
+    let k = cx.tv.vals.shape(a).cols();
+    let m = cx.tv.vals.shape(b).cols();
+    let (ma, mb) = (cx.m_raw(a), cx.m_raw(b));
+    for e in cx.needed() {
+        let (r, s) = (e / m, e % m);
+        out[e] = (0..k).map(|kk| ma.at(r * k + kk) * mb.at(kk * m + s)).sum();
+    }
+}
+
+/// Magnitude of `X·v` (sparse `X`): `Σⱼ |Xᵢⱼ|·m(v)ⱼ` over the stored columns of the needed rows.
+pub(super) fn sparse_matvec_magnitude<T: Real>(
+    cx: &TangentCx<'_, T>,
+    m: u32,
+    v: u32,
+    out: &mut [T],
+) {
+    let x = &cx.inner.sparse[m as usize];
+    let mv = cx.m_raw(v);
+    for e in cx.needed() {
+        let (idx, val) = x.row(e);
+        out[e] = idx
+            .iter()
+            .zip(val)
+            .map(|(&j, &xv)| xv.abs() * mv.at(j as usize))
+            .sum();
+    }
+}
+
+/// Bound of `a·b`: `n·bound(a)·bound(b)`.
+pub(super) fn dot_bound<T: Real>(vals: crate::tape::Values<'_, T>, a: u32, ua: T, ub: T) -> T {
+    T::cst(vals.shape(a).len() as f64) * ua * ub
+}
+
+/// Bound of `A·x` and `A·B`: the inner dimension times `bound(A)·bound(x)`.
+pub(super) fn product_bound<T: Real>(vals: crate::tape::Values<'_, T>, a: u32, ua: T, ub: T) -> T {
+    T::cst(vals.shape(a).cols() as f64) * ua * ub
+}
+
+/// Bound of `X·v` (sparse `X`): `maxᵢ Σⱼ |Xᵢⱼ|·bound(v)` (the row sum kept by `SparseData`).
+pub(super) fn sparse_matvec_bound<T: Real>(x: &crate::SparseData<T>, uv: T) -> T {
+    x.row_abs_sum_max() * uv
+}

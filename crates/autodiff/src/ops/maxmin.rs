@@ -15,7 +15,7 @@
 //! `relu`.
 
 use super::arith::broadcast;
-use super::rule::{Branch, Pieces, TangentCx, Tie};
+use super::rule::{within, Branch, Pieces, TangentCx, Tie};
 use super::{accumulate, build, info, Bc, Bcast, Op, Sink};
 use crate::policy::{TieSplit, TieWeights};
 use crate::tape::Values;
@@ -351,11 +351,12 @@ pub(super) fn tangent<T: Real>(cx: &TangentCx<'_, T>, a: u32, b: u32, out: &mut 
         .for_each(|e| out[e] = mask[e] * ta.at(e) + (T::one() - mask[e]) * tb.at(e));
 }
 
-/// Certified tie `a = b`: the side with the larger (max) or smaller (min) tangent wins.
+/// Certified tie `a = b` (or within the tolerance): the side with the larger (max) or smaller
+/// (min) tangent wins; tangents equal up to the tolerance leave it tied.
 pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, a: u32, b: u32, is_max: bool) -> bool {
     let (e, out) = (tie.e, tie.tv.vals.shape(tie.node));
     let (ta, tb) = (tie.tv.acc(a, out).at(e), tie.tv.acc(b, out).at(e));
-    if ta == tb {
+    if tie.same(ta, tb) {
         return false;
     }
     tie.mask[e] = if (ta > tb) == is_max {
@@ -364,6 +365,42 @@ pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, a: u32, b: u32, is_max:
         T::zero()
     };
     true
+}
+
+/// Magnitude: `max(m(a), m(b))` (the output is one of them).
+pub(super) fn magnitude<T: Real>(cx: &TangentCx<'_, T>, a: u32, b: u32, out: &mut [T]) {
+    let (ma, mb) = (cx.m(a), cx.m(b));
+    cx.needed().for_each(|e| out[e] = ma.at(e).max(mb.at(e)));
+}
+
+/// Near-tie candidates by the bounds: `0 < |a − b| ≤ τ·(bound(a) + bound(b))`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn near<T: Real>(
+    vals: Values<'_, T>,
+    node: u32,
+    a: u32,
+    b: u32,
+    tau: T,
+    ua: T,
+    ub: T,
+    out: &mut Vec<usize>,
+) {
+    let shape = vals.shape(node);
+    let (u, v) = (Bc::of(vals, a, shape), Bc::of(vals, b, shape));
+    let limit = tau * (ua + ub);
+    for e in 0..shape.len() {
+        let d = (u.at(e) - v.at(e)).abs();
+        if d <= limit && d > T::zero() {
+            out.push(e);
+        }
+    }
+}
+
+/// Near tie: `0 < |a − b| ≤ τ·(m(a) + m(b))`.
+pub(super) fn is_near<T: Real>(cx: &TangentCx<'_, T>, a: u32, b: u32, e: usize, tau: T) -> bool {
+    let n = cx.need.len();
+    let d = (cx.v(a, n).at(e) - cx.v(b, n).at(e)).abs();
+    within(d, tau, cx.m(a).at(e) + cx.m(b).at(e))
 }
 
 /// `|a − b|` per element.
@@ -385,8 +422,11 @@ pub(super) fn nary_tangent<T: Real>(cx: &TangentCx<'_, T>, links: &[u32], out: &
     }
 }
 
-/// Certified tie among the inputs of `max_n`/`min_n`: the tied inputs with the extreme tangent
-/// are kept and share the weight by the policy's n-ary split; decided if that drops any.
+/// Certified tie among the inputs of `max_n`/`min_n`: the inputs tied with the winner (equal,
+/// or within `τ·(m(xʲ) + m(winner))`; after a narrowing on an earlier direction only those
+/// still weighted) with the extreme tangent are kept. One kept input decides the tie; several
+/// narrow it (they share the weight evenly, which marks them for the next direction); none
+/// dropped leaves it tied (with the split it had).
 pub(super) fn nary_resolve<T: Real>(tie: &mut Tie<'_, '_, T>, links: &[u32], is_max: bool) -> bool {
     let (vals, tv, e) = (tie.tv.vals, tie.tv, tie.e);
     let shape = vals.shape(tie.node);
@@ -394,27 +434,103 @@ pub(super) fn nary_resolve<T: Real>(tie: &mut Tie<'_, '_, T>, links: &[u32], is_
     let best = vals.get(tie.node)[e];
     let at = |x: u32| Bc::of(vals, x, shape).at(e);
     let tan = |x: u32| tv.acc(x, shape).at(e);
-    let extreme = links
+    let winner = links.iter().copied().find(|&x| at(x) == best);
+    let m_best = winner.and_then(|w| tie.mag(w));
+    let tied: Vec<bool> = links
         .iter()
-        .filter(|&&x| at(x) == best)
-        .map(|&x| tan(x))
-        .fold(None, |acc: Option<T>, t| {
-            Some(match acc {
+        .enumerate()
+        .map(|(j, &x)| {
+            tie.tied((at(x) - best).abs(), tie.mag(x), m_best)
+                && (!tie.narrowed || tie.mask[j * n + e] != T::zero())
+        })
+        .collect();
+    let mut extreme: Option<T> = None;
+    for (j, &x) in links.iter().enumerate() {
+        if tied[j] {
+            let t = tan(x);
+            extreme = Some(match extreme {
                 None => t,
                 Some(a) if is_max => a.max(t),
                 Some(a) => a.min(t),
-            })
-        })
-        .unwrap_or(T::zero());
-    let keep = |x: u32| at(x) == best && tan(x) == extreme;
-    let kept = links.iter().filter(|&&x| keep(x)).count();
-    let tied = links.iter().filter(|&&x| at(x) == best).count();
-    let constant_kept = links.iter().any(|&x| keep(x) && !vals.needs_grad(x));
-    let mut weights = TieWeights::new(tie.inner.rules.nary_tie, kept, constant_kept);
-    for (j, &x) in links.iter().enumerate() {
-        tie.mask[j * n + e] = if keep(x) { weights.next() } else { T::zero() };
+            });
+        }
     }
-    kept < tied
+    let extreme = extreme.unwrap_or(T::zero());
+    let keep: Vec<bool> = links
+        .iter()
+        .enumerate()
+        .map(|(j, &x)| tied[j] && tie.same(tan(x), extreme))
+        .collect();
+    let kept = keep.iter().filter(|&&k| k).count();
+    let count = tied.iter().filter(|&&k| k).count();
+    if kept == count {
+        return false;
+    }
+    let constant_kept = links
+        .iter()
+        .zip(&keep)
+        .any(|(&x, &k)| k && !vals.needs_grad(x));
+    let split = if kept == 1 {
+        tie.inner.rules.nary_tie
+    } else {
+        TieSplit::Even
+    };
+    let mut weights = TieWeights::new(split, kept, constant_kept);
+    for (j, &k) in keep.iter().enumerate() {
+        tie.mask[j * n + e] = if k { weights.next() } else { T::zero() };
+    }
+    tie.narrowed = kept > 1;
+    kept == 1
+}
+
+/// Magnitude: the largest of the inputs' magnitudes.
+pub(super) fn nary_magnitude<T: Real>(cx: &TangentCx<'_, T>, links: &[u32], out: &mut [T]) {
+    for e in cx.needed() {
+        out[e] = links
+            .iter()
+            .fold(T::zero(), |acc, &x| acc.max(cx.m(x).at(e)));
+    }
+}
+
+/// Near-tie candidates by the bounds: an input other than the winner within
+/// `τ·2·maxⱼ bound(xʲ)` of it.
+pub(super) fn nary_near<T: Real>(
+    vals: Values<'_, T>,
+    node: u32,
+    links: &[u32],
+    tau: T,
+    bound: impl Fn(u32) -> T,
+    out: &mut Vec<usize>,
+) {
+    let shape = vals.shape(node);
+    let u = links.iter().fold(T::zero(), |acc, &x| acc.max(bound(x)));
+    let limit = T::cst(2.0) * tau * u;
+    for (e, &b) in vals.get(node).iter().enumerate() {
+        if links.iter().any(|&x| {
+            let d = (Bc::of(vals, x, shape).at(e) - b).abs();
+            d <= limit && d > T::zero()
+        }) {
+            out.push(e);
+        }
+    }
+}
+
+/// Near tie: an input `xʲ` with `0 < |xʲ − winner| ≤ τ·(m(xʲ) + m(winner))`.
+pub(super) fn nary_is_near<T: Real>(
+    cx: &TangentCx<'_, T>,
+    links: &[u32],
+    e: usize,
+    tau: T,
+) -> bool {
+    let n = cx.need.len();
+    let best = cx.y()[e];
+    let Some(w) = links.iter().copied().find(|&x| cx.v(x, n).at(e) == best) else {
+        return false;
+    };
+    let m_best = cx.m(w).at(e);
+    links
+        .iter()
+        .any(|&x| within((cx.v(x, n).at(e) - best).abs(), tau, cx.m(x).at(e) + m_best))
 }
 
 /// The gap between the winner and the nearest other input value.

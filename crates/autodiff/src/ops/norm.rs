@@ -11,7 +11,7 @@
 //! `Error::NonFinite`), `norm` is differentiable through the zero vector, and it does not
 //! overflow for huge entries: the sum is taken of `xᵢ/s`, `s = maxᵢ |xᵢ|`.
 
-use super::rule::{Pieces, TangentCx, Tie};
+use super::rule::{self, Pieces, TangentCx, Tie};
 use super::{build, info, Op, Sink};
 use crate::tape::Values;
 use crate::{Real, Shape, Var};
@@ -128,4 +128,38 @@ pub(super) fn distance<T: Real>(vals: Values<'_, T>, node: u32, out: &mut Vec<T>
 /// a zonotope, so the exact subdifferential refuses it.
 pub(super) fn branch() -> Pieces {
     Pieces::Curved
+}
+
+/// Magnitude: `‖m(x)‖`.
+pub(super) fn magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    let mx = cx.m_raw(x);
+    let n = cx.tv.vals.shape(x).len();
+    out[0] = (0..n).map(|k| mx.at(k) * mx.at(k)).sum::<T>().sqrt();
+}
+
+/// Bound: `√n·bound(x)`.
+pub(super) fn bound<T: Real>(vals: Values<'_, T>, x: u32, ux: T) -> T {
+    T::cst(vals.shape(x).len() as f64).sqrt() * ux
+}
+
+/// Near-tie candidate by the bound: `0 < ‖x‖ ≤ τ·√n·bound(x)`.
+pub(super) fn near<T: Real>(
+    vals: Values<'_, T>,
+    node: u32,
+    x: u32,
+    tau: T,
+    ux: T,
+    out: &mut Vec<usize>,
+) {
+    if rule::within(vals.get(node)[0], tau, bound(vals, x, ux)) {
+        out.push(0);
+    }
+}
+
+/// Near tie: `0 < ‖x‖ ≤ τ·‖m(x)‖`.
+pub(super) fn is_near<T: Real>(cx: &TangentCx<'_, T>, x: u32, tau: T) -> bool {
+    let mx = cx.m_raw(x);
+    let n = cx.tv.vals.shape(x).len();
+    let m = (0..n).map(|k| mx.at(k) * mx.at(k)).sum::<T>().sqrt();
+    rule::within(cx.y()[0], tau, m)
 }

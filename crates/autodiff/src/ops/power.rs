@@ -12,6 +12,7 @@
 use super::rule::TangentCx;
 use super::smooth::{check_domain, map, unary_backward, unary_tangent};
 use super::{Op, Sink};
+use crate::tape::Values;
 use crate::{Error, Real, Result, Var};
 
 /// `n·xⁿ⁻¹`, and 0 for `n = 0` (the derivative of the constant 1, also at `x = 0`).
@@ -152,4 +153,28 @@ pub(super) fn powi_tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, n: i32, out: 
 pub(super) fn powf_tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, p: T, out: &mut [T]) {
     let v = cx.v(x, out.len());
     unary_tangent(cx, x, out, |e| powf_derivative(v.at(e), p));
+}
+
+/// Magnitude of `xⁿ`: `|n·xⁿ⁻¹|·m(x) + |y|`.
+pub(super) fn powi_magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, n: i32, out: &mut [T]) {
+    let v = cx.v(x, out.len());
+    cx.smooth_magnitude(x, out, |e| powi_derivative(v.at(e), n));
+}
+
+/// Magnitude of `xᵖ`: `|p·xᵖ⁻¹|·m(x) + |y|`.
+pub(super) fn powf_magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, p: T, out: &mut [T]) {
+    let v = cx.v(x, out.len());
+    cx.smooth_magnitude(x, out, |e| powf_derivative(v.at(e), p));
+}
+
+/// Bound of `xⁿ` (one pass over the node).
+pub(super) fn powi_bound<T: Real>(vals: Values<'_, T>, node: u32, x: u32, n: i32, ux: T) -> T {
+    let v = vals.get(x);
+    super::rule::smooth_bound(vals, node, ux, |e| powi_derivative(v[e], n))
+}
+
+/// Bound of `xᵖ` (one pass over the node).
+pub(super) fn powf_bound<T: Real>(vals: Values<'_, T>, node: u32, x: u32, p: T, ux: T) -> T {
+    let v = vals.get(x);
+    super::rule::smooth_bound(vals, node, ux, |e| powf_derivative(v[e], p))
 }

@@ -180,3 +180,24 @@ pub(super) fn row_sum_tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut 
         *o = t.map_or(T::zero(), |t| t[e * c..(e + 1) * c].iter().copied().sum());
     }
 }
+
+/// Magnitude of `sum`/`mean`: the sum (mean) of the operand's magnitudes, i.e. the tangent
+/// rule with the magnitudes in place of the tangents (its coefficients are positive).
+pub(super) fn sum_magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, mean: bool, out: &mut [T]) {
+    sum_tangent(cx, x, mean, out);
+}
+
+/// Magnitude of `row_sum`: each row's sum of magnitudes (the tangent rule, likewise).
+pub(super) fn row_sum_magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    row_sum_tangent(cx, x, out);
+}
+
+/// Bound of `sum`: `n·bound(x)`.
+pub(super) fn sum_bound<T: Real>(vals: crate::tape::Values<'_, T>, x: u32, ux: T) -> T {
+    T::cst(vals.shape(x).len() as f64) * ux
+}
+
+/// Bound of `row_sum`: the column count times `bound(x)`.
+pub(super) fn row_sum_bound<T: Real>(vals: crate::tape::Values<'_, T>, x: u32, ux: T) -> T {
+    T::cst(vals.shape(x).cols() as f64) * ux
+}

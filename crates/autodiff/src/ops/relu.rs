@@ -9,8 +9,9 @@
 //! `relu` is its own primitive rather than `max(x, 0)`: a binary-max rule that splits ties
 //! ½ / ½ (JAX, PyTorch) would otherwise give ½ at 0.
 
-use super::rule::{self, Branch, Pieces, Tie};
+use super::rule::{self, Branch, Pieces, TangentCx, Tie};
 use super::{build, info, Op};
+use crate::tape::Values;
 use crate::{Real, Var};
 
 impl<'t, T: Real> Var<'t, T> {
@@ -85,4 +86,19 @@ pub(super) fn resolve<T: Real>(tie: &mut Tie<'_, '_, T>, x: u32) -> bool {
 /// branch 1 is `x` (1); `relu` is their maximum.
 pub(super) fn branch<T: Real>(b: &mut Branch<'_, '_, T>) -> Pieces {
     rule::mask_branch(b, T::zero(), T::one(), true)
+}
+
+/// Magnitude: `m(x)` (the output is `x` or an exact 0).
+pub(super) fn magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    cx.scaled_magnitude(x, T::one(), out);
+}
+
+/// Near-tie candidates by the bound: `0 < |x| ≤ τ·bound(x)`.
+pub(super) fn near<T: Real>(vals: Values<'_, T>, x: u32, tau: T, ux: T, out: &mut Vec<usize>) {
+    rule::near_zero(vals, x, tau, ux, out);
+}
+
+/// Near tie: `0 < |x| ≤ τ·m(x)`.
+pub(super) fn is_near<T: Real>(cx: &TangentCx<'_, T>, x: u32, e: usize, tau: T) -> bool {
+    rule::is_near_zero(cx, x, e, tau)
 }

@@ -72,3 +72,8 @@ pub(super) fn tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
         None => out.fill(T::zero()),
     }
 }
+
+/// Magnitude: the operand's, element for element (the tangent rule's copy).
+pub(super) fn magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    cx.scaled_magnitude(x, T::one(), out);
+}

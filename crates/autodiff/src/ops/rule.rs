@@ -5,6 +5,16 @@
 //! operand tangents a needed output tangent reads (`need`, given a [`Need`]), and, for a kink
 //! primitive, how the certified mode resolves a tie ([`Tie`]) and how far an element is from
 //! its kink (`distance`). [`super::dispatch`] only routes each `Op` variant to them.
+//!
+//! For the certified mode's tie tolerance every primitive also has a `magnitude` rule: the scale
+//! `m(y)` its rounding errors are relative to, from its operands' (`m(a + b) = m(a) + m(b)`,
+//! `m(a·b) = m(a)·m(b)`, `m(f(x)) = |f'(x)|·m(x) + |f(x)|` for a smooth `f`, …; a leaf that
+//! carries no gradient has `m = |value|`, a computed one its bound), computed per element over the needed elements like a
+//! tangent ([`TangentCx`] with the magnitudes in place of the tangents), and a `bound` rule, a
+//! number `≥ m` of every element of the node, from its operands' bounds, that costs O(1) for
+//! the linear primitives so the tolerance check of a tape without near ties is one comparison
+//! per kink element. A kink primitive has `near` (the elements within the tolerance by the
+//! bounds: candidates) and `is_near` (the exact test with the magnitudes).
 
 use super::{Bc, Bcast, Sink};
 use crate::tape::{Inner, Values};
@@ -66,6 +76,9 @@ pub(crate) struct TangentCx<'a, T> {
     pub tv: Tangents<'a, T>,
     pub mask: &'a [T],
     pub need: &'a [bool],
+    /// Per node, the magnitude bound (in the magnitude pass; empty elsewhere): the magnitude
+    /// of a computed node that carries no gradient, whose elements have none of their own.
+    pub bounds: &'a [T],
 }
 
 impl<'a, T: Real> TangentCx<'a, T> {
@@ -95,6 +108,124 @@ impl<'a, T: Real> TangentCx<'a, T> {
     pub(crate) fn needed(&self) -> impl Iterator<Item = usize> + '_ {
         (0..self.need.len()).filter(|&e| self.need[e])
     }
+}
+
+/// An operand's magnitudes as an output element reads them: from the magnitude buffer if the
+/// operand carries a gradient slot; else its bound if it is computed (a cancellation among
+/// constants rounds too) and the bounds are known; else `|value|` (a leaf is exact).
+#[derive(Clone, Copy)]
+pub(crate) struct Mag<'a, T> {
+    buf: Option<Bc<'a, T>>,
+    bound: Option<T>,
+    val: Bc<'a, T>,
+}
+
+impl<T: Real> Mag<'_, T> {
+    /// The magnitude output element `e` reads.
+    #[inline]
+    pub(crate) fn at(&self, e: usize) -> T {
+        match (self.buf, self.bound) {
+            (Some(b), _) => b.at(e),
+            (None, Some(u)) => u,
+            (None, None) => self.val.at(e).abs(),
+        }
+    }
+}
+
+impl<'a, T: Real> TangentCx<'a, T> {
+    /// Operand `id`'s magnitudes (the pass's `tv.lower` holds magnitudes) as the node's
+    /// elementwise output reads them.
+    pub(crate) fn m(&self, id: u32) -> Mag<'_, T> {
+        let vals = self.tv.vals;
+        let how = Bcast::of(vals, id, vals.shape(self.node));
+        Mag {
+            buf: self.tv.tan(id).map(|s| Bc::new(s, how)),
+            bound: computed_bound(vals, self.bounds, id),
+            val: Bc::new(vals.get(id), how),
+        }
+    }
+
+    /// Operand `id`'s magnitudes element by element, in its own layout.
+    pub(crate) fn m_raw(&self, id: u32) -> Mag<'_, T> {
+        let vals = self.tv.vals;
+        Mag {
+            buf: self.tv.tan(id).map(|s| Bc::new(s, Bcast::Same)),
+            bound: computed_bound(vals, self.bounds, id),
+            val: Bc::new(vals.get(id), Bcast::Same),
+        }
+    }
+
+    /// The magnitude of a smooth elementwise `y = f(x)`: `|f'(x)|·m(x) + |y|` at the needed
+    /// elements, `f'` given per element (first-order error propagation plus the rounding of `f`).
+    pub(crate) fn smooth_magnitude(&self, x: u32, out: &mut [T], derivative: impl Fn(usize) -> T) {
+        let (mx, y) = (self.m(x), self.y());
+        self.needed()
+            .for_each(|e| out[e] = derivative(e).abs() * mx.at(e) + y[e].abs());
+    }
+
+    /// The magnitude of an op that passes each element through with a weight of at most `k` in
+    /// absolute value (`relu`, `abs`, `clamp`, `leaky_relu`, reshapes): `k·m(x)`.
+    pub(crate) fn scaled_magnitude(&self, x: u32, k: T, out: &mut [T]) {
+        let mx = self.m(x);
+        self.needed().for_each(|e| out[e] = k * mx.at(e));
+    }
+}
+
+/// The bound that stands for the magnitudes of node `id` if it is computed (not a leaf) and
+/// carries no gradient, when the bounds are known.
+pub(crate) fn computed_bound<T: Real>(vals: Values<'_, T>, bounds: &[T], id: u32) -> Option<T> {
+    let node = &vals.nodes[id as usize];
+    (!node.needs_grad() && !matches!(node.op, super::Op::Leaf))
+        .then(|| bounds.get(id as usize).copied())
+        .flatten()
+}
+
+/// The bound of a smooth elementwise `y = f(x)` from `x`'s bound `ux`: the largest
+/// `|f'(x)|·ux + |y|` over the elements (one pass over the node).
+pub(crate) fn smooth_bound<T: Real>(
+    vals: Values<'_, T>,
+    node: u32,
+    ux: T,
+    derivative: impl Fn(usize) -> T,
+) -> T {
+    vals.get(node)
+        .iter()
+        .enumerate()
+        .fold(T::zero(), |acc, (e, y)| {
+            acc.max(derivative(e).abs() * ux + y.abs())
+        })
+}
+
+/// The largest `|v|` (0 for no element).
+pub(crate) fn max_abs<T: Real>(v: &[T]) -> T {
+    v.iter().fold(T::zero(), |acc, x| acc.max(x.abs()))
+}
+
+/// Whether `d` (a distance to a kink, not 0: exact ties are recorded already) is within
+/// `tau·m`. A magnitude that overflowed says nothing, so it makes no near tie.
+#[inline]
+pub(crate) fn within<T: Real>(d: T, tau: T, m: T) -> bool {
+    d > T::zero() && m.is_finite() && d <= tau * m
+}
+
+/// The candidates of a kink at 0 (`relu`, `abs`, `leaky_relu`): `0 < |x| ≤ τ·bound(x)`.
+pub(crate) fn near_zero<T: Real>(vals: Values<'_, T>, x: u32, tau: T, ux: T, out: &mut Vec<usize>) {
+    let limit = tau * ux;
+    let hit = |v: &T| {
+        let d = v.abs();
+        d <= limit && d > T::zero()
+    };
+    let v = vals.get(x);
+    // A branch-free count first: on a tape without near ties this is the whole cost.
+    if v.iter().filter(|w| hit(w)).count() == 0 {
+        return;
+    }
+    out.extend((0..v.len()).filter(|&e| hit(&v[e])));
+}
+
+/// The exact test of a kink at 0: `|x| ≤ τ·m(x)`.
+pub(crate) fn is_near_zero<T: Real>(cx: &TangentCx<'_, T>, x: u32, e: usize, tau: T) -> bool {
+    within(cx.v(x, cx.need.len()).at(e).abs(), tau, cx.m(x).at(e))
 }
 
 /// The need marking of one node: which operand tangents its needed output tangents read.
@@ -176,6 +307,46 @@ pub(crate) struct Tie<'a, 'm, T> {
     pub mask: &'m mut [T],
     /// The tied output element.
     pub e: usize,
+    /// The magnitudes (laid out like the tangents), for the tolerance of n-ary ties; `None`
+    /// when they were not computed (no element was within the tolerance by the bounds, so the
+    /// tied entries are the equal ones).
+    pub mags: Option<&'a Tangents<'a, T>>,
+    /// The relative tie tolerance τ (0 in the exact modes).
+    pub tau: T,
+    /// Per node, the magnitude bounds (empty when the magnitudes were not computed).
+    pub bounds: &'a [T],
+    /// An earlier direction narrowed this n-ary tie: the entries still tied are those with a
+    /// non-zero weight (a rule that narrows a tie without deciding it sets this).
+    pub narrowed: bool,
+}
+
+impl<T: Real> Tie<'_, '_, T> {
+    /// Operand `id`'s magnitude at the tied element (broadcast like its values), if computed.
+    pub(crate) fn mag(&self, id: u32) -> Option<T> {
+        let vals = self.tv.vals;
+        let how = Bcast::of(vals, id, vals.shape(self.node));
+        let bound = computed_bound(vals, self.bounds, id);
+        self.mags.map(|mags| match (mags.tan(id), bound) {
+            (Some(m), _) => m[how.index(self.e)],
+            (None, Some(u)) => u,
+            (None, None) => vals.get(id)[how.index(self.e)].abs(),
+        })
+    }
+
+    /// Whether an entry at distance `d` from the winner is tied with it: equal, or within
+    /// `τ·(m(entry) + m(winner))` when the magnitudes are known.
+    pub(crate) fn tied(&self, d: T, m_entry: Option<T>, m_winner: Option<T>) -> bool {
+        match (m_entry, m_winner) {
+            _ if d == T::zero() => true,
+            (Some(a), Some(b)) => within(d, self.tau, a + b),
+            _ => false,
+        }
+    }
+
+    /// Whether two tangents are equal up to the tolerance: `|s − t| ≤ τ·(|s| + |t|)`.
+    pub(crate) fn same(&self, s: T, t: T) -> bool {
+        (s - t).abs() <= self.tau * (s.abs() + t.abs())
+    }
 }
 
 /// The backward rule of every op whose local derivative is its mask: `∂x += mask ⊙ g`
@@ -248,4 +419,17 @@ pub(crate) fn mask_branch<T: Real>(
 ) -> Pieces {
     b.mask[b.e] = if b.which == 1 { hi } else { lo };
     Pieces::Two { convex }
+}
+
+/// The bound of an op whose every output element is one of its operand's elements, or a mean
+/// or a one-sided pick of them (`reshape`, `transpose`, `slice`, `gather`, `mean`, `relu`, `abs`,
+/// `clamp`, the reductions): the operand's bound.
+pub(crate) fn operand_bound<T: Real>(u: &[T], x: u32) -> T {
+    u[x as usize]
+}
+
+/// The bound of an op whose output elements are each one of several operands' (`max`, `min`,
+/// `max_n`, `min_n`, `concat`): the largest operand bound.
+pub(crate) fn largest_bound<T: Real>(u: &[T], xs: &[u32]) -> T {
+    xs.iter().fold(T::zero(), |acc, &x| acc.max(u[x as usize]))
 }

@@ -155,3 +155,8 @@ pub(super) fn need<T: Real>(need: &mut Need<'_, T>, x: u32, start: usize) {
         }
     }
 }
+
+/// Magnitude: the operand's, moved as the tangent rule moves tangents.
+pub(super) fn magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, start: usize, out: &mut [T]) {
+    tangent(cx, x, start, out);
+}

@@ -285,3 +285,76 @@ pub(super) fn log1p_tangent<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T
     let v = cx.v(x, out.len());
     unary_tangent(cx, x, out, |e| (T::one() + v.at(e)).recip());
 }
+
+/// Magnitude of `x²`: `m(x)²` (as `x·x`).
+pub(super) fn square_magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    let mx = cx.m(x);
+    cx.needed().for_each(|e| out[e] = mx.at(e) * mx.at(e));
+}
+
+/// Magnitude of `√x`: `m(x)/(2y) + y`, and `√m(x)` at `y = 0` (where the derivative is infinite).
+pub(super) fn sqrt_magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    let (mx, y) = (cx.m(x), cx.y());
+    cx.needed()
+        .for_each(|e| out[e] = sqrt_scale(mx.at(e), y[e]));
+}
+
+fn sqrt_scale<T: Real>(mx: T, y: T) -> T {
+    if y > T::zero() {
+        mx / (T::cst(2.0) * y) + y
+    } else {
+        mx.sqrt()
+    }
+}
+
+/// Bound of `√x`.
+pub(super) fn sqrt_bound<T: Real>(vals: crate::tape::Values<'_, T>, node: u32, ux: T) -> T {
+    vals.get(node)
+        .iter()
+        .fold(T::zero(), |acc, &y| acc.max(sqrt_scale(ux, y)))
+}
+
+/// Magnitude of `eˣ`: `y·(m(x) + 1)`.
+pub(super) fn exp_magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    let y = cx.y();
+    cx.smooth_magnitude(x, out, |e| y[e]);
+}
+
+/// Magnitude of `ln x`: `m(x)/|x| + |y|`.
+pub(super) fn ln_magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    let v = cx.v(x, out.len());
+    cx.smooth_magnitude(x, out, |e| v.at(e).recip());
+}
+
+/// Magnitude of `ln(1 + x)`: `m(x)/|1 + x| + |y|`.
+pub(super) fn log1p_magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    let v = cx.v(x, out.len());
+    cx.smooth_magnitude(x, out, |e| (T::one() + v.at(e)).recip());
+}
+
+/// Bound of `x²`: `bound(x)²`.
+pub(super) fn square_bound<T: Real>(u: &[T], x: u32) -> T {
+    u[x as usize] * u[x as usize]
+}
+
+/// Bound of `eˣ`: `max y·(bound(x) + 1)`.
+pub(super) fn exp_bound<T: Real>(vals: crate::tape::Values<'_, T>, node: u32, ux: T) -> T {
+    super::rule::max_abs(vals.get(node)) * (ux + T::one())
+}
+
+/// Bound of `ln x`: the largest `bound(x)/|x| + |y|` (one pass over the node).
+pub(super) fn ln_bound<T: Real>(vals: crate::tape::Values<'_, T>, node: u32, x: u32, ux: T) -> T {
+    let v = vals.get(x);
+    super::rule::smooth_bound(vals, node, ux, |e| v[e].recip())
+}
+
+/// Bound of `ln(1 + x)`: the largest `bound(x)/|1 + x| + |y|` (one pass over the node).
+pub(super) fn log1p_bound<T: Real>(
+    vals: crate::tape::Values<'_, T>,
+    node: u32,
+    x: u32,
+    ux: T,
+) -> T {
+    let v = vals.get(x);
+    super::rule::smooth_bound(vals, node, ux, |e| (T::one() + v[e]).recip())
+}

@@ -113,3 +113,8 @@ pub(super) fn need<T: Real>(need: &mut Need<'_, T>, x: u32) {
         }
     }
 }
+
+/// Magnitude: the operand's, moved as the tangent rule moves tangents.
+pub(super) fn magnitude<T: Real>(cx: &TangentCx<'_, T>, x: u32, out: &mut [T]) {
+    tangent(cx, x, out);
+}

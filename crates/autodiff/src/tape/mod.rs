@@ -135,6 +135,7 @@ impl<T: Real> Tape<T> {
                 nodes: Vec::new(),
                 arena: Vec::new(),
                 shared: Vec::new(),
+                shared_bounds: Vec::new(),
                 masks: Vec::new(),
                 ties: Vec::new(),
                 links: Vec::new(),
@@ -196,6 +197,7 @@ impl<T: Real> Tape<T> {
         inner.nodes.clear();
         inner.arena.clear();
         inner.shared.clear();
+        inner.shared_bounds.clear();
         inner.masks.clear();
         inner.ties.clear();
         inner.links.clear();
@@ -413,6 +415,7 @@ impl<T: Real> Tape<T> {
         let mut inner = self.borrow_mut();
         let k = inner.shared.len();
         inner.shared.push(Arc::clone(data.shared()));
+        inner.shared_bounds.push(data.max_abs());
         let id = inner.nodes.len() as u32;
         let (mask, ties) = (inner.masks.len(), inner.ties.len());
         inner.nodes.push(Node {

@@ -94,6 +94,8 @@ pub(crate) struct Inner<T> {
     pub nodes: Vec<Node<T>>,
     pub arena: Vec<T>,
     pub shared: Vec<Arc<[T]>>,
+    /// The largest `|value|` of each `shared` block (from [`Data`](crate::Data)), for the certified mode.
+    pub shared_bounds: Vec<T>,
     pub masks: Vec<T>,
     pub ties: Vec<usize>,
     /// Operand lists of n-ary and custom nodes.

@@ -349,3 +349,110 @@ fn every_primitive_certifies_by_its_one_sided_rule_and_reports_its_kinks() {
         assert_eq!(site.near, row.exact, "{} near", row.name);
     }
 }
+
+/// Each row's `m(f(x))`, the magnitude the certified mode's tie tolerance is relative to, by
+/// hand from the rules in `ops/rule.rs` (`m(a ± b) = m(a) + m(b)`, `m(ab) = m(a)m(b)`,
+/// `m(f(x)) = |f'(x)|·m(x) + |f(x)|`, a constant's `m` its `|value|`, a parameter's too; `pick`
+/// is a dot with a unit vector, so `m = |xᵢ|`).
+#[rustfmt::skip]
+fn magnitudes() -> Vec<(&'static str, f64)> {
+    vec![
+        ("leaf", 3.0),
+        ("add", 3.0),                         // |1| + |2|
+        ("sub", 3.0),                         // |1| + |2|
+        ("mul", 2.0),                         // 1·2
+        ("div", 1.0),                         // (m(a) + |a/b|·m(b))/|b| = (1 + ½·2)/2
+        ("affine", 11.0),                     // Σ (3·m(x) + |1|) = 4 + 7
+        ("reshape", 10.0),                    // Σ |xᵢ|
+        ("square", 9.0),                      // m(x)² = 3²
+        ("sqrt", 3.0),                        // m(x)/(2y) + y = 4/4 + 2
+        ("exp", 1.0),                         // y·(m(x) + 1) = 1·(0 + 1)
+        ("ln", 1.0 + std::f64::consts::LN_2), // m(x)/x + |ln x| at 2
+        ("softplus", std::f64::consts::LN_2), // σ(0)·0 + ln 2
+        ("sigmoid", 0.5),                     // ¼·0 + ½
+        ("tanh", 0.0),                        // 1·0 + 0: tanh(0) is exact
+        ("log1p", 0.5 + std::f64::consts::LN_2), // m(x)/(1 + x) + ln 2 at 1
+        ("powi", 32.0),                       // |3·2²|·2 + 2³
+        ("powf", 20.0),                       // |1.5·4^0.5|·4 + 4^1.5
+        ("sum", 3.0),
+        ("mean", 2.0),                        // (1 + 3)/2
+        ("row_sum", 17.0),                    // (1 + 2)·1 + (3 + 4)·2
+        ("dot", 11.0),                        // 1·3 + 2·4
+        ("matvec", 10.0),                     // (1 + 2) + (3 + 4): |A|·|v|
+        ("matmul", 16.0),                     // (1 + 4) + (3 + 8)
+        ("gather", 5.0),                      // X₀₁ + X₁₀
+        ("sparse_matvec", 6.0),               // |X|·1: (1 + 2) + 3
+        ("transpose", 86.0),                  // Σ Xᵢⱼ·Wⱼᵢ, all positive
+        ("slice", 80.0),                      // 2·10 + 3·20
+        ("concat", 34.0),                     // (1, 2, 5, 1, 2)·(1, 2, 3, 4, 5)
+        ("custom", 3.0),                      // |2x| + maxₖ m(x)ₖ (the custom rule)
+        ("relu", 0.0),                        // m(x) at x = 0
+        ("leaky_relu", 0.0),
+        ("norm", 0.0),                        // ‖m(x)‖ at the zero vector
+        ("abs", 0.0),
+        ("max", 1.0),                         // max(m(a), m(b))
+        ("min", 1.0),
+        ("clamp", 0.0),
+        ("max_n", 1.0),
+        ("min_n", 1.0),
+        ("reduce_max", 2.0),                  // the largest entry magnitude
+        ("reduce_min", 2.0),                  // the largest too: the error of any entry
+        ("row_max", 5.0),                     // 2 + 3
+        ("row_min", 4.0),                     // 1 + 3
+    ]
+}
+
+#[test]
+fn every_primitive_propagates_its_magnitude_to_the_tie_tolerance() {
+    let table = magnitudes();
+    for row in rows() {
+        let entries: Vec<f64> = table
+            .iter()
+            .filter(|(name, _)| *name == row.name)
+            .map(|&(_, m)| m)
+            .collect();
+        assert_eq!(entries.len(), 1, "`{}` needs one magnitude", row.name);
+        let tape = Tape::<f64>::new();
+        let x = tape.param(row.x, row.shape).unwrap();
+        let y = (row.f)(&tape, x);
+        assert_magnitude(&tape, y, entries[0], row.name);
+    }
+}
+
+/// Checks that the scalar `y` has magnitude `m`, through the tie tolerance: `relu(y − c)` with
+/// `c = y + δ` has its argument `δ' ≈ −δ` from the kink and magnitude `M = m + |c|`, so it is a
+/// near tie exactly when `τ ≥ δ'/M`.
+fn assert_magnitude<'t>(tape: &'t Tape<f64>, y: Var<'t, f64>, m: f64, what: &str) {
+    let v = y.item();
+    let c = v + 1e-6 * (1.0 + v.abs());
+    let arg = y - c;
+    let z = arg.relu();
+    let total = m + c.abs();
+    let distance = arg.item().abs();
+    for (factor, near) in [(1.02, true), (0.98, false)] {
+        tape.set_tie_tolerance(factor * distance / total).unwrap();
+        let certified = tape.backward_certified(z, Certify::Lexicographic).unwrap();
+        let found = certified.report.site(z.id()).is_some_and(|s| s.near == [0]);
+        assert_eq!(found, near, "{what}: τ = {factor}·δ/M, M = {total}");
+    }
+}
+
+#[test]
+fn broadcast_operands_propagate_their_magnitudes_elementwise() {
+    let tape = Tape::<f64>::new();
+    let x = tape
+        .param(&[1.0, 2.0, 3.0, 4.0], Shape::matrix(2, 2))
+        .unwrap();
+    // Along the rows (a vector of the column count): Σᵢⱼ (|Xᵢⱼ| + |vⱼ|) = 10 + 2·(10 + 20).
+    let v = tape.param_vec(&[10.0, 20.0]).unwrap();
+    assert_magnitude(&tape, (x + v).sum(), 70.0, "matrix + row vector");
+    // A scalar: Σ |Xᵢⱼ|·3.
+    let s = tape.param_scalar(3.0).unwrap();
+    assert_magnitude(&tape, (x * s).sum(), 30.0, "matrix · scalar");
+    // One value per row ([2, 1]): Σ max(|Xᵢⱼ|, |cᵢ|) = (5 + 5) + (3 + 4).
+    let c = tape.param(&[5.0, 0.0], Shape::matrix(2, 1)).unwrap();
+    assert_magnitude(&tape, x.max(c).sum(), 17.0, "max with a column");
+    // Division by a row vector: Σ (m(a) + |a/b|·m(b))/|b| = Σ 2|a|/|b|
+    // = 2·(1/10 + 2/20 + 3/10 + 4/20).
+    assert_magnitude(&tape, (x / v).sum(), 1.4, "matrix / row vector");
+}

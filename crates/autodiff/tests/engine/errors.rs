@@ -712,3 +712,30 @@ fn leaky_relu_rejects_a_non_finite_slope_with_a_typed_error() {
         assert_eq!(caught.downcast_ref::<String>().unwrap(), &err.to_string());
     }
 }
+
+#[test]
+fn the_tie_tolerance_must_be_finite_and_not_negative() {
+    let tape = Tape::<f64>::new();
+    for bad in [-1e-16, f64::NAN, f64::INFINITY] {
+        let err = tape.set_tie_tolerance(bad).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidArgument {
+                    op: "set_tie_tolerance",
+                    what: "tolerance",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+    // A refused value leaves the default, 4 ε; 0 and a positive value are accepted and kept
+    // across `clear`.
+    assert_eq!(tape.tie_tolerance(), 4.0 * f64::EPSILON);
+    let mut tape = Tape::<f32>::new();
+    assert_eq!(tape.tie_tolerance(), 4.0 * f32::EPSILON);
+    tape.set_tie_tolerance(0.0).unwrap();
+    tape.clear();
+    assert_eq!(tape.tie_tolerance(), 0.0);
+}

@@ -6,6 +6,7 @@
 mod broadcast;
 mod catalogue;
 mod certified;
+mod clarke;
 mod compositions;
 mod errors;
 mod gradcheck;
