@@ -1,7 +1,6 @@
 //! One-sided directional derivatives and the subdifferential along a line, by the tangent pass.
 
 use super::pass::Pass;
-use crate::ops::Op;
 use crate::{Error, Real, Result, Tape, Var};
 
 impl<T: Real> Tape<T> {
@@ -43,7 +42,7 @@ impl<T: Real> Tape<T> {
                 });
             }
             let node = inner.node(x.id);
-            if !matches!(node.op, Op::Leaf) || !node.needs_grad() {
+            if !node.is_param() {
                 return Err(Error::NoGradient {
                     node: x.id as usize,
                 });

@@ -5,7 +5,6 @@
 //! `is_near`, `tangent`, `resolve`).
 
 use crate::ops::rule::{Need, TangentCx, Tangents, Tie};
-use crate::ops::Op;
 use crate::tape::{Inner, Storage};
 use crate::{Real, Result};
 
@@ -253,7 +252,7 @@ impl<'a, T: Real> Pass<'a, T> {
             let node = &inner.nodes[i];
             self.bounds[i] = match node.value {
                 Storage::Shared(k) => inner.shared_bounds[k],
-                Storage::Arena(_) if matches!(node.op, Op::Leaf) => {
+                Storage::Arena(_) if node.is_leaf() => {
                     crate::ops::rule::max_abs(vals.get(i as u32))
                 }
                 Storage::Arena(_) => node.op.bound(inner, i as u32, &self.bounds),
@@ -273,7 +272,7 @@ impl<'a, T: Real> Pass<'a, T> {
             let n = node.shape.len();
             let (lower, upper) = self.mag.split_at_mut(node.grad);
             let out = &mut upper[..n];
-            if matches!(node.op, Op::Leaf) {
+            if node.is_leaf() {
                 for (o, v) in out.iter_mut().zip(vals.get(i as u32)) {
                     *o = v.abs();
                 }
@@ -350,7 +349,7 @@ impl<'a, T: Real> Pass<'a, T> {
     pub(super) fn set_direction(&mut self, mut dir: impl FnMut(usize, usize) -> T) {
         let inner = self.inner;
         for (i, node) in inner.nodes.iter().enumerate() {
-            if matches!(node.op, Op::Leaf) && node.needs_grad() {
+            if node.is_param() {
                 for e in 0..node.shape.len() {
                     self.tan[node.grad + e] = dir(i, e);
                 }
@@ -363,7 +362,7 @@ impl<'a, T: Real> Pass<'a, T> {
         let inner = self.inner;
         let mut out = Vec::new();
         for node in &inner.nodes[..=self.root as usize] {
-            if matches!(node.op, Op::Leaf) && node.needs_grad() {
+            if node.is_param() {
                 let slots = node.grad..node.grad + node.shape.len();
                 out.extend(slots.filter(|&k| self.need[k]));
             }
@@ -392,7 +391,7 @@ impl<'a, T: Real> Pass<'a, T> {
                 continue;
             }
             let node = &inner.nodes[i];
-            if matches!(node.op, Op::Leaf) {
+            if node.is_leaf() {
                 continue;
             }
             let n = node.shape.len();

@@ -36,8 +36,8 @@
 //! and the weights `∂G/∂yⱼ`, and per tie two backward passes seeded at the tied element only
 //! (branch 1, then branch 0) give `gⱼ` as their difference.
 
+use crate::ops;
 use crate::ops::rule::{Branch, Need, Pieces};
-use crate::ops::{self, Op};
 use crate::tape::{run_backward, Inner};
 use crate::{Error, Gradients, NodeId, Real, Result, Tape, Var};
 
@@ -426,7 +426,7 @@ impl<T: Real> Tape<T> {
                 });
             }
             let node = inner.node(x.id);
-            if !matches!(node.op, Op::Leaf) || !node.needs_grad() {
+            if !node.is_param() {
                 return Err(Error::NoGradient {
                     node: x.id as usize,
                 });

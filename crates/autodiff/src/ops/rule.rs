@@ -175,7 +175,7 @@ impl<'a, T: Real> TangentCx<'a, T> {
 /// carries no gradient, when the bounds are known.
 pub(crate) fn computed_bound<T: Real>(vals: Values<'_, T>, bounds: &[T], id: u32) -> Option<T> {
     let node = &vals.nodes[id as usize];
-    (!node.needs_grad() && !matches!(node.op, super::Op::Leaf))
+    (!node.needs_grad() && !node.is_leaf())
         .then(|| bounds.get(id as usize).copied())
         .flatten()
 }

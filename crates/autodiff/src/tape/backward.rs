@@ -4,7 +4,7 @@ use std::cell::Ref;
 
 use super::Inner;
 use crate::data::check_finite;
-use crate::ops::{self, Op};
+use crate::ops;
 use crate::{Error, Real, Result, Tape, Var};
 
 impl<T: Real> Tape<T> {
@@ -102,7 +102,7 @@ pub(crate) fn run_backward<T: Real>(
 
 pub(crate) fn check_param_grads<T: Real>(inner: &Inner<T>, grads: &Gradients<T>) -> Result<()> {
     for node in &inner.nodes {
-        if matches!(node.op, Op::Leaf) && node.needs_grad() {
+        if node.is_param() {
             let g = &grads.data[node.grad..node.grad + node.shape.len()];
             check_finite("backward", g)?;
         }

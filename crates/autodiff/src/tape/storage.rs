@@ -44,6 +44,16 @@ impl<T> Node<T> {
     pub(crate) fn needs_grad(&self) -> bool {
         self.grad != NO_GRAD
     }
+
+    /// A leaf: a constant or a parameter, whose value the caller gave (`Op::Leaf`).
+    pub(crate) fn is_leaf(&self) -> bool {
+        matches!(self.op, Op::Leaf)
+    }
+
+    /// A parameter: a leaf that carries a gradient (what gradients are taken with respect to).
+    pub(crate) fn is_param(&self) -> bool {
+        self.is_leaf() && self.needs_grad()
+    }
 }
 
 /// Read access to node values during a forward or backward step.
