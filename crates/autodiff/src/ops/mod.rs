@@ -15,6 +15,7 @@ pub(crate) mod gather;
 pub(crate) mod kernels;
 pub(crate) mod leaky_relu;
 pub(crate) mod linalg;
+pub(crate) mod max_n;
 pub(crate) mod maxmin;
 pub(crate) mod norm;
 pub(crate) mod power;
