@@ -592,4 +592,177 @@ mod tests {
             assert_eq!(sum(&x), x.iter().sum::<f64>());
         }
     }
+
+    /// Uniform values in [−1, 1) from a seeded xorshift.
+    fn uniform<T: Real>(n: usize, seed: u64) -> Vec<T> {
+        let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                T::cst((s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0)
+            })
+            .collect()
+    }
+
+    /// `γₖ = k·u / (1 − k·u)` with `u` the unit roundoff of `T` (Higham, *Accuracy and Stability
+    /// of Numerical Algorithms*, §3.1): a sum of products in which each term passes through at
+    /// most `k` roundings — any order, with or without FMA, which only removes roundings — is
+    /// within `γₖ·Σ|terms|` of the exact value. Two variants are then within twice that of each
+    /// other.
+    fn gamma<T: Real>(k: usize) -> f64 {
+        let u = T::epsilon().to_f64_lossless() / 2.0;
+        k as f64 * u / (1.0 - k as f64 * u)
+    }
+
+    fn assert_close<T: Real>(what: &str, got: T, want: T, k: usize, abs_terms: f64) {
+        let diff = (got.to_f64_lossless() - want.to_f64_lossless()).abs();
+        let bound = 2.0 * gamma::<T>(k) * abs_terms;
+        assert!(
+            diff <= bound,
+            "{what}: {got} vs portable {want}, |Δ| = {diff} > {bound}"
+        );
+    }
+
+    const LENGTHS: [usize; 17] = [
+        0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 100, 1000,
+    ];
+
+    /// Every variant this CPU runs against the portable one, kernel by kernel, on random data of
+    /// lengths with every remainder of the vector widths, within the derived rounding bound; and
+    /// bit-identical on small integers, where every order and FMA are exact.
+    fn variants_agree<T: Real>() {
+        let all = T::variants();
+        let portable = all[0];
+        assert_eq!(portable.name, "portable");
+        for v in &all {
+            for (s, &n) in LENGTHS.iter().enumerate() {
+                let seed = 1 + s as u64;
+                let rows: Vec<Vec<T>> = (0..4).map(|r| uniform(n, seed * 10 + r)).collect();
+                let x = uniform::<T>(n, seed * 10 + 7);
+                let r4 = [&rows[0][..], &rows[1], &rows[2], &rows[3]];
+                let abs_dot = |r: &[T]| -> f64 {
+                    r.iter()
+                        .zip(&x)
+                        .map(|(&a, &b)| (a.to_f64_lossless() * b.to_f64_lossless()).abs())
+                        .sum()
+                };
+                let what = |k: &str| format!("{} {k} n = {n}", v.name);
+                // dot: each product passes through ≤ n + 2 roundings in either variant.
+                assert_close(
+                    &what("dot"),
+                    (v.dot)(r4[0], &x),
+                    (portable.dot)(r4[0], &x),
+                    n + 2,
+                    abs_dot(r4[0]),
+                );
+                let (got, want) = ((v.dot4)(r4, &x), (portable.dot4)(r4, &x));
+                for r in 0..4 {
+                    assert_close(&what("dot4"), got[r], want[r], n + 2, abs_dot(r4[r]));
+                }
+                // add_rows4: y + four products, at most 4 roundings per term; 2 of slack.
+                let g = [T::cst(0.5), T::cst(-1.25), T::cst(2.0), T::cst(-0.75)];
+                let y0 = uniform::<T>(n, seed * 10 + 8);
+                let (mut got, mut want) = (y0.clone(), y0.clone());
+                (v.add_rows4)(g, r4, &mut got);
+                (portable.add_rows4)(g, r4, &mut want);
+                for j in 0..n {
+                    let terms = y0[j].to_f64_lossless().abs()
+                        + (0..4)
+                            .map(|r| (g[r] * rows[r][j]).to_f64_lossless().abs())
+                            .sum::<f64>();
+                    assert_close(&what("add_rows4"), got[j], want[j], 6, terms);
+                }
+
+                // The drivers on an m × c matrix (c from the lengths, m with every remainder
+                // of the four-row blocks), with a third of g zero (skipped rows).
+                let (m, c) = (n % 13 + 5, n.min(100));
+                let a = uniform::<T>(m * c, seed * 10 + 9);
+                let xc = &x[..c];
+                let (mut got, mut want) = (vec![T::zero(); m], vec![T::zero(); m]);
+                (v.matvec)(&a, xc, &mut got);
+                (portable.matvec)(&a, xc, &mut want);
+                let need: Vec<bool> = (0..m).map(|i| i % 3 != 1).collect();
+                let (mut got_rows, mut want_rows) = (vec![T::zero(); m], vec![T::zero(); m]);
+                (v.matvec_rows)(&a, xc, &need, &mut got_rows);
+                (portable.matvec_rows)(&a, xc, &need, &mut want_rows);
+                for i in 0..m {
+                    let row = &a[i * c..(i + 1) * c];
+                    let t: f64 = row
+                        .iter()
+                        .zip(xc)
+                        .map(|(&p, &q)| (p * q).to_f64_lossless().abs())
+                        .sum();
+                    assert_close(&what("matvec"), got[i], want[i], c + 2, t);
+                    assert_close(&what("matvec_rows"), got_rows[i], want_rows[i], c + 2, t);
+                }
+                let gv: Vec<T> = uniform::<T>(m, seed * 10 + 11)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, gi)| if i % 3 == 1 { T::zero() } else { gi })
+                    .collect();
+                let (mut got, mut want) = (xc.to_vec(), xc.to_vec());
+                (v.matvec_transpose_add)(&a, &gv, &mut got);
+                (portable.matvec_transpose_add)(&a, &gv, &mut want);
+                for j in 0..c {
+                    // Each term passes through at most m + 4 roundings (the group sums, then y).
+                    let t = xc[j].to_f64_lossless().abs()
+                        + (0..m)
+                            .map(|i| (gv[i] * a[i * c + j]).to_f64_lossless().abs())
+                            .sum::<f64>();
+                    assert_close(&what("matvec_transpose_add"), got[j], want[j], m + 6, t);
+                }
+
+                // Small integers: every partial sum is exact, so the variants agree bit for bit.
+                let ia: Vec<T> = ints(4 * n, seed).iter().map(|&e| T::cst(e)).collect();
+                let ix: Vec<T> = ints(n, seed + 50).iter().map(|&e| T::cst(e)).collect();
+                let ir = [&ia[..n], &ia[n..2 * n], &ia[2 * n..3 * n], &ia[3 * n..]];
+                assert_eq!(
+                    (v.dot4)(ir, &ix),
+                    (portable.dot4)(ir, &ix),
+                    "{}",
+                    what("dot4 on integers")
+                );
+                assert_eq!(
+                    (v.dot)(ir[1], &ix),
+                    (portable.dot)(ir[1], &ix),
+                    "{}",
+                    what("dot on integers")
+                );
+                let (mut got, mut want) = (ix.clone(), ix.clone());
+                let gi = [T::cst(2.0), T::cst(-1.0), T::cst(3.0), T::cst(1.0)];
+                (v.add_rows4)(gi, ir, &mut got);
+                (portable.add_rows4)(gi, ir, &mut want);
+                assert_eq!(got, want, "{}", what("add_rows4 on integers"));
+            }
+        }
+    }
+
+    #[test]
+    fn every_kernel_variant_matches_the_portable_one_f32() {
+        variants_agree::<f32>();
+    }
+
+    #[test]
+    fn every_kernel_variant_matches_the_portable_one_f64() {
+        variants_agree::<f64>();
+    }
+
+    #[test]
+    fn the_chosen_variant_is_the_best_detected_one() {
+        // On x86-64 the AVX2 + FMA table is there exactly when the CPU reports both features.
+        #[cfg(target_arch = "x86_64")]
+        {
+            let has = std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma");
+            assert_eq!(f32::variants().len(), 1 + usize::from(has));
+            assert_eq!(f64::variants().len(), 1 + usize::from(has));
+            let want = if has { "avx2+fma" } else { "portable" };
+            assert_eq!(f32::kernels().name, want);
+            assert_eq!(vector_kernels(), want);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        assert_eq!(vector_kernels(), "portable");
+    }
 }
