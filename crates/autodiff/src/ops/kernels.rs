@@ -32,6 +32,9 @@ use crate::Real;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 
+/// The signature of [`matvec_rows`]: `(A, x, need, out)`.
+pub type MatvecRows<T> = fn(&[T], &[T], &[bool], &mut [T]);
+
 /// One variant of the dense row kernels and of the drivers built on them.
 ///
 /// Obtained only through [`Sealed::kernels`] (the variant chosen for this CPU) or
@@ -49,7 +52,7 @@ pub struct Kernels<T: 'static> {
     /// [`matvec`] in this variant.
     pub matvec: fn(&[T], &[T], &mut [T]),
     /// [`matvec_rows`] in this variant.
-    pub matvec_rows: fn(&[T], &[T], &[bool], &mut [T]),
+    pub matvec_rows: MatvecRows<T>,
     /// [`matvec_transpose_add`] in this variant.
     pub matvec_transpose_add: fn(&[T], &[T], &mut [T]),
 }
