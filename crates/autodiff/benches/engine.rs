@@ -7,20 +7,30 @@
 //! - `certified_ties`, `certified_no_ties`: the certified backward of the same hinge loss vs the
 //!   plain backward, on integer data with 15 % of the examples exactly on the margin (target
 //!   ≤ 2×) and on the random data above, with no tie, exact or within the tie tolerance (target
-//!   ≤ 1.05×: the tolerance check is one comparison per margin).
+//!   ≤ 1.05×: the tolerance check is one comparison per margin);
+//! - `scaling_f32_n…`, `scaling_f64_n…`: the hinge job at n = 10³, 10⁴, 10⁵ and 10⁶ (d = 100):
+//!   `engine` (the public API, as in `hinge_*`), `hand` (the same hand loop) and `stream` (one
+//!   streaming read of X: a sum of all of it with 32 independent accumulators, compiled for the
+//!   widest vectors the CPU has), so the report can state the engine's distance to the hand loop
+//!   (target ≤ 1.1) and to one read of X (target ≤ 2 at 10⁴, ≤ 1.5 at 10⁶) with the GB/s of
+//!   both. Run only these with `cargo bench -p autodiff --bench engine -- scaling`.
 //!
 //! After the run, the ratios are printed from criterion's estimates.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
 use autodiff::{Certify, Data, Gradients, Real, Shape, Tape};
-use criterion::{Criterion, Throughput};
+use criterion::{Criterion, SamplingMode, Throughput};
 
 const N: usize = 10_000;
 const D: usize = 100;
 const LAMBDA: f64 = 1e-3;
 const CHAIN: usize = 1_000;
+/// The example counts of the scaling groups.
+const SCALING_N: [usize; 4] = [1_000, 10_000, 100_000, 1_000_000];
 
 /// A deterministic data set: uniform features, labels from a hidden linear model, and a weight
 /// vector scaled so half the examples violate the margin.
@@ -31,6 +41,12 @@ struct Problem<T: Real> {
 }
 
 fn problem<T: Real>() -> Problem<T> {
+    problem_n(N)
+}
+
+/// [`problem`]'s construction for `n` examples, generated straight into `T` (no `f64` copy of a
+/// large X); the scores are computed in `f64` from the `T` values.
+fn problem_n<T: Real>(n: usize) -> Problem<T> {
     let mut state = 0x2545_f491_4f6c_dd1d_u64;
     let mut uniform = move || {
         state ^= state << 13;
@@ -38,23 +54,28 @@ fn problem<T: Real>() -> Problem<T> {
         state ^= state << 17;
         (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
     };
-    let x: Vec<f64> = (0..N * D).map(|_| uniform()).collect();
+    let x: Vec<T> = (0..n * D).map(|_| T::cst(uniform())).collect();
     let truth: Vec<f64> = (0..D).map(|_| uniform()).collect();
-    let scores: Vec<f64> = (0..N)
-        .map(|i| (0..D).map(|j| x[i * D + j] * truth[j]).sum())
+    let scores: Vec<f64> = x
+        .chunks_exact(D)
+        .map(|row| {
+            row.iter()
+                .zip(&truth)
+                .map(|(&a, &t)| a.to_f64_lossless() * t)
+                .sum()
+        })
         .collect();
-    let y: Vec<f64> = scores
+    let y: Vec<T> = scores
         .iter()
-        .map(|s| if *s >= 0.0 { 1.0 } else { -1.0 })
+        .map(|s| T::cst(if *s >= 0.0 { 1.0 } else { -1.0 }))
         .collect();
     let mut margins: Vec<f64> = scores.iter().map(|s| s.abs()).collect();
-    margins.sort_by(f64::total_cmp);
+    let (_, median, _) = margins.select_nth_unstable_by(n / 2, f64::total_cmp);
     // Just off the median, so no margin is exactly 1 (this data set has no kink).
-    let scale = 0.999_999 / margins[N / 2];
-    let cast = |v: &[f64]| v.iter().map(|&e| T::cst(e)).collect::<Vec<T>>();
+    let scale = 0.999_999 / *median;
     Problem {
-        x: Data::new(cast(&x), Shape::matrix(N, D)).unwrap(),
-        y: Data::vector(cast(&y)).unwrap(),
+        x: Data::new(x, Shape::matrix(n, D)).unwrap(),
+        y: Data::vector(y).unwrap(),
         w: truth.iter().map(|&t| T::cst(t * scale)).collect(),
     }
 }
@@ -214,6 +235,151 @@ fn engine_loss<'t, T: Real>(
     hinge + w.square().sum() * T::cst(0.5 * LAMBDA)
 }
 
+/// One streaming read of `x`: its sum with 32 independent partial sums (vertical adds, so the
+/// compiler vectorises them at the width it compiles for).
+#[inline(always)]
+fn stream_sum_lanes<T: Real>(x: &[T]) -> T {
+    let mut acc = [T::zero(); 32];
+    let chunks = x.chunks_exact(32);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for k in 0..32 {
+            acc[k] += c[k];
+        }
+    }
+    acc.iter().copied().sum::<T>() + rest.iter().copied().sum::<T>()
+}
+
+/// [`stream_sum_lanes`] compiled for AVX2, so the baseline is the machine's read bandwidth, not
+/// the build's baseline vector width.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn stream_sum_avx2<T: Real>(x: &[T]) -> T {
+    stream_sum_lanes(x)
+}
+
+/// The streaming-read baseline: the sum of all of `x`, at the widest vectors the CPU has.
+fn stream_sum<T: Real>(x: &[T]) -> T {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 was detected on this CPU just above.
+        return unsafe { stream_sum_avx2(x) };
+    }
+    stream_sum_lanes(x)
+}
+
+/// This process's minor page faults so far (field 10 of `/proc/self/stat`), or `None` off Linux.
+fn minor_faults() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) is parenthesised and may hold spaces: count after its ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split(' ').nth(7)?.parse().ok()
+}
+
+/// One engine step as a user writes it: clear, the parameter, the loss, its gradient.
+fn engine_step<T: Real>(tape: &mut Tape<T>, grads: &mut Gradients<T>, p: &Problem<T>) -> (T, T) {
+    tape.clear();
+    let w = tape.param_vec(black_box(&p.w)).unwrap();
+    let loss = engine_loss(tape, p, w);
+    tape.backward_into(loss, grads).unwrap();
+    (loss.item(), grads.wrt(w)[0])
+}
+
+/// The scaling groups of one element type: engine, hand loop and one streaming read of X at
+/// every n of [`SCALING_N`]. Returns lines for the final report (page faults per step).
+fn bench_scaling<T: Real>(c: &mut Criterion, notes: &mut Vec<String>) {
+    for n in SCALING_N {
+        let name = format!("scaling_{}_n{n}", T::NAME);
+        if !wanted(&name) {
+            continue;
+        }
+        let p = problem_n::<T>(n);
+        let mut tape = Tape::<T>::new();
+        let mut grads = Gradients::new();
+        let mut hand_grad = vec![T::zero(); D];
+        let (engine_value, _) = engine_step(&mut tape, &mut grads, &p);
+        let hand_value = hand(p.x.values(), p.y.values(), &p.w, &mut hand_grad);
+        let rel = ((engine_value - hand_value) / hand_value)
+            .abs()
+            .to_f64_lossless();
+        assert!(
+            rel < 1e-3,
+            "{name}: engine {engine_value} vs hand {hand_value}"
+        );
+        // The tape keeps its buffers across `clear`, so steady-state steps should not fault.
+        if let Some(before) = minor_faults() {
+            let steps = 5;
+            for _ in 0..steps {
+                black_box(engine_step(&mut tape, &mut grads, &p));
+            }
+            let after = minor_faults().unwrap_or(before);
+            notes.push(format!(
+                "{name}: {:.1} minor page faults per engine step (steady state, {steps} steps; X is {} pages of 4 KiB)",
+                (after - before) as f64 / steps as f64,
+                n * D * std::mem::size_of::<T>() / 4096
+            ));
+        }
+
+        let mut group = c.benchmark_group(&name);
+        group.throughput(Throughput::Bytes((n * D * std::mem::size_of::<T>()) as u64));
+        if n >= 100_000 {
+            group
+                .sampling_mode(SamplingMode::Flat)
+                .sample_size(10)
+                .warm_up_time(Duration::from_millis(500))
+                .measurement_time(Duration::from_secs(if n >= 1_000_000 { 3 } else { 1 }));
+        } else {
+            group
+                .sample_size(20)
+                .warm_up_time(Duration::from_millis(300))
+                .measurement_time(Duration::from_secs(1));
+        }
+        group.bench_function("engine", |b| {
+            b.iter(|| black_box(engine_step(&mut tape, &mut grads, &p)))
+        });
+        group.bench_function("hand", |b| {
+            b.iter(|| {
+                let loss = hand(p.x.values(), p.y.values(), black_box(&p.w), &mut hand_grad);
+                black_box((loss, hand_grad[0]))
+            })
+        });
+        group.bench_function("stream", |b| {
+            b.iter(|| black_box(stream_sum(black_box(p.x.values()))))
+        });
+        group.finish();
+    }
+}
+
+/// Whether a group named `name` can match the command line's filter (criterion's first free
+/// argument, a substring), so the large data sets of filtered-out groups are never built.
+fn wanted(name: &str) -> bool {
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if FLAG_WITH_VALUE.contains(&a.as_str()) {
+            args.next();
+        } else if !a.starts_with('-') {
+            return name.contains(&a) || a.contains(name);
+        }
+    }
+    true
+}
+
+/// Criterion's options that take a value as the next argument.
+const FLAG_WITH_VALUE: [&str; 12] = [
+    "--save-baseline",
+    "--baseline",
+    "--load-baseline",
+    "--profile-time",
+    "--sample-size",
+    "--warm-up-time",
+    "--measurement-time",
+    "--nresamples",
+    "--noise-threshold",
+    "--confidence-level",
+    "--significance-level",
+    "--color",
+];
+
 fn bench_chain(c: &mut Criterion) {
     let mut tape = Tape::<f64>::new();
     let mut grads = Gradients::new();
@@ -315,8 +481,9 @@ fn mean_ns(dir: &Path, group: &str, id: &str) -> Option<f64> {
     json["mean"]["point_estimate"].as_f64()
 }
 
-fn report(dir: &Path) {
+fn report(dir: &Path, notes: &[String]) {
     println!("\n== subgrad engine: ratios from this run ==");
+    scaling_report(dir, notes);
     for group in ["hinge_f64", "hinge_f32"] {
         if let (Some(e), Some(h)) = (mean_ns(dir, group, "engine"), mean_ns(dir, group, "hand")) {
             println!(
@@ -364,6 +531,59 @@ fn report(dir: &Path) {
     );
 }
 
+/// The scaling table: per element type and n, the engine, the hand loop, their ratio, the
+/// engine's achieved read rate of X against one streaming read's, and their ratio.
+fn scaling_report(dir: &Path, notes: &[String]) {
+    for (t, size) in [("f32", 4), ("f64", 8)] {
+        let mut rows = Vec::new();
+        for n in SCALING_N {
+            let group = format!("scaling_{t}_n{n}");
+            let (Some(e), Some(h), Some(s)) = (
+                mean_ns(dir, &group, "engine"),
+                mean_ns(dir, &group, "hand"),
+                mean_ns(dir, &group, "stream"),
+            ) else {
+                continue;
+            };
+            let bytes = (n * D * size) as f64;
+            let target = match n {
+                10_000 => " (≤ 2)",
+                1_000_000 => " (≤ 1.5)",
+                _ => "",
+            };
+            rows.push(format!(
+                "| {n} | {} | {} | {:.2} | {:.1} | {:.1} | {:.2}{target} |",
+                time(e),
+                time(h),
+                e / h,
+                bytes / e,
+                bytes / s,
+                e / s
+            ));
+        }
+        if !rows.is_empty() {
+            println!("scaling, {t}, d = {D} (hinge value + gradient; GB/s = bytes of X / time):");
+            println!("| n | engine | hand | engine/hand (≤ 1.1) | engine GB/s | stream GB/s | engine/stream |");
+            println!("| --- | --- | --- | --- | --- | --- | --- |");
+            for r in rows {
+                println!("{r}");
+            }
+        }
+    }
+    for n in notes {
+        println!("{n}");
+    }
+}
+
+/// A duration in nanoseconds, in µs or ms.
+fn time(ns: f64) -> String {
+    if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.1} µs", ns / 1e3)
+    }
+}
+
 fn main() {
     let dir: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/criterion");
     let mut c = Criterion::default()
@@ -374,6 +594,9 @@ fn main() {
     bench_hinge::<f32>(&mut c, "hinge_f32", hand_simd_f32);
     bench_chain(&mut c);
     bench_certified(&mut c);
+    let mut notes = Vec::new();
+    bench_scaling::<f32>(&mut c, &mut notes);
+    bench_scaling::<f64>(&mut c, &mut notes);
     c.final_summary();
-    report(&dir);
+    report(&dir, &notes);
 }

@@ -31,6 +31,9 @@
 //! - Every fallible operation has a `try_` form returning [`Result`]; the short forms and the
 //!   operators panic with the same message (documented under `# Panics`).
 //! - [`CustomOp`] lets users add primitives with their own backward rule.
+//! - The dense kernels (`dot`, `matvec`, `Xᵀg`) pick their instruction set at run time: AVX2 +
+//!   FMA on an x86-64 CPU that has both (detected once, then cached), portable SIMD otherwise, so
+//!   a default build uses the CPU's vector width; [`vector_kernels`] names the choice.
 //!
 //! See [`policy`] for the full kink table.
 
@@ -54,6 +57,7 @@ pub use custom::{BackwardContext, CustomOp, Inputs};
 pub use data::{Data, SparseData};
 pub use error::{Error, Result};
 pub use kink::{KinkReport, KinkSite};
+pub use ops::kernels::vector_kernels;
 pub use policy::{CustomPolicy, CustomPolicyBuilder, KinkPolicy, TieSplit};
 pub use real::Real;
 pub use shape::Shape;

@@ -5,15 +5,25 @@ use std::iter::Sum;
 use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 
 pub(crate) mod sealed {
+    use crate::ops::kernels::Kernels;
+
     /// Keeps [`Real`](super::Real) closed to `f32` and `f64`, and carries the explicitly
-    /// vectorised inner loops of `ops::kernels`, implemented there for each type.
-    pub trait Sealed: Sized {
+    /// vectorised inner loops of `ops::kernels`, implemented there for each type: the portable
+    /// row kernels, and the kernel tables (portable and, where the CPU has the features, AVX2 +
+    /// FMA) with the one chosen at run time.
+    pub trait Sealed: Sized + 'static {
         /// `Σᵢ aᵢ·bᵢ` over the common length.
         fn simd_dot(a: &[Self], b: &[Self]) -> Self;
         /// `[r₀·x, r₁·x, r₂·x, r₃·x]`, each row as long as `x`.
         fn simd_dot4(rows: [&[Self]; 4], x: &[Self]) -> [Self; 4];
         /// `y += g₀·r₀ + g₁·r₁ + g₂·r₂ + g₃·r₃`, each row as long as `y`.
         fn simd_add_rows4(g: [Self; 4], rows: [&[Self]; 4], y: &mut [Self]);
+        /// Every kernel table this CPU can run: the portable one first, then each variant whose
+        /// CPU features were detected, best last.
+        fn variants() -> Vec<&'static Kernels<Self>>;
+        /// The table the kernels run: the best of [`Sealed::variants`], chosen on the first call
+        /// and cached.
+        fn kernels() -> &'static Kernels<Self>;
     }
 }
 
