@@ -28,6 +28,14 @@ const MIN_INNER_TOL: f64 = 1e-12;
 /// the remaining ones are solved; the gap is always taken over every example, every
 /// few epochs (see `GAP_EVERY`) and whenever the shrunk problem is solved.
 ///
+/// At each gap check that has not converged, an active-set step guesses which coordinates are
+/// free at the optimum (those a projected Newton step leaves inside their box) and solves the
+/// dual on them exactly with the others at their bounds, a Cholesky solve of size `|F|`,
+/// revising the guess for a few rounds (a primal–dual active-set iteration). When the guess is
+/// right the gap closes to rounding at once; the step is kept only when it raises the dual
+/// value, and it is tried only while its total work stays below the epochs' (so it at most
+/// doubles a run that it does not shorten).
+///
 /// ```text
 /// dual: min_α ½·αᵀ(Q + D)α − Σα,  0 ≤ αᵢ ≤ Uᵢ,  Qᵢⱼ = yᵢyⱼ·xᵢ·xⱼ,  w = Σ αᵢyᵢxᵢ
 /// hinge: Uᵢ = Cᵢ, D = 0;   squared hinge: Uᵢ = ∞, Dᵢᵢ = 1/(2Cᵢ)
