@@ -271,6 +271,9 @@ const POLISH_EPOCHS: usize = 24;
 /// Up to this many values (`m·d`), [`polish`] copies its free rows into a dense block.
 const DENSE_BLOCK: usize = 1 << 22;
 
+/// What [`polish`] found: a dual point `α` in the box and its `w = Σ αᵢyᵢxᵢ`.
+type Polished = (Vec<f64>, Vec<f64>);
+
 /// Where a coordinate sits in [`polish`]'s active-set guess.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Side {
@@ -308,7 +311,7 @@ fn polish(
     alpha: &[f64],
     z: &[f64],
     total: usize,
-) -> (Option<(Vec<f64>, Vec<f64>)>, usize) {
+) -> (Option<Polished>, usize) {
     let (n, d) = (problem.n(), problem.d);
     let mut budget = POLISH_EPOCHS.saturating_mul(total.max(1));
     let mut spent = total;
@@ -339,13 +342,13 @@ fn polish(
         budget -= cost;
         spent = spent.saturating_add(cost);
         let mut w = vec![0.0; d];
-        for i in 0..n {
-            next[i] = match sides[i] {
+        for (i, (a, side)) in next.iter_mut().zip(&sides).enumerate() {
+            *a = match side {
                 Side::Lower | Side::Free => 0.0,
                 Side::Upper => upper[i],
             };
-            if next[i] != 0.0 {
-                problem.row(i).axpy(next[i] * problem.y[i], &mut w);
+            if *a != 0.0 {
+                problem.row(i).axpy(*a * problem.y[i], &mut w);
             }
         }
         let rhs: Vec<f64> = free
@@ -387,10 +390,8 @@ fn polish(
         return (None, spent);
     };
     let mut w = vec![0.0; d];
-    for i in 0..n {
-        if next[i] != 0.0 {
-            problem.row(i).axpy(next[i] * problem.y[i], &mut w);
-        }
+    for (i, &a) in next.iter().enumerate().filter(|(_, a)| **a != 0.0) {
+        problem.row(i).axpy(a * problem.y[i], &mut w);
     }
     (Some((next, w)), spent.saturating_add(total))
 }
