@@ -5,8 +5,10 @@ use losses::MarginLoss;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
+use super::newton::{cholesky_factor, cholesky_solve_factored, dot};
 use super::{check_iterations, check_tol, sq_norm, Certificate, Problem, Solution};
 use crate::error::{Error, Result};
+use crate::matrix::Row;
 
 /// The duality gap is computed at least every `GAP_EVERY` epochs, and every `epoch/16` epochs
 /// once that is longer (computing it costs about one epoch), besides whenever the shrunk
@@ -25,6 +27,14 @@ const MIN_INNER_TOL: f64 = 1e-12;
 /// Coordinates stuck at a bound are shrunk (skipped) as in liblinear, and all come back whenever
 /// the remaining ones are solved; the gap is always taken over every example, every
 /// few epochs (see `GAP_EVERY`) and whenever the shrunk problem is solved.
+///
+/// At each gap check that has not converged, an active-set step guesses which coordinates are
+/// free at the optimum (those a projected Newton step leaves inside their box) and solves the
+/// dual on them exactly with the others at their bounds, a Cholesky solve of size `|F|`,
+/// revising the guess for a few rounds (a primal–dual active-set iteration). When the guess is
+/// right the gap closes to rounding at once; the step is kept only when it raises the dual
+/// value, and it is tried only while its total work stays below the epochs' (so it at most
+/// doubles a run that it does not shorten).
 ///
 /// ```text
 /// dual: min_α ½·αᵀ(Q + D)α − Σα,  0 ≤ αᵢ ≤ Uᵢ,  Qᵢⱼ = yᵢyⱼ·xᵢ·xⱼ,  w = Σ αᵢyᵢxᵢ
@@ -105,25 +115,43 @@ pub fn dual_cd(
     // The primal value of the dual iterates is not monotone: the best one seen at a check is
     // kept and returned. D(α) only grows, so best f − current D is a valid gap.
     let mut best: Option<(f64, Vec<f64>)> = None;
-    let mut check = |w: &[f64], alpha: &[f64]| {
-        let objective = problem.value(loss, w);
-        let dual = alpha.iter().sum::<f64>()
-            - 0.5 * sq_norm(w)
-            - 0.5
-                * alpha
-                    .iter()
-                    .zip(&diag)
-                    .map(|(a, di)| di * a * a)
-                    .sum::<f64>();
+    // Work in stored values touched: by the epochs, and by the active-set steps.
+    let total = nonzeros(&problem);
+    let mut cd_work = 0usize;
+    let mut polish_work = 0usize;
+    let mut check = |w: &mut Vec<f64>, alpha: &mut Vec<f64>, z: &mut Vec<f64>, cd_work: usize| {
+        let objective = primal(&problem, loss, w, z);
+        let mut dual = dual_value(alpha, w, &diag);
         if best.as_ref().is_none_or(|(f, _)| objective < *f) {
-            best = Some((objective, w.to_vec()));
+            best = Some((objective, w.clone()));
         }
         let f = best.as_ref().map_or(objective, |b| b.0);
-        (f, f - dual)
+        let mut adopted = false;
+        if f - dual > tol * f && polish_work <= cd_work {
+            // Not there yet: try the exact solve on the free coordinates the margins predict,
+            // as long as that has cost no more than the epochs so far.
+            let (found, spent) = polish(&problem, &upper, &diag, &qii, alpha, z, total);
+            polish_work = polish_work.saturating_add(spent);
+            if let Some((a, v)) = found {
+                let d_new = dual_value(&a, &v, &diag);
+                let f_new = primal(&problem, loss, &v, z);
+                if best.as_ref().is_none_or(|(f, _)| f_new < *f) {
+                    best = Some((f_new, v.clone()));
+                }
+                if d_new > dual {
+                    (*alpha, *w, dual) = (a, v, d_new);
+                    adopted = true;
+                }
+            }
+        }
+        let f = best.as_ref().map_or(objective, |b| b.0);
+        (f, f - dual, adopted)
     };
+    let mut z = vec![0.0; n];
     let mut next_check = GAP_EVERY;
     for epoch in 1..=max_epochs {
         order[..active].shuffle(&mut rng);
+        cd_work = cd_work.saturating_add(2 * active * (total / n.max(1)).max(1));
         let (mut pg_max, mut pg_min) = (f64::NEG_INFINITY, f64::INFINITY);
         let mut s = 0;
         while s < active {
@@ -177,8 +205,13 @@ pub fn dual_cd(
         }
         if solved_active || epoch >= next_check {
             next_check = epoch + GAP_EVERY.max(epoch / 16);
-            let (objective, gap) = check(&w, &alpha);
+            let (objective, gap, adopted) = check(&mut w, &mut alpha, &mut z, cd_work);
             history.push(objective);
+            if adopted {
+                // α moved as a whole: every coordinate is visited again.
+                active = n;
+                (pg_max_old, pg_min_old) = (f64::INFINITY, f64::NEG_INFINITY);
+            }
             if gap <= tol * objective {
                 return Ok(Solution {
                     w: best.map_or(w, |b| b.1),
@@ -191,7 +224,7 @@ pub fn dual_cd(
             }
         }
     }
-    let (objective, gap) = check(&w, &alpha);
+    let (objective, gap, _) = check(&mut w, &mut alpha, &mut z, cd_work);
     history.push(objective);
     Ok(Solution {
         w: best.map_or(w, |b| b.1),
@@ -201,4 +234,248 @@ pub fn dual_cd(
         certificate: Certificate::DualityGap(gap),
         history,
     })
+}
+
+/// `f(w)`, leaving the margins `zᵢ = yᵢ·w·xᵢ` in `z`.
+fn primal(problem: &Problem<'_>, loss: MarginLoss, w: &[f64], z: &mut [f64]) -> f64 {
+    let mut sum = 0.0;
+    for (i, zi) in z.iter_mut().enumerate() {
+        *zi = problem.y[i] * problem.row(i).dot(w);
+        sum += problem.c_of(i) * loss.value(*zi);
+    }
+    0.5 * sq_norm(w) + sum
+}
+
+/// `D(α) = Σα − ½‖w‖² − ½·Σ Dᵢᵢαᵢ²` for `w = Σ αᵢyᵢxᵢ`.
+fn dual_value(alpha: &[f64], w: &[f64], diag: &[f64]) -> f64 {
+    alpha.iter().sum::<f64>()
+        - 0.5 * sq_norm(w)
+        - 0.5
+            * alpha
+                .iter()
+                .zip(diag)
+                .map(|(a, di)| di * a * a)
+                .sum::<f64>()
+}
+
+/// The most free coordinates [`polish`] solves for at once (its matrix is `m × m`).
+const MAX_FREE: usize = 2048;
+
+/// The most rounds of [`polish`]'s active-set iteration.
+const POLISH_ROUNDS: usize = 8;
+
+/// The cost one [`polish`] may take, in epochs of coordinate descent (passes over the stored
+/// values).
+const POLISH_EPOCHS: usize = 24;
+
+/// Up to this many values (`m·d`), [`polish`] copies its free rows into a dense block.
+const DENSE_BLOCK: usize = 1 << 22;
+
+/// What [`polish`] found: a dual point `α` in the box and its `w = Σ αᵢyᵢxᵢ`.
+type Polished = (Vec<f64>, Vec<f64>);
+
+/// Where a coordinate sits in [`polish`]'s active-set guess.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// `αᵢ = 0`.
+    Lower,
+    /// `0 < αᵢ < Uᵢ`, solved for.
+    Free,
+    /// `αᵢ = Uᵢ`.
+    Upper,
+}
+
+/// The active-set step (a primal–dual active-set iteration on the dual, started from the
+/// coordinate-descent iterate): the coordinates a projected Newton step would leave strictly
+/// inside their box are solved for exactly, the others fixed at their bound, and the guess
+/// is revised from the result until it repeats.
+///
+/// With margins `zᵢ = yᵢ·w·xᵢ`, the dual gradient is `gᵢ = zᵢ − 1 + Dᵢᵢαᵢ`; coordinate `i` is
+/// guessed at 0 where `αᵢ − gᵢ/Qᵢᵢ ≤ 0`, at `Uᵢ` where it is `≥ Uᵢ`, and free (set `F`)
+/// otherwise. On `F` the gradient is set to zero with the others fixed:
+///
+/// ```text
+/// (Q_FF + D_F)·α_F = 1 − Y_F·X_F·w₀,   w₀ = Σ_{αᵢ = Uᵢ} Uᵢyᵢxᵢ
+/// ```
+///
+/// When a guess repeats, its `α` satisfies every optimality condition (up to rounding) and the
+/// gap closes. Returns the last `α` clamped to the box with its `w = Σ αᵢyᵢxᵢ`, recomputed from
+/// scratch (the caller keeps it only if the dual value improved); `None` when there is
+/// nothing to solve, the solve would cost more than about [`POLISH_EPOCHS`] epochs, or the
+/// matrix is singular at the first round.
+fn polish(
+    problem: &Problem<'_>,
+    upper: &[f64],
+    diag: &[f64],
+    qii: &[f64],
+    alpha: &[f64],
+    z: &[f64],
+    total: usize,
+) -> (Option<Polished>, usize) {
+    let (n, d) = (problem.n(), problem.d);
+    let mut budget = POLISH_EPOCHS.saturating_mul(total.max(1));
+    let mut spent = total;
+    let guess = |alpha: &[f64], z: &[f64], sides: &mut [Side]| {
+        guess_sides(upper, diag, qii, alpha, z, sides);
+    };
+    let mut sides = vec![Side::Lower; n];
+    guess(alpha, z, &mut sides);
+    let mut next = vec![0.0; n];
+    let mut margins = vec![0.0; n];
+    let mut last: Option<Vec<f64>> = None;
+    for _ in 0..POLISH_ROUNDS {
+        let free: Vec<usize> = (0..n).filter(|&i| sides[i] == Side::Free).collect();
+        let m = free.len();
+        let row_len = free
+            .iter()
+            .map(|&i| row_nonzeros(problem.row(i)))
+            .sum::<usize>()
+            / m.max(1);
+        let cost = m
+            .saturating_mul(m)
+            .saturating_mul(row_len.max(1))
+            .saturating_add(m.saturating_mul(m).saturating_mul(m) / 3)
+            .saturating_add(2 * total);
+        if m == 0 || m > MAX_FREE || cost > budget {
+            break;
+        }
+        budget -= cost;
+        spent = spent.saturating_add(cost);
+        let mut w = vec![0.0; d];
+        for (i, (a, side)) in next.iter_mut().zip(&sides).enumerate() {
+            *a = match side {
+                Side::Lower | Side::Free => 0.0,
+                Side::Upper => upper[i],
+            };
+            if *a != 0.0 {
+                problem.row(i).axpy(*a * problem.y[i], &mut w);
+            }
+        }
+        let rhs: Vec<f64> = free
+            .iter()
+            .map(|&i| 1.0 - problem.y[i] * problem.row(i).dot(&w))
+            .collect();
+        let mut g = gram(problem, &free);
+        for (a, &i) in free.iter().enumerate() {
+            g[a * m + a] += diag[i];
+        }
+        if !cholesky_factor(&mut g, m) {
+            break;
+        }
+        let solved = cholesky_solve_factored(&g, &rhs, m);
+        if solved.iter().any(|a| !a.is_finite()) {
+            break;
+        }
+        for (&i, &a) in free.iter().zip(&solved) {
+            next[i] = a;
+            problem.row(i).axpy(a * problem.y[i], &mut w);
+        }
+        for (i, zi) in margins.iter_mut().enumerate() {
+            *zi = problem.y[i] * problem.row(i).dot(&w);
+        }
+        let before = sides.clone();
+        guess(&next, &margins, &mut sides);
+        let clamped: Vec<f64> = next
+            .iter()
+            .zip(upper)
+            .map(|(a, u)| a.clamp(0.0, *u))
+            .collect();
+        if sides == before && clamped == next {
+            // The guess repeats: every condition holds, and w is this α's.
+            return (Some((clamped, w)), spent);
+        }
+        last = Some(clamped);
+    }
+    let Some(next) = last else {
+        return (None, spent);
+    };
+    let mut w = vec![0.0; d];
+    for (i, &a) in next.iter().enumerate().filter(|(_, a)| **a != 0.0) {
+        problem.row(i).axpy(a * problem.y[i], &mut w);
+    }
+    (Some((next, w)), spent.saturating_add(total))
+}
+
+/// [`polish`]'s guess of each coordinate's side: with the dual gradient
+/// `gᵢ = zᵢ − 1 + Dᵢᵢαᵢ`, the bound a projected Newton step `αᵢ − gᵢ/Qᵢᵢ` reaches or passes, else
+/// free (a row with `Qᵢᵢ = 0` stays at its bound `Uᵢ`).
+fn guess_sides(
+    upper: &[f64],
+    diag: &[f64],
+    qii: &[f64],
+    alpha: &[f64],
+    z: &[f64],
+    sides: &mut [Side],
+) -> usize {
+    let mut changed = 0;
+    for (i, side) in sides.iter_mut().enumerate() {
+        let t = alpha[i] - (z[i] - 1.0 + diag[i] * alpha[i]) / qii[i];
+        let new = if qii[i] == 0.0 || t >= upper[i] {
+            Side::Upper
+        } else if t > 0.0 {
+            Side::Free
+        } else {
+            Side::Lower
+        };
+        changed += usize::from(new != *side);
+        *side = new;
+    }
+    changed
+}
+
+/// `Q_FF` (`m × m`, row-major): `yᵢyₖ·xᵢ·xₖ` over the rows `free`.
+fn gram(problem: &Problem<'_>, free: &[usize]) -> Vec<f64> {
+    let (m, d) = (free.len(), problem.d);
+    let mut g = vec![0.0; m * m];
+    if m.saturating_mul(d) <= DENSE_BLOCK {
+        // The rows as a dense block, so each product runs on independent sums.
+        let mut block = vec![0.0; m * d];
+        for (a, &i) in free.iter().enumerate() {
+            for (j, v) in problem.row(i).entries() {
+                block[a * d + j] = v;
+            }
+        }
+        for a in 0..m {
+            let ra = &block[a * d..(a + 1) * d];
+            for b in a..m {
+                let q =
+                    problem.y[free[a]] * problem.y[free[b]] * dot(ra, &block[b * d..(b + 1) * d]);
+                g[a * m + b] = q;
+                g[b * m + a] = q;
+            }
+        }
+    } else {
+        // Each row scattered into a dense buffer, against the sparse rows after it.
+        let mut dense = vec![0.0; d];
+        for (a, &i) in free.iter().enumerate() {
+            let xi = problem.row(i);
+            for (j, v) in xi.entries() {
+                dense[j] = v;
+            }
+            for (b, &k) in free.iter().enumerate().skip(a) {
+                let q = problem.y[i] * problem.y[k] * problem.row(k).dot(&dense);
+                g[a * m + b] = q;
+                g[b * m + a] = q;
+            }
+            for (j, _) in xi.entries() {
+                dense[j] = 0.0;
+            }
+        }
+    }
+    g
+}
+
+/// The non-zero values of a row: work is counted in them, so that dense and sparse copies of
+/// the same rows take the same decisions (and give the same result, bit for bit).
+fn row_nonzeros(row: Row<'_>) -> usize {
+    let values = match row {
+        Row::Dense(x) => x,
+        Row::Sparse { values, .. } => values,
+    };
+    values.iter().filter(|v| **v != 0.0).count()
+}
+
+/// The non-zero values of all rows.
+fn nonzeros(problem: &Problem<'_>) -> usize {
+    (0..problem.n()).map(|i| row_nonzeros(problem.row(i))).sum()
 }

@@ -98,7 +98,7 @@ fn tile(r0: &[f64], r1: &[f64], c: [&[f64]; PANEL]) -> [[f64; PANEL]; 2] {
 
 /// `a·b` in eight independent sums: one running sum would make the factorisation wait on
 /// the latency of every addition.
-fn dot(a: &[f64], b: &[f64]) -> f64 {
+pub(super) fn dot(a: &[f64], b: &[f64]) -> f64 {
     let mut sums = [0.0; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail: f64 = ca
