@@ -7,7 +7,9 @@
 //! - `certified_ties`, `certified_no_ties`: the certified backward of the same hinge loss vs the
 //!   plain backward, on integer data with 15 % of the examples exactly on the margin (target
 //!   ≤ 2×) and on the random data above, with no tie, exact or within the tie tolerance (target
-//!   ≤ 1.05×: the tolerance check is one comparison per margin);
+//!   ≤ 1.05×: the tolerance check is one comparison per margin); besides criterion's two
+//!   estimates, the report gives the ratio measured in interleaved rounds (`paired_ratio`), which
+//!   a shared machine's drift between the two groups does not bias;
 //! - `scaling_f32_n…`, `scaling_f64_n…`: the hinge job at n = 10³, 10⁴, 10⁵ and 10⁶ (d = 100):
 //!   `engine` (the public API, as in `hinge_*`), `hand` (the same hand loop) and `stream` (one
 //!   streaming read of X: a sum of all of it with 32 independent accumulators, compiled for the
@@ -439,7 +441,44 @@ fn tied_problem() -> Problem<f64> {
     }
 }
 
-fn bench_certified(c: &mut Criterion) {
+/// Rounds of the paired certified-vs-plain measurement.
+const PAIRED_ROUNDS: usize = 21;
+/// Backward passes timed per participant and round.
+const PAIRED_CALLS: usize = 20;
+
+/// The certified/plain time ratio measured in interleaved rounds (`PAIRED_CALLS` plain passes,
+/// then as many certified ones, the order alternating between rounds), so both see the same
+/// machine state: on a shared machine two criterion groups measured seconds apart can differ by
+/// more than the few per cent this ratio is about. Returns the median, minimum and maximum of
+/// the per-round ratios.
+fn paired_ratio(mut plain: impl FnMut(), mut certified: impl FnMut()) -> (f64, f64, f64) {
+    let time = |f: &mut dyn FnMut()| {
+        let t = std::time::Instant::now();
+        for _ in 0..PAIRED_CALLS {
+            f();
+        }
+        t.elapsed().as_secs_f64()
+    };
+    let mut ratios: Vec<f64> = (0..PAIRED_ROUNDS)
+        .map(|round| {
+            if round % 2 == 0 {
+                let p = time(&mut plain);
+                time(&mut certified) / p
+            } else {
+                let c = time(&mut certified);
+                c / time(&mut plain)
+            }
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    (
+        ratios[PAIRED_ROUNDS / 2],
+        ratios[0],
+        ratios[PAIRED_ROUNDS - 1],
+    )
+}
+
+fn bench_certified(c: &mut Criterion, notes: &mut Vec<String>) {
     let mut grads = Gradients::new();
     for (name, p) in [
         ("certified_ties", tied_problem()),
@@ -471,6 +510,24 @@ fn bench_certified(c: &mut Criterion) {
             })
         });
         group.finish();
+        let grads = std::cell::RefCell::new(Gradients::new());
+        let (median, lo, hi) = paired_ratio(
+            || {
+                let mut g = grads.borrow_mut();
+                tape.backward_into(loss, &mut g).unwrap();
+                black_box(g.wrt(w)[0]);
+            },
+            || {
+                let mut g = grads.borrow_mut();
+                let s = tape
+                    .backward_certified_into(loss, Certify::Random { seed: 1 }, &mut g)
+                    .unwrap();
+                black_box((s.ties, g.wrt(w)[0]));
+            },
+        );
+        notes.push(format!(
+            "{name}: paired certified / plain ratio {median:.3} (median of {PAIRED_ROUNDS} interleaved rounds of {PAIRED_CALLS} passes each; range {lo:.3}–{hi:.3})"
+        ));
     }
 }
 
@@ -518,6 +575,9 @@ fn report(dir: &Path, notes: &[String]) {
                 plain / 1e3,
                 cert / plain
             );
+        }
+        for line in notes.iter().filter(|l| l.starts_with(&format!("{group}:"))) {
+            println!("{line}");
         }
     }
     let tape = Tape::<f64>::new();
@@ -570,7 +630,7 @@ fn scaling_report(dir: &Path, notes: &[String]) {
             }
         }
     }
-    for n in notes {
+    for n in notes.iter().filter(|n| n.starts_with("scaling_")) {
         println!("{n}");
     }
 }
@@ -593,8 +653,8 @@ fn main() {
     bench_hinge::<f64>(&mut c, "hinge_f64", hand_simd_f64);
     bench_hinge::<f32>(&mut c, "hinge_f32", hand_simd_f32);
     bench_chain(&mut c);
-    bench_certified(&mut c);
     let mut notes = Vec::new();
+    bench_certified(&mut c, &mut notes);
     bench_scaling::<f32>(&mut c, &mut notes);
     bench_scaling::<f64>(&mut c, &mut notes);
     c.final_summary();
