@@ -510,6 +510,9 @@ fn bench_certified(c: &mut Criterion, notes: &mut Vec<String>) {
             })
         });
         group.finish();
+        if !wanted(name) {
+            continue;
+        }
         let grads = std::cell::RefCell::new(Gradients::new());
         let (median, lo, hi) = paired_ratio(
             || {
