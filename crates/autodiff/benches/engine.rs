@@ -513,19 +513,21 @@ fn bench_certified(c: &mut Criterion, notes: &mut Vec<String>) {
         if !wanted(name) {
             continue;
         }
-        let grads = std::cell::RefCell::new(Gradients::new());
+        let mut certified_grads = Gradients::new();
         let (median, lo, hi) = paired_ratio(
             || {
-                let mut g = grads.borrow_mut();
-                tape.backward_into(loss, &mut g).unwrap();
-                black_box(g.wrt(w)[0]);
+                tape.backward_into(loss, &mut grads).unwrap();
+                black_box(grads.wrt(w)[0]);
             },
             || {
-                let mut g = grads.borrow_mut();
                 let s = tape
-                    .backward_certified_into(loss, Certify::Random { seed: 1 }, &mut g)
+                    .backward_certified_into(
+                        loss,
+                        Certify::Random { seed: 1 },
+                        &mut certified_grads,
+                    )
                     .unwrap();
-                black_box((s.ties, g.wrt(w)[0]));
+                black_box((s.ties, certified_grads.wrt(w)[0]));
             },
         );
         notes.push(format!(

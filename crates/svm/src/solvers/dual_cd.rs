@@ -238,12 +238,22 @@ pub fn dual_cd(
 
 /// `f(w)`, leaving the margins `zᵢ = yᵢ·w·xᵢ` in `z`.
 fn primal(problem: &Problem<'_>, loss: MarginLoss, w: &[f64], z: &mut [f64]) -> f64 {
-    let mut sum = 0.0;
-    for (i, zi) in z.iter_mut().enumerate() {
-        *zi = problem.y[i] * problem.row(i).dot(w);
-        sum += problem.c_of(i) * loss.value(*zi);
-    }
+    problem.margins_into(w, z);
+    let sum: f64 = z
+        .iter()
+        .enumerate()
+        .map(|(i, &zi)| problem.c_of(i) * loss.value(zi))
+        .sum();
     0.5 * sq_norm(w) + sum
+}
+
+/// `w = Σ αᵢyᵢxᵢ`, over the non-zero `αᵢ` in index order.
+fn weights_of(problem: &Problem<'_>, alpha: &[f64]) -> Vec<f64> {
+    let mut w = vec![0.0; problem.d];
+    for (i, &a) in alpha.iter().enumerate().filter(|(_, a)| **a != 0.0) {
+        problem.row(i).axpy(a * problem.y[i], &mut w);
+    }
+    w
 }
 
 /// `D(α) = Σα − ½‖w‖² − ½·Σ Dᵢᵢαᵢ²` for `w = Σ αᵢyᵢxᵢ`.
@@ -312,14 +322,11 @@ fn polish(
     z: &[f64],
     total: usize,
 ) -> (Option<Polished>, usize) {
-    let (n, d) = (problem.n(), problem.d);
+    let n = problem.n();
     let mut budget = POLISH_EPOCHS.saturating_mul(total.max(1));
     let mut spent = total;
-    let guess = |alpha: &[f64], z: &[f64], sides: &mut [Side]| {
-        guess_sides(upper, diag, qii, alpha, z, sides);
-    };
     let mut sides = vec![Side::Lower; n];
-    guess(alpha, z, &mut sides);
+    guess_sides(upper, diag, qii, alpha, z, &mut sides);
     let mut next = vec![0.0; n];
     let mut margins = vec![0.0; n];
     let mut last: Option<Vec<f64>> = None;
@@ -341,16 +348,13 @@ fn polish(
         }
         budget -= cost;
         spent = spent.saturating_add(cost);
-        let mut w = vec![0.0; d];
         for (i, (a, side)) in next.iter_mut().zip(&sides).enumerate() {
             *a = match side {
                 Side::Lower | Side::Free => 0.0,
                 Side::Upper => upper[i],
             };
-            if *a != 0.0 {
-                problem.row(i).axpy(*a * problem.y[i], &mut w);
-            }
         }
+        let mut w = weights_of(problem, &next);
         let rhs: Vec<f64> = free
             .iter()
             .map(|&i| 1.0 - problem.y[i] * problem.row(i).dot(&w))
@@ -370,11 +374,9 @@ fn polish(
             next[i] = a;
             problem.row(i).axpy(a * problem.y[i], &mut w);
         }
-        for (i, zi) in margins.iter_mut().enumerate() {
-            *zi = problem.y[i] * problem.row(i).dot(&w);
-        }
+        problem.margins_into(&w, &mut margins);
         let before = sides.clone();
-        guess(&next, &margins, &mut sides);
+        guess_sides(upper, diag, qii, &next, &margins, &mut sides);
         let clamped: Vec<f64> = next
             .iter()
             .zip(upper)
@@ -389,10 +391,7 @@ fn polish(
     let Some(next) = last else {
         return (None, spent);
     };
-    let mut w = vec![0.0; d];
-    for (i, &a) in next.iter().enumerate().filter(|(_, a)| **a != 0.0) {
-        problem.row(i).axpy(a * problem.y[i], &mut w);
-    }
+    let w = weights_of(problem, &next);
     (Some((next, w)), spent.saturating_add(total))
 }
 
@@ -406,21 +405,17 @@ fn guess_sides(
     alpha: &[f64],
     z: &[f64],
     sides: &mut [Side],
-) -> usize {
-    let mut changed = 0;
+) {
     for (i, side) in sides.iter_mut().enumerate() {
         let t = alpha[i] - (z[i] - 1.0 + diag[i] * alpha[i]) / qii[i];
-        let new = if qii[i] == 0.0 || t >= upper[i] {
+        *side = if qii[i] == 0.0 || t >= upper[i] {
             Side::Upper
         } else if t > 0.0 {
             Side::Free
         } else {
             Side::Lower
         };
-        changed += usize::from(new != *side);
-        *side = new;
     }
-    changed
 }
 
 /// `Q_FF` (`m × m`, row-major): `yᵢyₖ·xᵢ·xₖ` over the rows `free`.

@@ -229,9 +229,16 @@ impl Problem<'_> {
     /// assert_eq!(p.margins(&[3.0]), vec![3.0, -6.0]);
     /// ```
     pub fn margins(&self, w: &[f64]) -> Vec<f64> {
-        (0..self.n())
-            .map(|i| self.y[i] * self.row(i).dot(w))
-            .collect()
+        let mut z = vec![0.0; self.n()];
+        self.margins_into(w, &mut z);
+        z
+    }
+
+    /// [`Problem::margins`] written into `z` (of length `n`), for a caller that reuses it.
+    pub(crate) fn margins_into(&self, w: &[f64], z: &mut [f64]) {
+        for (i, zi) in z.iter_mut().enumerate() {
+            *zi = self.y[i] * self.row(i).dot(w);
+        }
     }
 
     /// `f(w) = ½‖w‖² + Σ Cᵢ·ℓ(yᵢ·w·xᵢ)` and its gradient `w + Σ Cᵢ·ℓ'(zᵢ)·yᵢ·xᵢ`, closed form
