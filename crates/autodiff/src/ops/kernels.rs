@@ -55,6 +55,8 @@ pub struct Kernels<T: 'static> {
     pub matvec_rows: MatvecRows<T>,
     /// [`matvec_transpose_add`] in this variant.
     pub matvec_transpose_add: fn(&[T], &[T], &mut [T]),
+    /// [`count_near_zero`] in this variant.
+    pub count_near_zero: fn(&[T], T) -> usize,
 }
 
 /// The three row kernels a driver is generic over (one implementation per variant).
@@ -132,6 +134,24 @@ pub(crate) fn sum<T: Real>(x: &[T]) -> T {
     s
 }
 
+/// The number of elements with `0 < |v| ≤ limit` (a NaN is not counted): the certified mode's
+/// near-tie scan of a kink at 0, one pass with no branch per element.
+#[inline]
+pub(crate) fn count_near_zero<T: Real>(v: &[T], limit: T) -> usize {
+    (T::kernels().count_near_zero)(v, limit)
+}
+
+#[inline(always)]
+fn count_near_zero_with<T: Real>(v: &[T], limit: T) -> usize {
+    // Both comparisons are false for a NaN; `usize` lanes keep the loop a plain vector sum.
+    v.iter()
+        .map(|w| {
+            let d = w.abs();
+            usize::from(d <= limit) & usize::from(d > T::zero())
+        })
+        .sum()
+}
+
 /// `out[i] = A[i]·x` for the rows of the row-major `A` (`out.len()` rows of `x.len()` columns).
 ///
 /// Four rows at a time share each load of `x`.
@@ -178,8 +198,16 @@ fn matvec_rows_with<T: Real, K: Rows<T>>(a: &[T], x: &[T], need: &[bool], out: &
             buf[count] = i;
             count += usize::from(nd);
         }
+        let full = count / 4 * 4;
         let mut groups = buf[..count].chunks_exact(4);
-        for p in &mut groups {
+        for (k, p) in (&mut groups).enumerate() {
+            // As in `matvec_transpose_add`: the needed rows are a pattern the hardware
+            // prefetchers do not follow, and the ones a few groups ahead are known.
+            if let Some(next) = buf[..full].get((k + AHEAD) * 4..(k + AHEAD + 1) * 4) {
+                for &i in next {
+                    prefetch(row(base + i));
+                }
+            }
             let v = K::dot4([p[0], p[1], p[2], p[3]].map(|i| row(base + i)), x);
             for (&i, v) in p.iter().zip(v) {
                 out[i] = v;
@@ -278,6 +306,7 @@ macro_rules! portable_table {
             matvec: matvec_with::<$t, Portable>,
             matvec_rows: matvec_rows_with::<$t, Portable>,
             matvec_transpose_add: matvec_transpose_add_with::<$t, Portable>,
+            count_near_zero: count_near_zero_with::<$t>,
         }
     };
 }
@@ -293,7 +322,8 @@ static PORTABLE_F64: Kernels<f64> = portable_table!(f64);
 macro_rules! avx2_table {
     ($module:ident, $table:ident, $t:ty, $dot:ident, $dot4:ident, $add_rows4:ident) => {
         mod $module {
-            use super::{avx2, matvec_rows_with, matvec_transpose_add_with, matvec_with};
+            use super::{avx2, count_near_zero_with, matvec_rows_with};
+            use super::{matvec_transpose_add_with, matvec_with};
             use super::{Kernels, Rows};
 
             /// The AVX2 + FMA row kernels, for the drivers.
@@ -343,6 +373,14 @@ macro_rules! avx2_table {
                 // SAFETY: only reachable through the table, handed out after detection.
                 unsafe { matvec_transpose_add_tf(a, g, y) }
             }
+            #[target_feature(enable = "avx2,fma")]
+            fn count_near_zero_tf(v: &[$t], limit: $t) -> usize {
+                count_near_zero_with::<$t>(v, limit)
+            }
+            fn count_near_zero(v: &[$t], limit: $t) -> usize {
+                // SAFETY: only reachable through the table, handed out after detection.
+                unsafe { count_near_zero_tf(v, limit) }
+            }
 
             pub(super) static $table: Kernels<$t> = Kernels {
                 name: "avx2+fma",
@@ -352,6 +390,7 @@ macro_rules! avx2_table {
                 matvec,
                 matvec_rows,
                 matvec_transpose_add,
+                count_near_zero,
             };
         }
     };

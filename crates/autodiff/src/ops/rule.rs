@@ -16,7 +16,7 @@
 //! per kink element. A kink primitive has `near` (the elements within the tolerance by the
 //! bounds: candidates) and `is_near` (the exact test with the magnitudes).
 
-use super::{Bc, Bcast, Sink};
+use super::{kernels, Bc, Bcast, Sink};
 use crate::tape::{Inner, Values};
 use crate::{Real, Shape};
 
@@ -217,7 +217,7 @@ pub(crate) fn near_zero<T: Real>(vals: Values<'_, T>, x: u32, tau: T, ux: T, out
     };
     let v = vals.get(x);
     // A branch-free count first: on a tape without near ties this is the whole cost.
-    if v.iter().filter(|w| hit(w)).count() == 0 {
+    if kernels::count_near_zero(v, limit) == 0 {
         return;
     }
     out.extend((0..v.len()).filter(|&e| hit(&v[e])));

@@ -266,6 +266,37 @@ fn variants_agree<T: Real>() {
     }
 }
 
+/// `count_near_zero` in every variant against a count by hand: the values are placed so that
+/// each comparison's boundary is hit (`|v| = limit` counts, `0` and `±0.0` do not, NaN does not),
+/// at every length remainder of the vector lanes.
+fn near_zero_counts<T: Real>() {
+    let limit = T::cst(0.25);
+    // Pattern of 7: counted, counted (−limit), not (0), not (−0), not (NaN), not (> limit),
+    // counted (tiny): 3 of every 7.
+    let pattern = [
+        T::cst(0.125),
+        -limit,
+        T::zero(),
+        -T::zero(),
+        T::cst(f64::NAN),
+        T::cst(0.5),
+        T::cst(1e-30),
+    ];
+    for n in 0..40 {
+        let v: Vec<T> = (0..n).map(|i| pattern[i % 7]).collect();
+        let want = (0..n).filter(|i| [0, 1, 6].contains(&(i % 7))).count();
+        for k in T::variants() {
+            assert_eq!((k.count_near_zero)(&v, limit), want, "{} n = {n}", k.name);
+        }
+    }
+}
+
+#[test]
+fn count_near_zero_counts_exactly_the_elements_in_the_band() {
+    near_zero_counts::<f32>();
+    near_zero_counts::<f64>();
+}
+
 #[test]
 fn every_kernel_variant_matches_the_portable_one_f32() {
     variants_agree::<f32>();
