@@ -207,20 +207,7 @@ fn add_in_block_order<T: Real>(parts: &[T], y: &mut [T]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Uniform values in [−1, 1) from a xorshift generator: not integers, so the summation order
-    /// shows in the last bits.
-    fn uniform(n: usize, seed: u64) -> Vec<f64> {
-        let mut s = seed | 1;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-            })
-            .collect()
-    }
+    use crate::ops::kernels::tests::{gamma, uniform};
 
     fn pools() -> Vec<rayon::ThreadPool> {
         (1..=4)
@@ -231,12 +218,6 @@ mod tests {
                     .expect("a test pool")
             })
             .collect()
-    }
-
-    /// `γₘ = m·u/(1 − m·u)`, Higham's bound on the relative error of any order of an m-term sum
-    /// (u the unit roundoff).
-    fn gamma(m: usize, u: f64) -> f64 {
-        m as f64 * u / (1.0 - m as f64 * u)
     }
 
     #[test]
@@ -275,15 +256,15 @@ mod tests {
             .enumerate()
         {
             assert!(n * d >= MIN_PARALLEL_WORK);
-            let a = uniform(n * d, 11 + k as u64);
-            let x = uniform(d, 23 + k as u64);
+            let a = uniform::<f64>(n * d, 11 + k as u64);
+            let x = uniform::<f64>(d, 23 + k as u64);
             // Every third gradient entry is zero, as the rows a hinge loss skips.
-            let g: Vec<f64> = uniform(n, 37 + k as u64)
+            let g: Vec<f64> = uniform::<f64>(n, 37 + k as u64)
                 .iter()
                 .enumerate()
                 .map(|(i, &v)| if i % 3 == 0 { 0.0 } else { v })
                 .collect();
-            let y0 = uniform(d, 41 + k as u64);
+            let y0 = uniform::<f64>(d, 41 + k as u64);
 
             let mut serial_out = vec![0.0; n];
             kernels::matvec(&a, &x, &mut serial_out);
@@ -318,7 +299,7 @@ mod tests {
                 for j in 0..d {
                     let scale =
                         y0[j].abs() + (0..n).map(|i| (g[i] * a[i * d + j]).abs()).sum::<f64>();
-                    let bound = 2.0 * gamma(n + MAX_BLOCKS + 1, f64::EPSILON / 2.0) * scale;
+                    let bound = 2.0 * gamma::<f64>(n + MAX_BLOCKS + 1) * scale;
                     assert!(
                         (y[j] - serial_y[j]).abs() <= bound,
                         "{n}×{d} column {j}: {} vs serial {}",
@@ -335,8 +316,8 @@ mod tests {
         let pools = pools();
         let (n, d) = (60_000, 300);
         // About 1 in 13 entries stored: ≈ 1.4·10⁶ values, above the threshold.
-        let pattern = uniform(n * d, 5);
-        let vals = uniform(n * d, 6);
+        let pattern = uniform::<f64>(n * d, 5);
+        let vals = uniform::<f64>(n * d, 6);
         let (mut indptr, mut indices, mut values) = (vec![0], Vec::new(), Vec::new());
         for i in 0..n {
             for j in 0..d {
@@ -349,8 +330,8 @@ mod tests {
         }
         let x = SparseData::new(indptr, indices, values, d).expect("valid CSR");
         assert!(x.nnz() >= MIN_PARALLEL_WORK);
-        let v = uniform(d, 7);
-        let g = uniform(n, 8);
+        let v = uniform::<f64>(d, 7);
+        let g = uniform::<f64>(n, 8);
 
         let mut serial_out = vec![0.0; n];
         x.matvec(0, &v, None, &mut serial_out);
@@ -384,7 +365,7 @@ mod tests {
                             .sum::<f64>()
                     })
                     .sum();
-                let bound = 2.0 * gamma(n + MAX_BLOCKS + 1, f64::EPSILON / 2.0) * scale;
+                let bound = 2.0 * gamma::<f64>(n + MAX_BLOCKS + 1) * scale;
                 assert!((y[j] - serial_y[j]).abs() <= bound, "column {j}");
             }
         }
@@ -393,8 +374,8 @@ mod tests {
     #[test]
     fn partials_are_reused_not_regrown() {
         let (n, d) = (20_000, 64);
-        let a = uniform(n * d, 3);
-        let g = uniform(n, 4);
+        let a = uniform::<f64>(n * d, 3);
+        let g = uniform::<f64>(n, 4);
         let mut partials = Vec::new();
         let mut y = vec![0.0; d];
         matvec_transpose_add(&a, &g, &mut y, &mut partials);
