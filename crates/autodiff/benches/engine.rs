@@ -16,7 +16,11 @@
 //!   streaming read of X: a sum of all of it with 32 independent accumulators, compiled for the
 //!   widest vectors the CPU has), so the report can state the engine's distance to the hand loop
 //!   (target ≤ 1.1) and to one read of X (target ≤ 2 at 10⁴, ≤ 1.5 at 10⁶) with the GB/s of
-//!   both. Run only these with `cargo bench -p autodiff --bench engine -- scaling`.
+//!   both. The engine runs on a one-thread pool here, as the hand loop does. Run only these with
+//!   `cargo bench -p autodiff --bench engine -- scaling`;
+//! - `threads_f32_n1000000`, `threads_f64_n1000000`: the same job at n = 10⁶ on a rayon pool of
+//!   one thread (`one_thread`) and of two (`two_threads`), after checking that both give the same
+//!   bits; the report gives the speedup (target ≥ 1.8). Run with `-- threads`.
 //!
 //! After the run, the ratios are printed from criterion's estimates.
 
@@ -337,8 +341,11 @@ fn bench_scaling<T: Real>(c: &mut Criterion, notes: &mut Vec<String>) {
                 .warm_up_time(Duration::from_millis(300))
                 .measurement_time(Duration::from_secs(1));
         }
+        // One thread, as the hand loop: above the split threshold the engine would otherwise
+        // spread its products over rayon's pool (measured on its own in `threads_…`).
+        let single = pool(1);
         group.bench_function("engine", |b| {
-            b.iter(|| black_box(engine_step(&mut tape, &mut grads, &p)))
+            b.iter(|| single.install(|| black_box(engine_step(&mut tape, &mut grads, &p))))
         });
         group.bench_function("hand", |b| {
             b.iter(|| {
@@ -351,6 +358,59 @@ fn bench_scaling<T: Real>(c: &mut Criterion, notes: &mut Vec<String>) {
         });
         group.finish();
     }
+}
+
+/// A rayon pool of `threads` threads.
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a rayon pool")
+}
+
+/// The hinge job at n = 10⁶ (`threads_f32_n1000000`, `threads_f64_n1000000`) on a pool of one
+/// thread and of two: the engine splits `X·w` and `Xᵀg` into fixed row blocks, so both give the
+/// same bits (checked here before timing) and the second core's gain is the only difference.
+fn bench_threads<T: Real>(c: &mut Criterion, notes: &mut Vec<String>) {
+    let n = 1_000_000;
+    let name = format!("threads_{}_n{n}", T::NAME);
+    if !wanted(&name) {
+        return;
+    }
+    let p = problem_n::<T>(n);
+    let mut tape = Tape::<T>::new();
+    let mut grads = Gradients::new();
+    let pools = [pool(1), pool(2)];
+    let runs: Vec<(T, Vec<T>)> = pools
+        .iter()
+        .map(|pool| {
+            pool.install(|| {
+                tape.clear();
+                let w = tape.param_vec(&p.w).unwrap();
+                let loss = engine_loss(&tape, &p, w);
+                tape.backward_into(loss, &mut grads).unwrap();
+                (loss.item(), grads.wrt(w).to_vec())
+            })
+        })
+        .collect();
+    let same = runs[0] == runs[1];
+    assert!(same, "{name}: one and two threads differ");
+    notes.push(format!(
+        "{name}: loss and gradient bit-identical on 1 and 2 threads"
+    ));
+    let mut group = c.benchmark_group(&name);
+    group.throughput(Throughput::Bytes((n * D * std::mem::size_of::<T>()) as u64));
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    for (id, pool) in ["one_thread", "two_threads"].into_iter().zip(&pools) {
+        group.bench_function(id, |b| {
+            b.iter(|| pool.install(|| black_box(engine_step(&mut tape, &mut grads, &p))))
+        });
+    }
+    group.finish();
 }
 
 /// Whether a group named `name` can match the command line's filter (criterion's first free
@@ -658,6 +718,24 @@ fn scaling_report(dir: &Path, notes: &[String]) {
     for n in notes.iter().filter(|n| n.starts_with("scaling_")) {
         println!("{n}");
     }
+    for t in ["f32", "f64"] {
+        let group = format!("threads_{t}_n1000000");
+        let (Some(one), Some(two)) = (
+            mean_ns(dir, &group, "one_thread"),
+            mean_ns(dir, &group, "two_threads"),
+        ) else {
+            continue;
+        };
+        println!(
+            "{group}: one thread {}, two threads {}, speedup {:.2} (target ≥ 1.8)",
+            time(one),
+            time(two),
+            one / two
+        );
+    }
+    for n in notes.iter().filter(|n| n.starts_with("threads_")) {
+        println!("{n}");
+    }
 }
 
 /// A duration in nanoseconds, in µs or ms.
@@ -682,6 +760,8 @@ fn main() {
     bench_certified(&mut c, &mut notes);
     bench_scaling::<f32>(&mut c, &mut notes);
     bench_scaling::<f64>(&mut c, &mut notes);
+    bench_threads::<f32>(&mut c, &mut notes);
+    bench_threads::<f64>(&mut c, &mut notes);
     c.final_summary();
     report(&dir, &notes);
 }

@@ -59,6 +59,9 @@ pub struct BackwardContext<'a, T> {
 /// operand that needs a gradient; a type that does not override it makes backward fail with
 /// [`Error::MissingBackward`] instead of returning a silently wrong gradient.
 ///
+/// An op is `Send + Sync` (it is shared through an `Arc` and only read), so a [`Tape`] holding
+/// custom ops can be moved to a worker thread like any other.
+///
 /// # Example
 /// ```
 /// use std::sync::Arc;
@@ -97,7 +100,7 @@ pub struct BackwardContext<'a, T> {
 /// assert_relative_eq!(y.backward()?.wrt(x)[0], 0.5);
 /// # Ok(()) }
 /// ```
-pub trait CustomOp<T: Real> {
+pub trait CustomOp<T: Real>: Send + Sync {
     /// The operation's name, for errors and reports.
     fn name(&self) -> &str;
 

@@ -217,11 +217,12 @@ impl<T: Real> SparseData<T> {
         (&self.indices[a..b], &self.values[a..b])
     }
 
-    /// `out[i] = xᵢ·v` for every row (or only where `need[i]`).
-    pub(crate) fn matvec(&self, v: &[T], need: Option<&[bool]>, out: &mut [T]) {
+    /// `out[i] = x_{first+i}·v` for the rows `first..first + out.len()` (or only where
+    /// `need[first + i]`): every row from `first = 0`, a block of rows for `ops::parallel`.
+    pub(crate) fn matvec(&self, first: usize, v: &[T], need: Option<&[bool]>, out: &mut [T]) {
         for (i, o) in out.iter_mut().enumerate() {
-            if need.is_none_or(|n| n[i]) {
-                let (idx, val) = self.row(i);
+            if need.is_none_or(|n| n[first + i]) {
+                let (idx, val) = self.row(first + i);
                 let mut s = T::zero();
                 for (&j, &x) in idx.iter().zip(val) {
                     s += x * v[j as usize];
@@ -231,11 +232,12 @@ impl<T: Real> SparseData<T> {
         }
     }
 
-    /// `gv += Xᵀ·g`.
-    pub(crate) fn matvec_transpose_add(&self, g: &[T], gv: &mut [T]) {
+    /// `gv += Σᵢ g[i]·x_{first+i}` over the rows `first..first + g.len()`: `Xᵀ·g` from
+    /// `first = 0` with every row, a block's partial sum for `ops::parallel`.
+    pub(crate) fn matvec_transpose_add(&self, first: usize, g: &[T], gv: &mut [T]) {
         for (i, &gi) in g.iter().enumerate() {
             if gi != T::zero() {
-                let (idx, val) = self.row(i);
+                let (idx, val) = self.row(first + i);
                 for (&j, &x) in idx.iter().zip(val) {
                     gv[j as usize] += gi * x;
                 }

@@ -41,17 +41,24 @@ fn allocations() -> usize {
     ALLOCATIONS.with(Cell::get)
 }
 
-#[test]
-fn training_steps_allocate_nothing_after_warm_up() {
-    let (n, d, k) = (50, 4, 3);
+/// An n × d matrix of small fractions and labels ±1 (every third −1).
+fn data(n: usize, d: usize) -> (Data<f64>, Data<f64>) {
     let x: Vec<f64> = (0..n * d)
         .map(|i| ((i * 7 % 11) as f64 - 5.0) / 3.0)
         .collect();
-    let x = Data::new(x, Shape::matrix(n, d)).unwrap();
     let y: Vec<f64> = (0..n)
         .map(|i| if i % 3 == 0 { -1.0 } else { 1.0 })
         .collect();
-    let y = Data::vector(y).unwrap();
+    (
+        Data::new(x, Shape::matrix(n, d)).unwrap(),
+        Data::vector(y).unwrap(),
+    )
+}
+
+#[test]
+fn training_steps_allocate_nothing_after_warm_up() {
+    let (n, d, k) = (50, 4, 3);
+    let (x, y) = data(n, d);
     let labels: Vec<usize> = (0..n).map(|i| i % k).collect();
     let mut w = vec![0.1; d];
     let mut wk = vec![0.05; d * k];
@@ -83,6 +90,38 @@ fn training_steps_allocate_nothing_after_warm_up() {
     assert_eq!(
         &per_step[2..],
         &[0; 6],
+        "allocations per step: {per_step:?}"
+    );
+}
+
+#[test]
+fn large_products_split_into_blocks_allocate_nothing_after_warm_up() {
+    // n·d = 1.28·10⁶ multiply–adds: above the split threshold, so `X·w` and `Xᵀg` run in row
+    // blocks on rayon's pool, and the partial sums of `Xᵀg` live in the reused `Gradients`.
+    let (n, d) = (20_000, 64);
+    let (x, y) = data(n, d);
+    let mut w = vec![0.01; d];
+    let mut tape = Tape::<f64>::new();
+    let mut grads = Gradients::new();
+    let mut per_step = Vec::new();
+    for _ in 0..6 {
+        let before = allocations();
+        tape.clear();
+        let wv = tape.param_vec(&w).unwrap();
+        let loss = (1.0 - tape.data(&y) * tape.data(&x).matvec(wv))
+            .relu()
+            .mean()
+            + wv.square().sum() * 0.5;
+        tape.backward_into(loss, &mut grads).unwrap();
+        for (wj, gj) in w.iter_mut().zip(grads.wrt(wv)) {
+            *wj -= 0.1 * gj;
+        }
+        per_step.push(allocations() - before);
+    }
+    assert!(per_step[0] > 0, "the first step allocates the buffers");
+    assert_eq!(
+        &per_step[2..],
+        &[0; 4],
         "allocations per step: {per_step:?}"
     );
 }

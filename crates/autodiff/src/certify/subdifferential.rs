@@ -349,6 +349,8 @@ fn select<T: Real>(
 struct Seeded<T> {
     data: Vec<T>,
     touched: Vec<bool>,
+    /// As [`crate::Gradients`]' partials.
+    partials: Vec<T>,
 }
 
 impl<T: Real> Seeded<T> {
@@ -356,6 +358,7 @@ impl<T: Real> Seeded<T> {
         Seeded {
             data: vec![T::zero(); inner.grad_len],
             touched: vec![false; inner.nodes.len()],
+            partials: Vec::new(),
         }
     }
 
@@ -369,7 +372,14 @@ impl<T: Real> Seeded<T> {
     ) -> Result<()> {
         self.data[inner.nodes[i].grad + e] = weight;
         self.touched[i] = true;
-        ops::backward(inner, i as u32, masks, &mut self.data, &mut self.touched)
+        ops::backward(
+            inner,
+            i as u32,
+            masks,
+            &mut self.data,
+            &mut self.touched,
+            &mut self.partials,
+        )
     }
 
     /// Zeroes what the last run wrote (only the touched nodes' slots).

@@ -514,4 +514,4 @@ simd_kernels!(f32, wide::f32x8, 8, PORTABLE_F32, avx2_f32::AVX2_F32);
 simd_kernels!(f64, wide::f64x4, 4, PORTABLE_F64, avx2_f64::AVX2_F64);
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -11,7 +11,7 @@
 
 use super::kernels::{self, axpy, dot};
 use super::rule::{Need, TangentCx};
-use super::{build, info, Op, Sink};
+use super::{build, info, parallel, Op, Sink};
 use crate::{Error, Real, Result, Shape, Var};
 
 impl<'t, T: Real> Var<'t, T> {
@@ -119,7 +119,7 @@ impl<'t, T: Real> Var<'t, T> {
             Shape::vector(sa.rows()),
             na || nv,
             |p| {
-                kernels::matvec(p.vals.get(self.id), p.vals.get(v.id), p.out);
+                parallel::matvec(p.vals.get(self.id), p.vals.get(v.id), p.out);
             },
         ))
     }
@@ -221,8 +221,8 @@ pub(super) fn dot_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, g: &[T]
 pub(super) fn matvec_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, v: u32, g: &[T]) {
     let c = s.vals.shape(a).cols();
     let (am, x) = (s.vals.get(a), s.vals.get(v));
-    if let Some(gv) = s.grad(v) {
-        kernels::matvec_transpose_add(am, g, gv);
+    if let Some((gv, partials)) = s.grad_and_partials(v) {
+        parallel::matvec_transpose_add(am, g, gv, partials);
     }
     if let Some(ga) = s.grad(a) {
         for (i, &gi) in g.iter().enumerate() {
@@ -308,7 +308,7 @@ impl<T: Real> crate::Tape<T> {
         };
         let op = Op::SparseMatVec { m, v: v.id };
         Ok(build(self, op, Shape::vector(x.rows()), nv, |p| {
-            x.matvec(p.vals.get(v.id), None, p.out);
+            parallel::sparse_matvec(x, p.vals.get(v.id), p.out);
         }))
     }
 }
@@ -386,7 +386,7 @@ pub(super) fn product_need<T: Real>(need: &mut Need<'_, T>, a: u32, v: u32) {
 /// `X·v` with the sparse constant `sparse[m]`: `ẏ = X·v̇` at the needed rows.
 pub(super) fn sparse_matvec_tangent<T: Real>(cx: &TangentCx<'_, T>, m: u32, v: u32, out: &mut [T]) {
     match cx.tv.tan(v) {
-        Some(tv) => cx.inner.sparse[m as usize].matvec(tv, Some(cx.need), out),
+        Some(tv) => cx.inner.sparse[m as usize].matvec(0, tv, Some(cx.need), out),
         None => out.fill(T::zero()),
     }
 }
@@ -398,8 +398,8 @@ pub(super) fn sparse_matvec_backward<T: Real>(
     v: u32,
     g: &[T],
 ) {
-    if let Some(gv) = s.grad(v) {
-        x.matvec_transpose_add(g, gv);
+    if let Some((gv, partials)) = s.grad_and_partials(v) {
+        parallel::sparse_matvec_transpose_add(x, g, gv, partials);
     }
 }
 

@@ -18,6 +18,7 @@ pub(crate) mod linalg;
 pub(crate) mod max_n;
 pub(crate) mod maxmin;
 pub(crate) mod norm;
+pub(crate) mod parallel;
 pub(crate) mod power;
 pub(crate) mod reduce;
 pub(crate) mod relu;
@@ -264,6 +265,8 @@ pub(crate) struct Sink<'a, T> {
     vals: Values<'a, T>,
     lower: &'a mut [T],
     touched: &'a mut [bool],
+    /// The reused partial sums of the blocked `Xᵀg` (`ops::parallel`).
+    partials: &'a mut Vec<T>,
 }
 
 impl<'a, T: Real> Sink<'a, T> {
@@ -281,6 +284,18 @@ impl<'a, T: Real> Sink<'a, T> {
         }
         self.touched[id as usize] = true;
         Some(&mut self.lower[node.grad..node.grad + node.shape.len()])
+    }
+
+    /// [`Sink::grad`] with the reusable buffer of a blocked product's partial sums.
+    #[inline]
+    pub(crate) fn grad_and_partials(&mut self, id: u32) -> Option<(&mut [T], &mut Vec<T>)> {
+        let node = &self.vals.nodes[id as usize];
+        if !node.needs_grad() {
+            return None;
+        }
+        self.touched[id as usize] = true;
+        let g = &mut self.lower[node.grad..node.grad + node.shape.len()];
+        Some((g, &mut *self.partials))
     }
 }
 

@@ -96,7 +96,14 @@ pub(crate) fn run_backward<T: Real>(
     }
     grads.data[node.grad] = T::one();
     grads.touched[root as usize] = true;
-    ops::backward(inner, root, masks, &mut grads.data, &mut grads.touched)?;
+    ops::backward(
+        inner,
+        root,
+        masks,
+        &mut grads.data,
+        &mut grads.touched,
+        &mut grads.partials,
+    )?;
     check_param_grads(inner, grads)
 }
 
@@ -134,6 +141,8 @@ pub struct Gradients<T> {
     pub(crate) tape: u64,
     pub(crate) data: Vec<T>,
     pub(crate) touched: Vec<bool>,
+    /// The partial sums of the blocked `Xᵀg` products, kept for the next pass.
+    pub(crate) partials: Vec<T>,
 }
 
 impl<T: Real> Gradients<T> {
@@ -149,6 +158,7 @@ impl<T: Real> Gradients<T> {
             tape: 0,
             data: Vec::new(),
             touched: Vec::new(),
+            partials: Vec::new(),
         }
     }
 

@@ -16,3 +16,4 @@ mod shape_ops;
 mod sparse;
 mod subdifferential;
 mod tape;
+mod threads;

@@ -240,12 +240,14 @@ impl<T: Real> Op<T> {
 /// `masks` are the kink masks to use: the tape's own, or ones resolved by the certified mode.
 /// `data` holds every node's gradient at its `grad` offset; offsets grow with node index, so the
 /// gradients of a node's operands all lie below its own and can be borrowed beside it.
+/// `partials` is the reused buffer of the blocked `Xᵀg` products (`ops::parallel`).
 pub(crate) fn backward<T: Real>(
     inner: &Inner<T>,
     root: u32,
     masks: &[T],
     data: &mut [T],
     touched: &mut [bool],
+    partials: &mut Vec<T>,
 ) -> Result<()> {
     let vals = inner.values();
     for i in (0..=root as usize).rev() {
@@ -263,6 +265,7 @@ pub(crate) fn backward<T: Real>(
             vals,
             lower,
             touched: &mut touched[..i],
+            partials: &mut *partials,
         };
         let s = &mut sink;
         match node.op {

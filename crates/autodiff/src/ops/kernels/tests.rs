@@ -120,8 +120,8 @@ fn sum_is_exact_on_integers() {
     }
 }
 
-/// Uniform values in [−1, 1) from a seeded xorshift.
-fn uniform<T: Real>(n: usize, seed: u64) -> Vec<T> {
+/// Uniform values in [−1, 1) from a seeded xorshift (also for `ops::parallel`'s tests).
+pub(crate) fn uniform<T: Real>(n: usize, seed: u64) -> Vec<T> {
     let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
     (0..n)
         .map(|_| {
@@ -138,7 +138,7 @@ fn uniform<T: Real>(n: usize, seed: u64) -> Vec<T> {
 /// most `k` roundings — any order, with or without FMA, which only removes roundings — is
 /// within `γₖ·Σ|terms|` of the exact value. Two variants are then within twice that of each
 /// other.
-fn gamma<T: Real>(k: usize) -> f64 {
+pub(crate) fn gamma<T: Real>(k: usize) -> f64 {
     let u = T::epsilon().to_f64_lossless() / 2.0;
     k as f64 * u / (1.0 - k as f64 * u)
 }
