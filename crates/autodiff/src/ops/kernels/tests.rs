@@ -309,14 +309,23 @@ fn every_kernel_variant_matches_the_portable_one_f64() {
 
 #[test]
 fn the_chosen_variant_is_the_best_detected_one() {
-    // On x86-64 the AVX2 + FMA table is there exactly when the CPU reports both features.
+    // On x86-64 the AVX2 + FMA table is there exactly when the CPU reports both features, the
+    // AVX-512 one when it reports AVX-512F, and the widest is chosen.
     #[cfg(target_arch = "x86_64")]
     {
-        let has = std::arch::is_x86_feature_detected!("avx2")
+        let avx2 = std::arch::is_x86_feature_detected!("avx2")
             && std::arch::is_x86_feature_detected!("fma");
-        assert_eq!(f32::variants().len(), 1 + usize::from(has));
-        assert_eq!(f64::variants().len(), 1 + usize::from(has));
-        let want = if has { "avx2+fma" } else { "portable" };
+        let avx512 = std::arch::is_x86_feature_detected!("avx512f");
+        let count = 1 + usize::from(avx2) + usize::from(avx512);
+        assert_eq!(f32::variants().len(), count);
+        assert_eq!(f64::variants().len(), count);
+        let want = if avx512 {
+            "avx512f"
+        } else if avx2 {
+            "avx2+fma"
+        } else {
+            "portable"
+        };
         assert_eq!(f32::kernels().name, want);
         assert_eq!(vector_kernels(), want);
     }
