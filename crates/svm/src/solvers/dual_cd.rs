@@ -322,11 +322,47 @@ fn polish(
     z: &[f64],
     total: usize,
 ) -> (Option<Polished>, usize) {
+    // First as guessed; if that does not settle, with the free set capped at the rank bound
+    // (see `guess_sides`).
+    let (found, spent, exact, guessed) =
+        polish_with(problem, upper, diag, qii, alpha, z, total, usize::MAX);
+    if exact {
+        return (found, spent);
+    }
+    let cap = free_cap(problem, upper);
+    if guessed <= cap {
+        // The guess was within the bound: capping would change nothing.
+        return (found, spent);
+    }
+    let (capped, more, exact, _) = polish_with(problem, upper, diag, qii, alpha, z, total, cap);
+    let spent = spent.saturating_add(more);
+    if exact || found.is_none() {
+        (capped, spent)
+    } else {
+        (found, spent)
+    }
+}
+
+/// One [`polish`] attempt with at most `cap` free coordinates per guess; also says whether the
+/// guess repeated (the result is then optimal up to rounding) and how many coordinates the
+/// first guess left free.
+#[allow(clippy::too_many_arguments)]
+fn polish_with(
+    problem: &Problem<'_>,
+    upper: &[f64],
+    diag: &[f64],
+    qii: &[f64],
+    alpha: &[f64],
+    z: &[f64],
+    total: usize,
+    cap: usize,
+) -> (Option<Polished>, usize, bool, usize) {
     let n = problem.n();
     let mut budget = POLISH_EPOCHS.saturating_mul(total.max(1));
     let mut spent = total;
     let mut sides = vec![Side::Lower; n];
-    guess_sides(upper, diag, qii, alpha, z, &mut sides);
+    guess_sides(upper, diag, qii, alpha, z, cap, &mut sides);
+    let guessed = sides.iter().filter(|s| **s == Side::Free).count();
     let mut next = vec![0.0; n];
     let mut margins = vec![0.0; n];
     let mut last: Option<Vec<f64>> = None;
@@ -376,7 +412,7 @@ fn polish(
         }
         problem.margins_into(&w, &mut margins);
         let before = sides.clone();
-        guess_sides(upper, diag, qii, &next, &margins, &mut sides);
+        guess_sides(upper, diag, qii, &next, &margins, cap, &mut sides);
         let clamped: Vec<f64> = next
             .iter()
             .zip(upper)
@@ -384,30 +420,39 @@ fn polish(
             .collect();
         if sides == before && clamped == next {
             // The guess repeats: every condition holds, and w is this α's.
-            return (Some((clamped, w)), spent);
+            return (Some((clamped, w)), spent, true, guessed);
         }
         last = Some(clamped);
     }
     let Some(next) = last else {
-        return (None, spent);
+        return (None, spent, false, guessed);
     };
     let w = weights_of(problem, &next);
-    (Some((next, w)), spent.saturating_add(total))
+    (Some((next, w)), spent.saturating_add(total), false, guessed)
 }
 
 /// [`polish`]'s guess of each coordinate's side: with the dual gradient
 /// `gᵢ = zᵢ − 1 + Dᵢᵢαᵢ`, the bound a projected Newton step `αᵢ − gᵢ/Qᵢᵢ` reaches or passes, else
 /// free (a row with `Qᵢᵢ = 0` stays at its bound `Uᵢ`).
+///
+/// At most `cap` coordinates are guessed free: those whose rows lie nearest their margin
+/// (smallest `|gᵢ|/√Qᵢᵢ`, the distance of `xᵢ` to the hyperplane `yᵢ·w·x = 1` for the hinge);
+/// the others go to the bound their gradient points to (`Uᵢ` for `gᵢ < 0`, else 0). For the
+/// hinge, a free set of more rows than the columns they span makes `Q_FF` singular, so a
+/// coordinate-descent iterate with thousands of not-yet-settled coordinates would otherwise
+/// never be polished.
 fn guess_sides(
     upper: &[f64],
     diag: &[f64],
     qii: &[f64],
     alpha: &[f64],
     z: &[f64],
+    cap: usize,
     sides: &mut [Side],
 ) {
+    let grad = |i: usize| z[i] - 1.0 + diag[i] * alpha[i];
     for (i, side) in sides.iter_mut().enumerate() {
-        let t = alpha[i] - (z[i] - 1.0 + diag[i] * alpha[i]) / qii[i];
+        let t = alpha[i] - grad(i) / qii[i];
         *side = if qii[i] == 0.0 || t >= upper[i] {
             Side::Upper
         } else if t > 0.0 {
@@ -416,6 +461,43 @@ fn guess_sides(
             Side::Lower
         };
     }
+    let mut free: Vec<usize> = (0..sides.len())
+        .filter(|&i| sides[i] == Side::Free)
+        .collect();
+    if free.len() <= cap {
+        return;
+    }
+    // Free implies Qᵢᵢ > 0, so the distance is finite.
+    let distance = |i: usize| grad(i).abs() / qii[i].sqrt();
+    free.select_nth_unstable_by(cap, |&a, &b| distance(a).total_cmp(&distance(b)));
+    for &i in &free[cap..] {
+        sides[i] = if grad(i) < 0.0 && upper[i].is_finite() {
+            Side::Upper
+        } else {
+            Side::Lower
+        };
+    }
+}
+
+/// The largest free set [`polish`] guesses: for the hinge, the number of columns any row uses
+/// (a bound on the rank of `Q_FF`), at most [`MAX_FREE`]; unbounded for the squared hinge,
+/// whose `Q_FF + D_F` is positive definite at any size (and whose free rows are all the
+/// rows with a positive loss).
+fn free_cap(problem: &Problem<'_>, upper: &[f64]) -> usize {
+    if upper.iter().any(|u| !u.is_finite()) {
+        return usize::MAX;
+    }
+    let mut used = vec![false; problem.d];
+    for i in 0..problem.n() {
+        for (j, v) in problem.row(i).entries() {
+            if v != 0.0 {
+                if let Some(u) = used.get_mut(j) {
+                    *u = true;
+                }
+            }
+        }
+    }
+    used.iter().filter(|&&u| u).count().min(MAX_FREE)
 }
 
 /// `Q_FF` (`m × m`, row-major): `yᵢyₖ·xᵢ·xₖ` over the rows `free`.
@@ -473,4 +555,24 @@ fn row_nonzeros(row: Row<'_>) -> usize {
 /// The non-zero values of all rows.
 fn nonzeros(problem: &Problem<'_>) -> usize {
     (0..problem.n()).map(|i| row_nonzeros(problem.row(i))).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{guess_sides, Side};
+
+    #[test]
+    fn the_free_guess_keeps_the_rows_nearest_their_margin() {
+        // Hinge (D = 0, U = 1), α = ½ everywhere, Qᵢᵢ = 1: the Newton step αᵢ − (zᵢ − 1) stays
+        // inside (0, 1) for |zᵢ − 1| < ½, so all four rows are guessed free uncapped. Capped at
+        // two, the two with the smallest |zᵢ − 1| stay free (rows 1 and 2: 0.1 and 0.2, by
+        // hand); row 0 (z = 0.6 < 1, gradient −0.4) goes to U and row 3 (z = 1.3) to 0.
+        let z = [0.6, 1.1, 0.8, 1.3];
+        let (upper, diag, qii, alpha) = ([1.0; 4], [0.0; 4], [1.0; 4], [0.5; 4]);
+        let mut sides = [Side::Lower; 4];
+        guess_sides(&upper, &diag, &qii, &alpha, &z, usize::MAX, &mut sides);
+        assert_eq!(sides, [Side::Free; 4]);
+        guess_sides(&upper, &diag, &qii, &alpha, &z, 2, &mut sides);
+        assert_eq!(sides, [Side::Upper, Side::Free, Side::Free, Side::Lower]);
+    }
 }
