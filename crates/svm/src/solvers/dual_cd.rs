@@ -119,6 +119,13 @@ pub fn dual_cd(
     let total = nonzeros(&problem);
     let mut cd_work = 0usize;
     let mut polish_work = 0usize;
+    let coords = Coordinates {
+        upper: &upper,
+        diag: &diag,
+        qii: &qii,
+    };
+    // `free_cap`, computed the first time a polish needs it.
+    let mut cap = None;
     let mut check = |w: &mut Vec<f64>, alpha: &mut Vec<f64>, z: &mut Vec<f64>, cd_work: usize| {
         let objective = primal(&problem, loss, w, z);
         let mut dual = dual_value(alpha, w, &diag);
@@ -130,7 +137,7 @@ pub fn dual_cd(
         if f - dual > tol * f && polish_work <= cd_work {
             // Not there yet: try the exact solve on the free coordinates the margins predict,
             // as long as that has cost no more than the epochs so far.
-            let (found, spent) = polish(&problem, &upper, &diag, &qii, alpha, z, total);
+            let (found, spent) = polish(&problem, &coords, alpha, z, total, &mut cap);
             polish_work = polish_work.saturating_add(spent);
             if let Some((a, v)) = found {
                 let d_new = dual_value(&a, &v, &diag);
@@ -313,28 +320,28 @@ enum Side {
 /// scratch (the caller keeps it only if the dual value improved); `None` when there is
 /// nothing to solve, the solve would cost more than about [`POLISH_EPOCHS`] epochs, or the
 /// matrix is singular at the first round.
+///
+/// `cap` holds [`free_cap`] once it has been needed (it is the same for every call of a run).
 fn polish(
     problem: &Problem<'_>,
-    upper: &[f64],
-    diag: &[f64],
-    qii: &[f64],
+    coords: &Coordinates<'_>,
     alpha: &[f64],
     z: &[f64],
     total: usize,
+    cap: &mut Option<usize>,
 ) -> (Option<Polished>, usize) {
     // First as guessed; if that does not settle, with the free set capped at the rank bound
     // (see `guess_sides`).
-    let (found, spent, exact, guessed) =
-        polish_with(problem, upper, diag, qii, alpha, z, total, usize::MAX);
+    let (found, spent, exact, guessed) = polish_with(problem, coords, alpha, z, total, usize::MAX);
     if exact {
         return (found, spent);
     }
-    let cap = free_cap(problem, upper);
+    let cap = *cap.get_or_insert_with(|| free_cap(problem, coords.upper));
     if guessed <= cap {
         // The guess was within the bound: capping would change nothing.
         return (found, spent);
     }
-    let (capped, more, exact, _) = polish_with(problem, upper, diag, qii, alpha, z, total, cap);
+    let (capped, more, exact, _) = polish_with(problem, coords, alpha, z, total, cap);
     let spent = spent.saturating_add(more);
     if exact || found.is_none() {
         (capped, spent)
@@ -346,17 +353,15 @@ fn polish(
 /// One [`polish`] attempt with at most `cap` free coordinates per guess; also says whether the
 /// guess repeated (the result is then optimal up to rounding) and how many coordinates the
 /// first guess left free.
-#[allow(clippy::too_many_arguments)]
 fn polish_with(
     problem: &Problem<'_>,
-    upper: &[f64],
-    diag: &[f64],
-    qii: &[f64],
+    coords: &Coordinates<'_>,
     alpha: &[f64],
     z: &[f64],
     total: usize,
     cap: usize,
 ) -> (Option<Polished>, usize, bool, usize) {
+    let Coordinates { upper, diag, qii } = *coords;
     let n = problem.n();
     let mut budget = POLISH_EPOCHS.saturating_mul(total.max(1));
     let mut spent = total;
@@ -488,16 +493,28 @@ fn free_cap(problem: &Problem<'_>, upper: &[f64]) -> usize {
         return usize::MAX;
     }
     let mut used = vec![false; problem.d];
+    let mut count = 0;
     for i in 0..problem.n() {
         for (j, v) in problem.row(i).entries() {
-            if v != 0.0 {
-                if let Some(u) = used.get_mut(j) {
-                    *u = true;
+            if let Some(u) = used.get_mut(j).filter(|u| v != 0.0 && !**u) {
+                *u = true;
+                count += 1;
+                if count == MAX_FREE {
+                    return MAX_FREE;
                 }
             }
         }
     }
-    used.iter().filter(|&&u| u).count().min(MAX_FREE)
+    count
+}
+
+/// The per-coordinate constants of the dual: the box `Uᵢ`, the diagonal `Dᵢᵢ` and
+/// `Qᵢᵢ = ‖xᵢ‖² + Dᵢᵢ`.
+#[derive(Clone, Copy)]
+struct Coordinates<'a> {
+    upper: &'a [f64],
+    diag: &'a [f64],
+    qii: &'a [f64],
 }
 
 /// `Q_FF` (`m × m`, row-major): `yᵢyₖ·xᵢ·xₖ` over the rows `free`.
