@@ -11,7 +11,7 @@
 
 use super::kernels::{self, axpy, dot};
 use super::rule::{Need, TangentCx};
-use super::{build, info, parallel, Op, Sink};
+use super::{build, fuse, info, parallel, Op, Sink};
 use crate::{Error, Real, Result, Shape, Var};
 
 impl<'t, T: Real> Var<'t, T> {
@@ -118,9 +118,7 @@ impl<'t, T: Real> Var<'t, T> {
             op,
             Shape::vector(sa.rows()),
             na || nv,
-            |p| {
-                parallel::matvec(p.vals.get(self.id), p.vals.get(v.id), p.out);
-            },
+            |p| fuse::dense_product(p, self.id, v.id),
         ))
     }
 
@@ -218,11 +216,15 @@ pub(super) fn dot_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, g: &[T]
     }
 }
 
-pub(super) fn matvec_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, v: u32, g: &[T]) {
+/// `∂v += Aᵀ·g` (computed by the forward pass if [`fuse`] speculated it right), `∂A += g·vᵀ`.
+pub(super) fn matvec_backward<T: Real>(s: &mut Sink<'_, T>, id: u32, a: u32, v: u32, g: &[T]) {
     let c = s.vals.shape(a).cols();
     let (am, x) = (s.vals.get(a), s.vals.get(v));
+    let fusion = s.fusion;
     if let Some((gv, partials)) = s.grad_and_partials(v) {
-        parallel::matvec_transpose_add(am, g, gv, partials);
+        if !fusion.backward(id, g, gv) {
+            parallel::matvec_transpose_add(am, g, gv, partials);
+        }
     }
     if let Some(ga) = s.grad(a) {
         for (i, &gi) in g.iter().enumerate() {
@@ -308,7 +310,7 @@ impl<T: Real> crate::Tape<T> {
         };
         let op = Op::SparseMatVec { m, v: v.id };
         Ok(build(self, op, Shape::vector(x.rows()), nv, |p| {
-            parallel::sparse_matvec(x, p.vals.get(v.id), p.out);
+            fuse::sparse_product(p, x, m, v.id)
         }))
     }
 }
@@ -391,15 +393,19 @@ pub(super) fn sparse_matvec_tangent<T: Real>(cx: &TangentCx<'_, T>, m: u32, v: u
     }
 }
 
-/// `Xᵀ·g` into `v`'s gradient.
+/// `Xᵀ·g` into `v`'s gradient (computed by the forward pass if [`fuse`] speculated it right).
 pub(super) fn sparse_matvec_backward<T: Real>(
     s: &mut Sink<'_, T>,
+    id: u32,
     x: &crate::SparseData<T>,
     v: u32,
     g: &[T],
 ) {
+    let fusion = s.fusion;
     if let Some((gv, partials)) = s.grad_and_partials(v) {
-        parallel::sparse_matvec_transpose_add(x, g, gv, partials);
+        if !fusion.backward(id, g, gv) {
+            parallel::sparse_matvec_transpose_add(x, g, gv, partials);
+        }
     }
 }
 

@@ -55,17 +55,30 @@ impl<'t, T: Real> Var<'t, T> {
                 return;
             }
             for (i, ((o, m), &v)) in p.out.iter_mut().zip(mask.iter_mut()).zip(x).enumerate() {
+                (*o, *m) = element(v, at_zero);
                 if v == T::zero() {
-                    *o = T::zero();
-                    *m = at_zero;
                     p.ties.push(i);
-                } else if v.is_nan() {
-                    // NaN propagates to the output; backward rejects a non-finite loss.
-                    *o = v;
-                    *m = T::zero();
                 }
             }
         })
+    }
+}
+
+/// One element of the forward pass: the output and the local derivative (the mask) of `v`,
+/// with `r` the policy's derivative at 0. The branch-free loop above computes the same for
+/// every element that is neither 0 nor NaN; `ops::fuse` replays this.
+///
+/// A NaN propagates to the output with derivative 0 (backward rejects a non-finite loss).
+#[inline(always)]
+pub(super) fn element<T: Real>(v: T, r: T) -> (T, T) {
+    if v > T::zero() {
+        (v, T::one())
+    } else if v < T::zero() {
+        (T::zero(), T::zero())
+    } else if v == T::zero() {
+        (T::zero(), r)
+    } else {
+        (v, T::zero())
     }
 }
 

@@ -102,6 +102,13 @@ pub struct TapeStats {
     /// Bytes reserved by the same buffers (their capacities): what [`Tape::clear`] keeps for
     /// the next computation.
     pub capacity_bytes: usize,
+    /// Products `X·w` whose forward pass also computed their backward `Xᵀg`, read `X` once for
+    /// both (fusion, from the second step of a training loop that reuses the tape; see
+    /// `ARCHITECTURE.md`, "Fusion").
+    pub fused_products: usize,
+    /// Backward passes since [`Tape::clear`] that used such a precomputed `Xᵀg` (its `g` was the
+    /// one predicted; otherwise the backward computes `Xᵀg` itself, with the same result).
+    pub fused_backward: usize,
 }
 
 impl<T: Real> Tape<T> {
@@ -143,6 +150,7 @@ impl<T: Real> Tape<T> {
                 sparse: Vec::new(),
                 customs: Vec::new(),
                 grad_len: 0,
+                fusion: Default::default(),
             }),
             scratch: RefCell::new(crate::certify::Scratch::default()),
         }
@@ -205,6 +213,7 @@ impl<T: Real> Tape<T> {
         inner.sparse.clear();
         inner.customs.clear();
         inner.grad_len = 0;
+        inner.fusion.clear();
     }
 
     /// Number of nodes on the tape.
@@ -249,6 +258,8 @@ impl<T: Real> Tape<T> {
             capacity_bytes: inner.nodes.capacity() * bytes_per_node
                 + (inner.arena.capacity() + inner.masks.capacity()) * t
                 + inner.ties.capacity() * std::mem::size_of::<usize>(),
+            fused_products: inner.fusion.fused(),
+            fused_backward: inner.fusion.used(),
         }
     }
 
