@@ -89,11 +89,21 @@ pub(crate) enum Product {
 /// element, or a scalar.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Step<T> {
-    Affine { scale: T, shift: T },
-    Add { other: u32 },
+    Affine {
+        scale: T,
+        shift: T,
+    },
+    Add {
+        other: u32,
+    },
     /// `chain − other` if `chain_first`, else `other − chain`.
-    Sub { other: u32, chain_first: bool },
-    Mul { other: u32 },
+    Sub {
+        other: u32,
+        chain_first: bool,
+    },
+    Mul {
+        other: u32,
+    },
     Relu,
     Square,
 }
@@ -226,6 +236,9 @@ impl<T: Real> Fusion<T> {
     }
 }
 
+/// One block's index, its rows of the product's value, of the predicted `g`, and its partial.
+type BlockParts<'a, T> = (usize, ((&'a mut [T], &'a mut [T]), &'a mut [T]));
+
 /// The rows of a product, for one fused pass.
 #[derive(Clone, Copy)]
 enum Rows<'a, T> {
@@ -237,7 +250,14 @@ enum Rows<'a, T> {
 pub(crate) fn dense_product<T: Real>(p: Parts<'_, T>, a: u32, v: u32) {
     let (m, w) = (p.vals.get(a), p.vals.get(v));
     let rows = Rows::Dense { a: m, w };
-    if !speculate(p.fusion, p.vals, p.rules.relu_at_zero, p.out, Product::Dense { a, v }, rows) {
+    if !speculate(
+        p.fusion,
+        p.vals,
+        p.rules.relu_at_zero,
+        p.out,
+        Product::Dense { a, v },
+        rows,
+    ) {
         parallel::matvec(m, w, p.out);
     }
 }
@@ -247,7 +267,14 @@ pub(crate) fn dense_product<T: Real>(p: Parts<'_, T>, a: u32, v: u32) {
 pub(crate) fn sparse_product<T: Real>(p: Parts<'_, T>, x: &SparseData<T>, m: u32, v: u32) {
     let w = p.vals.get(v);
     let rows = Rows::Sparse { x, w };
-    if !speculate(p.fusion, p.vals, p.rules.relu_at_zero, p.out, Product::Sparse { m, v }, rows) {
+    if !speculate(
+        p.fusion,
+        p.vals,
+        p.rules.relu_at_zero,
+        p.out,
+        Product::Sparse { m, v },
+        rows,
+    ) {
         parallel::sparse_matvec(x, w, p.out);
     }
 }
@@ -308,9 +335,10 @@ fn speculate<T: Real>(
     let spec = &mut fusion.specs[fusion.live];
     spec.node = node;
     spec.outcome.set(None);
-    // Both are at most the size of nodes already on the tape (the product, its vector).
-    spec.g.clear();
+    // Both are at most the size of nodes already on the tape (the product, its vector). Every
+    // element of `g` is written by the pass, so it is resized, not cleared.
     spec.g.resize(n, T::zero());
+    spec.g.truncate(n);
     spec.partials.clear();
     spec.partials.resize(count * cols, T::zero());
     let share = match plan.reduction {
@@ -323,7 +351,7 @@ fn speculate<T: Real>(
         relu_at_zero,
         share,
     };
-    let block = |(b, ((o, g), part)): (usize, ((&mut [T], &mut [T]), &mut [T]))| {
+    let block = |(b, ((o, g), part)): BlockParts<'_, T>| {
         fused_block(rows, &chain, b * per, window, o, g, part);
     };
     if blocks.is_some() && parallel::pool_available() {
@@ -358,6 +386,7 @@ fn fused_block<T: Real>(
     let len = out.len();
     let cols = part.len();
     let mut carry = Carry::default();
+    let mut slopes = [[T::zero(); WINDOW_ROWS]; MAX_STEPS];
     let mut lo = 0;
     while lo < len {
         let hi = (lo + window).min(len);
@@ -365,12 +394,12 @@ fn fused_block<T: Real>(
             Rows::Dense { a, w } => {
                 let block = &a[first * cols..(first + len) * cols];
                 kernels::matvec(&block[lo * cols..hi * cols], w, &mut out[lo..hi]);
-                chain.run(first + lo, &out[lo..hi], &mut g[lo..hi]);
+                chain.run(first + lo, &out[lo..hi], &mut g[lo..hi], &mut slopes);
                 kernels::transpose_add_rows(block, g, lo, hi, &mut carry, part);
             }
             Rows::Sparse { x, w } => {
                 x.matvec(first + lo, w, None, &mut out[lo..hi]);
-                chain.run(first + lo, &out[lo..hi], &mut g[lo..hi]);
+                chain.run(first + lo, &out[lo..hi], &mut g[lo..hi], &mut slopes);
                 x.matvec_transpose_add(first + lo, &g[lo..hi], part);
             }
         }
@@ -390,58 +419,73 @@ struct Chain<'a, T> {
     share: T,
 }
 
+/// A step's other operand over one window: a scalar, or one value per row.
+#[derive(Clone, Copy)]
+enum Operand<'a, T> {
+    Scalar(T),
+    Rows(&'a [T]),
+}
+
+/// The window's per-element local derivatives of the steps that have them (`relu`'s mask,
+/// `square`'s `2x`), one row per step: kept for a whole block, so not zeroed per window.
+type Slopes<T> = [[T; WINDOW_ROWS]; MAX_STEPS];
+
 impl<T: Real> Chain<'_, T> {
-    /// Replays the chain on the product rows `s` (rows `first..`): forward, each step's local
-    /// derivative, then the gradient back to the product into `g`.
-    fn run(&self, first: usize, s: &[T], g: &mut [T]) {
+    /// Step `other`'s values for the rows `first..first + len`.
+    fn operand(&self, other: u32, first: usize, len: usize) -> Operand<'_, T> {
+        let v = self.vals.get(other);
+        if v.len() == 1 {
+            Operand::Scalar(v[0])
+        } else {
+            Operand::Rows(&v[first..first + len])
+        }
+    }
+
+    /// Replays the chain on the product rows `s` (rows `first..`): the forward steps on `g`
+    /// (as scratch), keeping the local derivatives that vary per element in `slopes`, then the
+    /// gradient back to the product into `g`.
+    fn run(&self, first: usize, s: &[T], g: &mut [T], slopes: &mut Slopes<T>) {
         let len = s.len();
         debug_assert!(len <= WINDOW_ROWS);
-        let mut value = [T::zero(); WINDOW_ROWS];
-        let mut slope = [[T::zero(); WINDOW_ROWS]; MAX_STEPS];
-        let value = &mut value[..len];
-        value.copy_from_slice(s);
-        for (step, slope) in self.steps.iter().zip(slope.iter_mut()) {
+        let x = &mut *g;
+        x.copy_from_slice(s);
+        for (step, slope) in self.steps.iter().zip(slopes.iter_mut()) {
             let slope = &mut slope[..len];
-            let other = |o: u32| {
-                let v = self.vals.get(o);
-                move |e: usize| if v.len() == 1 { v[0] } else { v[first + e] }
-            };
             match *step {
                 Step::Affine { scale, shift } => {
-                    for (x, f) in value.iter_mut().zip(slope.iter_mut()) {
-                        *x = affine::value(scale, shift, *x);
-                        *f = scale;
+                    x.iter_mut()
+                        .for_each(|x| *x = affine::value(scale, shift, *x));
+                }
+                Step::Add { other } => match self.operand(other, first, len) {
+                    Operand::Scalar(o) => x.iter_mut().for_each(|x| *x += o),
+                    Operand::Rows(o) => x.iter_mut().zip(o).for_each(|(x, &o)| *x += o),
+                },
+                Step::Sub { other, chain_first } => {
+                    let sub = |x: T, o: T| if chain_first { x - o } else { o - x };
+                    match self.operand(other, first, len) {
+                        Operand::Scalar(o) => x.iter_mut().for_each(|x| *x = sub(*x, o)),
+                        Operand::Rows(o) => {
+                            x.iter_mut().zip(o).for_each(|(x, &o)| *x = sub(*x, o));
+                        }
                     }
                 }
-                Step::Add { other: o } => {
-                    let at = other(o);
-                    for (e, (x, f)) in value.iter_mut().zip(slope.iter_mut()).enumerate() {
-                        *x = *x + at(e);
-                        *f = T::one();
-                    }
-                }
-                Step::Sub { other: o, chain_first } => {
-                    let at = other(o);
-                    let sign = if chain_first { T::one() } else { -T::one() };
-                    for (e, (x, f)) in value.iter_mut().zip(slope.iter_mut()).enumerate() {
-                        *x = if chain_first { *x - at(e) } else { at(e) - *x };
-                        *f = sign;
-                    }
-                }
-                Step::Mul { other: o } => {
-                    let at = other(o);
-                    for (e, (x, f)) in value.iter_mut().zip(slope.iter_mut()).enumerate() {
-                        *f = at(e);
-                        *x = *x * *f;
-                    }
-                }
+                Step::Mul { other } => match self.operand(other, first, len) {
+                    Operand::Scalar(o) => x.iter_mut().for_each(|x| *x *= o),
+                    Operand::Rows(o) => x.iter_mut().zip(o).for_each(|(x, &o)| *x *= o),
+                },
                 Step::Relu => {
-                    for (x, f) in value.iter_mut().zip(slope.iter_mut()) {
-                        (*x, *f) = relu::element(*x, self.relu_at_zero);
+                    // Branch-free, as relu's own forward pass (a margin's sign is a coin toss);
+                    // a window holding a 0 or a NaN takes the full rule element by element.
+                    let rare = x.iter().fold(false, |r, &v| r | relu::element_fast(v).2);
+                    let pairs = x.iter_mut().zip(slope.iter_mut());
+                    if rare {
+                        pairs.for_each(|(x, f)| (*x, *f) = relu::element(*x, self.relu_at_zero));
+                    } else {
+                        pairs.for_each(|(x, f)| (*x, *f, _) = relu::element_fast(*x));
                     }
                 }
                 Step::Square => {
-                    for (x, f) in value.iter_mut().zip(slope.iter_mut()) {
+                    for (x, f) in x.iter_mut().zip(slope.iter_mut()) {
                         *f = smooth::square_slope(*x);
                         *x = smooth::square_value(*x);
                     }
@@ -451,14 +495,28 @@ impl<T: Real> Chain<'_, T> {
         // The gradient buffers start at 0 and accumulate: the last chain node receives
         // `0 + share`, and each step hands its operand `0 + g·fₖ` (multiplication commutes
         // exactly, so `g·fₖ` is each rule's `fₖ·g` or `g·fₖ`; `+`'s `g` and `−`'s `−g` are `g·1`
-        // and `g·(−1)`).
-        let slopes = &slope[..self.steps.len()];
-        for (e, ge) in g.iter_mut().enumerate() {
-            let mut acc = T::zero() + self.share;
-            for f in slopes.iter().rev() {
-                acc = T::zero() + acc * f[e];
+        // and `g·(−1)`, exactly).
+        let zero = T::zero();
+        g.fill(zero + self.share);
+        for (step, slope) in self.steps.iter().zip(slopes.iter()).rev() {
+            let slope = &slope[..len];
+            let by = |g: &mut [T], f: T| g.iter_mut().for_each(|g| *g = zero + *g * f);
+            match *step {
+                Step::Affine { scale, .. } => by(g, scale),
+                Step::Add { .. } => by(g, T::one()),
+                Step::Sub { chain_first, .. } => {
+                    by(g, if chain_first { T::one() } else { -T::one() });
+                }
+                Step::Mul { other } => match self.operand(other, first, len) {
+                    Operand::Scalar(o) => by(g, o),
+                    Operand::Rows(o) => g.iter_mut().zip(o).for_each(|(g, &o)| *g = zero + *g * o),
+                },
+                Step::Relu | Step::Square => {
+                    g.iter_mut()
+                        .zip(slope)
+                        .for_each(|(g, &f)| *g = zero + *g * f);
+                }
             }
-            *ge = acc;
         }
     }
 }

@@ -46,10 +46,9 @@ impl<'t, T: Real> Var<'t, T> {
             // for the branch predictor); the rare zeros and NaNs redo it element by element.
             let mut special = false;
             for ((o, m), &v) in p.out.iter_mut().zip(mask.iter_mut()).zip(x) {
-                let pos = v > T::zero();
-                *o = if pos { v } else { T::zero() };
-                *m = if pos { T::one() } else { T::zero() };
-                special |= !(pos || v < T::zero());
+                let rare;
+                (*o, *m, rare) = element_fast(v);
+                special |= rare;
             }
             if !special {
                 return;
@@ -62,6 +61,16 @@ impl<'t, T: Real> Var<'t, T> {
             }
         })
     }
+}
+
+/// The branch-free part of [`element`]: its output and mask for every `v` but 0 and NaN, and
+/// whether `v` is one of those (then `element` decides).
+#[inline(always)]
+pub(super) fn element_fast<T: Real>(v: T) -> (T, T, bool) {
+    let pos = v > T::zero();
+    let out = if pos { v } else { T::zero() };
+    let mask = if pos { T::one() } else { T::zero() };
+    (out, mask, !(pos || v < T::zero()))
 }
 
 /// One element of the forward pass: the output and the local derivative (the mask) of `v`,

@@ -4,9 +4,7 @@
 //! plain and certified, under every policy, dense and sparse, for any thread count, with the
 //! same kink report; and the fused path must really have run (`TapeStats`).
 
-use autodiff::{
-    Certify, CustomPolicy, Data, Gradients, KinkPolicy, Shape, SparseData, Tape, Var,
-};
+use autodiff::{Certify, CustomPolicy, Data, Gradients, KinkPolicy, Shape, SparseData, Tape, Var};
 use proptest::prelude::*;
 
 /// The losses a user writes over `s = X·w` (and labels `y`, a bias `b`).
@@ -177,7 +175,11 @@ fn fused_and_unfused(
     let (l, w, b) = build(&tape, p, m.as_ref(), loss, 1);
     let fused = outcome(&tape, l, w, b);
     let stats = tape.stats();
-    (fused, reference, (stats.fused_products, stats.fused_backward))
+    (
+        fused,
+        reference,
+        (stats.fused_products, stats.fused_backward),
+    )
 }
 
 /// relu'(0) = 1: a policy whose kink choice differs from the default at every tie.
