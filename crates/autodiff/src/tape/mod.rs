@@ -167,6 +167,31 @@ impl<T: Real> Tape<T> {
         self.inner.borrow().policy
     }
 
+    /// When this tape fuses a data product with the loss after it ([`Fuse::Auto`] unless set).
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{Fuse, Tape};
+    /// assert_eq!(Tape::<f64>::new().fusion(), Fuse::Auto);
+    /// ```
+    pub fn fusion(&self) -> crate::Fuse {
+        self.inner.borrow().fusion.mode
+    }
+
+    /// Sets when this tape fuses `X·w` with the loss after it (see [`Fuse`]). Results are the
+    /// same bits in every mode; only the time differs. Kept by [`Tape::clear`].
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{Fuse, Tape};
+    /// let mut tape = Tape::<f64>::new();
+    /// tape.set_fusion(Fuse::Never);
+    /// assert_eq!(tape.fusion(), Fuse::Never);
+    /// ```
+    pub fn set_fusion(&mut self, mode: crate::Fuse) {
+        self.inner.get_mut().fusion.mode = mode;
+    }
+
     /// Empties the tape and switches to `policy` (no handle can be alive: this takes `&mut self`).
     ///
     /// # Example

@@ -4,7 +4,9 @@
 //! plain and certified, under every policy, dense and sparse, for any thread count, with the
 //! same kink report; and the fused path must really have run (`TapeStats`).
 
-use autodiff::{Certify, CustomPolicy, Data, Gradients, KinkPolicy, Shape, SparseData, Tape, Var};
+use autodiff::{
+    Certify, CustomPolicy, Data, Fuse, Gradients, KinkPolicy, Shape, SparseData, Tape, Var,
+};
 use proptest::prelude::*;
 
 /// The losses a user writes over `s = X·w` (and labels `y`, a bias `b`).
@@ -160,13 +162,15 @@ fn fused_and_unfused(
 ) -> (Outcome, Outcome, (usize, usize)) {
     let m = sparse.then(|| csr(p));
     let reference = {
-        let tape = Tape::with_policy(policy);
+        let mut tape = Tape::with_policy(policy);
+        tape.set_fusion(Fuse::Always);
         let (l, w, b) = build(&tape, p, m.as_ref(), loss, 1);
         let out = outcome(&tape, l, w, b);
         assert_eq!(tape.stats().fused_products, 0, "a fresh tape does not fuse");
         out
     };
     let mut tape = Tape::with_policy(policy);
+    tape.set_fusion(Fuse::Always);
     {
         let (l, _, _) = build(&tape, p, m.as_ref(), loss, 0);
         l.backward().unwrap();
@@ -237,6 +241,7 @@ fn a_graph_that_changes_is_not_fused_wrongly() {
         outcome(&tape, l, w, b)
     };
     let mut tape = Tape::new();
+    tape.set_fusion(Fuse::Always);
     let (l, _, _) = build(&tape, &p, None, Loss::HingeMean, 0);
     l.backward().unwrap();
     tape.clear();
@@ -248,6 +253,7 @@ fn a_graph_that_changes_is_not_fused_wrongly() {
 fn a_plan_that_keeps_missing_is_dropped() {
     let p = problem(200, 7, 5);
     let mut tape = Tape::new();
+    tape.set_fusion(Fuse::Always);
     let mut fused = Vec::new();
     for k in 0..8 {
         tape.clear();
@@ -325,5 +331,35 @@ proptest! {
         let (fused, reference, (products, _)) = fused_and_unfused(&p, sparse, LOSSES[loss], policy);
         prop_assert_eq!(products, 1);
         prop_assert_eq!(fused, reference);
+    }
+}
+
+#[test]
+fn auto_fuses_only_products_out_of_cache_and_never_means_never() {
+    // Auto: a product whose X is below FUSE_MIN_BYTES is not fused, one above it is (dense: 8
+    // bytes a value; sparse: 12 bytes a stored value). Never: not even that one.
+    let rows_above = autodiff::FUSE_MIN_BYTES / (8 * 16) + 1;
+    for (n, mode, want) in [
+        (1000, Fuse::Auto, 0),
+        (rows_above, Fuse::Auto, 1),
+        (rows_above, Fuse::Never, 0),
+    ] {
+        let p = problem(n, 16, 9);
+        let mut tape = Tape::new();
+        tape.set_fusion(mode);
+        let x = Data::new(p.x.clone(), Shape::matrix(n, 16)).unwrap();
+        let y = Data::vector(p.y.clone()).unwrap();
+        let mut fused = Vec::new();
+        for k in 0..2 {
+            tape.clear();
+            let w = tape.param_vec(&p.w[k]).unwrap();
+            let loss = (tape.data(&y) * tape.data(&x).matvec(w))
+                .affine(-1.0, 1.0)
+                .relu()
+                .sum();
+            fused.push(tape.stats().fused_products);
+            loss.backward().unwrap();
+        }
+        assert_eq!(fused, [0, want], "n = {n}, {mode:?}");
     }
 }
