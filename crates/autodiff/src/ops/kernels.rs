@@ -65,6 +65,8 @@ pub struct Kernels<T: 'static> {
     pub matvec_transpose_add: fn(&[T], &[T], &mut [T]),
     /// [`transpose_add_rows`] in this variant.
     pub(crate) transpose_add_rows: TransposeAddRows<T>,
+    /// [`outer_add`] in this variant.
+    pub(crate) outer_add: fn(&[T], &[T], usize, &mut [T]),
     /// [`count_near_zero`] in this variant.
     pub count_near_zero: fn(&[T], T) -> usize,
 }
@@ -368,6 +370,40 @@ fn transpose_add_rows_with<T: Real, K: Rows<T>>(
 /// The signature of [`transpose_add_rows`]: `(A, g, start, end, carry, y)`.
 pub(crate) type TransposeAddRows<T> = fn(&[T], &[T], usize, usize, &mut Carry, &mut [T]);
 
+/// `y += Gᵀ·A` for the row-major `A` (n × k) and `G` (n × m) into `y` (m × k): the transpose of
+/// `matmul`'s gradient with respect to its right operand. Four examples at a time, each row of
+/// `y` takes one four-row update (`add_rows4`: `y[c] += Σ_r G[i+r][c]·A[i+r]`, rows of length k),
+/// skipped when the four coefficients are 0 (a margin loss's `G` is mostly 0).
+#[inline]
+pub(crate) fn outer_add<T: Real>(a: &[T], g: &[T], k: usize, y: &mut [T]) {
+    (T::kernels().outer_add)(a, g, k, y)
+}
+
+#[inline(always)]
+fn outer_add_with<T: Real, K: Rows<T>>(a: &[T], g: &[T], k: usize, y: &mut [T]) {
+    if k == 0 || y.is_empty() {
+        return;
+    }
+    let m = y.len() / k;
+    let n = g.len() / m;
+    let four = n / 4 * 4;
+    for i in (0..four).step_by(4) {
+        let rows = [i, i + 1, i + 2, i + 3].map(|r| &a[r * k..(r + 1) * k]);
+        for (c, yc) in y.chunks_exact_mut(k).enumerate() {
+            let coef = [i, i + 1, i + 2, i + 3].map(|r| g[r * m + c]);
+            if coef != [T::zero(); 4] {
+                K::add_rows4(coef, rows, yc);
+            }
+        }
+    }
+    for i in four..n {
+        let row = &a[i * k..(i + 1) * k];
+        for (c, yc) in y.chunks_exact_mut(k).enumerate() {
+            axpy(g[i * m + c], row, yc);
+        }
+    }
+}
+
 /// The portable kernel table of one element type.
 macro_rules! portable_table {
     ($t:ty) => {
@@ -380,6 +416,7 @@ macro_rules! portable_table {
             matvec_rows: matvec_rows_with::<$t, Portable>,
             matvec_transpose_add: matvec_transpose_add_with::<$t, Portable>,
             transpose_add_rows: transpose_add_rows_with::<$t, Portable>,
+            outer_add: outer_add_with::<$t, Portable>,
             count_near_zero: count_near_zero_with::<$t>,
         }
     };
@@ -401,6 +438,7 @@ macro_rules! simd_table {
         $dot:ident, $dot4:ident, $add_rows4:ident
     ) => {
         mod $module {
+            use super::outer_add_with;
             use super::{count_near_zero_with, matvec_rows_with, $kernels};
             use super::{matvec_transpose_add_with, matvec_with, transpose_add_rows_with, Carry};
             use super::{Kernels, Rows};
@@ -453,6 +491,14 @@ macro_rules! simd_table {
                 unsafe { matvec_transpose_add_tf(a, g, y) }
             }
             #[target_feature(enable = $feature)]
+            fn outer_add_tf(a: &[$t], g: &[$t], k: usize, gb: &mut [$t]) {
+                outer_add_with::<$t, Avx2>(a, g, k, gb)
+            }
+            fn outer_add(a: &[$t], g: &[$t], k: usize, gb: &mut [$t]) {
+                // SAFETY: only reachable through the table, handed out after detection.
+                unsafe { outer_add_tf(a, g, k, gb) }
+            }
+            #[target_feature(enable = $feature)]
             fn transpose_add_rows_tf(
                 a: &[$t],
                 g: &[$t],
@@ -492,6 +538,7 @@ macro_rules! simd_table {
                 matvec_rows,
                 matvec_transpose_add,
                 transpose_add_rows,
+                outer_add,
                 count_near_zero,
             };
         }

@@ -359,3 +359,30 @@ fn windows_of_rows_add_the_same_bits_as_one_call() {
         assert_eq!(bits(&y), bits(&whole), "windows of {window} rows");
     }
 }
+
+#[test]
+fn outer_add_matches_the_naive_product_for_every_shape_remainder() {
+    // y += Gᵀ·A by the definition, on integers (exact in any order), for every variant.
+    for n in 0..9 {
+        for k in 1..6 {
+            for m in 1..11 {
+                let a = ints(n * k, (n * 13 + k * 5 + m) as u64);
+                let g = ints(n * m, (n * 7 + m) as u64 + 99);
+                let start = ints(k * m, 3);
+                let mut want = start.clone();
+                for i in 0..n {
+                    for kk in 0..k {
+                        for c in 0..m {
+                            want[c * k + kk] += a[i * k + kk] * g[i * m + c];
+                        }
+                    }
+                }
+                for v in f64::variants() {
+                    let mut got = start.clone();
+                    (v.outer_add)(&a, &g, k, &mut got);
+                    assert_eq!(got, want, "{} outer_add n={n} k={k} m={m}", v.name);
+                }
+            }
+        }
+    }
+}
