@@ -22,6 +22,13 @@
 //!   one thread (`one_thread`) and of two (`two_threads`), after checking that both give the same
 //!   bits; the report gives the speedup (target ≥ 1.8). Run with `-- threads`.
 //!
+//! - `losses_f32_n10000`, …, `losses_f64_n1000000`: the squared hinge (fused like the hinge) and
+//!   Weston–Watkins with K = 10 (through `matmul`, not fused), each against its closed form
+//!   written as a hand loop, at n = 10⁴ and 10⁶. Run with `-- losses`.
+//!
+//! The scaling groups also time the engine with fusion off (`unfused`, `Fuse::Never`): the
+//! report's "unfused (unfused/engine)" column is what fusion gains in the same run.
+//!
 //! After the run, the ratios are printed from criterion's estimates.
 
 use std::hint::black_box;
@@ -29,7 +36,7 @@ use std::path::{Path, PathBuf};
 
 use std::time::Duration;
 
-use autodiff::{Certify, Data, Gradients, Real, Shape, Tape};
+use autodiff::{Certify, Data, Fuse, Gradients, Real, Shape, Tape};
 use criterion::{Criterion, SamplingMode, Throughput};
 
 const N: usize = 10_000;
@@ -349,6 +356,12 @@ fn bench_scaling<T: Real>(c: &mut Criterion, notes: &mut Vec<String>) {
             // hand-off to the pool's thread and back (µs, the whole job at n = 10³).
             single.install(|| b.iter(|| black_box(engine_step(&mut tape, &mut grads, &p))))
         });
+        // The same step with fusion off: what fusion gains, in the same run.
+        let mut unfused = Tape::<T>::new();
+        unfused.set_fusion(Fuse::Never);
+        group.bench_function("unfused", |b| {
+            single.install(|| b.iter(|| black_box(engine_step(&mut unfused, &mut grads, &p))))
+        });
         group.bench_function("hand", |b| {
             b.iter(|| {
                 let loss = hand(p.x.values(), p.y.values(), black_box(&p.w), &mut hand_grad);
@@ -359,6 +372,232 @@ fn bench_scaling<T: Real>(c: &mut Criterion, notes: &mut Vec<String>) {
             b.iter(|| black_box(stream_sum(black_box(p.x.values()))))
         });
         group.finish();
+    }
+}
+
+/// The classes of the Weston–Watkins groups.
+const CLASSES: usize = 10;
+
+/// The example counts of the `losses_…` groups (in cache, and out of it).
+const LOSSES_N: [usize; 2] = [10_000, 1_000_000];
+
+/// `mean(relu(1 − y ⊙ (X·w))²) + (λ/2)·Σ w²`, from the engine's primitives.
+fn engine_squared<'t, T: Real>(
+    tape: &'t Tape<T>,
+    p: &Problem<T>,
+    w: autodiff::Var<'t, T>,
+) -> autodiff::Var<'t, T> {
+    let x = tape.data(&p.x);
+    let y = tape.data(&p.y);
+    let sq = (y * x.matvec(w))
+        .affine(-T::one(), T::one())
+        .relu()
+        .square()
+        .mean();
+    sq + w.square().sum() * T::cst(0.5 * LAMBDA)
+}
+
+/// The squared hinge's closed form, written as [`hand`]: `ℓ = max(0, 1 − m)²`,
+/// `∂ℓ/∂w = −2·max(0, 1 − m)·y·x` (0 at the margin, like the hinge's).
+fn hand_squared<T: Real>(x: &[T], y: &[T], w: &[T], grad: &mut [T]) -> T {
+    let n = y.len();
+    let inv_n = T::one() / T::cst(n as f64);
+    let lambda = T::cst(LAMBDA);
+    grad.fill(T::zero());
+    let mut loss = T::zero();
+    for (row, &yi) in x.chunks_exact(w.len()).zip(y) {
+        let mut acc = [T::zero(); 8];
+        let (cr, cw) = (row.chunks_exact(8), w.chunks_exact(8));
+        let (rr, rw) = (cr.remainder(), cw.remainder());
+        for (a, b) in cr.zip(cw) {
+            for k in 0..8 {
+                acc[k] += a[k] * b[k];
+            }
+        }
+        let mut s =
+            ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+        for (&a, &b) in rr.iter().zip(rw) {
+            s += a * b;
+        }
+        let gap = T::one() - yi * s;
+        if gap > T::zero() {
+            loss += gap * gap;
+            let coef = T::cst(-2.0) * gap * yi * inv_n;
+            for (g, &a) in grad.iter_mut().zip(row) {
+                *g += coef * a;
+            }
+        }
+    }
+    let mut norm = T::zero();
+    for (g, &wj) in grad.iter_mut().zip(w) {
+        *g += lambda * wj;
+        norm += wj * wj;
+    }
+    loss * inv_n + T::cst(0.5) * lambda * norm
+}
+
+/// Weston–Watkins over `K = CLASSES` classes, `mean_i Σ_{k ≠ yᵢ} max(0, 1 + sᵢₖ − sᵢ,yᵢ)` with
+/// `S = X·W` (`W` is `d × K`), from the engine's primitives: the true class's own term is
+/// `relu(1) = 1` in every row, taken off by the final affine.
+fn engine_ww<'t, T: Real>(
+    tape: &'t Tape<T>,
+    x: &Data<T>,
+    labels: &[usize],
+    w: autodiff::Var<'t, T>,
+) -> autodiff::Var<'t, T> {
+    let n = labels.len();
+    let scores = tape.data(x).matmul(w);
+    let truth = scores.gather(labels).reshape(Shape::matrix(n, 1));
+    (scores - truth + T::one())
+        .relu()
+        .mean()
+        .affine(T::cst(CLASSES as f64), -T::one())
+}
+
+/// Weston–Watkins' closed form: per row the K scores, every violated class `k` adds
+/// `1 + sₖ − s_y` and moves `+xᵢ` into column k and `−xᵢ` into column y of `∂W`.
+fn hand_ww<T: Real>(x: &[T], labels: &[usize], w: &[T], grad: &mut [T]) -> T {
+    let (n, k) = (labels.len(), CLASSES);
+    let d = w.len() / k;
+    let inv_n = T::one() / T::cst(n as f64);
+    grad.fill(T::zero());
+    let mut loss = T::zero();
+    for (row, &yi) in x.chunks_exact(d).zip(labels) {
+        let mut s = [T::zero(); CLASSES];
+        for (&a, wr) in row.iter().zip(w.chunks_exact(k)) {
+            for c in 0..k {
+                s[c] += a * wr[c];
+            }
+        }
+        let mut coef = [T::zero(); CLASSES];
+        for c in (0..k).filter(|&c| c != yi) {
+            let m = T::one() + s[c] - s[yi];
+            if m > T::zero() {
+                loss += m;
+                coef[c] += inv_n;
+                coef[yi] -= inv_n;
+            }
+        }
+        for (&a, gr) in row.iter().zip(grad.chunks_exact_mut(k)) {
+            for c in 0..k {
+                gr[c] += a * coef[c];
+            }
+        }
+    }
+    loss * inv_n
+}
+
+/// Squared hinge and Weston–Watkins (K = 10) at n = 10⁴ and 10⁶, each against its closed form
+/// in the same run (`losses_f32_n10000`, …; run with `-- losses`). One thread, as the scaling
+/// groups. Weston–Watkins goes through `matmul`, which is not fused.
+fn bench_losses<T: Real>(c: &mut Criterion) {
+    for n in LOSSES_N {
+        let name = format!("losses_{}_n{n}", T::NAME);
+        if !wanted(&name) {
+            continue;
+        }
+        let p = problem_n::<T>(n);
+        let labels: Vec<usize> = (0..n).map(|i| (i * 7 + i / 3) % CLASSES).collect();
+        let wk: Vec<T> = (0..D * CLASSES)
+            .map(|q| T::cst(((q * 37 % 19) as f64 - 9.0) / 90.0))
+            .collect();
+        let mut tape = Tape::<T>::new();
+        let mut grads = Gradients::new();
+        let mut hand_grad = vec![T::zero(); D];
+        let mut hand_grad_k = vec![T::zero(); D * CLASSES];
+        let sq_step = |tape: &mut Tape<T>, grads: &mut Gradients<T>| {
+            tape.clear();
+            let w = tape.param_vec(black_box(&p.w)).unwrap();
+            let loss = engine_squared(tape, &p, w);
+            tape.backward_into(loss, grads).unwrap();
+            (loss.item(), grads.wrt(w)[0])
+        };
+        let ww_step = |tape: &mut Tape<T>, grads: &mut Gradients<T>| {
+            tape.clear();
+            let w = tape
+                .param(black_box(&wk), Shape::matrix(D, CLASSES))
+                .unwrap();
+            let loss = engine_ww(tape, &p.x, &labels, w);
+            tape.backward_into(loss, grads).unwrap();
+            (loss.item(), grads.wrt(w)[0])
+        };
+        // Both forms agree before anything is timed (values, and one gradient entry).
+        let single = pool(1);
+        for (what, (e, eg), (h, hg)) in [
+            (
+                "squared hinge",
+                single.install(|| sq_step(&mut tape, &mut grads)),
+                (
+                    hand_squared(p.x.values(), p.y.values(), &p.w, &mut hand_grad),
+                    hand_grad[0],
+                ),
+            ),
+            (
+                "weston-watkins",
+                single.install(|| ww_step(&mut tape, &mut grads)),
+                (
+                    hand_ww(p.x.values(), &labels, &wk, &mut hand_grad_k),
+                    hand_grad_k[0],
+                ),
+            ),
+        ] {
+            let close = |a: T, b: T| {
+                (a - b).abs().to_f64_lossless() <= 1e-3 * (1.0 + b.abs().to_f64_lossless())
+            };
+            assert!(
+                close(e, h) && close(eg, hg),
+                "{name} {what}: engine ({e}, {eg}) vs closed form ({h}, {hg})"
+            );
+        }
+        let mut group = c.benchmark_group(&name);
+        group.throughput(Throughput::Bytes((n * D * std::mem::size_of::<T>()) as u64));
+        group
+            .sampling_mode(SamplingMode::Flat)
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(if n >= 1_000_000 { 3 } else { 1 }));
+        group.bench_function("squared_engine", |b| {
+            single.install(|| b.iter(|| black_box(sq_step(&mut tape, &mut grads))))
+        });
+        group.bench_function("squared_hand", |b| {
+            b.iter(|| {
+                let v = hand_squared(p.x.values(), p.y.values(), black_box(&p.w), &mut hand_grad);
+                black_box((v, hand_grad[0]))
+            })
+        });
+        group.bench_function("ww_engine", |b| {
+            single.install(|| b.iter(|| black_box(ww_step(&mut tape, &mut grads))))
+        });
+        group.bench_function("ww_hand", |b| {
+            b.iter(|| {
+                let v = hand_ww(p.x.values(), &labels, black_box(&wk), &mut hand_grad_k);
+                black_box((v, hand_grad_k[0]))
+            })
+        });
+        group.finish();
+    }
+}
+
+/// The `losses_…` lines of the report: engine / closed form per loss.
+fn losses_report(dir: &Path) {
+    for t in ["f32", "f64"] {
+        for n in LOSSES_N {
+            let group = format!("losses_{t}_n{n}");
+            for (loss, target) in [("squared", "fused, ≤ 1.1"), ("ww", "matmul, not fused")] {
+                let (Some(e), Some(h)) = (
+                    mean_ns(dir, &group, &format!("{loss}_engine")),
+                    mean_ns(dir, &group, &format!("{loss}_hand")),
+                ) else {
+                    continue;
+                };
+                println!(
+                    "{group} {loss}: engine {}, closed form {}, ratio {:.2} ({target})",
+                    time(e),
+                    time(h),
+                    e / h
+                );
+            }
+        }
     }
 }
 
@@ -628,6 +867,7 @@ fn mean_ns(dir: &Path, group: &str, id: &str) -> Option<f64> {
 fn report(dir: &Path, notes: &[String]) {
     println!("\n== subgrad engine: ratios from this run ==");
     scaling_report(dir, notes);
+    losses_report(dir);
     for group in ["hinge_f64", "hinge_f32"] {
         if let (Some(e), Some(h)) = (mean_ns(dir, group, "engine"), mean_ns(dir, group, "hand")) {
             println!(
@@ -692,6 +932,8 @@ fn scaling_report(dir: &Path, notes: &[String]) {
             ) else {
                 continue;
             };
+            let gain = mean_ns(dir, &group, "unfused")
+                .map_or("–".to_string(), |u| format!("{} ({:.2})", time(u), u / e));
             let bytes = (n * D * size) as f64;
             let target = match n {
                 10_000 => " (≤ 2)",
@@ -699,7 +941,7 @@ fn scaling_report(dir: &Path, notes: &[String]) {
                 _ => "",
             };
             rows.push(format!(
-                "| {n} | {} | {} | {:.2} | {:.1} | {:.1} | {:.2}{target} |",
+                "| {n} | {} | {gain} | {} | {:.2} | {:.1} | {:.1} | {:.2}{target} |",
                 time(e),
                 time(h),
                 e / h,
@@ -710,8 +952,8 @@ fn scaling_report(dir: &Path, notes: &[String]) {
         }
         if !rows.is_empty() {
             println!("scaling, {t}, d = {D} (hinge value + gradient; GB/s = bytes of X / time):");
-            println!("| n | engine | hand | engine/hand (≤ 1.1) | engine GB/s | stream GB/s | engine/stream |");
-            println!("| --- | --- | --- | --- | --- | --- | --- |");
+            println!("| n | engine | unfused (unfused/engine) | hand | engine/hand (≤ 1.1) | engine GB/s | stream GB/s | engine/stream |");
+            println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
             for r in rows {
                 println!("{r}");
             }
@@ -764,6 +1006,8 @@ fn main() {
     bench_scaling::<f64>(&mut c, &mut notes);
     bench_threads::<f32>(&mut c, &mut notes);
     bench_threads::<f64>(&mut c, &mut notes);
+    bench_losses::<f32>(&mut c);
+    bench_losses::<f64>(&mut c);
     c.final_summary();
     report(&dir, &notes);
 }

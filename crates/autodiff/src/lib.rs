@@ -57,6 +57,7 @@ pub use custom::{BackwardContext, CustomOp, Inputs};
 pub use data::{Data, SparseData};
 pub use error::{Error, Result};
 pub use kink::{KinkReport, KinkSite};
+pub use ops::fuse::{Fuse, FUSE_MIN_BYTES};
 pub use ops::kernels::vector_kernels;
 pub use policy::{CustomPolicy, CustomPolicyBuilder, KinkPolicy, TieSplit};
 pub use real::Real;

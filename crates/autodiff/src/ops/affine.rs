@@ -50,12 +50,12 @@ impl<'t, T: Real> Var<'t, T> {
         let x = self.id;
         Ok(build(
             self.tape,
-            Op::Affine { x, scale },
+            Op::Affine { x, scale, shift },
             shape,
             needs,
             |p| {
                 for (o, &v) in p.out.iter_mut().zip(p.vals.get(x)) {
-                    *o = scale * v + shift;
+                    *o = value(scale, shift, v);
                 }
             },
         ))
@@ -147,6 +147,13 @@ impl<'t, T: Real> Var<'t, T> {
     }
 }
 
+/// One element of the forward pass: `scale·v + shift` (also what `ops::fuse` replays).
+#[inline(always)]
+pub(super) fn value<T: Real>(scale: T, shift: T, v: T) -> T {
+    scale * v + shift
+}
+
+/// `∂x += scale·g`: the local derivative is `scale` (`ops::fuse` uses the same factor).
 pub(super) fn backward<T: Real>(s: &mut Sink<'_, T>, x: u32, scale: T, g: &[T]) {
     if let Some(gx) = s.grad(x) {
         for (d, &gi) in gx.iter_mut().zip(g) {

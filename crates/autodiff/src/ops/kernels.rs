@@ -63,6 +63,10 @@ pub struct Kernels<T: 'static> {
     pub matvec_rows: MatvecRows<T>,
     /// [`matvec_transpose_add`] in this variant.
     pub matvec_transpose_add: fn(&[T], &[T], &mut [T]),
+    /// [`transpose_add_rows`] in this variant.
+    pub(crate) transpose_add_rows: TransposeAddRows<T>,
+    /// [`outer_add`] in this variant.
+    pub(crate) outer_add: fn(&[T], &[T], usize, &mut [T]),
     /// [`count_near_zero`] in this variant.
     pub count_near_zero: fn(&[T], T) -> usize,
 }
@@ -276,14 +280,69 @@ pub(crate) fn matvec_transpose_add<T: Real>(a: &[T], g: &[T], y: &mut [T]) {
 
 #[inline(always)]
 fn matvec_transpose_add_with<T: Real, K: Rows<T>>(a: &[T], g: &[T], y: &mut [T]) {
+    let mut carry = Carry::default();
+    transpose_add_rows_with::<T, K>(a, g, 0, g.len(), &mut carry, y);
+    carry.finish(a, g, y);
+}
+
+/// The rows with `g[i] ≠ 0` that [`transpose_add_rows`] gathered but has not added yet (fewer
+/// than four: the start of the next four-row group).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Carry {
+    rows: [usize; 3],
+    count: usize,
+}
+
+impl Carry {
+    /// Adds the rows still carried, one by one (`y += g[i]·A[i]`): the end of a sum over rows.
+    #[inline]
+    pub(crate) fn finish<T: Real>(&mut self, a: &[T], g: &[T], y: &mut [T]) {
+        let c = y.len();
+        for &i in &self.rows[..self.count] {
+            axpy(g[i], &a[i * c..(i + 1) * c], y);
+        }
+        self.count = 0;
+    }
+}
+
+/// [`matvec_transpose_add`] over the rows `start..end` only, carrying the last (fewer than four)
+/// gathered rows to the next call in `carry`; [`Carry::finish`] adds them at the end.
+///
+/// Calls over consecutive windows `0..k₁, k₁..k₂, …` followed by `finish` perform the same
+/// additions in the same order as one call of [`matvec_transpose_add`] over all rows, whatever
+/// the windows: the rows with `g[i] ≠ 0` form the same list, added in the same groups of four
+/// (so `ops::fuse` can add each block of rows while it is still in cache and get the unfused
+/// backward's bits). `g` and `a` cover the same rows (`a` has `g.len()·y.len()` values).
+#[inline]
+pub(crate) fn transpose_add_rows<T: Real>(
+    a: &[T],
+    g: &[T],
+    start: usize,
+    end: usize,
+    carry: &mut Carry,
+    y: &mut [T],
+) {
+    (T::kernels().transpose_add_rows)(a, g, start, end, carry, y)
+}
+
+#[inline(always)]
+fn transpose_add_rows_with<T: Real, K: Rows<T>>(
+    a: &[T],
+    g: &[T],
+    start: usize,
+    end: usize,
+    carry: &mut Carry,
+    y: &mut [T],
+) {
     let c = y.len();
     let row = |i: usize| &a[i * c..(i + 1) * c];
     let mut buf = [0usize; BLOCK + 4];
-    let mut count = 0;
-    let mut start = 0;
-    while start < g.len() {
-        let end = (start + BLOCK).min(g.len());
-        for (i, &gi) in g[start..end].iter().enumerate() {
+    buf[..carry.count].copy_from_slice(&carry.rows[..carry.count]);
+    let mut count = carry.count;
+    let mut start = start;
+    while start < end {
+        let stop = (start + BLOCK).min(end);
+        for (i, &gi) in g[start..stop].iter().enumerate() {
             // `count ≤ 3` on entry, so at most BLOCK + 3 slots are written.
             buf[count] = start + i;
             count += usize::from(gi != T::zero());
@@ -302,10 +361,46 @@ fn matvec_transpose_add_with<T: Real, K: Rows<T>>(a: &[T], g: &[T], y: &mut [T])
         }
         buf.copy_within(full..count, 0);
         count -= full;
-        start = end;
+        start = stop;
     }
-    for &i in &buf[..count] {
-        axpy(g[i], row(i), y);
+    carry.rows[..count].copy_from_slice(&buf[..count]);
+    carry.count = count;
+}
+
+/// The signature of [`transpose_add_rows`]: `(A, g, start, end, carry, y)`.
+pub(crate) type TransposeAddRows<T> = fn(&[T], &[T], usize, usize, &mut Carry, &mut [T]);
+
+/// `y += Gᵀ·A` for the row-major `A` (n × k) and `G` (n × m) into `y` (m × k): the transpose of
+/// `matmul`'s gradient with respect to its right operand. Four examples at a time, each row of
+/// `y` takes one four-row update (`add_rows4`: `y[c] += Σ_r G[i+r][c]·A[i+r]`, rows of length k),
+/// skipped when the four coefficients are 0 (a margin loss's `G` is mostly 0).
+#[inline]
+pub(crate) fn outer_add<T: Real>(a: &[T], g: &[T], k: usize, y: &mut [T]) {
+    (T::kernels().outer_add)(a, g, k, y)
+}
+
+#[inline(always)]
+fn outer_add_with<T: Real, K: Rows<T>>(a: &[T], g: &[T], k: usize, y: &mut [T]) {
+    if k == 0 || y.is_empty() {
+        return;
+    }
+    let m = y.len() / k;
+    let n = g.len() / m;
+    let four = n / 4 * 4;
+    for i in (0..four).step_by(4) {
+        let rows = [i, i + 1, i + 2, i + 3].map(|r| &a[r * k..(r + 1) * k]);
+        for (c, yc) in y.chunks_exact_mut(k).enumerate() {
+            let coef = [i, i + 1, i + 2, i + 3].map(|r| g[r * m + c]);
+            if coef != [T::zero(); 4] {
+                K::add_rows4(coef, rows, yc);
+            }
+        }
+    }
+    for i in four..n {
+        let row = &a[i * k..(i + 1) * k];
+        for (c, yc) in y.chunks_exact_mut(k).enumerate() {
+            axpy(g[i * m + c], row, yc);
+        }
     }
 }
 
@@ -320,6 +415,8 @@ macro_rules! portable_table {
             matvec: matvec_with::<$t, Portable>,
             matvec_rows: matvec_rows_with::<$t, Portable>,
             matvec_transpose_add: matvec_transpose_add_with::<$t, Portable>,
+            transpose_add_rows: transpose_add_rows_with::<$t, Portable>,
+            outer_add: outer_add_with::<$t, Portable>,
             count_near_zero: count_near_zero_with::<$t>,
         }
     };
@@ -341,8 +438,9 @@ macro_rules! simd_table {
         $dot:ident, $dot4:ident, $add_rows4:ident
     ) => {
         mod $module {
+            use super::outer_add_with;
             use super::{count_near_zero_with, matvec_rows_with, $kernels};
-            use super::{matvec_transpose_add_with, matvec_with};
+            use super::{matvec_transpose_add_with, matvec_with, transpose_add_rows_with, Carry};
             use super::{Kernels, Rows};
 
             /// The instruction set's row kernels, for the drivers.
@@ -393,6 +491,36 @@ macro_rules! simd_table {
                 unsafe { matvec_transpose_add_tf(a, g, y) }
             }
             #[target_feature(enable = $feature)]
+            fn outer_add_tf(a: &[$t], g: &[$t], k: usize, gb: &mut [$t]) {
+                outer_add_with::<$t, Avx2>(a, g, k, gb)
+            }
+            fn outer_add(a: &[$t], g: &[$t], k: usize, gb: &mut [$t]) {
+                // SAFETY: only reachable through the table, handed out after detection.
+                unsafe { outer_add_tf(a, g, k, gb) }
+            }
+            #[target_feature(enable = $feature)]
+            fn transpose_add_rows_tf(
+                a: &[$t],
+                g: &[$t],
+                start: usize,
+                end: usize,
+                carry: &mut Carry,
+                y: &mut [$t],
+            ) {
+                transpose_add_rows_with::<$t, Avx2>(a, g, start, end, carry, y)
+            }
+            fn transpose_add_rows(
+                a: &[$t],
+                g: &[$t],
+                start: usize,
+                end: usize,
+                carry: &mut Carry,
+                y: &mut [$t],
+            ) {
+                // SAFETY: only reachable through the table, handed out after detection.
+                unsafe { transpose_add_rows_tf(a, g, start, end, carry, y) }
+            }
+            #[target_feature(enable = $feature)]
             fn count_near_zero_tf(v: &[$t], limit: $t) -> usize {
                 count_near_zero_with::<$t>(v, limit)
             }
@@ -409,6 +537,8 @@ macro_rules! simd_table {
                 matvec,
                 matvec_rows,
                 matvec_transpose_add,
+                transpose_add_rows,
+                outer_add,
                 count_near_zero,
             };
         }

@@ -11,7 +11,7 @@
 
 use super::kernels::{self, axpy, dot};
 use super::rule::{Need, TangentCx};
-use super::{build, info, parallel, Op, Sink};
+use super::{build, fuse, info, parallel, Op, Sink};
 use crate::{Error, Real, Result, Shape, Var};
 
 impl<'t, T: Real> Var<'t, T> {
@@ -118,9 +118,7 @@ impl<'t, T: Real> Var<'t, T> {
             op,
             Shape::vector(sa.rows()),
             na || nv,
-            |p| {
-                parallel::matvec(p.vals.get(self.id), p.vals.get(v.id), p.out);
-            },
+            |p| fuse::dense_product(p, self.id, v.id),
         ))
     }
 
@@ -186,12 +184,27 @@ impl<'t, T: Real> Var<'t, T> {
             na || nb,
             |p| {
                 let (a, bv) = (p.vals.get(self.id), p.vals.get(b.id));
-                if m == 0 {
-                    return;
+                if m == 0 || k == 0 {
+                    return; // the output is already zero
                 }
-                for (i, row) in p.out.chunks_exact_mut(m).enumerate() {
-                    for kk in 0..k {
-                        axpy(a[i * k + kk], &bv[kk * m..(kk + 1) * m], row);
+                let rows = a.chunks_exact(k).zip(p.out.chunks_exact_mut(m));
+                if k * m <= SMALL_RIGHT {
+                    // A small B (a linear model's weights: d × K): row i of A·B is Bᵀ·aᵢ, four
+                    // dot products at a time over a transposed copy on the stack.
+                    let mut bt = [T::zero(); SMALL_RIGHT];
+                    for (kk, brow) in bv.chunks_exact(m).enumerate() {
+                        for (c, &v) in brow.iter().enumerate() {
+                            bt[c * k + kk] = v;
+                        }
+                    }
+                    for (arow, row) in rows {
+                        kernels::matvec(&bt[..k * m], arow, row);
+                    }
+                } else {
+                    // Row i of A·B is Σₖ aᵢₖ·B[k]: the `Xᵀg` kernel over B's rows (four at a
+                    // time, zeros of aᵢ skipped), into the zeroed output row.
+                    for (arow, row) in rows {
+                        kernels::matvec_transpose_add(bv, arow, row);
                     }
                 }
             },
@@ -208,6 +221,10 @@ impl<'t, T: Real> Var<'t, T> {
     }
 }
 
+/// The most elements of a `matmul` right operand that its forward pass transposes on the stack
+/// (32 KiB in f64).
+const SMALL_RIGHT: usize = 4096;
+
 pub(super) fn dot_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, g: &[T]) {
     let (x, y) = (s.vals.get(a), s.vals.get(b));
     if let Some(ga) = s.grad(a) {
@@ -218,11 +235,15 @@ pub(super) fn dot_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, g: &[T]
     }
 }
 
-pub(super) fn matvec_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, v: u32, g: &[T]) {
+/// `∂v += Aᵀ·g` (computed by the forward pass if [`fuse`] speculated it right), `∂A += g·vᵀ`.
+pub(super) fn matvec_backward<T: Real>(s: &mut Sink<'_, T>, id: u32, a: u32, v: u32, g: &[T]) {
     let c = s.vals.shape(a).cols();
     let (am, x) = (s.vals.get(a), s.vals.get(v));
+    let fusion = s.fusion;
     if let Some((gv, partials)) = s.grad_and_partials(v) {
-        parallel::matvec_transpose_add(am, g, gv, partials);
+        if !fusion.backward(id, g, gv) {
+            parallel::matvec_transpose_add(am, g, gv, partials);
+        }
     }
     if let Some(ga) = s.grad(a) {
         for (i, &gi) in g.iter().enumerate() {
@@ -244,12 +265,22 @@ pub(super) fn matmul_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, g: &
         }
     }
     if let Some(gb) = s.grad(b) {
-        for i in 0..n {
-            let gi = &g[i * m..(i + 1) * m];
-            for kk in 0..k {
-                let aik = am[i * k + kk];
-                if aik != T::zero() {
-                    axpy(aik, gi, &mut gb[kk * m..(kk + 1) * m]);
+        // ∂B = Aᵀ·G, formed transposed (Gᵀ·A: four examples per update of each row, rows of
+        // length k) in scratch — on the stack when small — and added into ∂B once.
+        let mut small = [T::zero(); SMALL_RIGHT];
+        let mut large = Vec::new();
+        let bt = if k * m <= SMALL_RIGHT {
+            &mut small[..k * m]
+        } else {
+            // The size of B, an operand already on the tape.
+            large.resize(k * m, T::zero());
+            &mut large[..]
+        };
+        kernels::outer_add(am, g, k, bt);
+        if k > 0 {
+            for (kk, row) in gb.chunks_exact_mut(m.max(1)).enumerate() {
+                for (c, d) in row.iter_mut().enumerate() {
+                    *d += bt[c * k + kk];
                 }
             }
         }
@@ -308,7 +339,7 @@ impl<T: Real> crate::Tape<T> {
         };
         let op = Op::SparseMatVec { m, v: v.id };
         Ok(build(self, op, Shape::vector(x.rows()), nv, |p| {
-            parallel::sparse_matvec(x, p.vals.get(v.id), p.out);
+            fuse::sparse_product(p, x, m, v.id)
         }))
     }
 }
@@ -391,15 +422,19 @@ pub(super) fn sparse_matvec_tangent<T: Real>(cx: &TangentCx<'_, T>, m: u32, v: u
     }
 }
 
-/// `Xᵀ·g` into `v`'s gradient.
+/// `Xᵀ·g` into `v`'s gradient (computed by the forward pass if [`fuse`] speculated it right).
 pub(super) fn sparse_matvec_backward<T: Real>(
     s: &mut Sink<'_, T>,
+    id: u32,
     x: &crate::SparseData<T>,
     v: u32,
     g: &[T],
 ) {
+    let fusion = s.fusion;
     if let Some((gv, partials)) = s.grad_and_partials(v) {
-        parallel::sparse_matvec_transpose_add(x, g, gv, partials);
+        if !fusion.backward(id, g, gv) {
+            parallel::sparse_matvec_transpose_add(x, g, gv, partials);
+        }
     }
 }
 

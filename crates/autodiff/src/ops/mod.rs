@@ -11,6 +11,7 @@ pub(crate) mod clamp;
 pub(crate) mod concat;
 pub(crate) mod dispatch;
 pub(crate) mod extreme;
+pub(crate) mod fuse;
 pub(crate) mod gather;
 pub(crate) mod kernels;
 pub(crate) mod leaky_relu;
@@ -67,10 +68,12 @@ pub(crate) enum Op<T> {
     Sub(u32, u32),
     Mul(u32, u32),
     Div(u32, u32),
-    /// `scale·x + shift` (only the scale matters for derivatives).
+    /// `scale·x + shift` (only the scale matters for derivatives; the shift is kept for
+    /// [`fuse`], which replays the forward pass).
     Affine {
         x: u32,
         scale: T,
+        shift: T,
     },
     Reshape(u32),
     Square(u32),
@@ -267,6 +270,8 @@ pub(crate) struct Sink<'a, T> {
     touched: &'a mut [bool],
     /// The reused partial sums of the blocked `Xᵀg` (`ops::parallel`).
     partials: &'a mut Vec<T>,
+    /// The products whose `Xᵀg` the forward pass speculated ([`fuse`]).
+    fusion: &'a fuse::Fusion<T>,
 }
 
 impl<'a, T: Real> Sink<'a, T> {

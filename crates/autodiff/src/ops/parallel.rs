@@ -89,7 +89,7 @@ impl Blocks {
 /// rayon's lazy start, which panics if its threads cannot be spawned: a failure (an
 /// `io::Error`, the error's `source`) leaves the engine serial instead. An error without a source
 /// means the global pool already exists, built by the user or an earlier rayon call.
-fn pool_available() -> bool {
+pub(crate) fn pool_available() -> bool {
     if rayon::current_thread_index().is_some() {
         return rayon::current_num_threads() > 1;
     }
@@ -116,13 +116,17 @@ pub(crate) fn matvec<T: Real>(a: &[T], x: &[T], out: &mut [T]) {
     }
 }
 
-/// `y += Σᵢ g[i]·A[i]`: the serial kernel below the threshold; above it, one partial per block
-/// (in `partials`, reused), added into `y` in block order.
+/// `y += Σᵢ g[i]·A[i]`: one partial per block (in `partials`, reused) added into `y` in block
+/// order; below the threshold one block, the serial kernel's sum added to `y` once. (So the sum
+/// over rows never depends on what `y` held before, and `ops::fuse` can compute it early.)
 pub(crate) fn matvec_transpose_add<T: Real>(a: &[T], g: &[T], y: &mut [T], partials: &mut Vec<T>) {
     let c = y.len();
     let rows = g.len();
     let Some(b) = Blocks::for_sum(rows, rows.saturating_mul(c), c) else {
-        return kernels::matvec_transpose_add(a, g, y);
+        let p = partial_buffer(partials, c);
+        p.fill(T::zero());
+        kernels::matvec_transpose_add(a, g, p);
+        return add_in_block_order(p, y);
     };
     let parts = partial_buffer(partials, b.count * c);
     let block = |(p, (a, g)): (&mut [T], (&[T], &[T]))| {
@@ -164,7 +168,10 @@ pub(crate) fn sparse_matvec_transpose_add<T: Real>(
 ) {
     let c = gv.len();
     let Some(b) = Blocks::for_sum(g.len(), x.nnz(), c) else {
-        return x.matvec_transpose_add(0, g, gv);
+        let p = partial_buffer(partials, c);
+        p.fill(T::zero());
+        x.matvec_transpose_add(0, g, p);
+        return add_in_block_order(p, gv);
     };
     let parts = partial_buffer(partials, b.count * c);
     let block = |(k, (p, g)): (usize, (&mut [T], &[T]))| {
@@ -188,7 +195,7 @@ pub(crate) fn sparse_matvec_transpose_add<T: Real>(
 }
 
 /// The first `len` values of the reused partials buffer, grown (never shrunk) to fit.
-fn partial_buffer<T: Real>(partials: &mut Vec<T>, len: usize) -> &mut [T] {
+pub(crate) fn partial_buffer<T: Real>(partials: &mut Vec<T>, len: usize) -> &mut [T] {
     if partials.len() < len {
         partials.resize(len, T::zero());
     }
@@ -196,7 +203,7 @@ fn partial_buffer<T: Real>(partials: &mut Vec<T>, len: usize) -> &mut [T] {
 }
 
 /// `y ← (((y + p₀) + p₁) + …)`: the fixed order that makes the sum independent of the threads.
-fn add_in_block_order<T: Real>(parts: &[T], y: &mut [T]) {
+pub(crate) fn add_in_block_order<T: Real>(parts: &[T], y: &mut [T]) {
     for p in parts.chunks_exact(y.len()) {
         for (d, &v) in y.iter_mut().zip(p) {
             *d += v;

@@ -142,9 +142,15 @@ pub(super) fn sum_backward<T: Real>(s: &mut Sink<'_, T>, x: u32, g: &[T]) {
     }
 }
 
+/// What `mean` hands each of its `len` elements from the gradient `g` of its output: `g/len`.
+#[inline]
+pub(super) fn mean_share<T: Real>(g: T, len: usize) -> T {
+    g / T::cst(len as f64)
+}
+
 pub(super) fn mean_backward<T: Real>(s: &mut Sink<'_, T>, x: u32, g: &[T]) {
     if let Some(gx) = s.grad(x) {
-        let share = g[0] / T::cst(gx.len() as f64);
+        let share = mean_share(g[0], gx.len());
         for d in gx.iter_mut() {
             *d += share;
         }

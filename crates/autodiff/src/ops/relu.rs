@@ -46,26 +46,48 @@ impl<'t, T: Real> Var<'t, T> {
             // for the branch predictor); the rare zeros and NaNs redo it element by element.
             let mut special = false;
             for ((o, m), &v) in p.out.iter_mut().zip(mask.iter_mut()).zip(x) {
-                let pos = v > T::zero();
-                *o = if pos { v } else { T::zero() };
-                *m = if pos { T::one() } else { T::zero() };
-                special |= !(pos || v < T::zero());
+                let rare;
+                (*o, *m, rare) = element_fast(v);
+                special |= rare;
             }
             if !special {
                 return;
             }
             for (i, ((o, m), &v)) in p.out.iter_mut().zip(mask.iter_mut()).zip(x).enumerate() {
+                (*o, *m) = element(v, at_zero);
                 if v == T::zero() {
-                    *o = T::zero();
-                    *m = at_zero;
                     p.ties.push(i);
-                } else if v.is_nan() {
-                    // NaN propagates to the output; backward rejects a non-finite loss.
-                    *o = v;
-                    *m = T::zero();
                 }
             }
         })
+    }
+}
+
+/// The branch-free part of [`element`]: its output and mask for every `v` but 0 and NaN, and
+/// whether `v` is one of those (then `element` decides).
+#[inline(always)]
+pub(super) fn element_fast<T: Real>(v: T) -> (T, T, bool) {
+    let pos = v > T::zero();
+    let out = if pos { v } else { T::zero() };
+    let mask = if pos { T::one() } else { T::zero() };
+    (out, mask, !(pos || v < T::zero()))
+}
+
+/// One element of the forward pass: the output and the local derivative (the mask) of `v`,
+/// with `r` the policy's derivative at 0. The branch-free loop above computes the same for
+/// every element that is neither 0 nor NaN; `ops::fuse` replays this.
+///
+/// A NaN propagates to the output with derivative 0 (backward rejects a non-finite loss).
+#[inline(always)]
+pub(super) fn element<T: Real>(v: T, r: T) -> (T, T) {
+    if v > T::zero() {
+        (v, T::one())
+    } else if v < T::zero() {
+        (T::zero(), T::zero())
+    } else if v == T::zero() {
+        (T::zero(), r)
+    } else {
+        (v, T::zero())
     }
 }
 

@@ -62,7 +62,7 @@ impl<'t, T: Real> Var<'t, T> {
     /// # Ok(()) }
     /// ```
     pub fn square(self) -> Var<'t, T> {
-        map(self, Op::Square(self.id), |v| v * v)
+        map(self, Op::Square(self.id), square_value)
     }
 
     /// Elementwise square root.
@@ -220,10 +220,21 @@ pub(super) fn unary_backward<T: Real>(
     }
 }
 
+/// `v²`, one element of `square`'s forward pass (also what `ops::fuse` replays).
+#[inline(always)]
+pub(super) fn square_value<T: Real>(v: T) -> T {
+    v * v
+}
+
+/// `2v`, `square`'s local derivative at `v`.
+#[inline(always)]
+pub(super) fn square_slope<T: Real>(v: T) -> T {
+    T::cst(2.0) * v
+}
+
 pub(super) fn square_backward<T: Real>(s: &mut Sink<'_, T>, x: u32, g: &[T]) {
     let v = s.vals.get(x);
-    let two = T::cst(2.0);
-    unary_backward(s, x, g, |i| two * v[i]);
+    unary_backward(s, x, g, |i| square_slope(v[i]));
 }
 
 pub(super) fn sqrt_backward<T: Real>(s: &mut Sink<'_, T>, x: u32, out: &[T], g: &[T]) {

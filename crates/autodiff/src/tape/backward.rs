@@ -104,6 +104,7 @@ pub(crate) fn run_backward<T: Real>(
         &mut grads.touched,
         &mut grads.partials,
     )?;
+    ops::fuse::learn(&inner.fusion, &inner.nodes, &grads.data, &grads.touched);
     check_param_grads(inner, grads)
 }
 

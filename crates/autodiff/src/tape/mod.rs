@@ -102,6 +102,13 @@ pub struct TapeStats {
     /// Bytes reserved by the same buffers (their capacities): what [`Tape::clear`] keeps for
     /// the next computation.
     pub capacity_bytes: usize,
+    /// Products `X·w` whose forward pass also computed their backward `Xᵀg`, read `X` once for
+    /// both (fusion, from the second step of a training loop that reuses the tape; see
+    /// `ARCHITECTURE.md`, "Fusion").
+    pub fused_products: usize,
+    /// Backward passes since [`Tape::clear`] that used such a precomputed `Xᵀg` (its `g` was the
+    /// one predicted; otherwise the backward computes `Xᵀg` itself, with the same result).
+    pub fused_backward: usize,
 }
 
 impl<T: Real> Tape<T> {
@@ -143,6 +150,7 @@ impl<T: Real> Tape<T> {
                 sparse: Vec::new(),
                 customs: Vec::new(),
                 grad_len: 0,
+                fusion: Default::default(),
             }),
             scratch: RefCell::new(crate::certify::Scratch::default()),
         }
@@ -157,6 +165,31 @@ impl<T: Real> Tape<T> {
     /// ```
     pub fn policy(&self) -> KinkPolicy {
         self.inner.borrow().policy
+    }
+
+    /// When this tape fuses a data product with the loss after it ([`Fuse::Auto`] unless set).
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{Fuse, Tape};
+    /// assert_eq!(Tape::<f64>::new().fusion(), Fuse::Auto);
+    /// ```
+    pub fn fusion(&self) -> crate::Fuse {
+        self.inner.borrow().fusion.mode
+    }
+
+    /// Sets when this tape fuses `X·w` with the loss after it (see [`Fuse`]). Results are the
+    /// same bits in every mode; only the time differs. Kept by [`Tape::clear`].
+    ///
+    /// # Example
+    /// ```
+    /// use autodiff::{Fuse, Tape};
+    /// let mut tape = Tape::<f64>::new();
+    /// tape.set_fusion(Fuse::Never);
+    /// assert_eq!(tape.fusion(), Fuse::Never);
+    /// ```
+    pub fn set_fusion(&mut self, mode: crate::Fuse) {
+        self.inner.get_mut().fusion.mode = mode;
     }
 
     /// Empties the tape and switches to `policy` (no handle can be alive: this takes `&mut self`).
@@ -205,6 +238,7 @@ impl<T: Real> Tape<T> {
         inner.sparse.clear();
         inner.customs.clear();
         inner.grad_len = 0;
+        inner.fusion.clear();
     }
 
     /// Number of nodes on the tape.
@@ -249,6 +283,8 @@ impl<T: Real> Tape<T> {
             capacity_bytes: inner.nodes.capacity() * bytes_per_node
                 + (inner.arena.capacity() + inner.masks.capacity()) * t
                 + inner.ties.capacity() * std::mem::size_of::<usize>(),
+            fused_products: inner.fusion.fused(),
+            fused_backward: inner.fusion.used(),
         }
     }
 

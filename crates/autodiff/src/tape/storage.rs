@@ -94,6 +94,7 @@ pub(crate) struct Parts<'a, T> {
     pub indices: &'a mut Vec<usize>,
     pub links: &'a [u32],
     pub rules: &'a Rules<T>,
+    pub fusion: &'a mut crate::ops::fuse::Fusion<T>,
 }
 
 /// The tape's storage; every buffer is cleared, never freed, by [`Tape::clear`](crate::Tape::clear).
@@ -116,6 +117,8 @@ pub(crate) struct Inner<T> {
     pub sparse: Vec<crate::SparseData<T>>,
     pub customs: Vec<Arc<dyn CustomOp<T>>>,
     pub grad_len: usize,
+    /// What the tape learnt about its products and this step's fused ones (`ops::fuse`).
+    pub fusion: crate::ops::fuse::Fusion<T>,
 }
 
 impl<T: Real> Inner<T> {
@@ -193,6 +196,7 @@ impl<T: Real> Inner<T> {
             indices: &mut self.indices,
             links: &self.links,
             rules: &self.rules,
+            fusion: &mut self.fusion,
         }
     }
 

@@ -9,6 +9,7 @@ mod certified;
 mod clarke;
 mod compositions;
 mod errors;
+mod fusion;
 mod gradcheck;
 mod kinks;
 mod primitives;

@@ -189,7 +189,7 @@ impl<T: Real> Op<T> {
             Op::Sub(a, b) => arith::sub_tangent(cx, a, b, out),
             Op::Mul(a, b) => arith::mul_tangent(cx, a, b, out),
             Op::Div(a, b) => arith::div_tangent(cx, a, b, out),
-            Op::Affine { x, scale } => affine::tangent(cx, x, scale, out),
+            Op::Affine { x, scale, .. } => affine::tangent(cx, x, scale, out),
             Op::Reshape(x) => reshape::tangent(cx, x, out),
             Op::Square(x) => smooth::square_tangent(cx, x, out),
             Op::Sqrt(x) => smooth::sqrt_tangent(cx, x, out),
@@ -266,6 +266,7 @@ pub(crate) fn backward<T: Real>(
             lower,
             touched: &mut touched[..i],
             partials: &mut *partials,
+            fusion: &inner.fusion,
         };
         let s = &mut sink;
         match node.op {
@@ -274,7 +275,7 @@ pub(crate) fn backward<T: Real>(
             Op::Sub(a, b) => arith::sub_backward(s, a, b, node.shape, g),
             Op::Mul(a, b) => arith::mul_backward(s, a, b, node.shape, g),
             Op::Div(a, b) => arith::div_backward(s, a, b, node.shape, out, g),
-            Op::Affine { x, scale } => affine::backward(s, x, scale, g),
+            Op::Affine { x, scale, .. } => affine::backward(s, x, scale, g),
             Op::Reshape(x) => reshape::backward(s, x, g),
             Op::Square(x) => smooth::square_backward(s, x, g),
             Op::Sqrt(x) => smooth::sqrt_backward(s, x, out, g),
@@ -292,10 +293,10 @@ pub(crate) fn backward<T: Real>(
             Op::Mean(x) => reduce::mean_backward(s, x, g),
             Op::RowSum(x) => reduce::row_sum_backward(s, x, g),
             Op::Dot(a, b) => linalg::dot_backward(s, a, b, g),
-            Op::MatVec(a, v) => linalg::matvec_backward(s, a, v, g),
+            Op::MatVec(a, v) => linalg::matvec_backward(s, i as u32, a, v, g),
             Op::MatMul(a, b) => linalg::matmul_backward(s, a, b, g),
             Op::SparseMatVec { m, v } => {
-                linalg::sparse_matvec_backward(s, &inner.sparse[m as usize], v, g)
+                linalg::sparse_matvec_backward(s, i as u32, &inner.sparse[m as usize], v, g)
             }
             Op::Gather { x, start } => gather::backward(s, x, &inner.indices[start..start + n], g),
             Op::Transpose(x) => transpose::backward(s, x, g),

@@ -19,7 +19,7 @@ impl<T: Real> Op<T> {
             Op::Add(a, b) | Op::Sub(a, b) => arith::sum_magnitude(cx, a, b, out),
             Op::Mul(a, b) => arith::mul_magnitude(cx, a, b, out),
             Op::Div(a, b) => arith::div_magnitude(cx, a, b, out),
-            Op::Affine { x, scale } => affine::magnitude(cx, x, scale, out),
+            Op::Affine { x, scale, .. } => affine::magnitude(cx, x, scale, out),
             Op::Reshape(x) => reshape::magnitude(cx, x, out),
             Op::Square(x) => smooth::square_magnitude(cx, x, out),
             Op::Sqrt(x) => smooth::sqrt_magnitude(cx, x, out),
@@ -74,7 +74,7 @@ impl<T: Real> Op<T> {
             Op::Add(a, b) | Op::Sub(a, b) => arith::sum_bound(u, a, b),
             Op::Mul(a, b) => arith::mul_bound(u, a, b),
             Op::Div(a, b) => arith::div_bound(vals, node, b, ub(a), ub(b)),
-            Op::Affine { x, scale } => affine::bound(vals, node, x, scale, ub(x)),
+            Op::Affine { x, scale, .. } => affine::bound(vals, node, x, scale, ub(x)),
             Op::Reshape(x)
             | Op::Relu(x)
             | Op::Abs(x)

@@ -332,3 +332,57 @@ fn the_chosen_variant_is_the_best_detected_one() {
     #[cfg(not(target_arch = "x86_64"))]
     assert_eq!(vector_kernels(), "portable");
 }
+
+#[test]
+fn windows_of_rows_add_the_same_bits_as_one_call() {
+    // Fractions (not integers), so a change of summation order would show in the bits; g with
+    // runs of zeros, so the carried rows cross window edges.
+    let (rows, cols) = (3 * BLOCK + 29, 7);
+    let frac = |i: usize| ((i * 7919 % 1013) as f64 - 506.0) / 97.0;
+    let a: Vec<f64> = (0..rows * cols).map(frac).collect();
+    let g: Vec<f64> = (0..rows)
+        .map(|i| if (i / 5) % 3 == 1 { 0.0 } else { frac(i + 3) })
+        .collect();
+    let mut whole = vec![0.0; cols];
+    matvec_transpose_add(&a, &g, &mut whole);
+    for window in [1, 3, 4, 17, 64, BLOCK, BLOCK + 1, rows] {
+        let mut y = vec![0.0; cols];
+        let mut carry = Carry::default();
+        let mut lo = 0;
+        while lo < rows {
+            let hi = (lo + window).min(rows);
+            transpose_add_rows(&a, &g, lo, hi, &mut carry, &mut y);
+            lo = hi;
+        }
+        carry.finish(&a, &g, &mut y);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&y), bits(&whole), "windows of {window} rows");
+    }
+}
+
+#[test]
+fn outer_add_matches_the_naive_product_for_every_shape_remainder() {
+    // y += Gᵀ·A by the definition, on integers (exact in any order), for every variant.
+    for n in 0..9 {
+        for k in 1..6 {
+            for m in 1..11 {
+                let a = ints(n * k, (n * 13 + k * 5 + m) as u64);
+                let g = ints(n * m, (n * 7 + m) as u64 + 99);
+                let start = ints(k * m, 3);
+                let mut want = start.clone();
+                for i in 0..n {
+                    for kk in 0..k {
+                        for c in 0..m {
+                            want[c * k + kk] += a[i * k + kk] * g[i * m + c];
+                        }
+                    }
+                }
+                for v in f64::variants() {
+                    let mut got = start.clone();
+                    (v.outer_add)(&a, &g, k, &mut got);
+                    assert_eq!(got, want, "{} outer_add n={n} k={k} m={m}", v.name);
+                }
+            }
+        }
+    }
+}
