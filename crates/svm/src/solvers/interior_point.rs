@@ -84,8 +84,8 @@ fn accumulate(problem: &Problem<'_>, rows: std::ops::Range<usize>, delta: &[f64]
             i += 4;
         }
     }
-    for i in i..rows.end {
-        let s = 1.0 / delta[i];
+    for (i, &di) in delta.iter().enumerate().take(rows.end).skip(i) {
+        let s = 1.0 / di;
         match problem.row(i) {
             Row::Dense(x) => {
                 for a in 0..d {
