@@ -265,20 +265,7 @@ impl<'a> Row<'a> {
     pub fn dot(&self, w: &[f64]) -> f64 {
         let mut acc = [0.0f64; 4];
         match *self {
-            Row::Dense(x) => {
-                let m = x.len().min(w.len());
-                let (x, w) = (&x[..m], &w[..m]);
-                let (xc, wc) = (x.chunks_exact(4), w.chunks_exact(4));
-                let done = m / 4 * 4;
-                for (a, b) in xc.zip(wc) {
-                    for k in 0..4 {
-                        acc[k] += a[k] * b[k];
-                    }
-                }
-                for (k, (a, b)) in x[done..].iter().zip(&w[done..]).enumerate() {
-                    acc[k] += a * b;
-                }
-            }
+            Row::Dense(x) => return dense_dot(x, w),
             Row::Sparse { indices, values } => {
                 for (&j, &v) in indices.iter().zip(values) {
                     if let Some(wj) = w.get(j as usize) {
@@ -302,11 +289,7 @@ impl<'a> Row<'a> {
     #[inline]
     pub fn axpy(&self, a: f64, w: &mut [f64]) {
         match *self {
-            Row::Dense(x) => {
-                for (wj, xj) in w.iter_mut().zip(x) {
-                    *wj += a * xj;
-                }
-            }
+            Row::Dense(x) => dense_axpy(a, x, w),
             Row::Sparse { indices, values } => {
                 for (&j, &v) in indices.iter().zip(values) {
                     if let Some(wj) = w.get_mut(j as usize) {
@@ -351,5 +334,68 @@ impl<'a> Row<'a> {
             .copied()
             .enumerate()
             .chain(idx.iter().map(|&j| j as usize).zip(val.iter().copied()))
+    }
+}
+
+/// [`Row::dot`] of a dense row: four partial sums by column index `j mod 4`, added as
+/// `(s₀ + s₁) + (s₂ + s₃)` — the sparse row's order, so both give the same bits. Compiled for
+/// AVX2 when the CPU has it (the four sums are then one vector; the same operations, so the
+/// same bits).
+#[inline]
+fn dense_dot(x: &[f64], w: &[f64]) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 was detected on this CPU just above.
+        return unsafe { dense_dot_avx2(x, w) };
+    }
+    dense_dot_with(x, w)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn dense_dot_avx2(x: &[f64], w: &[f64]) -> f64 {
+    dense_dot_with(x, w)
+}
+
+#[inline(always)]
+fn dense_dot_with(x: &[f64], w: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let m = x.len().min(w.len());
+    let (x, w) = (&x[..m], &w[..m]);
+    let (xc, wc) = (x.chunks_exact(4), w.chunks_exact(4));
+    let done = m / 4 * 4;
+    for (a, b) in xc.zip(wc) {
+        for k in 0..4 {
+            acc[k] += a[k] * b[k];
+        }
+    }
+    for (k, (a, b)) in x[done..].iter().zip(&w[done..]).enumerate() {
+        acc[k] += a * b;
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3])
+}
+
+/// [`Row::axpy`] of a dense row (elementwise, so the same bits at any vector width), AVX2 when
+/// the CPU has it.
+#[inline]
+fn dense_axpy(a: f64, x: &[f64], w: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 was detected on this CPU just above.
+        return unsafe { dense_axpy_avx2(a, x, w) };
+    }
+    dense_axpy_with(a, x, w);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn dense_axpy_avx2(a: f64, x: &[f64], w: &mut [f64]) {
+    dense_axpy_with(a, x, w);
+}
+
+#[inline(always)]
+fn dense_axpy_with(a: f64, x: &[f64], w: &mut [f64]) {
+    for (wj, xj) in w.iter_mut().zip(x) {
+        *wj += a * xj;
     }
 }
