@@ -320,7 +320,10 @@ fn bench_scaling<T: Real>(c: &mut Criterion, notes: &mut Vec<String>) {
             rel < 1e-3,
             "{name}: engine {engine_value} vs hand {hand_value}"
         );
-        // The tape keeps its buffers across `clear`, so steady-state steps should not fault.
+        // The tape keeps its buffers across `clear`, so steady-state steps should not fault. The
+        // step after the first is the first fused one (out of cache), which sizes the fusion's
+        // buffers: one more step before counting.
+        black_box(engine_step(&mut tape, &mut grads, &p));
         if let Some(before) = minor_faults() {
             let steps = 5;
             for _ in 0..steps {
