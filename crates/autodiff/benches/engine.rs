@@ -94,6 +94,24 @@ fn problem_n<T: Real>(n: usize) -> Problem<T> {
     }
 }
 
+/// The hand loops' `row·w`: eight independent partial sums (portable Rust, as a user writes it).
+#[inline(always)]
+fn hand_dot<T: Real>(row: &[T], w: &[T]) -> T {
+    let mut acc = [T::zero(); 8];
+    let (cr, cw) = (row.chunks_exact(8), w.chunks_exact(8));
+    let (rr, rw) = (cr.remainder(), cw.remainder());
+    for (a, b) in cr.zip(cw) {
+        for k in 0..8 {
+            acc[k] += a[k] * b[k];
+        }
+    }
+    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (&a, &b) in rr.iter().zip(rw) {
+        s += a * b;
+    }
+    s
+}
+
 /// The baseline: one pass over the rows, margin by an 8-accumulator dot product, and the
 /// subgradient −yᵢ·xᵢ/n added while the row is hot, for rows with yᵢ·w·xᵢ < 1.
 fn hand<T: Real>(x: &[T], y: &[T], w: &[T], grad: &mut [T]) -> T {
@@ -103,20 +121,7 @@ fn hand<T: Real>(x: &[T], y: &[T], w: &[T], grad: &mut [T]) -> T {
     grad.fill(T::zero());
     let mut loss = T::zero();
     for (row, &yi) in x.chunks_exact(w.len()).zip(y) {
-        let mut acc = [T::zero(); 8];
-        let (cr, cw) = (row.chunks_exact(8), w.chunks_exact(8));
-        let (rr, rw) = (cr.remainder(), cw.remainder());
-        for (a, b) in cr.zip(cw) {
-            for k in 0..8 {
-                acc[k] += a[k] * b[k];
-            }
-        }
-        let mut s =
-            ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-        for (&a, &b) in rr.iter().zip(rw) {
-            s += a * b;
-        }
-        let margin = yi * s;
+        let margin = yi * hand_dot(row, w);
         if margin < T::one() {
             loss += T::one() - margin;
             let coef = -yi * inv_n;
@@ -409,20 +414,7 @@ fn hand_squared<T: Real>(x: &[T], y: &[T], w: &[T], grad: &mut [T]) -> T {
     grad.fill(T::zero());
     let mut loss = T::zero();
     for (row, &yi) in x.chunks_exact(w.len()).zip(y) {
-        let mut acc = [T::zero(); 8];
-        let (cr, cw) = (row.chunks_exact(8), w.chunks_exact(8));
-        let (rr, rw) = (cr.remainder(), cw.remainder());
-        for (a, b) in cr.zip(cw) {
-            for k in 0..8 {
-                acc[k] += a[k] * b[k];
-            }
-        }
-        let mut s =
-            ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-        for (&a, &b) in rr.iter().zip(rw) {
-            s += a * b;
-        }
-        let gap = T::one() - yi * s;
+        let gap = T::one() - yi * hand_dot(row, w);
         if gap > T::zero() {
             loss += gap * gap;
             let coef = T::cst(-2.0) * gap * yi * inv_n;

@@ -9,6 +9,8 @@ use autodiff::{
 };
 use proptest::prelude::*;
 
+use super::threads::uniform;
+
 /// The losses a user writes over `s = X·w` (and labels `y`, a bias `b`).
 #[derive(Clone, Copy, Debug)]
 enum Loss {
@@ -263,19 +265,6 @@ fn a_plan_that_keeps_missing_is_dropped() {
     }
     // Step 0 learns, steps 1–3 guess and miss (ops::fuse::MAX_MISSES = 3), then no more.
     assert_eq!(fused, [0, 1, 1, 1, 0, 0, 0, 0]);
-}
-
-/// Uniform values in [−1, 1) (xorshift), for the large problems.
-fn uniform(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-        })
-        .collect()
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use autodiff::{Certify, Data, Shape, SparseData, Tape};
 
 /// Uniform values in [−1, 1) (xorshift): not integers, so a change of summation order shows.
-fn uniform(n: usize, seed: u64) -> Vec<f64> {
+pub(super) fn uniform(n: usize, seed: u64) -> Vec<f64> {
     let mut s = seed | 1;
     (0..n)
         .map(|_| {
