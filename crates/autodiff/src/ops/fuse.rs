@@ -46,7 +46,7 @@
 //!
 //! # Cost
 //! The forward pass of a fused product reads each row of `X` once from memory, and the rows with
-//! `gᵢ ≠ 0` a second time from cache (a window is at most [`WINDOW_BYTES`]); the chain's
+//! `gᵢ ≠ 0` a second time from cache (a dense window is at most [`WINDOW_BYTES`] or 4 rows, a sparse one [`WINDOW_ROWS`] rows); the chain's
 //! replay is a few operations per row; the check reads `g` twice (n values against the product's
 //! n·d). Memory: the predicted `g` and the partials (`blocks × d`), reused across steps.
 
@@ -120,7 +120,8 @@ pub(crate) const MAX_MISSES: u32 = 3;
 const WINDOW_ROWS: usize = 256;
 
 /// A dense window holds at most this many bytes of `X` (so it is still in the L2 cache when its
-/// rows are added into the partial sum).
+/// rows are added into the partial sum), or 4 rows if one row is larger; a sparse window is
+/// [`WINDOW_ROWS`] rows.
 pub(crate) const WINDOW_BYTES: usize = 128 << 10;
 
 /// Which product a plan is for: its operands.
@@ -382,6 +383,11 @@ fn speculate<T: Real>(
         Rows::Sparse { x, .. } => (x.nnz(), WINDOW_ROWS),
     };
     let blocks = Blocks::for_sum(n, work, cols);
+    if blocks.is_none() && Blocks::for_rows(n, work).is_some() && parallel::pool_available() {
+        // Too many columns for per-block partials (wide sparse data): the fused pass would run on
+        // one thread where the unfused forward pass splits.
+        return false;
+    }
     let (per, count) = blocks.map_or((n, 1), |b| (b.rows, b.count));
     if fusion.live == fusion.specs.len() {
         fusion.specs.push(Spec {
@@ -594,6 +600,13 @@ pub(crate) fn learn<T: Real>(fusion: &Fusion<T>, nodes: &[Node<T>], data: &[T], 
             .find(|s| s.node == node)
             .and_then(|s| s.outcome.get());
         let Some((steps, reduction, seed)) = chain_after(nodes, node, data, touched) else {
+            // No chain after the product now: a plan that guessed this step still counts its
+            // miss (or it would run, and miss, forever).
+            if let Some(plan) = plans.iter_mut().find(|p| p.node == node) {
+                if outcome == Some(false) {
+                    plan.misses += 1;
+                }
+            }
             continue;
         };
         match plans.iter().position(|p| p.node == node) {

@@ -380,7 +380,9 @@ pub(crate) type TransposeAddRows<T> = fn(&[T], &[T], usize, usize, &mut Carry, &
 /// `y += Gᵀ·A` for the row-major `A` (n × k) and `G` (n × m) into `y` (m × k): the transpose of
 /// `matmul`'s gradient with respect to its right operand. Four examples at a time, each row of
 /// `y` takes one four-row update (`add_rows4`: `y[c] += Σ_r G[i+r][c]·A[i+r]`, rows of length k),
-/// skipped when the four coefficients are 0 (a margin loss's `G` is mostly 0).
+/// skipped when the four coefficients are 0 (a margin loss's `G` is mostly 0), and the last
+/// rows' one by one when their coefficient is 0. (So a zero in `G` may stand for an exact zero
+/// term, `0·∞` included, as a sparse product's missing entries do.)
 #[inline]
 pub(crate) fn outer_add<T: Real>(a: &[T], g: &[T], k: usize, y: &mut [T]) {
     (T::kernels().outer_add)(a, g, k, y)
@@ -406,7 +408,9 @@ fn outer_add_with<T: Real, K: Rows<T>>(a: &[T], g: &[T], k: usize, y: &mut [T]) 
     for i in four..n {
         let row = &a[i * k..(i + 1) * k];
         for (c, yc) in y.chunks_exact_mut(k).enumerate() {
-            axpy(g[i * m + c], row, yc);
+            if g[i * m + c] != T::zero() {
+                axpy(g[i * m + c], row, yc);
+            }
         }
     }
 }

@@ -7,7 +7,10 @@
 //! matmul(A, B) = A·B     [n,k]·[k,m]    ∂/∂A = G·Bᵀ,  ∂/∂B = Aᵀ·G
 //! ```
 //! No kinks. Rows whose upstream gradient is exactly 0 are skipped in `Aᵀ·g` (a hinge loss has
-//! many), which changes no result.
+//! many), and so are zero coefficients in `matmul`'s `Aᵀ·G` and, for a right operand of more
+//! than 4096 elements, zeros of `A` in its forward pass: a zero factor stands for an exact zero
+//! term, as a sparse product's missing entries do (so `0·∞` there is 0, not NaN; a non-finite
+//! value that does reach a parameter's gradient is `Error::NonFinite`).
 
 use super::kernels::{self, axpy, dot};
 use super::rule::{Need, TangentCx};
@@ -188,18 +191,12 @@ impl<'t, T: Real> Var<'t, T> {
                     return; // the output is already zero
                 }
                 let rows = a.chunks_exact(k).zip(p.out.chunks_exact_mut(m));
-                if k * m <= SMALL_RIGHT {
-                    // A small B (a linear model's weights: d × K): row i of A·B is Bᵀ·aᵢ, four
-                    // dot products at a time over a transposed copy on the stack.
+                if k * m <= TINY_RIGHT {
+                    let mut bt = [T::zero(); TINY_RIGHT];
+                    transposed_rows(bv, k, m, &mut bt[..k * m], rows);
+                } else if k * m <= SMALL_RIGHT {
                     let mut bt = [T::zero(); SMALL_RIGHT];
-                    for (kk, brow) in bv.chunks_exact(m).enumerate() {
-                        for (c, &v) in brow.iter().enumerate() {
-                            bt[c * k + kk] = v;
-                        }
-                    }
-                    for (arow, row) in rows {
-                        kernels::matvec(&bt[..k * m], arow, row);
-                    }
+                    transposed_rows(bv, k, m, &mut bt[..k * m], rows);
                 } else {
                     // Row i of A·B is Σₖ aᵢₖ·B[k]: the `Xᵀg` kernel over B's rows (four at a
                     // time, zeros of aᵢ skipped), into the zeroed output row.
@@ -222,8 +219,29 @@ impl<'t, T: Real> Var<'t, T> {
 }
 
 /// The most elements of a `matmul` right operand that its forward pass transposes on the stack
-/// (32 KiB in f64).
+/// (32 KiB in f64), and the size below which a smaller buffer does (so a tiny product does not
+/// zero 32 KiB).
 const SMALL_RIGHT: usize = 4096;
+const TINY_RIGHT: usize = 256;
+
+/// A small B (a linear model's weights: d × K): row i of A·B is Bᵀ·aᵢ, four dot products at a
+/// time over the transposed copy `bt` of the `k × m` matrix `b`.
+fn transposed_rows<'a, T: Real>(
+    b: &[T],
+    k: usize,
+    m: usize,
+    bt: &mut [T],
+    rows: impl Iterator<Item = (&'a [T], &'a mut [T])>,
+) {
+    for (kk, brow) in b.chunks_exact(m).enumerate() {
+        for (c, &v) in brow.iter().enumerate() {
+            bt[c * k + kk] = v;
+        }
+    }
+    for (arow, row) in rows {
+        kernels::matvec(bt, arow, row);
+    }
+}
 
 pub(super) fn dot_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, g: &[T]) {
     let (x, y) = (s.vals.get(a), s.vals.get(b));
@@ -267,22 +285,23 @@ pub(super) fn matmul_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, g: &
     if let Some(gb) = s.grad(b) {
         // ∂B = Aᵀ·G, formed transposed (Gᵀ·A: four examples per update of each row, rows of
         // length k) in scratch — on the stack when small — and added into ∂B once.
-        let mut small = [T::zero(); SMALL_RIGHT];
-        let mut large = Vec::new();
-        let bt = if k * m <= SMALL_RIGHT {
-            &mut small[..k * m]
-        } else {
-            // The size of B, an operand already on the tape.
-            large.resize(k * m, T::zero());
-            &mut large[..]
-        };
-        kernels::outer_add(am, g, k, bt);
-        if k > 0 {
-            for (kk, row) in gb.chunks_exact_mut(m.max(1)).enumerate() {
-                for (c, d) in row.iter_mut().enumerate() {
-                    *d += bt[c * k + kk];
+        let add = |bt: &mut [T], gb: &mut [T]| {
+            kernels::outer_add(am, g, k, bt);
+            if k > 0 {
+                for (kk, row) in gb.chunks_exact_mut(m.max(1)).enumerate() {
+                    for (c, d) in row.iter_mut().enumerate() {
+                        *d += bt[c * k + kk];
+                    }
                 }
             }
+        };
+        if k * m <= TINY_RIGHT {
+            add(&mut [T::zero(); TINY_RIGHT][..k * m], gb);
+        } else if k * m <= SMALL_RIGHT {
+            add(&mut [T::zero(); SMALL_RIGHT][..k * m], gb);
+        } else {
+            // The size of B, an operand already on the tape.
+            add(&mut vec![T::zero(); k * m], gb);
         }
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! # When
 //! A product of at least [`MIN_PARALLEL_WORK`] multiply–adds (`rows·cols` for dense `X`, the
-//! stored values for sparse `X`) is split; a smaller one runs the serial kernel unchanged, since
+//! stored values for sparse `X`) is split; a smaller one runs the serial kernel as one block (for
+//! `Xᵀg`: its sum formed in a zeroed partial and added to the gradient once), since
 //! below about a millisecond of work the hand-off to the pool costs more than a second core
 //! gains. The split is automatic: there is nothing to switch on, and the pool is rayon's current
 //! one (the global pool, sized by `RAYON_NUM_THREADS` or the core count, or the pool a caller
@@ -204,6 +205,9 @@ pub(crate) fn partial_buffer<T: Real>(partials: &mut Vec<T>, len: usize) -> &mut
 
 /// `y ← (((y + p₀) + p₁) + …)`: the fixed order that makes the sum independent of the threads.
 pub(crate) fn add_in_block_order<T: Real>(parts: &[T], y: &mut [T]) {
+    if y.is_empty() {
+        return; // a product with no columns: nothing to add (and `chunks_exact(0)` panics)
+    }
     for p in parts.chunks_exact(y.len()) {
         for (d, &v) in y.iter_mut().zip(p) {
             *d += v;

@@ -352,3 +352,94 @@ fn auto_fuses_only_products_out_of_cache_and_never_means_never() {
         assert_eq!(fused, [0, want], "n = {n}, {mode:?}");
     }
 }
+
+#[test]
+fn a_plan_whose_chain_is_gone_stops_being_run() {
+    // Step 0 learns relu's chain; every later step puts sigmoid after the affine, which is no
+    // chain: the stale plan guesses, misses, and after MAX_MISSES (3) is not run again.
+    let p = problem(200, 7, 5);
+    let mut tape = Tape::new();
+    tape.set_fusion(Fuse::Always);
+    let x = Data::new(p.x.clone(), Shape::matrix(p.n, p.d)).unwrap();
+    let mut fused = Vec::new();
+    for k in 0..7 {
+        tape.clear();
+        let w = tape.param_vec(&p.w[k % 2]).unwrap();
+        let s = tape.data(&x).matvec(w).affine(-1.0, 1.0);
+        let l = if k == 0 { s.relu() } else { s.sigmoid() }.mean();
+        fused.push(tape.stats().fused_products);
+        l.backward().unwrap();
+    }
+    assert_eq!(fused, [0, 1, 1, 1, 0, 0, 0]);
+}
+
+#[test]
+fn products_with_no_columns_differentiate() {
+    // A 3 × 0 matrix times an empty vector, dense and sparse, fused or not: the gradient is
+    // empty and nothing panics (the sum over rows has no column to add into).
+    for mode in [Fuse::Never, Fuse::Always] {
+        let mut tape = Tape::<f64>::new();
+        tape.set_fusion(mode);
+        for _ in 0..2 {
+            tape.clear();
+            let w = tape.param_vec(&[]).unwrap();
+            let m = tape.constant(&[], Shape::matrix(3, 0)).unwrap();
+            let dense = m.matvec(w).affine(-1.0, 1.0).relu().sum();
+            let x = SparseData::new(vec![0, 0, 0, 0], vec![], vec![], 0).unwrap();
+            let sparse = tape
+                .sparse_matvec(&x, w)
+                .unwrap()
+                .affine(-1.0, 1.0)
+                .relu()
+                .sum();
+            let g = tape.backward(dense + sparse).unwrap();
+            assert!(g.wrt(w).is_empty());
+            // relu(1) summed over 3 rows, twice.
+            assert_eq!((dense + sparse).item(), 6.0);
+        }
+    }
+}
+
+#[test]
+fn wide_sparse_products_keep_their_parallel_forward_pass() {
+    // 2²⁰ stored values over 2¹⁶ columns: enough work to split the forward pass into row blocks,
+    // too many columns for per-block partial sums of Xᵀg. On a pool of two threads such a
+    // product is not fused (the fused pass would be serial); on one thread it is.
+    let (n, cols, per_row) = (1 << 14, 1 << 16, 64);
+    let mut indptr = vec![0];
+    let mut indices = Vec::with_capacity(n * per_row);
+    for i in 0..n {
+        indices.extend((0..per_row).map(|k| ((i * 131 + k * 1021) % cols) as u32));
+        let row = &mut indices[i * per_row..];
+        row.sort_unstable();
+        indptr.push(indices.len());
+    }
+    let values = uniform(n * per_row, 77);
+    let x = SparseData::new(indptr, indices, values, cols).unwrap();
+    let w0 = uniform(cols, 78);
+    for (threads, want) in [(1, 1), (2, 0)] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let fused = pool.install(|| {
+            let mut tape = Tape::<f64>::new();
+            tape.set_fusion(Fuse::Always);
+            let mut fused = 0;
+            for _ in 0..2 {
+                tape.clear();
+                let w = tape.param_vec(&w0).unwrap();
+                let l = tape
+                    .sparse_matvec(&x, w)
+                    .unwrap()
+                    .affine(-1.0, 1.0)
+                    .relu()
+                    .sum();
+                fused = tape.stats().fused_products;
+                l.backward().unwrap();
+            }
+            fused
+        });
+        assert_eq!(fused, want, "{threads} threads");
+    }
+}
