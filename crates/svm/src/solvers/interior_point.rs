@@ -187,11 +187,32 @@ fn normal_matrix(problem: &Problem<'_>, delta: &[f64]) -> Vec<f64> {
 }
 
 /// `Xᵀ·v` (`d` values).
+///
+/// Summed over the same [`BLOCKS`] row blocks as the normal matrix, each its own partial, added
+/// in block order: the same bits on any number of threads, dense or sparse (a sparse row skips
+/// only additions of ±0); in parallel above [`PARALLEL_WORK`]` / 64` multiply–adds.
 fn xt(problem: &Problem<'_>, v: &[f64]) -> Vec<f64> {
-    let mut out = vec![0.0; problem.d];
-    for (i, &vi) in v.iter().enumerate() {
-        if vi != 0.0 {
-            problem.row(i).axpy(vi, &mut out);
+    let (n, d) = (problem.n(), problem.d);
+    let block = n.div_ceil(BLOCKS).max(1);
+    let part = |b: usize| {
+        let mut out = vec![0.0; d];
+        let (lo, hi) = ((b * block).min(n), ((b + 1) * block).min(n));
+        for (i, &vi) in v.iter().enumerate().take(hi).skip(lo) {
+            if vi != 0.0 {
+                problem.row(i).axpy(vi, &mut out);
+            }
+        }
+        out
+    };
+    let parts: Vec<Vec<f64>> = if n.saturating_mul(d) < PARALLEL_WORK / 64 {
+        (0..BLOCKS).map(part).collect()
+    } else {
+        (0..BLOCKS).into_par_iter().map(part).collect()
+    };
+    let mut out = vec![0.0; d];
+    for part in parts {
+        for (a, b) in out.iter_mut().zip(part) {
+            *a += b;
         }
     }
     out
