@@ -44,11 +44,18 @@
 //! yet). [`TapeStats`](crate::TapeStats) reports the products fused and the backward passes that
 //! used them.
 //!
+//! # When
+//! [`Fuse::Auto`] (the default) fuses a product whose `X` takes at least [`FUSE_MIN_BYTES`]:
+//! in cache the second read is cheaper than the replay. A product with too many columns for
+//! per-block partial sums (wide sparse data) is not fused on a pool of more than one thread,
+//! where its unfused forward pass would still be split.
+//!
 //! # Cost
 //! The forward pass of a fused product reads each row of `X` once from memory, and the rows with
-//! `gᵢ ≠ 0` a second time from cache (a dense window is at most [`WINDOW_BYTES`] or 4 rows, a sparse one [`WINDOW_ROWS`] rows); the chain's
-//! replay is a few operations per row; the check reads `g` twice (n values against the product's
-//! n·d). Memory: the predicted `g` and the partials (`blocks × d`), reused across steps.
+//! `gᵢ ≠ 0` a second time from cache (a dense window is at most [`WINDOW_BYTES`] or 4 rows, a
+//! sparse one [`WINDOW_ROWS`] rows); the chain's replay is a few operations per row; the check
+//! reads `g` twice (n values against the product's n·d). Memory: the predicted `g` and the
+//! partials (`blocks × d`), reused across steps.
 
 use std::cell::{Cell, RefCell};
 
