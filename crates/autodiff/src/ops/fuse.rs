@@ -67,7 +67,7 @@ use super::{affine, reduce, relu, smooth, Op};
 use crate::tape::{Node, Parts, Values};
 use crate::{Real, SparseData};
 
-/// When a tape fuses a product `X·w` with the loss after it (see [`Tape::set_fusion`]).
+/// When a tape fuses a product `X·w` with the loss after it (see [`Tape::set_fusion`](crate::Tape::set_fusion)).
 ///
 /// Fusion never changes a result, only where the time goes: from the second step of a loop that
 /// reuses its tape, the forward pass of `X·w` also computes the backward's `Xᵀg`, block of rows by

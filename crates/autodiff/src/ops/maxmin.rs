@@ -90,8 +90,8 @@ impl<'t, T: Real> Var<'t, T> {
     /// variable gets 0. Ties are recorded as kinks.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] unless the shapes broadcast (as for [`Var::try_add`]);
-    /// [`Error::ForeignVar`]; [`Error::NonFinite`] for a NaN or infinite number.
+    /// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) unless the shapes broadcast (as for [`Var::try_add`]);
+    /// [`Error::ForeignVar`](crate::Error::ForeignVar); [`Error::NonFinite`](crate::Error::NonFinite) for a NaN or infinite number.
     ///
     /// # Example
     /// ```

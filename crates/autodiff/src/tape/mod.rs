@@ -167,7 +167,7 @@ impl<T: Real> Tape<T> {
         self.inner.borrow().policy
     }
 
-    /// When this tape fuses a data product with the loss after it ([`Fuse::Auto`] unless set).
+    /// When this tape fuses a data product with the loss after it ([`Fuse::Auto`](crate::Fuse::Auto) unless set).
     ///
     /// # Example
     /// ```
@@ -178,7 +178,7 @@ impl<T: Real> Tape<T> {
         self.inner.borrow().fusion.mode
     }
 
-    /// Sets when this tape fuses `X·w` with the loss after it (see [`Fuse`]). Results are the
+    /// Sets when this tape fuses `X·w` with the loss after it (see [`Fuse`](crate::Fuse)). Results are the
     /// same bits in every mode; only the time differs. Kept by [`Tape::clear`].
     ///
     /// # Example
