@@ -12,7 +12,7 @@ use crate::error::Result;
 /// convex).
 ///
 /// # Errors
-/// Input and engine errors; [`Error::InvalidParameter`] for a bad `tol`.
+/// Input and engine errors; [`Error::InvalidParameter`](crate::Error::InvalidParameter) for a bad `tol`.
 pub fn nesterov(
     problem: Problem<'_>,
     loss: MarginLoss,
