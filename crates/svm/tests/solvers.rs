@@ -318,6 +318,37 @@ fn interior_point_reaches_the_qp_optimum_and_refuses_wide_problems() {
 }
 
 #[test]
+fn interior_point_gives_the_same_bits_on_dense_and_sparse_rows() {
+    // The dense normal matrix goes four rows at a time (and on AVX2 where present), the sparse
+    // one row by row skipping zeros; each element's additions are the same, in the same order,
+    // so the weights must be bit-for-bit equal. Raw digits (about half zeros), 0 against the
+    // rest; the reference is the same solver on the dense copy.
+    let digits = svm::data::builtin("digits").unwrap();
+    let y: Vec<f64> = digits
+        .labels
+        .iter()
+        .map(|&l| if l == 0.0 { 1.0 } else { -1.0 })
+        .collect();
+    let sparse = digits.to_sparse().unwrap();
+    let run = |x: &svm::matrix::Features| {
+        let p = svm::solvers::Problem {
+            x,
+            d: digits.d,
+            y: &y,
+            c: 0.1,
+            example_weights: None,
+        };
+        assert!(svm::solvers::interior_point_suits(&p));
+        svm::solvers::interior_point(p, 1e-9, 200).unwrap()
+    };
+    let (a, b) = (run(&digits.x), run(&sparse.x));
+    assert!(a.converged, "{} iterations", a.iterations);
+    assert_eq!(a.iterations, b.iterations);
+    assert_eq!(a.w, b.w);
+    assert_eq!(a.objective, b.objective);
+}
+
+#[test]
 fn crammer_singer_interior_point_reaches_the_sequential_dual_optimum_dense_and_sparse() {
     use svm::solvers::{
         crammer_singer, crammer_singer_interior_point, crammer_singer_squared, MulticlassProblem,
