@@ -882,7 +882,7 @@ fn report(dir: &Path, notes: &[String]) {
     }
     if let Some(t) = mean_ns(dir, "chain", "engine") {
         println!(
-            "chain of {CHAIN} scalar ops, forward + backward: {:.1} ns per op (target ≤ 50)",
+            "chain of {CHAIN} scalar ops, forward + backward: {:.1} ns per op (target ≤ 15, issue 10)",
             t / CHAIN as f64
         );
     }
