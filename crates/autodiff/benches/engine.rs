@@ -343,14 +343,10 @@ fn bench_scaling<T: Real>(c: &mut Criterion, notes: &mut Vec<String>) {
         }
 
         let mut group = c.benchmark_group(&name);
-        group.throughput(Throughput::Bytes((n * D * std::mem::size_of::<T>()) as u64));
         if n >= 100_000 {
-            group
-                .sampling_mode(SamplingMode::Flat)
-                .sample_size(10)
-                .warm_up_time(Duration::from_millis(500))
-                .measurement_time(Duration::from_secs(if n >= 1_000_000 { 3 } else { 1 }));
+            large_group::<T>(&mut group, n);
         } else {
+            group.throughput(Throughput::Bytes((n * D * std::mem::size_of::<T>()) as u64));
             group
                 .sample_size(20)
                 .warm_up_time(Duration::from_millis(300))
@@ -545,12 +541,7 @@ fn bench_losses<T: Real>(c: &mut Criterion) {
             );
         }
         let mut group = c.benchmark_group(&name);
-        group.throughput(Throughput::Bytes((n * D * std::mem::size_of::<T>()) as u64));
-        group
-            .sampling_mode(SamplingMode::Flat)
-            .sample_size(10)
-            .warm_up_time(Duration::from_millis(500))
-            .measurement_time(Duration::from_secs(if n >= 1_000_000 { 3 } else { 1 }));
+        large_group::<T>(&mut group, n);
         group.bench_function("squared_engine", |b| {
             single.install(|| b.iter(|| black_box(sq_step(&mut tape, &mut grads))))
         });
@@ -596,6 +587,20 @@ fn losses_report(dir: &Path) {
     }
 }
 
+/// The settings of a group over n ≥ 10⁵ examples (each call takes milliseconds): throughput in
+/// bytes of X, flat sampling, 10 samples, 3 s of measurement at n = 10⁶ and 1 s below.
+fn large_group<T: Real>(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    n: usize,
+) {
+    group
+        .throughput(Throughput::Bytes((n * D * std::mem::size_of::<T>()) as u64))
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(if n >= 1_000_000 { 3 } else { 1 }));
+}
+
 /// A rayon pool of `threads` threads.
 fn pool(threads: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new()
@@ -635,12 +640,7 @@ fn bench_threads<T: Real>(c: &mut Criterion, notes: &mut Vec<String>) {
         "{name}: loss and gradient bit-identical on 1 and 2 threads"
     ));
     let mut group = c.benchmark_group(&name);
-    group.throughput(Throughput::Bytes((n * D * std::mem::size_of::<T>()) as u64));
-    group
-        .sampling_mode(SamplingMode::Flat)
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(3));
+    large_group::<T>(&mut group, n);
     for (id, pool) in ["one_thread", "two_threads"].into_iter().zip(&pools) {
         group.bench_function(id, |b| {
             pool.install(|| b.iter(|| black_box(engine_step(&mut tape, &mut grads, &p))))

@@ -459,12 +459,16 @@ fn fused_block<T: Real>(
     let cols = part.len();
     let mut carry = Carry::default();
     let mut slopes = [[T::zero(); WINDOW_ROWS]; MAX_STEPS];
+    // The block's rows of a dense X (the rows the kernels index from 0).
+    let block = match rows {
+        Rows::Dense { a, .. } => &a[first * cols..(first + len) * cols],
+        Rows::Sparse { .. } => &[],
+    };
     let mut lo = 0;
     while lo < len {
         let hi = (lo + window).min(len);
         match rows {
-            Rows::Dense { a, w } => {
-                let block = &a[first * cols..(first + len) * cols];
+            Rows::Dense { w, .. } => {
                 kernels::matvec(&block[lo * cols..hi * cols], w, &mut out[lo..hi]);
                 chain.run(first + lo, &out[lo..hi], &mut g[lo..hi], &mut slopes);
                 kernels::transpose_add_rows(block, g, lo, hi, &mut carry, part);
@@ -477,8 +481,8 @@ fn fused_block<T: Real>(
         }
         lo = hi;
     }
-    if let Rows::Dense { a, .. } = rows {
-        carry.finish(&a[first * cols..(first + len) * cols], g, part);
+    if let Rows::Dense { .. } = rows {
+        carry.finish(block, g, part);
     }
 }
 
@@ -606,40 +610,34 @@ pub(crate) fn learn<T: Real>(fusion: &Fusion<T>, nodes: &[Node<T>], data: &[T], 
             .iter()
             .find(|s| s.node == node)
             .and_then(|s| s.outcome.get());
-        let Some((steps, reduction, seed)) = chain_after(nodes, node, data, touched) else {
-            // No chain after the product now: a plan that guessed this step still counts its
-            // miss (or it would run, and miss, forever).
-            if let Some(plan) = plans.iter_mut().find(|p| p.node == node) {
-                if outcome == Some(false) {
-                    plan.misses += 1;
-                }
+        let found = chain_after(nodes, node, data, touched);
+        let Some(at) = plans.iter().position(|p| p.node == node) else {
+            if let (Some((steps, reduction, seed)), true) = (found, plans.len() < MAX_PLANS) {
+                plans.push(Plan {
+                    node,
+                    product,
+                    steps,
+                    reduction,
+                    seed,
+                    misses: 0,
+                });
             }
             continue;
         };
-        match plans.iter().position(|p| p.node == node) {
-            Some(at) => {
-                let plan = &mut plans[at];
-                if plan.product != product || plan.steps != steps || plan.reduction != reduction {
-                    plan.misses = 0;
-                }
-                match outcome {
-                    Some(true) => plan.misses = 0,
-                    Some(false) => plan.misses += 1,
-                    None => {}
-                }
-                plan.product = product;
-                plan.steps = steps;
-                plan.reduction = reduction;
-                plan.seed = seed;
+        let plan = &mut plans[at];
+        if let Some((steps, reduction, seed)) = found {
+            // A different graph starts its count afresh; a new seed alone does not.
+            if plan.product != product || plan.steps != steps || plan.reduction != reduction {
+                plan.misses = 0;
             }
-            None if plans.len() < MAX_PLANS => plans.push(Plan {
-                node,
-                product,
-                steps,
-                reduction,
-                seed,
-                misses: 0,
-            }),
+            (plan.product, plan.steps, plan.reduction, plan.seed) =
+                (product, steps, reduction, seed);
+        }
+        // A guess counts even when the chain is gone (or the stale plan would run, and miss,
+        // forever).
+        match outcome {
+            Some(true) => plan.misses = 0,
+            Some(false) => plan.misses += 1,
             None => {}
         }
     }

@@ -152,31 +152,12 @@ fn dense_rows4_with(x: [&[f64]; 4], s: [f64; 4], m: &mut [f64]) {
 
 /// `I + Σᵢ xᵢxᵢᵀ/δᵢ`, full (both triangles), summed over [`BLOCKS`] row blocks in parallel.
 fn normal_matrix(problem: &Problem<'_>, delta: &[f64]) -> Vec<f64> {
-    let (n, d) = (problem.n(), problem.d);
-    let block = n.div_ceil(BLOCKS).max(1);
-    let part = |b: usize| {
-        let mut m = vec![0.0; d * d];
-        accumulate(
-            problem,
-            (b * block).min(n)..((b + 1) * block).min(n),
-            delta,
-            &mut m,
-        );
-        m
-    };
-    // Threads pay off only past about a million multiply–adds; the blocks are the same either
-    // way, so the sum is too.
-    let parts: Vec<Vec<f64>> = if n.saturating_mul(d).saturating_mul(d) < PARALLEL_WORK {
-        (0..BLOCKS).map(part).collect()
-    } else {
-        (0..BLOCKS).into_par_iter().map(part).collect()
-    };
-    let mut m = vec![0.0; d * d];
-    for part in parts {
-        for (a, b) in m.iter_mut().zip(part) {
-            *a += b;
-        }
-    }
+    let d = problem.d;
+    // Threads pay off only past about a million multiply–adds.
+    let parallel = problem.n().saturating_mul(d).saturating_mul(d) >= PARALLEL_WORK;
+    let mut m = block_sum(problem.n(), d * d, parallel, |rows, m| {
+        accumulate(problem, rows, delta, m);
+    });
     for a in 0..d {
         m[a * d + a] += 1.0;
         for b in a + 1..d {
@@ -186,36 +167,52 @@ fn normal_matrix(problem: &Problem<'_>, delta: &[f64]) -> Vec<f64> {
     m
 }
 
-/// `Xᵀ·v` (`d` values).
-///
-/// Summed over the same [`BLOCKS`] row blocks as the normal matrix, each its own partial, added
-/// in block order: the same bits on any number of threads, dense or sparse (a sparse row skips
-/// only additions of ±0); in parallel above [`PARALLEL_WORK`]` / 64` multiply–adds.
+/// `Xᵀ·v` (`d` values), over the normal matrix's row blocks ([`block_sum`]), in parallel above
+/// [`PARALLEL_WORK`]` / 64` multiply–adds; dense or sparse, the same bits (a sparse row skips
+/// only additions of ±0).
 fn xt(problem: &Problem<'_>, v: &[f64]) -> Vec<f64> {
     let (n, d) = (problem.n(), problem.d);
-    let block = n.div_ceil(BLOCKS).max(1);
-    let part = |b: usize| {
-        let mut out = vec![0.0; d];
-        let (lo, hi) = ((b * block).min(n), ((b + 1) * block).min(n));
-        for (i, &vi) in v.iter().enumerate().take(hi).skip(lo) {
-            if vi != 0.0 {
-                problem.row(i).axpy(vi, &mut out);
+    block_sum(
+        n,
+        d,
+        n.saturating_mul(d) >= PARALLEL_WORK / 64,
+        |rows, out| {
+            for (i, &vi) in v.iter().enumerate().take(rows.end).skip(rows.start) {
+                if vi != 0.0 {
+                    problem.row(i).axpy(vi, out);
+                }
             }
-        }
+        },
+    )
+}
+
+/// `Σ_b part(rows of block b)` over [`BLOCKS`] fixed blocks of the `n` rows, each `part` adding
+/// into its own zeroed `len` values, the partials added in block order: the blocks depend on `n`
+/// alone, so the sum is the same bits on any number of threads (and serially).
+fn block_sum(
+    n: usize,
+    len: usize,
+    parallel: bool,
+    part: impl Fn(std::ops::Range<usize>, &mut [f64]) + Sync,
+) -> Vec<f64> {
+    let block = n.div_ceil(BLOCKS).max(1);
+    let one = |b: usize| {
+        let mut out = vec![0.0; len];
+        part((b * block).min(n)..((b + 1) * block).min(n), &mut out);
         out
     };
-    let parts: Vec<Vec<f64>> = if n.saturating_mul(d) < PARALLEL_WORK / 64 {
-        (0..BLOCKS).map(part).collect()
+    let parts: Vec<Vec<f64>> = if parallel {
+        (0..BLOCKS).into_par_iter().map(one).collect()
     } else {
-        (0..BLOCKS).into_par_iter().map(part).collect()
+        (0..BLOCKS).map(one).collect()
     };
-    let mut out = vec![0.0; d];
-    for part in parts {
-        for (a, b) in out.iter_mut().zip(part) {
+    let mut sum = vec![0.0; len];
+    for p in parts {
+        for (a, b) in sum.iter_mut().zip(p) {
             *a += b;
         }
     }
-    out
+    sum
 }
 
 /// The largest step `t ≤ 1` keeping `v + t·dv ≥ 0` for every pair.
