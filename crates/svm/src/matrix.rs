@@ -300,6 +300,42 @@ impl<'a> Row<'a> {
         }
     }
 
+    /// Asks the CPU to start loading the row's stored values (and column indices) into cache,
+    /// for a caller about to visit rows in an order the hardware cannot predict (dual
+    /// coordinate descent's shuffled epochs). A hint only: no effect on any result.
+    ///
+    /// # Example
+    /// ```
+    /// let x = svm::matrix::Row::Dense(&[1.0, 2.0]);
+    /// x.prefetch();
+    /// assert_eq!(x.dot(&[1.0, 1.0]), 3.0);
+    /// ```
+    #[inline]
+    pub fn prefetch(&self) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            fn lines<T>(s: &[T]) {
+                let bytes = std::mem::size_of_val(s);
+                let start = s.as_ptr().cast::<i8>();
+                let mut off = 0;
+                while off < bytes {
+                    // SAFETY: SSE is part of x86-64; a prefetch reads nothing and never
+                    // faults, and `off` stays inside the slice.
+                    unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(off)) };
+                    off += 64;
+                }
+            }
+            match *self {
+                Row::Dense(x) => lines(x),
+                Row::Sparse { indices, values } => {
+                    lines(indices);
+                    lines(values);
+                }
+            }
+        }
+    }
+
     /// `‖x‖²`.
     ///
     /// # Example

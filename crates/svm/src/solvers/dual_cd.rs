@@ -5,6 +5,7 @@ use losses::MarginLoss;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
+use super::face_cg::polish_cg;
 use super::newton::{cholesky_factor, cholesky_solve_factored, dot};
 use super::{check_iterations, check_tol, sq_norm, Certificate, Problem, Solution};
 use crate::error::{Error, Result};
@@ -15,13 +16,17 @@ use crate::matrix::Row;
 /// problem is solved.
 const GAP_EVERY: usize = 10;
 
+/// An epoch visits rows in a shuffled order, which the hardware prefetchers cannot follow: the
+/// row this many visits ahead is prefetched.
+const PREFETCH_AHEAD: usize = 4;
+
 /// The smallest spread of projected gradients the shrunk problem is asked to reach (below it,
 /// rounding decides).
 const MIN_INNER_TOL: f64 = 1e-12;
 
 /// Dual coordinate descent for the hinge (L1-loss) or squared hinge (L2-loss) SVM, on dense or
-/// sparse rows, returning the best primal point seen at its checks, stopping when the duality gap is at most `tol·f(w)` (so `tol` bounds the
-/// relative objective error), or after `max_epochs` epochs with `converged = false` and the
+/// sparse rows, returning the best primal point seen at its checks, stopping when the duality
+/// gap is at most `tol·f(w)` (so `tol` bounds the relative objective error), or after `max_epochs` epochs with `converged = false` and the
 /// gap reached as the certificate.
 ///
 /// Coordinates stuck at a bound are shrunk (skipped) as in liblinear, and all come back whenever
@@ -30,11 +35,18 @@ const MIN_INNER_TOL: f64 = 1e-12;
 ///
 /// At each gap check that has not converged, an active-set step guesses which coordinates are
 /// free at the optimum (those a projected Newton step leaves inside their box) and solves the
-/// dual on them exactly with the others at their bounds, a Cholesky solve of size `|F|`,
-/// revising the guess for a few rounds (a primal–dual active-set iteration). When the guess is
-/// right the gap closes to rounding at once; the step is kept only when it raises the dual
-/// value, and it is tried only while its total work stays below the epochs' (so it at most
-/// doubles a run that it does not shorten).
+/// dual on them with the others at their bounds, revising the guess for a few rounds (a
+/// primal–dual active-set iteration): by a Cholesky solve of size `|F|` up to 2048 free
+/// coordinates, and beyond by conjugate gradients on products with `Q_FF` (two passes over the
+/// free rows each, on two threads above about a million stored values, with the same bits on
+/// any number of threads), to a gap of `tol·f/2`. When the guess is right the gap closes at
+/// once; the step is kept only when it raises the dual value, and it is tried only while the
+/// work of the steps that did not shrink the gap tenfold stays below the epochs' (so it at
+/// most doubles a run that it does not shorten); after each such conjugate-gradient step in a
+/// row it also waits 1, 3, 7, … checks.
+///
+/// Epochs visit the examples in a shuffled order, so each one prefetches the row it will
+/// visit four steps later (the hardware cannot guess it).
 ///
 /// ```text
 /// dual: min_α ½·αᵀ(Q + D)α − Σα,  0 ≤ αᵢ ≤ Uᵢ,  Qᵢⱼ = yᵢyⱼ·xᵢ·xⱼ,  w = Σ αᵢyᵢxᵢ
@@ -119,6 +131,9 @@ pub fn dual_cd(
     let total = nonzeros(&problem);
     let mut cd_work = 0usize;
     let mut polish_work = 0usize;
+    // Checks to pass over before the next active-set step, and the conjugate-gradient steps in
+    // a row that did not pay (each doubles the wait).
+    let (mut wait, mut misses) = (0usize, 0u32);
     let coords = Coordinates {
         upper: &upper,
         diag: &diag,
@@ -134,11 +149,23 @@ pub fn dual_cd(
         }
         let f = best.as_ref().map_or(objective, |b| b.0);
         let mut adopted = false;
-        if f - dual > tol * f && polish_work <= cd_work {
+        let due = wait == 0;
+        wait = wait.saturating_sub(1);
+        if f - dual > tol * f && polish_work <= cd_work && due {
             // Not there yet: try the exact solve on the free coordinates the margins predict,
-            // as long as that has cost no more than the epochs so far.
-            let (found, spent) = polish(&problem, &coords, alpha, z, total, &mut cap);
-            polish_work = polish_work.saturating_add(spent);
+            // as long as the steps that did not pay for themselves have cost no more than the
+            // epochs so far.
+            let (found, spent, by_cg) = polish(
+                &problem,
+                &coords,
+                alpha,
+                w,
+                z,
+                total,
+                &mut cap,
+                0.5 * tol * f,
+            );
+            let mut paid = false;
             if let Some((a, v)) = found {
                 let d_new = dual_value(&a, &v, &diag);
                 let f_new = primal(&problem, loss, &v, z);
@@ -146,8 +173,19 @@ pub fn dual_cd(
                     best = Some((f_new, v.clone()));
                 }
                 if d_new > dual {
+                    let f_now = best.as_ref().map_or(f_new, |b| b.0);
+                    paid = f_now - d_new <= PAID * (f - dual);
                     (*alpha, *w, dual) = (a, v, d_new);
                     adopted = true;
+                }
+            }
+            if paid {
+                misses = 0;
+            } else {
+                polish_work = polish_work.saturating_add(spent);
+                if by_cg {
+                    misses = misses.saturating_add(1);
+                    wait = (1usize << misses.min(16)) - 1;
                 }
             }
         }
@@ -163,6 +201,9 @@ pub fn dual_cd(
         let mut s = 0;
         while s < active {
             let i = order[s];
+            if let Some(&k) = order[..active].get(s + PREFETCH_AHEAD) {
+                problem.row(k).prefetch();
+            }
             if qii[i] == 0.0 {
                 // Fixed at αᵢ = C above.
                 s += 1;
@@ -255,7 +296,7 @@ fn primal(problem: &Problem<'_>, loss: MarginLoss, w: &[f64], z: &mut [f64]) -> 
 }
 
 /// `w = Σ αᵢyᵢxᵢ`, over the non-zero `αᵢ` in index order.
-fn weights_of(problem: &Problem<'_>, alpha: &[f64]) -> Vec<f64> {
+pub(super) fn weights_of(problem: &Problem<'_>, alpha: &[f64]) -> Vec<f64> {
     let mut w = vec![0.0; problem.d];
     for (i, &a) in alpha.iter().enumerate().filter(|(_, a)| **a != 0.0) {
         problem.row(i).axpy(a * problem.y[i], &mut w);
@@ -275,6 +316,10 @@ fn dual_value(alpha: &[f64], w: &[f64], diag: &[f64]) -> f64 {
                 .sum::<f64>()
 }
 
+/// An active-set step that shrinks the gap by at least this factor has paid for itself: its
+/// work is not counted against the next ones.
+const PAID: f64 = 0.1;
+
 /// The most free coordinates [`polish`] solves for at once (its matrix is `m × m`).
 const MAX_FREE: usize = 2048;
 
@@ -289,11 +334,11 @@ const POLISH_EPOCHS: usize = 24;
 const DENSE_BLOCK: usize = 1 << 22;
 
 /// What [`polish`] found: a dual point `α` in the box and its `w = Σ αᵢyᵢxᵢ`.
-type Polished = (Vec<f64>, Vec<f64>);
+pub(super) type Polished = (Vec<f64>, Vec<f64>);
 
 /// Where a coordinate sits in [`polish`]'s active-set guess.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Side {
+pub(super) enum Side {
     /// `αᵢ = 0`.
     Lower,
     /// `0 < αᵢ < Uᵢ`, solved for.
@@ -321,32 +366,52 @@ enum Side {
 /// nothing to solve, the solve would cost more than about [`POLISH_EPOCHS`] epochs, or the
 /// matrix is singular at the first round.
 ///
+/// A first guess of more than [`MAX_FREE`] free coordinates (after capping at [`free_cap`]) is
+/// handed to [`polish_cg`], which solves each face by conjugate gradients to the gap `target`;
+/// the flag says so.
+///
 /// `cap` holds [`free_cap`] once it has been needed (it is the same for every call of a run).
+#[allow(clippy::too_many_arguments)]
 fn polish(
     problem: &Problem<'_>,
     coords: &Coordinates<'_>,
     alpha: &[f64],
+    w: &[f64],
     z: &[f64],
     total: usize,
     cap: &mut Option<usize>,
-) -> (Option<Polished>, usize) {
+    target: f64,
+) -> (Option<Polished>, usize, bool) {
+    let free = (0..problem.n())
+        .filter(|&i| {
+            let t = alpha[i] - (z[i] - 1.0 + coords.diag[i] * alpha[i]) / coords.qii[i];
+            coords.qii[i] > 0.0 && t > 0.0 && t < coords.upper[i]
+        })
+        .count();
+    if free > MAX_FREE {
+        let cap = *cap.get_or_insert_with(|| free_cap(problem, coords.upper));
+        if free.min(cap) > MAX_FREE {
+            let (found, spent) = polish_cg(problem, coords, alpha, w, z, total, cap, target);
+            return (found, spent, true);
+        }
+    }
     // First as guessed; if that does not settle, with the free set capped at the rank bound
     // (see `guess_sides`).
     let (found, spent, exact, guessed) = polish_with(problem, coords, alpha, z, total, usize::MAX);
     if exact {
-        return (found, spent);
+        return (found, spent, false);
     }
     let cap = *cap.get_or_insert_with(|| free_cap(problem, coords.upper));
     if guessed <= cap {
         // The guess was within the bound: capping would change nothing.
-        return (found, spent);
+        return (found, spent, false);
     }
     let (capped, more, exact, _) = polish_with(problem, coords, alpha, z, total, cap);
     let spent = spent.saturating_add(more);
     if exact || found.is_none() {
-        (capped, spent)
+        (capped, spent, false)
     } else {
-        (found, spent)
+        (found, spent, false)
     }
 }
 
@@ -446,7 +511,7 @@ fn polish_with(
 /// hinge, a free set of more rows than the columns they span makes `Q_FF` singular, so a
 /// coordinate-descent iterate with thousands of not-yet-settled coordinates would otherwise
 /// never be polished.
-fn guess_sides(
+pub(super) fn guess_sides(
     upper: &[f64],
     diag: &[f64],
     qii: &[f64],
@@ -485,7 +550,7 @@ fn guess_sides(
 }
 
 /// The largest free set [`polish`] guesses: for the hinge, the number of columns any row uses
-/// (a bound on the rank of `Q_FF`), at most [`MAX_FREE`]; unbounded for the squared hinge,
+/// (a bound on the rank of `Q_FF`); unbounded for the squared hinge,
 /// whose `Q_FF + D_F` is positive definite at any size (and whose free rows are all the
 /// rows with a positive loss).
 fn free_cap(problem: &Problem<'_>, upper: &[f64]) -> usize {
@@ -499,9 +564,6 @@ fn free_cap(problem: &Problem<'_>, upper: &[f64]) -> usize {
             if let Some(u) = used.get_mut(j).filter(|u| v != 0.0 && !**u) {
                 *u = true;
                 count += 1;
-                if count == MAX_FREE {
-                    return MAX_FREE;
-                }
             }
         }
     }
@@ -511,10 +573,10 @@ fn free_cap(problem: &Problem<'_>, upper: &[f64]) -> usize {
 /// The per-coordinate constants of the dual: the box `Uᵢ`, the diagonal `Dᵢᵢ` and
 /// `Qᵢᵢ = ‖xᵢ‖² + Dᵢᵢ`.
 #[derive(Clone, Copy)]
-struct Coordinates<'a> {
-    upper: &'a [f64],
-    diag: &'a [f64],
-    qii: &'a [f64],
+pub(super) struct Coordinates<'a> {
+    pub(super) upper: &'a [f64],
+    pub(super) diag: &'a [f64],
+    pub(super) qii: &'a [f64],
 }
 
 /// `Q_FF` (`m × m`, row-major): `yᵢyₖ·xᵢ·xₖ` over the rows `free`.
@@ -561,7 +623,7 @@ fn gram(problem: &Problem<'_>, free: &[usize]) -> Vec<f64> {
 
 /// The non-zero values of a row: work is counted in them, so that dense and sparse copies of
 /// the same rows take the same decisions (and give the same result, bit for bit).
-fn row_nonzeros(row: Row<'_>) -> usize {
+pub(super) fn row_nonzeros(row: Row<'_>) -> usize {
     let values = match row {
         Row::Dense(x) => x,
         Row::Sparse { values, .. } => values,

@@ -31,6 +31,7 @@ mod crammer_singer_interior_point;
 mod crammer_singer_squared;
 mod dual_cd;
 mod exact_hinge;
+mod face_cg;
 mod interior_point;
 mod line_search;
 mod nesterov;
