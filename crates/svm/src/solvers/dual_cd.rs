@@ -285,7 +285,7 @@ pub fn dual_cd(
 }
 
 /// `f(w)`, leaving the margins `zᵢ = yᵢ·w·xᵢ` in `z`.
-fn primal(problem: &Problem<'_>, loss: MarginLoss, w: &[f64], z: &mut [f64]) -> f64 {
+pub(super) fn primal(problem: &Problem<'_>, loss: MarginLoss, w: &[f64], z: &mut [f64]) -> f64 {
     problem.margins_into(w, z);
     let sum: f64 = z
         .iter()
