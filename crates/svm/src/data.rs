@@ -160,9 +160,11 @@ impl Dataset {
             return Err(Error::IndexOutOfRange { index, n: self.n() });
         }
         let labels = idx.iter().map(|&i| self.labels[i]).collect();
-        Ok(self.rebuild(idx.iter().copied(), self.d, labels, |i, out| {
-            out.extend(self.row(i).entries());
-        }))
+        Ok(Dataset {
+            x: self.x.select_rows(idx, self.d),
+            d: self.d,
+            labels,
+        })
     }
 
     /// A copy with exactly `features` columns: columns past it dropped, missing ones zero (as

@@ -226,6 +226,44 @@ impl Features {
             Features::Sparse(_) => None,
         }
     }
+
+    /// The rows at `rows` (each `< n`) of a matrix with `d` columns, in that order and in this
+    /// layout; a sparse copy keeps only the non-zero values.
+    ///
+    /// # Panics
+    /// If an index is past the last row.
+    #[track_caller]
+    pub(crate) fn select_rows(&self, rows: &[usize], d: usize) -> Features {
+        match self {
+            Features::Dense(x) => {
+                let mut out = Vec::with_capacity(rows.len().saturating_mul(d));
+                for &i in rows {
+                    out.extend_from_slice(&x[i * d..(i + 1) * d]);
+                }
+                Features::Dense(out)
+            }
+            Features::Sparse(m) => {
+                let mut indptr = Vec::with_capacity(rows.len() + 1);
+                indptr.push(0);
+                let (mut indices, mut values) = (Vec::new(), Vec::new());
+                for &i in rows {
+                    if let Row::Sparse {
+                        indices: idx,
+                        values: val,
+                    } = m.row(i)
+                    {
+                        for (&j, &v) in idx.iter().zip(val).filter(|(_, v)| **v != 0.0) {
+                            indices.push(j);
+                            values.push(v);
+                        }
+                    }
+                    indptr.push(indices.len());
+                }
+                // The rows of a valid matrix, in order: still sorted, in range and finite.
+                Features::Sparse(Csr::from_parts_unchecked(indptr, indices, values))
+            }
+        }
+    }
 }
 
 /// One row, dense or sparse. Indices at or past a weight vector's length are skipped by

@@ -285,7 +285,7 @@ pub fn dual_cd(
 }
 
 /// `f(w)`, leaving the margins `zᵢ = yᵢ·w·xᵢ` in `z`.
-fn primal(problem: &Problem<'_>, loss: MarginLoss, w: &[f64], z: &mut [f64]) -> f64 {
+pub(super) fn primal(problem: &Problem<'_>, loss: MarginLoss, w: &[f64], z: &mut [f64]) -> f64 {
     problem.margins_into(w, z);
     let sum: f64 = z
         .iter()
@@ -296,7 +296,7 @@ fn primal(problem: &Problem<'_>, loss: MarginLoss, w: &[f64], z: &mut [f64]) -> 
 }
 
 /// `w = Σ αᵢyᵢxᵢ`, over the non-zero `αᵢ` in index order.
-pub(super) fn weights_of(problem: &Problem<'_>, alpha: &[f64]) -> Vec<f64> {
+fn weights_of(problem: &Problem<'_>, alpha: &[f64]) -> Vec<f64> {
     let mut w = vec![0.0; problem.d];
     for (i, &a) in alpha.iter().enumerate().filter(|(_, a)| **a != 0.0) {
         problem.row(i).axpy(a * problem.y[i], &mut w);
@@ -550,7 +550,7 @@ pub(super) fn guess_sides(
 }
 
 /// The largest free set [`polish`] guesses: for the hinge, the number of columns any row uses
-/// (a bound on the rank of `Q_FF`); unbounded for the squared hinge,
+/// (a bound on the rank of `Q_FF`; counted up to `n`, which no guess exceeds); unbounded for the squared hinge,
 /// whose `Q_FF + D_F` is positive definite at any size (and whose free rows are all the
 /// rows with a positive loss).
 fn free_cap(problem: &Problem<'_>, upper: &[f64]) -> usize {
@@ -564,6 +564,11 @@ fn free_cap(problem: &Problem<'_>, upper: &[f64]) -> usize {
             if let Some(u) = used.get_mut(j).filter(|u| v != 0.0 && !**u) {
                 *u = true;
                 count += 1;
+                if count == problem.n() {
+                    // No guess has more free rows than there are rows: the bound binds no
+                    // further.
+                    return count;
+                }
             }
         }
     }

@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::dual_cd::{guess_sides, row_nonzeros, weights_of, Coordinates, Polished, Side};
+use super::dual_cd::{guess_sides, row_nonzeros, Coordinates, Polished, Side};
 use super::newton::dot;
 use super::{Problem, PARALLEL_MARGINS};
 
@@ -34,7 +34,8 @@ const EPOCHS: usize = 48;
 /// the gap is at most `target`, every other row's share is zero (at its bound on the right side
 /// of its margin) and the step ends. `w` is kept up to date by the rounds (each conjugate-gradient
 /// step adds its direction's `Σ pᵢyᵢxᵢ`, computed for the product anyway) and recomputed from
-/// scratch at the end.
+/// scratch at the end ([`scatter`], in index order; two halves above [`PARALLEL_MARGINS`]
+/// stored values).
 ///
 /// Returns the point reached, `None` if no round could run within the budget of [`EPOCHS`],
 /// and the work spent, in stored values touched.
@@ -142,8 +143,52 @@ pub(super) fn polish_cg(
     if !moved {
         return (None, spent);
     }
-    let w = weights_of(problem, &a);
+    // w from scratch, as the face products sum it.
+    let rows: Vec<usize> = (0..n).filter(|&i| a[i] != 0.0).collect();
+    let coefficients: Vec<f64> = rows.iter().map(|&i| a[i]).collect();
+    let stored: usize = rows.iter().map(|&i| row_nonzeros(problem.row(i))).sum();
+    let mut half = vec![0.0; problem.d];
+    scatter(
+        problem,
+        &rows,
+        &coefficients,
+        &mut w,
+        &mut half,
+        stored >= PARALLEL_MARGINS,
+    );
     (Some((a, w)), spent)
+}
+
+/// `u = Σₖ vₖyᵢₖxᵢₖ` over the rows `rows`, in their order; with `parallel`, as two fixed halves
+/// on rayon's pool (the second summed in `half`), added at the end — the same bits on any
+/// number of threads.
+fn scatter(
+    problem: &Problem<'_>,
+    rows: &[usize],
+    v: &[f64],
+    u: &mut [f64],
+    half: &mut [f64],
+    parallel: bool,
+) {
+    let part = |rows: &[usize], v: &[f64], u: &mut [f64]| {
+        u.fill(0.0);
+        for (&a, &i) in v.iter().zip(rows) {
+            if a != 0.0 {
+                problem.row(i).axpy(a * problem.y[i], u);
+            }
+        }
+    };
+    if !parallel {
+        return part(rows, v, u);
+    }
+    let mid = rows.len() / 2;
+    rayon::join(
+        || part(&rows[..mid], &v[..mid], u),
+        || part(&rows[mid..], &v[mid..], half),
+    );
+    for (a, b) in u.iter_mut().zip(&*half) {
+        *a += b;
+    }
 }
 
 /// One face of the dual: the free rows `free` (holding `stored` values) of `problem`.
@@ -162,37 +207,22 @@ impl Face<'_> {
     fn product(&self, v: &[f64], u: &mut [f64], half: &mut [f64], out: &mut [f64]) {
         let Face { problem, free, .. } = *self;
         let diag = self.coords.diag;
-        let scatter = |rows: &[usize], v: &[f64], u: &mut [f64]| {
-            u.fill(0.0);
-            for (&a, &i) in v.iter().zip(rows) {
-                if a != 0.0 {
-                    problem.row(i).axpy(a * problem.y[i], u);
-                }
-            }
-        };
+        let parallel = self.stored >= PARALLEL_MARGINS;
+        scatter(problem, free, v, u, half, parallel);
         let gather = |u: &[f64], k: usize| {
             let i = free[k];
             problem.y[i] * problem.row(i).dot(u) + diag[i] * v[k]
         };
-        if self.stored < PARALLEL_MARGINS {
-            scatter(free, v, u);
+        let u = &*u;
+        if parallel {
+            out.par_iter_mut()
+                .enumerate()
+                .for_each(|(k, o)| *o = gather(u, k));
+        } else {
             for (k, o) in out.iter_mut().enumerate() {
                 *o = gather(u, k);
             }
-            return;
         }
-        let mid = free.len() / 2;
-        rayon::join(
-            || scatter(&free[..mid], &v[..mid], u),
-            || scatter(&free[mid..], &v[mid..], half),
-        );
-        for (a, b) in u.iter_mut().zip(&*half) {
-            *a += b;
-        }
-        let u = &*u;
-        out.par_iter_mut()
-            .enumerate()
-            .for_each(|(k, o)| *o = gather(u, k));
     }
 
     /// Conjugate gradients on `(Q_FF + D_F)·x = b`, preconditioned with the diagonal `Qᵢᵢ`,

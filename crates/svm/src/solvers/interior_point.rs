@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::newton::{cholesky_factor, cholesky_solve_factored};
+use super::newton::{cholesky_factor, cholesky_solve_factored, dot};
 use super::{check_iterations, check_tol, sq_norm, Problem, Solution};
 use crate::error::{Error, Result};
 use crate::matrix::{Features, Row};
@@ -261,6 +261,36 @@ pub(super) fn max_step(pairs: &[(&[f64], &[f64])]) -> f64 {
 /// # Ok::<(), svm::Error>(())
 /// ```
 pub fn interior_point(problem: Problem<'_>, tol: f64, max_iter: usize) -> Result<Solution> {
+    interior_point_with(problem, None, tol, max_iter)
+}
+
+/// The part of a hinge problem fixed outside [`interior_point_with`]'s rows: examples held at
+/// `αᵢ = Cᵢ` (their margin below 1), which add `b = Σ Cᵢyᵢxᵢ` to `w = Xᵀ·Y·α` and the
+/// linear term `Σ Cᵢ(1 − yᵢ·w·xᵢ) = constant − b·w` to the objective.
+pub(super) struct Fixed {
+    /// `b = Σ Cᵢyᵢxᵢ` over the fixed examples (`d` values).
+    pub(super) b: Vec<f64>,
+    /// `Σ Cᵢ` over them.
+    pub(super) constant: f64,
+}
+
+/// [`interior_point`] on `problem`'s rows together with the examples `fixed` holds at their
+/// box (`None`: no others), minimising
+///
+/// ```text
+/// ½‖w‖² − b·w + constant + Σᵢ Cᵢ·max(0, 1 − yᵢ·w·xᵢ)   (i over problem's rows)
+/// ```
+///
+/// whose dual at `α` is the whole problem's dual at `α` joined with `Cᵢ` on the fixed
+/// examples: the reported gap's lower end is a lower bound on the whole problem's optimum,
+/// and the objective, equal to the whole problem's at `w` while every fixed example stays below
+/// its margin, is never above it.
+pub(super) fn interior_point_with(
+    problem: Problem<'_>,
+    fixed: Option<&Fixed>,
+    tol: f64,
+    max_iter: usize,
+) -> Result<Solution> {
     problem.check()?;
     check_tol(tol)?;
     check_iterations("max_iter", max_iter)?;
@@ -288,6 +318,15 @@ pub fn interior_point(problem: Problem<'_>, tol: f64, max_iter: usize) -> Result
             .map(|(m, ci)| ci * (1.0 - m).max(0.0))
             .sum::<f64>()
     };
+    // The fixed examples' part: w = b + Xᵀ·Y·α, and constant − b·w in the objective.
+    let (b, constant) = fixed.map_or((None, 0.0), |f| (Some(&f.b[..]), f.constant));
+    let plus_b = |mut v: Vec<f64>| {
+        if let Some(b) = b {
+            v.iter_mut().zip(b).for_each(|(a, bj)| *a += bj);
+        }
+        v
+    };
+    let linear = |w: &[f64]| constant - b.map_or(0.0, |b| dot(b, w));
     for _ in 0..max_iter {
         let z = problem.margins(&w);
         // The certificate at feasible points (see the docs).
@@ -297,13 +336,13 @@ pub fn interior_point(problem: Problem<'_>, tol: f64, max_iter: usize) -> Result
             .zip(&c)
             .map(|((a, b), ci)| a.clamp(0.0, *ci) * b)
             .collect();
-        let v = xt(&problem, &hat);
-        lower = lower.max(hat.iter().map(|a| a.abs()).sum::<f64>() - 0.5 * sq_norm(&v));
-        let fw = 0.5 * sq_norm(&w) + hinge(&z);
+        let v = plus_b(xt(&problem, &hat));
+        lower = lower.max(hat.iter().map(|a| a.abs()).sum::<f64>() + constant - 0.5 * sq_norm(&v));
+        let fw = 0.5 * sq_norm(&w) + hinge(&z) + linear(&w);
         if fw < best_f {
             (best_f, best_w) = (fw, w.clone());
         }
-        let fv = 0.5 * sq_norm(&v) + hinge(&problem.margins(&v));
+        let fv = 0.5 * sq_norm(&v) + hinge(&problem.margins(&v)) + linear(&v);
         if fv < best_f {
             (best_f, best_w) = (fv, v);
         }
@@ -313,7 +352,7 @@ pub fn interior_point(problem: Problem<'_>, tol: f64, max_iter: usize) -> Result
         }
         // Residuals of the KKT conditions.
         let ya: Vec<f64> = alpha.iter().zip(y).map(|(a, b)| a * b).collect();
-        let xtya = xt(&problem, &ya);
+        let xtya = plus_b(xt(&problem, &ya));
         let r_w: Vec<f64> = w.iter().zip(&xtya).map(|(a, b)| a - b).collect();
         let r_xi: Vec<f64> = (0..n).map(|i| c[i] - alpha[i] - mu[i]).collect();
         let r_s: Vec<f64> = (0..n).map(|i| z[i] + xi[i] - 1.0 - s[i]).collect();
