@@ -60,13 +60,14 @@ pub fn newton_cg_with(
     check_iterations("max_iter", max_iter)?;
     let mut oracle = super::oracle::Oracle::new(problem, MarginLoss::squared_hinge(), source)?;
     let mut w = vec![0.0; problem.d];
-    let (mut f, mut g) = oracle.eval(&w)?;
+    // The rows with margin yᵢ·w·xᵢ < 1 at the last point evaluated (the accepted one).
+    let mut active = Vec::new();
+    let (mut f, mut g) = oracle.eval_active(&w, &mut active)?;
     let mut history = vec![f];
     let mut iterations = 0;
     let done = |f: f64, g: &[f64]| 0.5 * sq_norm(g) <= tol * f;
     while iterations < max_iter && !done(f, &g) {
         iterations += 1;
-        let active = active_set(&problem, &w);
         let hv = |v: &[f64], out: &mut Vec<f64>| {
             out.clear();
             out.extend_from_slice(v);
@@ -83,7 +84,7 @@ pub fn newton_cg_with(
         if gs >= 0.0 {
             break;
         }
-        match backtrack(&w, f, &s, gs, &mut |v| oracle.eval(v))? {
+        match backtrack(&w, f, &s, gs, &mut |v| oracle.eval_active(v, &mut active))? {
             Backtrack::Accepted(wt, ft, gt) => (w, f, g) = (wt, ft, gt),
             // No descent left in floating point.
             Backtrack::Exhausted(..) => break,
@@ -98,13 +99,6 @@ pub fn newton_cg_with(
         iterations,
         history,
     })
-}
-
-/// The rows with margin `yᵢ·w·xᵢ < 1`.
-fn active_set(problem: &Problem<'_>, w: &[f64]) -> Vec<usize> {
-    (0..problem.n())
-        .filter(|&i| problem.y[i] * problem.row(i).dot(w) < 1.0)
-        .collect()
 }
 
 /// Conjugate gradient on `H·s = −g` (`H` symmetric positive definite, given by `hv`) to a
