@@ -104,7 +104,11 @@ impl<'a> Oracle<'a> {
 
     /// [`Oracle::eval`], also leaving in `active` the rows whose loss derivative is not zero
     /// (in the same pass for the closed form; from the margins for the engine).
-    pub(super) fn eval_active(&mut self, w: &[f64], active: &mut Vec<usize>) -> Result<(f64, Vec<f64>)> {
+    pub(super) fn eval_active(
+        &mut self,
+        w: &[f64],
+        active: &mut Vec<usize>,
+    ) -> Result<(f64, Vec<f64>)> {
         if self.engine.is_some() {
             let out = self.eval(w)?;
             let margins = self.problem.margins(w);
