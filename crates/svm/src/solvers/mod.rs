@@ -300,7 +300,24 @@ impl Problem<'_> {
         regularize: bool,
         relu_at_zero: f64,
     ) -> Result<(f64, Vec<f64>)> {
+        self.objective_collecting(loss, w, regularize, relu_at_zero, None)
+    }
+
+    /// [`Problem::objective_with`], also leaving in `active` (when given) the rows whose loss
+    /// derivative is not zero, in order — for the squared hinge, those with `yᵢ·w·xᵢ < 1`, the
+    /// rows of the generalised Hessian — found in the same pass.
+    pub(crate) fn objective_collecting(
+        &self,
+        loss: MarginLoss,
+        w: &[f64],
+        regularize: bool,
+        relu_at_zero: f64,
+        mut active: Option<&mut Vec<usize>>,
+    ) -> Result<(f64, Vec<f64>)> {
         loss.validate()?;
+        if let Some(a) = active.as_deref_mut() {
+            a.clear();
+        }
         let mut g = if regularize {
             w.to_vec()
         } else {
@@ -318,6 +335,9 @@ impl Problem<'_> {
             };
             if dz != 0.0 {
                 row.axpy(ci * dz * self.y[i], &mut g);
+                if let Some(a) = active.as_deref_mut() {
+                    a.push(i);
+                }
             }
         }
         let reg = if regularize { 0.5 * sq_norm(w) } else { 0.0 };

@@ -102,6 +102,29 @@ impl<'a> Oracle<'a> {
         })
     }
 
+    /// [`Oracle::eval`], also leaving in `active` the rows whose loss derivative is not zero
+    /// (in the same pass for the closed form; from the margins for the engine).
+    pub(super) fn eval_active(
+        &mut self,
+        w: &[f64],
+        active: &mut Vec<usize>,
+    ) -> Result<(f64, Vec<f64>)> {
+        if self.engine.is_some() {
+            let out = self.eval(w)?;
+            let margins = self.problem.margins(w);
+            active.clear();
+            active.extend((0..margins.len()).filter(|&i| self.loss.derivative(margins[i]) != 0.0));
+            return Ok(out);
+        }
+        let Form {
+            regularize,
+            relu_at_zero,
+            ..
+        } = self.form;
+        self.problem
+            .objective_collecting(self.loss, w, regularize, relu_at_zero, Some(active))
+    }
+
     /// `(f(w), ∇f(w))`.
     pub(super) fn eval(&mut self, w: &[f64]) -> Result<(f64, Vec<f64>)> {
         let Some(e) = &mut self.engine else {
