@@ -7,7 +7,8 @@ use losses::MarginLoss;
 use serde::Serialize;
 use svm::cv::{cross_validate, CvOptions, Penalty, Score};
 use svm::data::{
-    builtin, read_csv_named, read_file_named, read_libsvm, CsvOptions, Dataset, Header, LabelColumn,
+    builtin, read_csv_named, read_file_named, read_libsvm_from, CsvOptions, Dataset, Header,
+    LabelColumn,
 };
 use svm::model::{train, Model, Multiclass, SolverKind, TrainOptions, TrainReport};
 use svm::solvers::GradientSource;
@@ -63,6 +64,9 @@ pub fn load_named(
              only (pass --csv to read it as CSV)"
         )));
     }
+    if spec == "-" && !is_csv {
+        return Ok((read_libsvm_from(std::io::stdin().lock(), "<stdin>")?, None));
+    }
     if spec == "-" {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text).map_err(
@@ -71,11 +75,7 @@ pub fn load_named(
                 source,
             },
         )?;
-        return Ok(if is_csv {
-            read_csv_named(&text, "<stdin>", csv, known)?
-        } else {
-            (read_libsvm(&text, "<stdin>")?, None)
-        });
+        return Ok(read_csv_named(&text, "<stdin>", csv, known)?);
     }
     Ok(match spec.strip_prefix("builtin:") {
         Some(name) => (builtin(name)?, None),

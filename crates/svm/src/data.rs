@@ -504,16 +504,85 @@ const BOM: char = '\u{feff}';
 /// ```
 pub fn read_libsvm(text: &str, source: &str) -> Result<Dataset> {
     let text = text.strip_prefix(BOM).unwrap_or(text);
-    let mut indptr = vec![0];
-    let (mut indices, mut values) = (Vec::new(), Vec::new());
-    let mut labels = Vec::new();
-    let mut d = 0;
-    // Each field as (1-based character column, text); reused across lines.
-    let mut fields: Vec<(usize, &str)> = Vec::new();
+    let mut rows = LibsvmRows::default();
     for (ln, raw) in text.lines().enumerate() {
-        let line = ln + 1;
+        rows.push(source, ln + 1, raw)?;
+    }
+    rows.finish()
+}
+
+/// [`read_libsvm`] on text read line by line from `reader` (a file, standard input), so that
+/// only one line is held at a time besides the rows read so far.
+///
+/// # Errors
+/// As [`read_libsvm`]; [`Error::Io`] if `reader` fails or a line is not UTF-8.
+///
+/// # Example
+/// ```
+/// let data = svm::data::read_libsvm_from("+1 1:0.5 3:2\r\n-1 2:1".as_bytes(), "inline")?;
+/// assert_eq!((data.n(), data.d, data.x.stored()), (2, 3, 3));
+/// # Ok::<(), svm::Error>(())
+/// ```
+pub fn read_libsvm_from(mut reader: impl std::io::BufRead, source: &str) -> Result<Dataset> {
+    let mut rows = LibsvmRows::default();
+    let mut buf = String::new();
+    for line in 1.. {
+        buf.clear();
+        let read = reader.read_line(&mut buf).map_err(|e| Error::Io {
+            path: source.to_string(),
+            message: e.to_string(),
+        })?;
+        if read == 0 {
+            break;
+        }
+        // As `str::lines`: without the line feed and a carriage return before it.
+        let raw = buf.strip_suffix('\n').unwrap_or(&buf);
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        let raw = if line == 1 {
+            raw.strip_prefix(BOM).unwrap_or(raw)
+        } else {
+            raw
+        };
+        rows.push(source, line, raw)?;
+    }
+    rows.finish()
+}
+
+/// The rows [`read_libsvm`] has read so far, as CSR parts.
+struct LibsvmRows {
+    indptr: Vec<usize>,
+    indices: Vec<u32>,
+    values: Vec<f64>,
+    labels: Vec<f64>,
+    d: usize,
+}
+
+impl Default for LibsvmRows {
+    fn default() -> Self {
+        LibsvmRows {
+            indptr: vec![0],
+            indices: Vec::new(),
+            values: Vec::new(),
+            labels: Vec::new(),
+            d: 0,
+        }
+    }
+}
+
+impl LibsvmRows {
+    /// Line `line` (1-based) of `source`, without its line ending: a row, or nothing for a
+    /// blank or comment line.
+    fn push(&mut self, source: &str, line: usize, raw: &str) -> Result<()> {
+        let LibsvmRows {
+            indptr,
+            indices,
+            values,
+            labels,
+            d,
+        } = self;
+        // Each field as (1-based character column, text).
+        let mut fields: Vec<(usize, &str)> = Vec::new();
         let content = raw.split('#').next().unwrap_or("");
-        fields.clear();
         // One pass over the line, counting characters as it goes, so the columns cost O(length)
         // in all (not a recount from the line's start per field).
         let mut start = None;
@@ -531,7 +600,7 @@ pub fn read_libsvm(text: &str, source: &str) -> Result<Dataset> {
             fields.push((c, &content[s..]));
         }
         let Some(&(lcol, ltext)) = fields.first() else {
-            continue;
+            return Ok(());
         };
         if ltext.contains(':') {
             return Err(parse_err(
@@ -564,18 +633,27 @@ pub fn read_libsvm(text: &str, source: &str) -> Result<Dataset> {
                 indices.push((index - 1) as u32);
                 values.push(value);
             }
-            d = d.max(index);
+            *d = (*d).max(index);
         }
         indptr.push(indices.len());
+        Ok(())
     }
-    if labels.is_empty() {
-        return Err(Error::Empty);
+
+    /// The rows read, as a sparse data set with `d` the largest index.
+    fn finish(self) -> Result<Dataset> {
+        if self.labels.is_empty() {
+            return Err(Error::Empty);
+        }
+        Ok(Dataset {
+            x: Features::Sparse(Csr::from_parts_unchecked(
+                self.indptr,
+                self.indices,
+                self.values,
+            )),
+            d: self.d,
+            labels: self.labels,
+        })
     }
-    Ok(Dataset {
-        x: Features::Sparse(Csr::from_parts_unchecked(indptr, indices, values)),
-        d,
-        labels,
-    })
 }
 
 /// A LIBSVM feature index: digits, from 1 to [`MAX_FEATURE_INDEX`].
@@ -947,18 +1025,24 @@ pub fn read_file_named(
     csv: &CsvOptions,
     known: Option<&[String]>,
 ) -> Result<(Dataset, Option<Vec<String>>)> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
     let name = path.display().to_string();
+    let io = |e: std::io::Error| Error::Io {
+        path: name.clone(),
+        message: e.to_string(),
+    };
     if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
     {
+        let text = std::fs::read_to_string(path).map_err(io)?;
         read_csv_named(&text, &name, csv, known)
     } else {
-        Ok((read_libsvm(&text, &name)?, None))
+        // Line by line: the text is never held whole.
+        let file = std::fs::File::open(path).map_err(io)?;
+        Ok((
+            read_libsvm_from(std::io::BufReader::new(file), &name)?,
+            None,
+        ))
     }
 }
 

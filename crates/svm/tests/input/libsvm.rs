@@ -80,3 +80,27 @@ fn byte_order_mark_at_the_start_is_ignored() {
     let d = read_libsvm("\u{feff}+1 1:2\n-1 1:3\n", "t").unwrap();
     assert_eq!(d.labels, vec![1.0, -1.0]);
 }
+
+#[test]
+fn reading_line_by_line_gives_the_text_reader_result() {
+    // The streaming reader (files, standard input) against the whole-text reader on the same
+    // bytes: byte order mark, CRLF endings, comments, blank lines, explicit zeros, no final
+    // line feed; and the same error, line and column included.
+    use svm::data::read_libsvm_from;
+    let text = "\u{feff}+1 1:0.5 3:2 # first\r\n\r\n# a comment\n-1 2:1 4:0\n+1 5:-3";
+    let (a, b) = (
+        read_libsvm(text, "t").unwrap(),
+        read_libsvm_from(text.as_bytes(), "t").unwrap(),
+    );
+    assert_eq!((a.labels.clone(), a.d, a.x.clone()), (b.labels, b.d, b.x));
+    assert_eq!((a.n(), a.d, a.x.stored()), (3, 5, 4)); // by hand: 4:0 is dropped
+    let bad = "+1 1:1\n-1 2:1\n+1 3:1 2:1\n";
+    assert_eq!(
+        read_libsvm_from(bad.as_bytes(), "f").unwrap_err().to_string(),
+        read_libsvm(bad, "f").unwrap_err().to_string()
+    );
+    assert!(read_libsvm(bad, "f").unwrap_err().to_string().starts_with("f:3:"));
+    // A line that is not UTF-8 is an input error naming the source, not a panic.
+    let err = read_libsvm_from(&b"+1 1:1\n-1 2:\xff\n"[..], "f").unwrap_err();
+    assert!(matches!(err, Error::Io { ref path, .. } if path == "f"), "{err}");
+}
