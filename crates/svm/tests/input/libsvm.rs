@@ -96,11 +96,19 @@ fn reading_line_by_line_gives_the_text_reader_result() {
     assert_eq!((a.n(), a.d, a.x.stored()), (3, 5, 4)); // by hand: 4:0 is dropped
     let bad = "+1 1:1\n-1 2:1\n+1 3:1 2:1\n";
     assert_eq!(
-        read_libsvm_from(bad.as_bytes(), "f").unwrap_err().to_string(),
+        read_libsvm_from(bad.as_bytes(), "f")
+            .unwrap_err()
+            .to_string(),
         read_libsvm(bad, "f").unwrap_err().to_string()
     );
-    assert!(read_libsvm(bad, "f").unwrap_err().to_string().starts_with("f:3:"));
+    assert!(read_libsvm(bad, "f")
+        .unwrap_err()
+        .to_string()
+        .starts_with("f:3:"));
     // A line that is not UTF-8 is an input error naming the source, not a panic.
     let err = read_libsvm_from(&b"+1 1:1\n-1 2:\xff\n"[..], "f").unwrap_err();
-    assert!(matches!(err, Error::Io { ref path, .. } if path == "f"), "{err}");
+    assert!(
+        matches!(err, Error::Io { ref path, .. } if path == "f"),
+        "{err}"
+    );
 }
