@@ -7,7 +7,7 @@
 //! No kinks.
 
 use super::rule::TangentCx;
-use super::{build, info, Op, Sink};
+use super::{build_like, Op, Sink};
 use crate::tape::Values;
 use crate::{Error, Real, Result, Var};
 
@@ -46,19 +46,12 @@ impl<'t, T: Real> Var<'t, T> {
                 });
             }
         }
-        let (shape, needs) = info(self);
         let x = self.id;
-        Ok(build(
-            self.tape,
-            Op::Affine { x, scale, shift },
-            shape,
-            needs,
-            |p| {
-                for (o, &v) in p.out.iter_mut().zip(p.vals.get(x)) {
-                    *o = value(scale, shift, v);
-                }
-            },
-        ))
+        Ok(build_like(self, Op::Affine { x, scale, shift }, |p| {
+            for (o, &v) in p.out.iter_mut().zip(p.vals.get(x)) {
+                *o = value(scale, shift, v);
+            }
+        }))
     }
 
     /// `scale·x + shift`; see [`Var::try_affine`].

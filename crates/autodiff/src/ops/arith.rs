@@ -10,7 +10,7 @@
 //! sum of the contributions of the output elements that read it ([`accumulate`]).
 
 use super::rule::TangentCx;
-use super::{accumulate, build, info, Bc, Bcast, Op, Sink};
+use super::{accumulate, Bc, Bcast, Op, Sink};
 use crate::tape::Values;
 use crate::{Error, Real, Result, Shape, Var};
 
@@ -98,13 +98,30 @@ fn binary<'t, T: Real>(
     f: impl Fn(T, T) -> T,
 ) -> Result<Var<'t, T>> {
     a.same_tape(b, name)?;
-    let ((sa, na), (sb, nb)) = (info(a), info(b));
-    let shape = broadcast(name, sa, sb)?;
-    Ok(build(a.tape, op, shape, na || nb, |p| {
+    // One borrow of the tape for the operands' shapes, the new node and its values.
+    let mut inner = a.tape.borrow_mut();
+    let ((sa, na), (sb, nb)) = {
+        let (x, y) = (inner.node(a.id), inner.node(b.id));
+        ((x.shape, x.needs_grad()), (y.shape, y.needs_grad()))
+    };
+    let shape = if sa.is_scalar() && sb.is_scalar() {
+        sa
+    } else {
+        broadcast(name, sa, sb)?
+    };
+    let id = inner.push(op, shape, na || nb);
+    let p = inner.parts();
+    if shape.is_scalar() {
+        // Two scalars (a chain of scalar ops): no broadcasting to work out.
+        p.out[0] = f(p.vals.get(a.id)[0], p.vals.get(b.id)[0]);
+    } else {
         let x = Bc::new(p.vals.get(a.id), Bcast::new(sa, shape));
         let y = Bc::new(p.vals.get(b.id), Bcast::new(sb, shape));
-        zip_map(x, y, p.out, f)
-    }))
+        zip_map(x, y, p.out, f);
+    }
+    inner.finish(id);
+    drop(inner);
+    Ok(a.tape.var(id))
 }
 
 impl<'t, T: Real> Var<'t, T> {
@@ -231,6 +248,16 @@ impl<'t, T: Real> Var<'t, T> {
 
 pub(super) fn add_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, out: Shape, g: &[T]) {
     let n = g.len();
+    if n == 1 {
+        // One output element: both operands hold one (the additions of `accumulate`'s `Same`).
+        if let Some(ga) = s.grad(a) {
+            ga[0] += g[0];
+        }
+        if let Some(gb) = s.grad(b) {
+            gb[0] += g[0];
+        }
+        return;
+    }
     let (ha, hb) = (Bcast::of(s.vals, a, out), Bcast::of(s.vals, b, out));
     if let Some(ga) = s.grad(a) {
         accumulate(ga, ha, n, |i| g[i]);
@@ -242,6 +269,16 @@ pub(super) fn add_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, out: Sh
 
 pub(super) fn sub_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, out: Shape, g: &[T]) {
     let n = g.len();
+    if n == 1 {
+        // One output element: both operands hold one (the additions of `accumulate`'s `Same`).
+        if let Some(ga) = s.grad(a) {
+            ga[0] += g[0];
+        }
+        if let Some(gb) = s.grad(b) {
+            gb[0] += -g[0];
+        }
+        return;
+    }
     let (ha, hb) = (Bcast::of(s.vals, a, out), Bcast::of(s.vals, b, out));
     if let Some(ga) = s.grad(a) {
         accumulate(ga, ha, n, |i| g[i]);
@@ -253,6 +290,17 @@ pub(super) fn sub_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, out: Sh
 
 pub(super) fn mul_backward<T: Real>(s: &mut Sink<'_, T>, a: u32, b: u32, out: Shape, g: &[T]) {
     let n = g.len();
+    if n == 1 {
+        // One output element: both operands hold one (the products of `accumulate`'s `Same`).
+        let (x, y) = (s.vals.get(a)[0], s.vals.get(b)[0]);
+        if let Some(ga) = s.grad(a) {
+            ga[0] += g[0] * y;
+        }
+        if let Some(gb) = s.grad(b) {
+            gb[0] += g[0] * x;
+        }
+        return;
+    }
     let (x, y) = (Bc::of(s.vals, a, out), Bc::of(s.vals, b, out));
     if let Some(ga) = s.grad(a) {
         accumulate(ga, x.how(), n, |i| g[i] * y.at(i));

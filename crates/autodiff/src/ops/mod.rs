@@ -51,6 +51,24 @@ pub(crate) fn build<'t, T: Real>(
     tape.var(id)
 }
 
+/// [`build`] for a node with the shape and gradient need of its one operand `x` (an
+/// elementwise unary op), under a single borrow of the tape.
+#[inline]
+pub(crate) fn build_like<'t, T: Real>(
+    x: Var<'t, T>,
+    op: Op<T>,
+    f: impl FnOnce(Parts<'_, T>),
+) -> Var<'t, T> {
+    let mut inner = x.tape.borrow_mut();
+    let node = inner.node(x.id);
+    let (shape, needs_grad) = (node.shape, node.needs_grad());
+    let id = inner.push(op, shape, needs_grad);
+    f(inner.parts());
+    inner.finish(id);
+    drop(inner);
+    x.tape.var(id)
+}
+
 /// Shape and gradient need of one operand.
 #[inline]
 pub(crate) fn info<T: Real>(x: Var<'_, T>) -> (Shape, bool) {

@@ -10,7 +10,7 @@
 //! ½ / ½ (JAX, PyTorch) would otherwise give ½ at 0.
 
 use super::rule::{self, Branch, Pieces, TangentCx, Tie};
-use super::{build, info, Op};
+use super::{build_like, Op};
 use crate::tape::Values;
 use crate::{Real, Var};
 
@@ -35,8 +35,7 @@ impl<'t, T: Real> Var<'t, T> {
     /// # Ok(()) }
     /// ```
     pub fn relu(self) -> Var<'t, T> {
-        let (shape, needs) = info(self);
-        build(self.tape, Op::Relu(self.id), shape, needs, |p| {
+        build_like(self, Op::Relu(self.id), |p| {
             let x = p.vals.get(self.id);
             let at_zero = p.rules.relu_at_zero;
             let base = p.masks.len();

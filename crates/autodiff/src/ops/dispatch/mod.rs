@@ -258,7 +258,8 @@ pub(crate) fn backward<T: Real>(
         let n = node.shape.len();
         let (lower, upper) = data.split_at_mut(node.grad);
         let g = &upper[..n];
-        let out = vals.get(i as u32);
+        // The node's own value, which only some rules read.
+        let out = || vals.get(i as u32);
         let mask = &masks[node.mask..];
         // Operands come before the node, so only the flags below `i` can change.
         let mut sink = Sink {
@@ -274,16 +275,16 @@ pub(crate) fn backward<T: Real>(
             Op::Add(a, b) => arith::add_backward(s, a, b, node.shape, g),
             Op::Sub(a, b) => arith::sub_backward(s, a, b, node.shape, g),
             Op::Mul(a, b) => arith::mul_backward(s, a, b, node.shape, g),
-            Op::Div(a, b) => arith::div_backward(s, a, b, node.shape, out, g),
+            Op::Div(a, b) => arith::div_backward(s, a, b, node.shape, out(), g),
             Op::Affine { x, scale, .. } => affine::backward(s, x, scale, g),
             Op::Reshape(x) => reshape::backward(s, x, g),
             Op::Square(x) => smooth::square_backward(s, x, g),
-            Op::Sqrt(x) => smooth::sqrt_backward(s, x, out, g),
-            Op::Exp(x) => smooth::exp_backward(s, x, out, g),
+            Op::Sqrt(x) => smooth::sqrt_backward(s, x, out(), g),
+            Op::Exp(x) => smooth::exp_backward(s, x, out(), g),
             Op::Ln(x) => smooth::ln_backward(s, x, g),
             Op::Softplus(x) => activation::softplus_backward(s, x, g),
-            Op::Sigmoid(x) => activation::sigmoid_backward(s, x, out, g),
-            Op::Tanh(x) => activation::tanh_backward(s, x, out, g),
+            Op::Sigmoid(x) => activation::sigmoid_backward(s, x, out(), g),
+            Op::Tanh(x) => activation::tanh_backward(s, x, out(), g),
             Op::Log1p(x) => smooth::log1p_backward(s, x, g),
             Op::Powi { x, n } => power::powi_backward(s, x, n, g),
             Op::Powf { x, p } => power::powf_backward(s, x, p, g),
@@ -314,7 +315,7 @@ pub(crate) fn backward<T: Real>(
                 s,
                 inner.customs[op].as_ref(),
                 &inner.links[start..start + len],
-                out,
+                out(),
                 g,
             )?,
         }
