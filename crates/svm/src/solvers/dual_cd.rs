@@ -82,6 +82,28 @@ pub fn dual_cd(
     max_epochs: usize,
     seed: u64,
 ) -> Result<Solution> {
+    dual_cd_with(problem, loss, tol, max_epochs, seed, &mut |_, _, _| {
+        Ok(None)
+    })
+}
+
+/// A caller's step at [`dual_cd_with`]'s gap checks: from the current `w` after the given
+/// number of epochs, with the relative gap reached, a certified solution to return in place of
+/// going on (its iterations are added to the epochs), or `None`.
+pub(super) type Hook<'h> = dyn FnMut(&[f64], usize, f64) -> Result<Option<Solution>> + 'h;
+
+/// [`dual_cd`], calling `hook` at every gap check that has not converged.
+///
+/// # Errors
+/// As [`dual_cd`], and `hook`'s.
+pub(super) fn dual_cd_with(
+    problem: Problem<'_>,
+    loss: MarginLoss,
+    tol: f64,
+    max_epochs: usize,
+    seed: u64,
+    hook: &mut Hook<'_>,
+) -> Result<Solution> {
     problem.check()?;
     check_tol(tol)?;
     check_iterations("max_epochs", max_epochs)?;
@@ -269,6 +291,10 @@ pub fn dual_cd(
                     certificate: Certificate::DualityGap(gap),
                     history,
                 });
+            }
+            if let Some(mut s) = hook(&w, epoch, gap / objective)? {
+                s.iterations += epoch;
+                return Ok(s);
             }
         }
     }

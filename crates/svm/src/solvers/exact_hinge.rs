@@ -3,7 +3,7 @@
 
 use losses::MarginLoss;
 
-use super::dual_cd::primal;
+use super::dual_cd::{dual_cd_with, primal};
 use super::interior_point::{interior_point_with, Fixed};
 use super::{dual_cd, interior_point, interior_point_suits, Certificate, Problem, Solution};
 use crate::error::Result;
@@ -22,7 +22,10 @@ use crate::error::Result;
 /// the examples whose margin is within 1 of the margin at the coordinate-descent point, the
 /// others held at their bound, growing that set for a few rounds (`screened`: on noisy data
 /// most examples are far from their margin, and each iteration's cost shrinks with them), and
-/// all examples if that does not certify. `max_iter` bounds the iterations of all together
+/// all examples if that does not certify. On problems of at least 2²⁰ stored values the
+/// screened solve is also tried (twice at most) at a gap check of the coordinate-descent phase,
+/// once its expected work is below that of the epochs coordinate descent still needs at the
+/// rate its gap has been falling. `max_iter` bounds the iterations of all together
 /// (epochs plus interior-point iterations, as reported).
 ///
 /// # Errors
@@ -42,19 +45,60 @@ pub fn exact_hinge(p: Problem<'_>, tol: f64, max_iter: usize, seed: u64) -> Resu
         return dual_cd(p, MarginLoss::hinge(), tol, max_iter, seed);
     }
     let budget = coordinate_budget(&p).min(max_iter);
-    let cd = dual_cd(p, MarginLoss::hinge(), tol, budget, seed)?;
-    if cd.converged || budget == max_iter {
+    let remaining = max_iter - budget;
+    // At the gap checks: once few examples are near their margin, the screened interior point
+    // (at most EARLY_TRIES times).
+    let (mut tries, mut used) = (0, 0);
+    let (_, total) = p.row_work();
+    let mut last: Option<(usize, f64)> = None;
+    let mut early = |w: &[f64], epochs: usize, gap: f64| -> Result<Option<Solution>> {
+        // The epochs still needed, from the gap's rate of decrease since the last check.
+        let previous = last.replace((epochs, gap));
+        if tries == EARLY_TRIES || used >= remaining || total < EARLY_MIN_VALUES {
+            return Ok(None);
+        }
+        let Some((e0, g0)) = previous.filter(|&(e0, g0)| e0 < epochs && gap < g0 && gap > 0.0)
+        else {
+            return Ok(None);
+        };
+        let rate = (gap / g0).powf(1.0 / (epochs - e0) as f64);
+        let needed = ((tol / gap).ln() / rate.ln()).max(0.0);
+        let z = p.margins(w);
+        // The interior point's expected work on the examples near their margin (about 25
+        // iterations of Σ nnzᵢ²/2 and a few passes over their rows each, and a few passes over
+        // every row a round), against that of the epochs still needed (2·Σ nnzᵢ each).
+        let (mut squares, mut values) = (0usize, 0usize);
+        for i in (0..p.n()).filter(|&i| (z[i] - 1.0).abs() <= BAND) {
+            let k = stored(p.row(i));
+            (squares, values) = (squares + k * k, values + k);
+        }
+        let expected = EXPECTED_ITERATIONS as f64 * (squares as f64 / 2.0 + 6.0 * values as f64)
+            + (2 * 3 * total) as f64;
+        if expected >= needed * (2 * total) as f64 {
+            return Ok(None);
+        }
+        tries += 1;
+        let (s, spent) = screened(p, w, z, tol, remaining - used)?;
+        used += spent;
+        Ok(s.map(|s| Solution {
+            iterations: used,
+            ..s
+        }))
+    };
+    let cd = dual_cd_with(p, MarginLoss::hinge(), tol, budget, seed, &mut early)?;
+    if cd.converged || used >= remaining {
         return Ok(cd);
     }
-    let (screened, used) = screened(p, &cd, tol, max_iter - budget)?;
+    let (screened, more) = screened(p, &cd.w, p.margins(&cd.w), tol, remaining - used)?;
+    used += more;
     if let Some(mut s) = screened {
-        s.iterations += cd.iterations;
+        s.iterations = cd.iterations + used;
         return Ok(s);
     }
-    let left = max_iter - budget - used.min(max_iter - budget);
+    let left = remaining - used.min(remaining);
     if left == 0 {
         return Ok(Solution {
-            iterations: max_iter,
+            iterations: cd.iterations + used,
             ..cd
         });
     }
@@ -69,6 +113,19 @@ const BAND: f64 = 1.0;
 
 /// The most rounds of [`screened`].
 const ROUNDS: usize = 4;
+
+/// At a gap check of the coordinate-descent phase, [`screened`] is tried when its expected
+/// work, this many interior-point iterations on the examples near their margin, is below that
+/// of the epochs coordinate descent still needs at the rate its gap has been falling …
+const EXPECTED_ITERATIONS: usize = 25;
+
+/// … at most this many times, and only on problems of at least this many stored values (about
+/// a millisecond an epoch): below it the whole solve takes milliseconds, and the try's fixed
+/// costs (a copy of the rows near their margin, passes over every row) do not pay.
+const EARLY_TRIES: usize = 2;
+
+/// See [`EARLY_TRIES`].
+const EARLY_MIN_VALUES: usize = 1 << 20;
 
 /// The interior-point method on the examples near their margin only (chunking, with the
 /// interior point as the inner solver): from `start`'s margins `zᵢ`, examples with
@@ -85,13 +142,13 @@ const ROUNDS: usize = 4;
 /// wrong side of its margin makes the whole gap exceed the rest's).
 fn screened(
     p: Problem<'_>,
-    start: &Solution,
+    start: &[f64],
+    mut z: Vec<f64>,
     tol: f64,
     max_iter: usize,
 ) -> Result<(Option<Solution>, usize)> {
     let (n, d) = (p.n(), p.d);
-    let mut best = (start.objective, start.w.clone());
-    let mut z = p.margins(&start.w);
+    let mut best = (f64::INFINITY, start.to_vec());
     let (mut used, mut history) = (0, Vec::new());
     // Each example's part: solved for (`None`), or held at Cᵢ (`Some(true)`: its margin was
     // below 1) or at 0 (`Some(false)`).
@@ -153,6 +210,14 @@ fn screened(
         }
     }
     Ok((None, used))
+}
+
+/// The values row `x` stores (all of a dense row's).
+fn stored(x: crate::matrix::Row<'_>) -> usize {
+    match x {
+        crate::matrix::Row::Dense(v) => v.len(),
+        crate::matrix::Row::Sparse { values, .. } => values.len(),
+    }
 }
 
 /// Dual coordinate descent epochs costing about one interior-point solve: an epoch is ~2·nnz
@@ -232,7 +297,10 @@ mod tests {
                 c: 1.0,
                 example_weights: None,
             };
-            screened(p, &start, 1e-9, 200).unwrap().0.unwrap()
+            screened(p, &start.w, p.margins(&start.w), 1e-9, 200)
+                .unwrap()
+                .0
+                .unwrap()
         };
         let (s, t) = (run(&dense), run(&sparse));
         assert_eq!((&s.w, s.objective), (&t.w, t.objective));
@@ -251,6 +319,35 @@ mod tests {
     }
 
     #[test]
+    fn large_noisy_problems_are_screened_before_the_coordinate_budget() {
+        // 60,000 × 20 noisy rows (1.2·10⁶ values, above EARLY_MIN_VALUES): coordinate descent
+        // alone is far from 1e-9 after its budget of 160 epochs, and the screened interior point,
+        // tried once its expected work is below that of the epochs still needed, ends the run
+        // well before it. Reference: the interior point on every example at tol 1e-11.
+        let (values, y) = noisy(60_000, 20);
+        let x = Features::Dense(values);
+        let p = Problem {
+            x: &x,
+            d: 20,
+            y: &y,
+            c: 1.0,
+            example_weights: None,
+        };
+        let budget = super::coordinate_budget(&p);
+        assert_eq!(budget, 160);
+        assert!(
+            !dual_cd(p, MarginLoss::hinge(), 1e-9, budget, 0)
+                .unwrap()
+                .converged
+        );
+        let s = super::exact_hinge(p, 1e-9, 10_000, 0).unwrap();
+        assert!(s.converged && s.certificate.value().unwrap() <= 1e-9 * s.objective);
+        assert!(s.iterations < budget, "{} iterations", s.iterations);
+        let reference = interior_point(p, 1e-11, 200).unwrap();
+        assert!((s.objective - reference.objective).abs() <= 1e-9 * reference.objective);
+    }
+
+    #[test]
     fn screening_from_a_poor_start_is_certified_or_declines() {
         // After one epoch many examples are held on the wrong side: each round must either
         // end certified (its gap is the whole problem's) or hand back None.
@@ -265,7 +362,7 @@ mod tests {
         };
         let reference = interior_point(p, 1e-11, 200).unwrap();
         let start = dual_cd(p, MarginLoss::hinge(), 1e-9, 1, 0).unwrap();
-        match screened(p, &start, 1e-9, 200).unwrap() {
+        match screened(p, &start.w, p.margins(&start.w), 1e-9, 200).unwrap() {
             (Some(s), _) => {
                 assert!(s.certificate.value().unwrap() <= 1e-9 * s.objective);
                 assert!((s.objective - reference.objective).abs() <= 1e-9 * reference.objective);
