@@ -63,7 +63,9 @@ fn breast_cancer_hinge_within_1e_6_of_the_optimum() {
 }
 
 #[test]
-fn digits_one_vs_rest_squared_hinge_within_1e_5_of_the_optimum() {
+fn digits_one_vs_rest_squared_hinge_within_1e_6_of_the_optimum() {
+    // Reference: crates/svm/data/README.md (from the shared data README), the sum of the ten
+    // one-vs-rest optima on raw pixels: 36.539541 / 321.294093 / 3020.977701.
     let data = builtin("digits").unwrap();
     for (c, want) in [(0.1, 36.539541), (1.0, 321.294093), (10.0, 3020.977701)] {
         let r = train(
@@ -80,7 +82,7 @@ fn digits_one_vs_rest_squared_hinge_within_1e_5_of_the_optimum() {
         assert_eq!(r.model.weights.len(), 10);
         assert!(r.converged, "C = {c}");
         assert!(
-            relative(r.objective, want) < 1e-5,
+            relative(r.objective, want) < 1e-6,
             "C = {c}: {} vs {want} ({:e})",
             r.objective,
             relative(r.objective, want)
