@@ -38,7 +38,9 @@ pub fn load(spec: &str, csv: &CsvOptions) -> Result<Dataset, CliError> {
 /// read as LIBSVM.
 ///
 /// # Errors
-/// As [`load`]; [`CliError::Read`] if standard input cannot be read.
+/// As [`load`]; [`CliError::Read`] if standard input cannot be read as CSV text. LIBSVM on
+/// standard input is read line by line: a failed read or a line that is not UTF-8 is the
+/// reader's [`svm::Error::Io`], naming `<stdin>`.
 ///
 /// # Example
 /// ```

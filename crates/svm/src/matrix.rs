@@ -338,7 +338,8 @@ impl<'a> Row<'a> {
         }
     }
 
-    /// Asks the CPU to start loading the row's stored values (and column indices) into cache,
+    /// Asks the CPU to start loading the row's stored values (and column indices) into cache —
+    /// the first KiB of each —
     /// for a caller about to visit rows in an order the hardware cannot predict (dual
     /// coordinate descent's shuffled epochs). A hint only: no effect on any result.
     ///
@@ -354,7 +355,9 @@ impl<'a> Row<'a> {
         {
             use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
             fn lines<T>(s: &[T]) {
-                let bytes = std::mem::size_of_val(s);
+                // The first 16 lines (1 KiB): a long row's rest is streamed by the hardware
+                // prefetchers once its first lines are read, and all of it would crowd L1.
+                let bytes = std::mem::size_of_val(s).min(16 * 64);
                 let start = s.as_ptr().cast::<i8>();
                 let mut off = 0;
                 while off < bytes {

@@ -376,8 +376,8 @@ fn large_free_sets_close_the_gap_by_conjugate_gradients() {
     // uniform w*): over 3000 rows end on the margin, too many for the Cholesky active-set
     // step, so the conjugate-gradient one solves them. Coordinate descent alone needs 90
     // epochs for the hinge and 29 for the squared hinge at this tolerance (measured at
-    // 369bb59, before the step existed); with it, the first check (epoch 10) or the one after
-    // closes the gap. The squared-hinge optimum is checked against newton_cg, an independent
+    // 369bb59, before the step existed); with it, the gap closes by epoch 11 (the first check
+    // is at epoch 10, and a check follows whenever the shrunk problem is solved). The squared-hinge optimum is checked against newton_cg, an independent
     // primal method.
     use rand::{RngExt, SeedableRng};
     let (n, d) = (4000, 8000);

@@ -24,7 +24,8 @@ const SETTLED: usize = 16;
 const EPOCHS: usize = 48;
 
 /// The active-set step ([`super::dual_cd`]'s primal–dual active-set iteration) with each face
-/// `(Q_FF + D_F)·α_F = 1 − Y_F·X_F·w_B` solved by [`face_cg`], from the coordinate-descent
+/// `(Q_FF + D_F)·α_F = 1 − Y_F·X_F·w_B` solved by conjugate gradients (`Face::solve`), from the
+/// coordinate-descent
 /// iterate `alpha` (with its `w = Σ αᵢyᵢxᵢ` and margins `z`).
 ///
 /// A round: guess each coordinate's side from `(α, z)` ([`guess_sides`], at most `cap` free),
@@ -37,8 +38,8 @@ const EPOCHS: usize = 48;
 /// scratch at the end ([`scatter`], in index order; two halves above [`PARALLEL_MARGINS`]
 /// stored values).
 ///
-/// Returns the point reached, `None` if no round could run within the budget of [`EPOCHS`],
-/// and the work spent, in stored values touched.
+/// Returns the point reached — `None` if the first guess has no free coordinate or no round
+/// could run within the budget of [`EPOCHS`] — and the work spent, in stored values touched.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn polish_cg(
     problem: &Problem<'_>,
