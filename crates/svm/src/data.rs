@@ -66,6 +66,25 @@ impl Dataset {
         self.x.row(i, self.d)
     }
 
+    /// The column count after a bias column of `b`, checked: `b` finite, at most
+    /// [`MAX_FEATURE_INDEX`] columns.
+    fn with_bias_checked(&self, b: f64) -> Result<usize> {
+        if !b.is_finite() {
+            return Err(Error::InvalidParameter {
+                name: "bias",
+                value: b,
+                range: "finite",
+            });
+        }
+        self.d
+            .checked_add(1)
+            .filter(|&d| d <= MAX_FEATURE_INDEX)
+            .ok_or(Error::TooManyColumns {
+                features: self.d.saturating_add(1),
+                limit: MAX_FEATURE_INDEX,
+            })
+    }
+
     /// Checks that `x` holds exactly `n` rows of `d` columns.
     fn check_shape(&self) -> Result<()> {
         check_shape(&self.x, self.d, self.n())
@@ -278,6 +297,32 @@ impl Dataset {
         })
     }
 
+    /// [`Dataset::to_dense`] and, with `bias`, [`Dataset::with_bias`] in one copy (no
+    /// intermediate one): the dense rows followed by a column of `b`.
+    ///
+    /// # Errors
+    /// As [`Dataset::to_dense`] and [`Dataset::with_bias`].
+    pub(crate) fn to_dense_with_bias(&self, bias: Option<f64>) -> Result<Dataset> {
+        let Some(b) = bias else {
+            return self.to_dense();
+        };
+        let with = self.with_bias_checked(b)?;
+        self.check_shape()?;
+        let len = dense_len(self.n(), with)?;
+        let mut x = vec![0.0; len];
+        for (i, row) in x.chunks_exact_mut(with).enumerate() {
+            for (j, v) in self.row(i).entries() {
+                row[j] = v;
+            }
+            row[with - 1] = b;
+        }
+        Ok(Dataset {
+            x: Features::Dense(x),
+            d: with,
+            labels: self.labels.clone(),
+        })
+    }
+
     /// A sparse copy: the rows in compressed-sparse-row form with their zeros dropped (a
     /// sparse one is cloned as it is). Memory O(non-zeros) beside the input.
     ///
@@ -359,22 +404,8 @@ impl Dataset {
     /// [`Error::InvalidParameter`] if `b` is not finite; [`Error::Dimension`] if the shape is
     /// wrong; [`Error::TooManyColumns`] past [`MAX_FEATURE_INDEX`] columns.
     pub fn with_bias(&self, b: f64) -> Result<Dataset> {
-        if !b.is_finite() {
-            return Err(Error::InvalidParameter {
-                name: "bias",
-                value: b,
-                range: "finite",
-            });
-        }
+        let d = self.with_bias_checked(b)?;
         self.check_shape()?;
-        let d = self
-            .d
-            .checked_add(1)
-            .filter(|&d| d <= MAX_FEATURE_INDEX)
-            .ok_or(Error::TooManyColumns {
-                features: self.d.saturating_add(1),
-                limit: MAX_FEATURE_INDEX,
-            })?;
         if !self.x.is_sparse() {
             dense_len(self.n(), d)?;
         }
