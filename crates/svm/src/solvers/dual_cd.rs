@@ -82,15 +82,15 @@ pub fn dual_cd(
     max_epochs: usize,
     seed: u64,
 ) -> Result<Solution> {
-    dual_cd_with(problem, loss, tol, max_epochs, seed, &mut |_, _, _| {
+    dual_cd_with(problem, loss, tol, max_epochs, seed, &mut |_, _, _, _| {
         Ok(None)
     })
 }
 
-/// A caller's step at [`dual_cd_with`]'s gap checks: from the current `w` after the given
-/// number of epochs, with the relative gap reached, a certified solution to return in place of
-/// going on (its iterations are added to the epochs), or `None`.
-pub(super) type Hook<'h> = dyn FnMut(&[f64], usize, f64) -> Result<Option<Solution>> + 'h;
+/// A caller's step at [`dual_cd_with`]'s gap checks: from the current `w` and its margins
+/// `yᵢ·w·xᵢ`, after the given number of epochs, with the relative gap reached, a certified
+/// solution to return in place of going on (its iterations are added to the epochs), or `None`.
+pub(super) type Hook<'h> = dyn FnMut(&[f64], &[f64], usize, f64) -> Result<Option<Solution>> + 'h;
 
 /// [`dual_cd`], calling `hook` at every gap check that has not converged.
 ///
@@ -190,14 +190,17 @@ pub(super) fn dual_cd_with(
             let mut paid = false;
             if let Some((a, v)) = found {
                 let d_new = dual_value(&a, &v, &diag);
-                let f_new = primal(&problem, loss, &v, z);
+                // The new point's margins, which become z if it is adopted: z always holds
+                // the margins of the current w.
+                let mut zv = vec![0.0; z.len()];
+                let f_new = primal(&problem, loss, &v, &mut zv);
                 if best.as_ref().is_none_or(|(f, _)| f_new < *f) {
                     best = Some((f_new, v.clone()));
                 }
                 if d_new > dual {
                     let f_now = best.as_ref().map_or(f_new, |b| b.0);
                     paid = f_now - d_new <= PAID * (f - dual);
-                    (*alpha, *w, dual) = (a, v, d_new);
+                    (*alpha, *w, *z, dual) = (a, v, zv, d_new);
                     adopted = true;
                 }
             }
@@ -292,7 +295,7 @@ pub(super) fn dual_cd_with(
                     history,
                 });
             }
-            if let Some(mut s) = hook(&w, epoch, gap / objective)? {
+            if let Some(mut s) = hook(&w, &z, epoch, gap / objective)? {
                 s.iterations += epoch;
                 return Ok(s);
             }

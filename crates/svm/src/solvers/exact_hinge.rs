@@ -55,7 +55,7 @@ pub fn exact_hinge(p: Problem<'_>, tol: f64, max_iter: usize, seed: u64) -> Resu
     // The screened tries together may do about one full interior-point solve's work.
     let mut work = EXPECTED_ITERATIONS.saturating_mul(all_squares) / 2;
     let mut last: Option<(usize, f64)> = None;
-    let mut early = |w: &[f64], epochs: usize, gap: f64| -> Result<Option<Solution>> {
+    let mut early = |w: &[f64], z: &[f64], epochs: usize, gap: f64| -> Result<Option<Solution>> {
         // The epochs still needed, from the gap's rate of decrease since the last check.
         let previous = last.replace((epochs, gap));
         if tries == EARLY_TRIES || used >= remaining || total < EARLY_MIN_VALUES || work == 0 {
@@ -67,7 +67,6 @@ pub fn exact_hinge(p: Problem<'_>, tol: f64, max_iter: usize, seed: u64) -> Resu
         };
         let rate = (gap / g0).powf(1.0 / (epochs - e0) as f64);
         let needed = ((tol / gap).ln() / rate.ln()).max(0.0);
-        let z = p.margins(w);
         // The interior point's expected work on the examples near their margin (about 25
         // iterations of Σ nnzᵢ²/2 and a few passes over their rows each, and a few passes over
         // every row a round), against that of the epochs still needed (2·Σ nnzᵢ each).
@@ -83,7 +82,7 @@ pub fn exact_hinge(p: Problem<'_>, tol: f64, max_iter: usize, seed: u64) -> Resu
             return Ok(None);
         }
         tries += 1;
-        let (s, spent) = screened(p, w, z, tol, remaining - used, &mut work)?;
+        let (s, spent) = screened(p, w, z.to_vec(), tol, remaining - used, &mut work)?;
         used += spent;
         certified = s.is_some();
         Ok(s.map(|s| Solution {
@@ -258,7 +257,7 @@ mod tests {
 
     /// `n` rows of `N(0, I)` in `d` columns, `y = sign(w*·x + ε/2)` with `w*, ε ~ N(0, 1)`
     /// (bench/'s problem (c), smaller): noisy labels, so many examples end at `αᵢ = C`.
-    fn noisy(n: usize, d: usize) -> (Vec<f64>, Vec<f64>) {
+    fn noisy(n: usize, d: usize) -> (Features, Vec<f64>) {
         let mut rng = rand::rngs::StdRng::seed_from_u64(11);
         let mut normal = || {
             let (u1, u2) = (1.0 - rng.random::<f64>(), rng.random::<f64>());
@@ -272,7 +271,18 @@ mod tests {
             y.push(if s >= 0.0 { 1.0 } else { -1.0 });
             x.extend(row);
         }
-        (x, y)
+        (Features::Dense(x), y)
+    }
+
+    /// The problem on rows `x` (`d` columns) with labels `y` and penalty `c`, no weights.
+    fn problem<'a>(x: &'a Features, d: usize, y: &'a [f64], c: f64) -> Problem<'a> {
+        Problem {
+            x,
+            d,
+            y,
+            c,
+            example_weights: None,
+        }
     }
 
     #[test]
@@ -282,8 +292,7 @@ mod tests {
         // after 20 epochs, most margins are already on the right side of 1 ± BAND; the
         // screened solve must be certified to 1e-9 and agree with the reference, and a sparse
         // copy of the rows must give the same bits.
-        let (values, y) = noisy(20_000, 20);
-        let dense = Features::Dense(values);
+        let (dense, y) = noisy(20_000, 20);
         let sparse = crate::data::Dataset {
             x: dense.clone(),
             d: 20,
@@ -292,13 +301,7 @@ mod tests {
         .to_sparse()
         .unwrap()
         .x;
-        let p = Problem {
-            x: &dense,
-            d: 20,
-            y: &y,
-            c: 1.0,
-            example_weights: None,
-        };
+        let p = problem(&dense, 20, &y, 1.0);
         let reference = interior_point(p, 1e-11, 200).unwrap();
         assert!(reference.converged);
         let start = dual_cd(p, MarginLoss::hinge(), 1e-9, 20, 0).unwrap();
@@ -310,13 +313,7 @@ mod tests {
             .count();
         assert!(near < 20_000 / 4, "{near} examples near their margin");
         let run = |x: &Features| {
-            let p = Problem {
-                x,
-                d: 20,
-                y: &y,
-                c: 1.0,
-                example_weights: None,
-            };
+            let p = problem(x, 20, &y, 1.0);
             let mut work = usize::MAX;
             screened(p, &start.w, p.margins(&start.w), 1e-9, 200, &mut work)
                 .unwrap()
@@ -345,15 +342,8 @@ mod tests {
         // alone is far from 1e-9 after its budget of 160 epochs, and the screened interior point,
         // tried once its expected work is below that of the epochs still needed, ends the run
         // well before it. Reference: the interior point on every example at tol 1e-11.
-        let (values, y) = noisy(60_000, 20);
-        let x = Features::Dense(values);
-        let p = Problem {
-            x: &x,
-            d: 20,
-            y: &y,
-            c: 1.0,
-            example_weights: None,
-        };
+        let (x, y) = noisy(60_000, 20);
+        let p = problem(&x, 20, &y, 1.0);
         let budget = super::coordinate_budget(&p);
         assert_eq!(budget, 160);
         assert!(
@@ -373,15 +363,8 @@ mod tests {
         // The 60,000 × 20 problem with a few iterations past the coordinate budget: whatever
         // path the run takes, it reports at most max_iter, and not fewer than the budget's
         // 160 epochs it ran.
-        let (values, y) = noisy(60_000, 20);
-        let x = Features::Dense(values);
-        let p = Problem {
-            x: &x,
-            d: 20,
-            y: &y,
-            c: 1.0,
-            example_weights: None,
-        };
+        let (x, y) = noisy(60_000, 20);
+        let p = problem(&x, 20, &y, 1.0);
         for max_iter in [161, 163, 170] {
             let s = super::exact_hinge(p, 1e-12, max_iter, 0).unwrap();
             assert!(s.iterations <= max_iter, "{} > {max_iter}", s.iterations);
@@ -396,15 +379,8 @@ mod tests {
         // After one epoch many examples are held on the wrong side of their margin; the rounds
         // add them to the solved set until the whole problem's gap closes (the reference: the
         // interior point on every example).
-        let (values, y) = noisy(5_000, 10);
-        let x = Features::Dense(values);
-        let p = Problem {
-            x: &x,
-            d: 10,
-            y: &y,
-            c: 10.0,
-            example_weights: None,
-        };
+        let (x, y) = noisy(5_000, 10);
+        let p = problem(&x, 10, &y, 10.0);
         let reference = interior_point(p, 1e-11, 200).unwrap();
         let start = dual_cd(p, MarginLoss::hinge(), 1e-9, 1, 0).unwrap();
         let mut work = usize::MAX;
